@@ -1,0 +1,63 @@
+"""The launcher: thin, helpful on bad flags, and honest when no window can open."""
+import subprocess
+import sys
+
+import pytest
+
+import main
+from tests.conftest import ROOT
+
+
+def test_version_and_help_work_without_a_display():
+    out = subprocess.run([sys.executable, "main.py", "--version"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.startswith("rnn-scope ")
+    out = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+    for flag in ("--cell", "--hidden", "--lr", "--optimizer", "--batch-size", "--epochs",
+                 "--seed", "--backend", "--start", "--checkpoint", "--headless", "--out"):
+        assert flag in out.stdout
+
+
+def test_flags_are_parsed_into_typed_values():
+    args = main.build_parser().parse_args(
+        ["a.csv", "b.csv", "--hidden", "64, 32", "--lr", "0.01", "--cell", "gru", "--start"])
+    assert args.files == ["a.csv", "b.csv"]
+    assert args.hidden == (64, 32) and args.lr == 0.01 and args.cell == "gru" and args.start
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["--hidden", "64,0"], "positive integers"),
+    (["--hidden", "sixty"], "separated by commas"),
+    (["--lr", "-1"], "greater than 0"),
+    (["--cell", "transformer"], "invalid choice"),
+])
+def test_bad_flags_exit_2_with_a_message(bad, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main.build_parser().parse_args(bad)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_display_says_how_to_run_headless(monkeypatch):
+    from gui import qt_env
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    problem = qt_env.display_problem()
+    assert problem and "--headless" in problem
+
+
+def test_missing_xcb_libraries_give_the_apt_get_line(monkeypatch):
+    from gui import qt_env
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(qt_env, "missing_libraries",
+                        lambda platform="xcb": ["libxcb-icccm.so.4", "libxkbcommon-x11.so.0"])
+    problem = qt_env.display_problem()
+    assert "apt-get install -y libxcb-icccm4 libxkbcommon-x11-0" in problem
