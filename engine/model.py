@@ -1,0 +1,389 @@
+"""Parameters and the scan graph of a stacked recurrent network.
+
+Theano style (DeepLearningTutorials ``lstm.py``): the parameters live in one ordered dict of
+NumPy arrays (:func:`init_params`), are wrapped as shared variables in exactly one place
+(:func:`to_shared`), and the symbolic graph is built from that dict (:func:`build_forward`).
+
+Batches are **time-major**: ``x`` is ``(T, B, F)`` floats, or ``(T, B)`` int token ids for text,
+and ``mask`` is ``(T, B)`` with 1 where a step is real. The mask carries the state through
+padding, so ``h[T-1]`` is the last valid hidden state of every sequence and padded steps
+never change a result. Parameter names, shapes and the maths are those of
+``docs/ARCHITECTURE.md``; ``engine.reference`` implements the same in NumPy.
+
+JAX needs static shapes, so :class:`Model` builds one graph per fixed ``(T, B)`` and the
+caller reuses the compiled function.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.tensor.special import log_softmax, softmax
+
+from engine import backend
+
+CELLS = ("elman", "gru", "lstm")
+TASKS = ("classify_sequence", "next_token", "forecast")
+GATES = {"elman": 1, "gru": 3, "lstm": 4}
+# Gate activations exposed by the probe function, in the order the scan returns them.
+GATE_NAMES = {"elman": (), "gru": ("z", "r"), "lstm": ("i", "f", "o", "c")}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that fixes the parameter shapes and the graph (not the weights)."""
+
+    cell: str  # "elman" | "gru" | "lstm"
+    task: str  # one of TASKS
+    n_in: int  # input features, or vocabulary size for text
+    hidden_sizes: tuple  # one hidden size per stacked layer
+    n_out: int  # classes | vocabulary size | forecast targets
+    is_text: bool = False  # integer token inputs gathered from an embedding table
+    embedding_size: int = 32  # text only
+
+    def __post_init__(self):
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.hidden_sizes)
+
+    def layer_input_size(self, layer: int) -> int:
+        """Input width of 1-based ``layer``."""
+        if layer == 1:
+            return self.embedding_size if self.is_text else self.n_in
+        return self.hidden_sizes[layer - 2]
+
+    def param_shapes(self) -> "OrderedDict[str, tuple]":
+        """name -> shape, in the canonical order used everywhere (checkpoints, grads)."""
+        shapes: OrderedDict[str, tuple] = OrderedDict()
+        if self.is_text:
+            shapes["emb"] = (self.n_in, self.embedding_size)
+        g = GATES[self.cell]
+        for layer, h in enumerate(self.hidden_sizes, start=1):
+            shapes[f"W{layer}"] = (self.layer_input_size(layer), g * h)
+            shapes[f"U{layer}"] = (h, g * h)
+            shapes[f"b{layer}"] = (g * h,)
+        shapes["V"] = (self.hidden_sizes[-1], self.n_out)
+        shapes["c"] = (self.n_out,)
+        return shapes
+
+    def param_groups(self) -> "OrderedDict[str, list[str]]":
+        """Layer name ("layer1", ..., "head") -> parameter names, for per-layer norms."""
+        groups: OrderedDict[str, list[str]] = OrderedDict()
+        for layer in range(1, self.n_layers + 1):
+            names = [f"W{layer}", f"U{layer}", f"b{layer}"]
+            if layer == 1 and self.is_text:
+                names.insert(0, "emb")
+            groups[f"layer{layer}"] = names
+        groups["head"] = ["V", "c"]
+        return groups
+
+
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))  # sign fix makes the distribution uniform
+
+
+def init_params(spec: ModelSpec, seed: int = 0, dtype: str = "float32") -> "OrderedDict[str, np.ndarray]":
+    """Fresh parameters as an ordered dict of NumPy arrays (deterministic in ``seed``).
+
+    Input weights are N(0, 1/F_in), recurrent weights orthogonal per gate block, biases zero
+    except the LSTM forget gate (1, so memory is kept early in training).
+    """
+    rng = np.random.default_rng(seed)
+    g = GATES[spec.cell]
+    params: OrderedDict[str, np.ndarray] = OrderedDict()
+    if spec.is_text:
+        params["emb"] = rng.standard_normal((spec.n_in, spec.embedding_size))
+    for layer, h in enumerate(spec.hidden_sizes, start=1):
+        f_in = spec.layer_input_size(layer)
+        params[f"W{layer}"] = rng.standard_normal((f_in, g * h)) / np.sqrt(f_in)
+        params[f"U{layer}"] = np.concatenate([_orthogonal(rng, h) for _ in range(g)], axis=1)
+        b = np.zeros(g * h)
+        if spec.cell == "lstm":
+            b[h : 2 * h] = 1.0  # gate order i, f, o, g
+        params[f"b{layer}"] = b
+    h_last = spec.hidden_sizes[-1]
+    params["V"] = rng.standard_normal((h_last, spec.n_out)) / np.sqrt(h_last)
+    params["c"] = np.zeros(spec.n_out)
+    return OrderedDict((k, v.astype(dtype)) for k, v in params.items())
+
+
+def to_shared(params: "OrderedDict[str, np.ndarray]") -> "OrderedDict[str, pytensor.compile.SharedVariable]":
+    """The one place parameters become shared variables (lstm.py's ``init_tparams``)."""
+    # Static shapes let the JAX backend trace without shape guesses.
+    return OrderedDict(
+        (k, pytensor.shared(np.asarray(v), name=k, shape=np.shape(v))) for k, v in params.items()
+    )
+
+
+def get_values(tparams) -> "OrderedDict[str, np.ndarray]":
+    """Shared variables -> fresh NumPy arrays (lstm.py's ``unzip``)."""
+    return OrderedDict((k, np.array(v.get_value())) for k, v in tparams.items())
+
+
+def set_values(tparams, values) -> None:
+    """Copy arrays into the shared variables (lstm.py's ``zipp``), keeping their dtype."""
+    for k, v in tparams.items():
+        v.set_value(np.asarray(values[k], dtype=v.dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# Symbolic graph
+
+
+def _recurrent_layer(spec: ModelSpec, H: int, xw, mask3, U, h0, c0=None, with_gates=False):
+    """One scanned layer over precomputed input projections.
+
+    xw: (T, B, G*H) = x @ W + b for all steps (done outside the loop); mask3: (T, B, 1).
+    Returns (h_seq (T, B, H), extra outputs: gates list and LSTM cell states, final states).
+    """
+    cell = spec.cell
+    one = np.asarray(1, dtype=xw.dtype)
+
+    if cell == "elman":
+
+        def step(xw_t, m_t, h_tm1, U):
+            h = pt.tanh(xw_t + pt.dot(h_tm1, U))
+            return m_t * h + (one - m_t) * h_tm1
+
+        h_seq = pytensor.scan(
+            step, sequences=[xw, mask3], outputs_info=[h0], non_sequences=[U],
+            strict=True, return_updates=False, name="elman_scan",
+        )
+        return h_seq, [], h_seq[-1], None
+
+    if cell == "gru":
+        # The candidate uses (r * h_tm1) @ U_n, so the recurrent matrix is split outside the
+        # loop: z and r share one matmul, n gets its own.
+        U_zr = U[:, : 2 * H]
+        U_n = U[:, 2 * H :]
+
+        def step(xw_t, m_t, h_tm1, U_zr, U_n):
+            zr = pt.sigmoid(xw_t[:, : 2 * H] + pt.dot(h_tm1, U_zr))
+            z = zr[:, :H]
+            r = zr[:, H:]
+            n = pt.tanh(xw_t[:, 2 * H :] + pt.dot(r * h_tm1, U_n))
+            h = (one - z) * n + z * h_tm1
+            h = m_t * h + (one - m_t) * h_tm1
+            if with_gates:
+                return h, z, r
+            return h
+
+        outputs_info = [h0, None, None] if with_gates else [h0]
+        out = pytensor.scan(
+            step, sequences=[xw, mask3], outputs_info=outputs_info, non_sequences=[U_zr, U_n],
+            strict=True, return_updates=False, name="gru_scan",
+        )
+        if with_gates:
+            h_seq, z, r = out
+            return h_seq, [z, r], h_seq[-1], None
+        return out, [], out[-1], None
+
+    # LSTM: gate order i, f, o, g
+    def step(xw_t, m_t, h_tm1, c_tm1, U):
+        pre = xw_t + pt.dot(h_tm1, U)
+        ifo = pt.sigmoid(pre[:, : 3 * H])
+        i = ifo[:, :H]
+        f = ifo[:, H : 2 * H]
+        o = ifo[:, 2 * H :]
+        g = pt.tanh(pre[:, 3 * H :])
+        c = f * c_tm1 + i * g
+        h = o * pt.tanh(c)
+        c = m_t * c + (one - m_t) * c_tm1
+        h = m_t * h + (one - m_t) * h_tm1
+        if with_gates:
+            return h, c, i, f, o
+        return h, c
+
+    outputs_info = [h0, c0, None, None, None] if with_gates else [h0, c0]
+    out = pytensor.scan(
+        step, sequences=[xw, mask3], outputs_info=outputs_info, non_sequences=[U],
+        strict=True, return_updates=False, name="lstm_scan",
+    )
+    if with_gates:
+        h_seq, c_seq, i, f, o = out
+        return h_seq, [i, f, o, c_seq], h_seq[-1], c_seq[-1]
+    h_seq, c_seq = out
+    return h_seq, [], h_seq[-1], c_seq[-1]
+
+
+def build_forward(spec: ModelSpec, tparams, x, mask, initial_states=None, with_gates=False):
+    """Symbolic forward pass.
+
+    x: (T, B, F) float or (T, B) int; mask: (T, B). ``initial_states`` is an optional list per
+    layer of ``h0`` (B, H) or ``(h0, c0)`` for LSTM; zeros when omitted.
+    Returns dict with "outputs" (logits (B, C) for classify_sequence, (T, B, n_out) otherwise),
+    "hidden" list per layer (T, B, H), "gates" list per layer (list of (T, B, H)),
+    "final" list per layer of final states (h or (h, c)).
+    """
+    dtype = pytensor.config.floatX
+    T, B = mask.type.shape
+    mask3 = mask[:, :, None]  # (T, B, 1), broadcast over hidden units
+    hidden, gates, finals = [], [], []
+    layer_in = x
+    for layer, H in enumerate(spec.hidden_sizes, start=1):
+        W, U, b = tparams[f"W{layer}"], tparams[f"U{layer}"], tparams[f"b{layer}"]
+        if layer == 1 and spec.is_text:
+            emb = tparams["emb"]
+            V_size = spec.n_in
+            if V_size <= T * B:
+                # (emb @ W)[x] == emb[x] @ W, and the (V, G*H) table is cheaper than a
+                # (T*B, E) @ (E, G*H) product whenever the vocabulary is smaller than the batch.
+                xw = (pt.dot(emb, W) + b)[x]  # (T, B, G*H)
+            else:
+                xw = pt.dot(emb[x], W) + b
+        else:
+            xw = pt.dot(layer_in, W) + b  # (T, B, G*H): all steps at once, outside the loop
+        if initial_states is None:
+            h0 = pt.zeros((B, H), dtype=dtype)
+            c0 = pt.zeros((B, H), dtype=dtype) if spec.cell == "lstm" else None
+        else:
+            state = initial_states[layer - 1]
+            h0, c0 = state if spec.cell == "lstm" else (state, None)
+        h_seq, g, h_last, c_last = _recurrent_layer(spec, H, xw, mask3, U, h0, c0, with_gates)
+        hidden.append(h_seq)
+        gates.append(g)
+        finals.append((h_last, c_last) if spec.cell == "lstm" else h_last)
+        layer_in = h_seq
+    V, c = tparams["V"], tparams["c"]
+    if spec.task == "classify_sequence":
+        outputs = pt.dot(hidden[-1][-1], V) + c  # (B, C) from the last valid state
+    else:
+        outputs = pt.dot(hidden[-1], V) + c  # (T, B, n_out)
+    return {"outputs": outputs, "hidden": hidden, "gates": gates, "final": finals}
+
+
+def loss_terms(spec: ModelSpec, outputs, y, mask):
+    """Per-example losses and their weights, so callers can form exact masked means.
+
+    Returns (loss_sum, weight_sum, n_correct) as symbolic scalars; the mean loss is
+    loss_sum / weight_sum. n_correct is 0 for forecasting.
+    """
+    dtype = pytensor.config.floatX
+    if spec.task == "classify_sequence":
+        w = pt.max(mask, axis=0)  # (B,): an all-zero column is a padding example
+        logp = log_softmax(outputs, axis=-1)  # (B, C), stable
+        ce = -pt.take_along_axis(logp, y[:, None], axis=1)[:, 0]
+        correct = pt.eq(pt.argmax(outputs, axis=-1), y).astype(dtype)
+        return pt.sum(w * ce), pt.sum(w), pt.sum(w * correct)
+    if spec.task == "next_token":
+        logp = log_softmax(outputs, axis=-1)  # (T, B, V)
+        ce = -pt.take_along_axis(logp, y[:, :, None], axis=2)[:, :, 0]  # (T, B)
+        correct = pt.eq(pt.argmax(outputs, axis=-1), y).astype(dtype)
+        return pt.sum(mask * ce), pt.sum(mask), pt.sum(mask * correct)
+    sq = pt.mean(pt.sqr(outputs - y), axis=-1)  # (T, B)
+    return pt.sum(mask * sq), pt.sum(mask), pt.zeros((), dtype=dtype)
+
+
+def mean_loss(spec: ModelSpec, outputs, y, mask):
+    """Masked mean loss (guarded against an all-padding batch)."""
+    total, weight, _ = loss_terms(spec, outputs, y, mask)
+    return total / pt.maximum(weight, np.asarray(1, dtype=pytensor.config.floatX))
+
+
+def symbolic_inputs(spec: ModelSpec, T: int, B: int):
+    """Static-shape symbolic (x, mask, y) for one (T, B) (JAX requires static shapes)."""
+    dtype = pytensor.config.floatX
+    if spec.is_text:
+        x = pt.tensor("x", dtype="int32", shape=(T, B))
+    else:
+        x = pt.tensor("x", dtype=dtype, shape=(T, B, spec.n_in))
+    mask = pt.tensor("mask", dtype=dtype, shape=(T, B))
+    if spec.task == "classify_sequence":
+        y = pt.tensor("y", dtype="int32", shape=(B,))
+    elif spec.task == "next_token":
+        y = pt.tensor("y", dtype="int32", shape=(T, B))
+    else:
+        y = pt.tensor("y", dtype=dtype, shape=(T, B, spec.n_out))
+    return x, mask, y
+
+
+class Model:
+    """A spec plus its shared parameters, and builders of the compiled functions."""
+
+    def __init__(self, spec: ModelSpec, params=None, seed: int = 0):
+        self.spec = spec
+        dtype = pytensor.config.floatX
+        if params is None:
+            params = init_params(spec, seed=seed, dtype=dtype)
+        self.tparams = to_shared(OrderedDict((k, np.asarray(v, dtype=dtype)) for k, v in params.items()))
+
+    def get_params(self):
+        return get_values(self.tparams)
+
+    def set_params(self, values):
+        set_values(self.tparams, values)
+
+    def weight_norms(self) -> dict:
+        values = self.get_params()
+        return {
+            group: float(np.sqrt(sum(float(np.sum(np.square(values[n], dtype=np.float64))) for n in names)))
+            for group, names in self.spec.param_groups().items()
+        }
+
+    def compile_loss(self, T: int, B: int):
+        """f_loss(x, mask, y) -> (loss_sum, weight_sum, n_correct) for a (T, B) batch."""
+        x, mask, y = symbolic_inputs(self.spec, T, B)
+        out = build_forward(self.spec, self.tparams, x, mask)
+        total, weight, correct = loss_terms(self.spec, out["outputs"], y, mask)
+        return backend.function([x, mask, y], [total, weight, correct], name="f_loss")
+
+    def compile_predict(self, T: int, B: int):
+        """f_predict(x, mask) -> probabilities (classification) or predicted values."""
+        x, mask, _ = symbolic_inputs(self.spec, T, B)
+        out = build_forward(self.spec, self.tparams, x, mask)["outputs"]
+        if self.spec.task != "forecast":
+            out = softmax(out, axis=-1)
+        return backend.function([x, mask], out, name="f_predict")
+
+    def state_shapes(self, B: int):
+        """Shapes of the per-layer recurrent state inputs for :meth:`compile_hidden`."""
+        shapes = []
+        for H in self.spec.hidden_sizes:
+            shapes.append([(B, H), (B, H)] if self.spec.cell == "lstm" else [(B, H)])
+        return shapes
+
+    def compile_hidden(self, T: int, B: int = 1):
+        """f_hidden(x, mask, *states) -> [outputs, *hidden, *gates, *final states].
+
+        Used by the probe, inference and generation: states in and out let any length be
+        processed in chunks of T with one compiled graph. ``outputs`` are probabilities
+        (per step, also for classify_sequence) or forecast values, (T, B, n_out).
+        Output layout is described by the returned function's ``layout`` attribute.
+        """
+        spec = self.spec
+        dtype = pytensor.config.floatX
+        x, mask, _ = symbolic_inputs(spec, T, B)
+        states, state_inputs = [], []
+        for layer, H in enumerate(spec.hidden_sizes, start=1):
+            h0 = pt.tensor(f"h0_{layer}", dtype=dtype, shape=(B, H))
+            state_inputs.append(h0)
+            if spec.cell == "lstm":
+                c0 = pt.tensor(f"c0_{layer}", dtype=dtype, shape=(B, H))
+                state_inputs.append(c0)
+                states.append((h0, c0))
+            else:
+                states.append(h0)
+        out = build_forward(spec, self.tparams, x, mask, initial_states=states, with_gates=True)
+        last = out["hidden"][-1]
+        per_step = pt.dot(last, self.tparams["V"]) + self.tparams["c"]  # (T, B, n_out)
+        if spec.task != "forecast":
+            per_step = softmax(per_step, axis=-1)
+        outputs = [per_step] + list(out["hidden"])
+        n_gates = len(GATE_NAMES[spec.cell])
+        for g in out["gates"]:
+            outputs.extend(g)
+        for f in out["final"]:
+            outputs.extend(f if spec.cell == "lstm" else [f])
+        fn = backend.function([x, mask] + state_inputs, outputs, name="f_hidden")
+        fn.layout = {"n_layers": spec.n_layers, "n_gates": n_gates, "n_state": 2 if spec.cell == "lstm" else 1}
+        return fn
