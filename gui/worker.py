@@ -1,0 +1,533 @@
+"""The training worker: one QThread that owns the Trainer and every compiled call.
+
+The worker is a small actor. The GUI thread never touches a Trainer directly except through its
+documented thread-safe setters; everything else (building the Trainer, compiling, training,
+inference, checkpoints, loading a dataset) is a command queued to the worker thread. The thread
+runs ``_serve``: take a command, else serve a due inference request, else run one epoch of the
+engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Pause, step and
+stop are checked between epochs (``Trainer.stop()`` also ends the current epoch early).
+
+Every run gets an id (``run_id``) handed out synchronously in the GUI thread, and every
+run-scoped signal carries it, so a report still queued from a run the user just replaced can be
+recognised and dropped by the window instead of landing on the new run's curves.
+
+Signals carry fresh objects (the engine's reports are copies; predictions are copied here), so
+the GUI may keep them without racing the worker. Loss points are never dropped: every epoch is
+emitted. To keep a very fast model from flooding the event queue (and memory), the window may
+turn on flow control: the worker waits while more than ``max_in_flight`` reports are
+unacknowledged (``ack_epoch``).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+import traceback
+
+import numpy as np
+from PyQt5.QtCore import QObject, QThread, pyqtSignal
+
+log = logging.getLogger(__name__)
+
+# Inference (predictions, text samples) while training runs at most this often and takes at
+# most about 1/INFERENCE_BUDGET_RATIO of the wall time, so it never slows training noticeably.
+INFERENCE_MIN_INTERVAL_S = 0.5
+INFERENCE_BUDGET_RATIO = 10
+
+LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index")
+
+
+def _copy_tree(value):
+    """Deep-ish copy of inference results (dicts/lists of arrays) for handing across threads."""
+    if isinstance(value, dict):
+        return {k: _copy_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_tree(v) for v in value)
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        return np.array(value, copy=True)
+    return value
+
+
+def divergence_message(report, config) -> str:
+    """What happened and what to try, for a report with ``diverged`` set."""
+    clip = config.clip_norm
+    clip_text = "off" if not clip else f"{clip:g}"
+    return (
+        f"Training diverged in epoch {report.epoch}: {report.skipped_steps} step(s) produced a "
+        f"non-finite loss or gradient and were refused, so the weights were not updated by them. "
+        f"Training is paused.\n\nWhat to try: lower the learning rate (now "
+        f"{report.learning_rate:.3g}), turn on or tighten gradient clipping (now {clip_text}), "
+        f"use a smaller model or batch size, or switch to a GRU/LSTM cell. Then Resume, or "
+        f"Reset weights to start over."
+    )
+
+
+class TrainingWorker(QObject):
+    """Runs ``Trainer.epochs()`` on its own QThread; all public methods are thread-safe.
+
+    Contract signals (docs/ARCHITECTURE.md): ``sigEpoch(report)``, ``sigStarted``,
+    ``sigFinished``, ``sigError(str)``, ``sigDiverged(str)``. The window uses the run-scoped
+    variants that carry the run id.
+    """
+
+    sigEpoch = pyqtSignal(object)  # EpochReport of the current run, every epoch
+    sigStarted = pyqtSignal()  # a run began training (after its compile)
+    sigFinished = pyqtSignal()  # a run ended (all epochs done, or stopped)
+    sigError = pyqtSignal(str)  # any exception in the worker, as a message for a dialog
+    sigDiverged = pyqtSignal(str)  # non-finite step refused; the worker paused itself
+    sigStatus = pyqtSignal(str)  # short human status: "compiling…", "training", ...
+
+    sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
+    sigRunState = pyqtSignal(int, str)  # (run_id, "ready"|"compiling"|"running"|"paused"|"finished"|"stopped"|"failed")
+    sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config": TrainingConfig, "history": list}) after a checkpoint load
+    sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
+    sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
+    sigCheckpointSaved = pyqtSignal(str)
+    sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
+    sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+
+    def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
+        super().__init__(parent)
+        self._cond = threading.Condition()
+        self._commands: collections.deque = collections.deque()
+        self._quit = False
+        self._paused = True
+        self._steps = 0
+        self._run_id = 0  # last id handed out (GUI thread, under the lock)
+        self._active_run = 0  # run the worker thread is executing
+        self._trainer = None
+        self._generator = None
+        self._config = None
+        self._epochs_done = 0
+        self._live: dict = {}
+        self._in_flight = 0
+        self.max_in_flight = max_in_flight
+        self._pending_predictions = False
+        self._pending_sample = None  # (n, temperature, prime)
+        self._next_inference = 0.0
+        self._trainer_factory = trainer_factory
+        self._configured_backend = None
+        self._thread: QThread | None = None
+
+    # ------------------------------------------------------------------ lifecycle (GUI thread)
+    def start_thread(self) -> QThread:
+        """Move to a fresh QThread and start serving commands."""
+        if self._thread is not None:
+            return self._thread
+        thread = QThread()
+        thread.setObjectName("rnnscope-training")
+        self.moveToThread(thread)
+        thread.started.connect(self._serve)
+        self._thread = thread
+        thread.start()
+        return thread
+
+    def shutdown(self, timeout_ms: int = 1800) -> bool:
+        """Stop training, end the thread, wait up to ``timeout_ms``. True if the thread ended."""
+        with self._cond:
+            self._quit = True
+            trainer = self._trainer
+            self._cond.notify_all()
+        self._stop_trainer(trainer)
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.quit()
+        finished = thread.wait(max(0, int(timeout_ms)))
+        if not finished:
+            log.warning("training thread still busy (compiling?) after %d ms", timeout_ms)
+        return bool(finished)
+
+    def is_thread_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    # ------------------------------------------------------------------ commands (any thread)
+    def new_run(self, config, dataset, *, paused: bool = True) -> int:
+        """Replace the current run by a fresh Trainer for ``config``/``dataset``; returns run id.
+
+        The old run is stopped at once (its current epoch ends early). The Trainer is built on
+        the worker thread; it compiles on the first epoch.
+        """
+        return self._replace_run(("new_run", config, dataset), paused)
+
+    def load_checkpoint(self, path: str, dataset, *, paused: bool = True) -> int:
+        """Replace the current run by one restored from ``path``; emits sigRunLoaded."""
+        return self._replace_run(("load_checkpoint", path, dataset), paused)
+
+    def _replace_run(self, command, paused) -> int:
+        with self._cond:
+            self._run_id += 1
+            run_id = self._run_id
+            old = self._trainer
+            self._live.clear()
+            self._pending_predictions = False
+            self._pending_sample = None
+            self._commands.append((*command, run_id, paused))
+            self._cond.notify_all()
+        self._stop_trainer(old)
+        return run_id
+
+    def stop(self) -> None:
+        """End the current run (the trainer is kept for checkpoints and inference)."""
+        with self._cond:
+            trainer = self._trainer if self._generator is not None else None
+            self._commands.append(("stop", self._run_id))
+            self._cond.notify_all()
+        self._stop_trainer(trainer)
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+            self._steps = 0
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._steps = 0
+            self._cond.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        """While paused, run ``n`` more epochs and pause again."""
+        with self._cond:
+            self._paused = True
+            self._steps += int(n)
+            self._cond.notify_all()
+
+    def set_live(self, name: str, value) -> None:
+        """Forward a live setting to the Trainer's thread-safe setter (next step, no recompile)."""
+        if name not in LIVE_SETTINGS:
+            raise ValueError(f"{name!r} is not a live setting; live settings are {LIVE_SETTINGS}")
+        with self._cond:
+            self._live[name] = value
+            trainer = self._trainer
+        if trainer is not None:
+            try:
+                _apply_live(trainer, name, value)
+            except Exception as exc:  # a bad value must not kill the GUI thread
+                self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+
+    def request_predictions(self) -> None:
+        """Ask for validation predictions; coalesced and rate-limited while training."""
+        with self._cond:
+            self._pending_predictions = True
+            self._cond.notify_all()
+
+    def request_sample(self, n: int = 200, temperature: float = 1.0, prime: str = "") -> None:
+        """Ask for a generated sample; only the latest request is kept."""
+        with self._cond:
+            self._pending_sample = (int(n), float(temperature), str(prime))
+            self._cond.notify_all()
+
+    def save_checkpoint(self, path: str) -> None:
+        with self._cond:
+            self._commands.append(("save_checkpoint", str(path)))
+            self._cond.notify_all()
+
+    def load_dataset(self, paths, options: dict, request_id: int) -> None:
+        """Load on the worker thread so a big file never freezes the window."""
+        with self._cond:
+            self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
+            self._cond.notify_all()
+
+    def ack_epoch(self) -> None:
+        """The window handled one report (flow control)."""
+        with self._cond:
+            if self._in_flight > 0:
+                self._in_flight -= 1
+            self._cond.notify_all()
+
+    @property
+    def run_id(self) -> int:
+        with self._cond:
+            return self._run_id
+
+    @property
+    def trainer(self):
+        """The current Trainer (for tests/diagnostics: read-only use, e.g. ``n_compiles``)."""
+        with self._cond:
+            return self._trainer
+
+    # ------------------------------------------------------------------ worker thread
+    def _serve(self) -> None:
+        while True:
+            action = None
+            with self._cond:
+                while action is None:
+                    if self._quit:
+                        break
+                    if self._commands:
+                        action = ("command", self._commands.popleft())
+                        break
+                    if self._inference_due():
+                        action = ("inference", None)
+                        break
+                    if self._can_train():
+                        if self._throttled():
+                            self._cond.wait(0.02)
+                            continue
+                        if self._paused:
+                            self._steps -= 1
+                        action = ("epoch", None)
+                        break
+                    self._cond.wait(self._wait_timeout())
+            if action is None:  # quit
+                break
+            kind, payload = action
+            if kind == "command":
+                self._run_command(payload)
+            elif kind == "inference":
+                self._run_inference()
+            else:
+                self._run_epoch()
+        self._close_generator()
+        with self._cond:
+            self._trainer = None
+        thread = self.thread()
+        if thread is not None:
+            thread.quit()
+
+    def _can_train(self) -> bool:
+        return self._generator is not None and (not self._paused or self._steps > 0)
+
+    def _throttled(self) -> bool:
+        return self.max_in_flight is not None and self._in_flight >= self.max_in_flight
+
+    def _training_continuously(self) -> bool:
+        return self._generator is not None and not self._paused
+
+    def _inference_due(self) -> bool:
+        if not (self._pending_predictions or self._pending_sample is not None):
+            return False
+        if self._trainer is None or self._epochs_done == 0:
+            return False
+        if self._training_continuously():
+            return time.monotonic() >= self._next_inference
+        return True
+
+    def _wait_timeout(self):
+        pending = self._pending_predictions or self._pending_sample is not None
+        if pending and self._trainer is not None and self._epochs_done > 0:
+            return max(0.005, self._next_inference - time.monotonic())
+        return None
+
+    def _run_command(self, command) -> None:
+        name = command[0]
+        try:
+            if name == "new_run" or name == "load_checkpoint":
+                self._start_run(command)
+            elif name == "stop":
+                if command[1] == self._active_run and self._generator is not None:
+                    self._close_generator()
+                    self._emit_state("stopped")
+                    self.sigFinished.emit()
+            elif name == "save_checkpoint":
+                self._save_checkpoint(command[1])
+            elif name == "load_dataset":
+                self._load_dataset(*command[1:])
+        except Exception as exc:
+            log.exception("worker command %s failed", name)
+            self.sigError.emit(_describe_exception(exc))
+
+    def _start_run(self, command) -> None:
+        kind, source, dataset, run_id, paused = command
+        self._close_generator()
+        with self._cond:
+            superseded = run_id != self._run_id
+        if superseded:  # a newer run is already queued: do not build this one at all
+            return
+        self._active_run = run_id
+        self._epochs_done = 0
+        self._in_flight = 0
+        self._next_inference = 0.0
+        try:
+            if kind == "new_run":
+                config = source
+                self._configure_backend(config)
+                trainer = self._make_trainer(config, dataset)
+            else:
+                trainer = self._load_trainer(source, dataset)
+                config = getattr(trainer, "config", None)
+        except Exception as exc:
+            log.exception("could not create the trainer")
+            with self._cond:
+                self._trainer = None
+            self._emit_state("failed")
+            self.sigError.emit(_describe_exception(exc))
+            return
+        with self._cond:
+            if run_id != self._run_id:  # replaced while we were building
+                return
+            self._trainer = trainer
+            self._config = config
+            self._generator = trainer.epochs()
+            self._paused = paused
+            self._steps = 0
+            live = dict(self._live)
+        for name, value in live.items():  # changes made while the trainer was being built
+            _apply_live(trainer, name, value)
+        if kind == "load_checkpoint":
+            history = [dict(row) for row in getattr(trainer, "history", [])]
+            self._epochs_done = len(history)
+            self.sigRunLoaded.emit(run_id, {"config": config, "history": history})
+        self._emit_state("paused" if paused else "ready")
+
+    def _make_trainer(self, config, dataset):
+        if self._trainer_factory is not None:
+            return self._trainer_factory(config, dataset)
+        from engine.training import Trainer
+
+        return Trainer(config, dataset)
+
+    def _load_trainer(self, path, dataset):
+        from engine.training import Trainer
+
+        trainer = Trainer.load_checkpoint(path, dataset)
+        config = getattr(trainer, "config", None)
+        if config is not None:
+            self._configure_backend(config)
+        return trainer
+
+    def _configure_backend(self, config) -> None:
+        wanted = (getattr(config, "backend", None), getattr(config, "dtype", "float32"))
+        if wanted == self._configured_backend:
+            return
+        from engine import backend
+
+        backend.configure(wanted[0], wanted[1])
+        self._configured_backend = wanted
+
+    def _run_epoch(self) -> None:
+        run_id = self._active_run
+        first = self._epochs_done == 0
+        if first:
+            self._emit_state("compiling")
+            self.sigStatus.emit("compiling…")
+        try:
+            report = next(self._generator)
+        except StopIteration:
+            self._close_generator()
+            self._emit_state("finished")
+            self.sigFinished.emit()
+            return
+        except Exception as exc:
+            log.exception("training epoch failed")
+            self._close_generator()
+            self._emit_state("failed")
+            self.sigError.emit(_describe_exception(exc))
+            return
+        self._epochs_done += 1
+        with self._cond:
+            stale = run_id != self._run_id
+            if not stale and self.max_in_flight is not None:
+                self._in_flight += 1
+        if stale:
+            return
+        if first:
+            self.sigStarted.emit()
+            self.sigStatus.emit("training")
+        self.sigEpoch.emit(report)
+        self.sigRunEpoch.emit(run_id, report)
+        if getattr(report, "stopped", False):
+            self._close_generator()
+            self._emit_state("stopped")
+            self.sigFinished.emit()
+            return
+        if getattr(report, "diverged", False):
+            with self._cond:
+                self._paused = True
+                self._steps = 0
+            self._emit_state("paused")
+            self.sigDiverged.emit(divergence_message(report, self._config))
+            return
+        with self._cond:
+            paused = self._paused and self._steps <= 0
+        if first or paused:
+            self._emit_state("paused" if paused else "running")
+
+    def _run_inference(self) -> None:
+        with self._cond:
+            want_predictions = self._pending_predictions
+            sample = self._pending_sample
+            self._pending_predictions = False
+            self._pending_sample = None
+            trainer = self._trainer
+            run_id = self._active_run
+        start = time.monotonic()
+        try:
+            if want_predictions:
+                predictions = trainer.predict_validation()
+                if predictions:
+                    self.sigPredictions.emit(run_id, _copy_tree(predictions))
+            if sample is not None:
+                n, temperature, prime = sample
+                text = trainer.generate(n, temperature=temperature, prime=prime)
+                self.sigSample.emit(run_id, _copy_tree(text))
+        except Exception as exc:
+            log.exception("inference failed")
+            self.sigError.emit("Prediction failed: " + _describe_exception(exc))
+        end = time.monotonic()
+        self._next_inference = end + max(INFERENCE_MIN_INTERVAL_S, (end - start) * (INFERENCE_BUDGET_RATIO - 1))
+
+    def _save_checkpoint(self, path: str) -> None:
+        trainer = self._trainer
+        if trainer is None or self._epochs_done == 0:
+            self.sigError.emit(
+                f"Nothing to save to {path}: train at least one epoch (or load a checkpoint) first."
+            )
+            return
+        trainer.save_checkpoint(path)
+        self.sigCheckpointSaved.emit(path)
+
+    def _load_dataset(self, paths, options, request_id) -> None:
+        from engine.data import load_sequences
+
+        try:
+            dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
+        except Exception as exc:
+            self.sigDatasetFailed.emit(request_id, _describe_exception(exc))
+            return
+        self.sigDatasetLoaded.emit(request_id, dataset)
+
+    def _close_generator(self) -> None:
+        generator = self._generator
+        self._generator = None
+        if generator is not None:
+            try:
+                generator.close()
+            except Exception:  # closing must never take the worker down
+                log.exception("closing the epoch generator failed")
+
+    def _emit_state(self, state: str) -> None:
+        self.sigRunState.emit(self._active_run, state)
+
+    @staticmethod
+    def _stop_trainer(trainer) -> None:
+        if trainer is None:
+            return
+        try:
+            trainer.stop()
+        except Exception:
+            log.exception("Trainer.stop failed")
+
+
+def _apply_live(trainer, name, value) -> None:
+    if name == "learning_rate":
+        trainer.set_learning_rate(float(value))
+    elif name == "clip_norm":
+        trainer.set_clip_norm(None if not value else float(value))
+    elif name == "momentum":
+        trainer.set_optimizer_params(momentum=float(value))
+    elif name == "probe_index":
+        trainer.set_probe(int(value))
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """The message a user sees: the exception's own text (engine errors say what to do)."""
+    text = str(exc).strip()
+    if isinstance(exc, ValueError) and text:
+        return text
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return last or type(exc).__name__
