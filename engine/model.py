@@ -358,7 +358,8 @@ class Model:
         Used by the probe, inference and generation: states in and out let any length be
         processed in chunks of T with one compiled graph. ``outputs`` are probabilities
         (per step, also for classify_sequence) or forecast values, (T, B, n_out).
-        Output layout is described by the returned function's ``layout`` attribute.
+        Outputs in order: per-step outputs; hidden per layer; gates per layer in GATE_NAMES
+        order; final states per layer (h, or h and c for LSTM).
         """
         spec = self.spec
         dtype = pytensor.config.floatX
@@ -379,11 +380,8 @@ class Model:
         if spec.task != "forecast":
             per_step = softmax(per_step, axis=-1)
         outputs = [per_step] + list(out["hidden"])
-        n_gates = len(GATE_NAMES[spec.cell])
         for g in out["gates"]:
             outputs.extend(g)
         for f in out["final"]:
             outputs.extend(f if spec.cell == "lstm" else [f])
-        fn = backend.function([x, mask] + state_inputs, outputs, name="f_hidden")
-        fn.layout = {"n_layers": spec.n_layers, "n_gates": n_gates, "n_state": 2 if spec.cell == "lstm" else 1}
-        return fn
+        return backend.function([x, mask] + state_inputs, outputs, name="f_hidden")

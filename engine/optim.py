@@ -47,14 +47,9 @@ class Optimizer:
         )
         self.state: OrderedDict[str, pytensor.compile.SharedVariable] = OrderedDict()
         dtype = pytensor.config.floatX
-        slots = {"sgd": (), "momentum": ("v",), "rmsprop": ("ms",), "adam": ("m", "v")}[name]
-        for slot in slots:
-            for pname, p in tparams.items():
-                shape = p.get_value().shape
-                self.state[f"{slot}/{pname}"] = pytensor.shared(
-                    np.zeros(shape, dtype=dtype), name=f"{slot}/{pname}", shape=shape)
-        if name == "adam":
-            self.state["t"] = _scalar(0.0, "t")
+        shapes = state_shapes(name, OrderedDict((k, p.get_value().shape) for k, p in tparams.items()))
+        for key, shape in shapes.items():
+            self.state[key] = pytensor.shared(np.zeros(shape, dtype=dtype), name=key, shape=shape)
 
     # ------------------------------------------------------------------ hyperparameters
     def set_learning_rate(self, lr: float) -> None:
@@ -130,3 +125,17 @@ class Optimizer:
         # Divergence guard: a refused step writes every old value back.
         updates = [(var, pt.switch(ok, value, var).astype(var.dtype)) for var, value in new.items()]
         return updates, group_norms, ok
+
+
+def state_shapes(name: str, param_shapes) -> "OrderedDict[str, tuple]":
+    """Names and shapes of the optimizer state for ``name`` (to validate checkpoints)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    slots = {"sgd": (), "momentum": ("v",), "rmsprop": ("ms",), "adam": ("m", "v")}[name]
+    shapes = OrderedDict()
+    for slot in slots:
+        for pname, shape in param_shapes.items():
+            shapes[f"{slot}/{pname}"] = tuple(shape)
+    if name == "adam":
+        shapes["t"] = ()
+    return shapes
