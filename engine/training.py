@@ -430,11 +430,13 @@ class Trainer:
             else:
                 skipped += 1
         train_seconds = sum(step_times)
+        first_excess = 0.0
         if compile_seconds and step_times:
             # JAX compiles on the first call: count its excess over a normal step as compiling.
             first_excess = step_times[0] - (float(np.median(step_times[1:])) if len(step_times) > 1 else 0.0)
-            compile_seconds += max(first_excess, 0.0)
-            train_seconds -= max(first_excess, 0.0)
+            first_excess = max(first_excess, 0.0)
+            compile_seconds += first_excess
+            train_seconds -= first_excess
             step_times = step_times[1:] or step_times
         val_loss, val_accuracy = self.evaluate()
         hidden, gates = self.probe()
@@ -450,7 +452,7 @@ class Trainer:
             gates=gates,
             probe_index=self._probe_index,
             learning_rate=float(self.config.learning_rate),
-            seconds=time.perf_counter() - t_epoch,
+            seconds=time.perf_counter() - t_epoch - first_excess,
             sequences_per_second=n_sequences / train_seconds if train_seconds > 0 else 0.0,
             step_ms=float(np.median(step_times)) * 1e3 if step_times else 0.0,
             compile_seconds=compile_seconds,
