@@ -108,7 +108,6 @@ class TrainingWorker(QObject):
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
-        self._configured_backend = None
         self._thread: QThread | None = None
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
@@ -345,8 +344,7 @@ class TrainingWorker(QObject):
         try:
             if kind == "new_run":
                 config = source
-                self._configure_backend(config)
-                trainer = self._make_trainer(config, dataset)
+                trainer = self._make_trainer(config, dataset)  # configures the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
                 config = getattr(trainer, "config", None)
@@ -367,12 +365,15 @@ class TrainingWorker(QObject):
             self._steps = 0
             live = dict(self._live)
         for name, value in live.items():  # changes made while the trainer was being built
-            _apply_live(trainer, name, value)
+            try:
+                _apply_live(trainer, name, value)
+            except ValueError as exc:
+                self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
         if kind == "load_checkpoint":
             history = [dict(row) for row in getattr(trainer, "history", [])]
             self._epochs_done = len(history)
             self.sigRunLoaded.emit(run_id, {"config": config, "history": history})
-        self._emit_state("paused" if paused else "ready")
+        self._emit_state("ready")
 
     def _make_trainer(self, config, dataset):
         if self._trainer_factory is not None:
@@ -384,20 +385,7 @@ class TrainingWorker(QObject):
     def _load_trainer(self, path, dataset):
         from engine.training import Trainer
 
-        trainer = Trainer.load_checkpoint(path, dataset)
-        config = getattr(trainer, "config", None)
-        if config is not None:
-            self._configure_backend(config)
-        return trainer
-
-    def _configure_backend(self, config) -> None:
-        wanted = (getattr(config, "backend", None), getattr(config, "dtype", "float32"))
-        if wanted == self._configured_backend:
-            return
-        from engine import backend
-
-        backend.configure(wanted[0], wanted[1])
-        self._configured_backend = wanted
+        return Trainer.load_checkpoint(path, dataset)
 
     def _run_epoch(self) -> None:
         run_id = self._active_run

@@ -1,0 +1,121 @@
+"""Desktop entry point: ``run_gui(args) -> int`` (called by main.py after argument parsing)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
+
+APP_NAME = "RNN Scope"
+ORG_NAME = "RNN Scope"
+ICON_NAME = "rnn-scope"
+EXIT_DEADLINE_S = 2.0  # closing the window during training must end the process this fast
+
+log = logging.getLogger(__name__)
+
+
+def make_application(argv=None) -> QtWidgets.QApplication:
+    """The QApplication with names set for QSettings (reuses an existing one, e.g. in tests)."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        QtCore.QCoreApplication.setAttribute(QtCore.Qt.AA_EnableHighDpiScaling, True)
+        app = QtWidgets.QApplication(list(argv if argv is not None else sys.argv[:1]))
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    icon = app_icon()
+    if icon is not None:
+        app.setWindowIcon(icon)
+    return app
+
+
+def app_icon() -> QtGui.QIcon | None:
+    """QIcon from the Qt-free ``resources.icon_path``; None (and a log line) if it is missing."""
+    try:
+        import resources
+
+        path = resources.icon_path(ICON_NAME)
+    except Exception as exc:  # an icon is cosmetic: never fail the launch for it
+        log.info("no window icon: %s", exc)
+        return None
+    icon = QtGui.QIcon(os.fspath(path))
+    return None if icon.isNull() else icon
+
+
+def config_from_args(base, args):
+    """``base`` TrainingConfig with every flag the user gave on the command line applied."""
+    changes = {}
+    for field, attr in (("cell", "cell"), ("hidden_sizes", "hidden"), ("learning_rate", "lr"),
+                        ("optimizer", "optimizer"), ("batch_size", "batch_size"), ("epochs", "epochs"),
+                        ("seed", "seed"), ("backend", "backend"), ("dtype", "dtype")):
+        value = getattr(args, attr, None)
+        if value is not None:
+            changes[field] = tuple(value) if field == "hidden_sizes" else value
+    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
+        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
+    return base.replace(**changes) if changes else base
+
+
+def setup_window(args):
+    """Create the window, apply the flags, queue loading/checkpoint/start; returns the window."""
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    try:
+        config = config_from_args(window.controls.config(), args)
+    except ValueError as exc:  # restored settings + flags that do not fit together
+        window._error("Invalid settings", str(exc))
+        config = None
+    if config is not None:
+        window.controls.set_config(config)
+        window._reset_hidden_panel(config)
+
+    files = list(getattr(args, "files", None) or [])
+    if not files:
+        import resources
+
+        files = [os.fspath(resources.default_dataset_path())]
+    checkpoint = getattr(args, "checkpoint", None)
+    start = bool(getattr(args, "start", False))
+    if checkpoint:
+        window._after_load.append(lambda: window.open_checkpoint(checkpoint, start=start))
+    elif start:
+        window._after_load.append(window.start)
+    window.open_paths(files, preview=False)
+    return window
+
+
+def run_gui(args) -> int:
+    """Show the window and run the event loop; returns the process exit code."""
+    logging.basicConfig(level=os.environ.get("RNNSCOPE_LOG", "WARNING").upper(),
+                        format="%(levelname)s %(name)s: %(message)s")
+    app = make_application()
+    window = setup_window(args)
+    window.show()
+    code = app.exec_()
+    return _finish(code)
+
+
+def _finish(code: int) -> int:
+    """Wait briefly for a worker still compiling; if it will not end in time, exit hard.
+
+    A running compile cannot be interrupted, and destroying a running QThread aborts the
+    process ("QThread: Destroyed while thread is still running"), so the last resort keeps the
+    promise of a prompt exit with ``os._exit`` after flushing our own output.
+    """
+    from gui.main_window import lingering_workers
+
+    deadline = time.monotonic() + max(0.0, EXIT_DEADLINE_S - 1.8)
+    workers = lingering_workers()
+    for worker in workers:
+        remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+        worker.shutdown(timeout_ms=remaining_ms)
+    if lingering_workers():
+        log.warning("training thread still compiling at exit; leaving without waiting for it")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

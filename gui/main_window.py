@@ -1,0 +1,755 @@
+"""The main window: docks, menus, run buttons, and the glue between worker, controls and plots.
+
+The window never trains, compiles or loads data itself: those are commands to the
+:class:`~gui.worker.TrainingWorker`. It keeps only what it draws: every loss point is appended
+on arrival, but the hidden-state snapshot is coalesced to the latest one and drawn by a ~30 Hz
+timer, together with the status bar and the progress bar.
+
+Run states (``run_state``): ``idle`` (no run, or the last one finished/stopped), ``ready`` (a
+fresh Trainer waits at epoch 0), ``compiling``, ``running``, ``paused``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import time
+
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
+from PyQt5.QtCore import Qt
+
+from gui import dialogs
+from gui.controls import ControlPanel, format_hidden_sizes
+from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, export_plot
+from gui.worker import TrainingWorker
+
+log = logging.getLogger(__name__)
+
+FILE_FILTERS = ";;".join(
+    [
+        "All supported (*.csv *.tsv *.txt *.ts *.npy *.npz)",
+        "CSV / TSV tables (*.csv *.tsv)",
+        "UCR / sktime time series (*.tsv *.ts)",
+        "Text (*.txt)",
+        "NumPy arrays (*.npy *.npz)",
+        "All files (*)",
+    ]
+)
+CHECKPOINT_FILTER = "RNN Scope checkpoint (*.npz)"
+IMAGE_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
+MAX_RECENT = 8
+DRAW_INTERVAL_MS = 33  # ~30 Hz: hidden-state heatmaps, status bar, progress bar
+MAX_IN_FLIGHT = 64  # reports the worker may queue ahead of the window before it waits
+SAMPLE_LENGTH = 300
+ACTIVE_STATES = ("compiling", "running", "paused")
+HISTORY_COLUMNS = ("run", "epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "changes")
+MAX_KEPT_RUNS = 8  # earlier runs kept for CSV export (matches the loss plot's overlays)
+LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
+
+
+def run_label(config, dataset_name: str = "") -> str:
+    """Legend text for a run: its settings in one line."""
+    clip = f"{config.clip_norm:g}" if config.clip_norm else "off"
+    text = (
+        f"{config.cell} {format_hidden_sizes(config.hidden_sizes)} · {config.optimizer} "
+        f"lr={config.learning_rate:.3g} · batch {config.batch_size} · clip {clip}"
+    )
+    return f"{text} · {dataset_name}" if dataset_name else text
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
+
+    def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("RNNScopeMainWindow")
+        self.setWindowTitle("RNN Scope")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.settings = QtCore.QSettings()
+
+        self.dataset = None
+        self.dataset_paths: list[str] = []
+        self.dataset_options: dict = {}
+        self.run_state = "idle"
+        self.last_error: str | None = None
+        self.last_status: str = ""
+        self._run_id = 0
+        self._run_config = None
+        self._run_label = ""
+        self._run_points = 0
+        self._last_epoch = 0
+        self._last_report = None
+        self._latest_snapshot = None
+        self._history: list[tuple] = []  # rows of HISTORY_COLUMNS for the current run
+        self._earlier_runs: list[list[tuple]] = []
+        self._pending_changes: list[str] = []
+        self._elapsed = 0.0
+        self._tick = time.monotonic()
+        self._load_request = 0
+        self._after_load: list = []
+        self._closing = False
+
+        self.controls = ControlPanel(config)
+        if config is None:
+            self.controls.restore_settings(self.settings)
+        self.loss_plot = LossPlot()
+        self.hidden_panel = HiddenStatePanel()
+        self.diagnostics = DiagnosticsPlot()
+        self.predictions = PredictionPanel()
+        self._build_docks()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+
+        self.worker = worker or TrainingWorker(max_in_flight=MAX_IN_FLIGHT)
+        self._connect_worker()
+        self.worker.start_thread()
+
+        self.controls.sigLiveChanged.connect(self._on_live_changed)
+        self.controls.sigRestartNeeded.connect(self._on_restart_needed)
+        self.predictions.sigSampleRequested.connect(self._on_sample_requested)
+
+        self.draw_timer = QtCore.QTimer(self)
+        self.draw_timer.setInterval(DRAW_INTERVAL_MS)
+        self.draw_timer.timeout.connect(self._draw)
+        self.draw_timer.start()
+
+        self._restore_layout()
+        self._update_actions()
+        self._reset_hidden_panel()
+
+    # ================================================================== construction
+    def _build_docks(self) -> None:
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        specs = [
+            ("controls", "Controls", self.controls, Qt.LeftDockWidgetArea),
+            ("loss", "Loss", self.loss_plot, Qt.RightDockWidgetArea),
+            ("hidden", "Hidden states", self.hidden_panel, Qt.RightDockWidgetArea),
+            ("diagnostics", "Diagnostics", self.diagnostics, Qt.RightDockWidgetArea),
+            ("predictions", "Predictions", self.predictions, Qt.RightDockWidgetArea),
+        ]
+        for key, title, widget, area in specs:
+            dock = QtWidgets.QDockWidget(title, self)
+            dock.setObjectName(f"dock_{key}")
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.splitDockWidget(self.docks["loss"], self.docks["hidden"], Qt.Horizontal)
+        self.splitDockWidget(self.docks["loss"], self.docks["diagnostics"], Qt.Vertical)
+        self.splitDockWidget(self.docks["hidden"], self.docks["predictions"], Qt.Vertical)
+        self.resizeDocks([self.docks["controls"]], [330], Qt.Horizontal)
+        self.resize(1500, 920)
+
+    def _action(self, text, slot, shortcut=None, tip=None, icon=None) -> QtWidgets.QAction:
+        action = QtWidgets.QAction(text, self)
+        if shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        sp = QtWidgets.QStyle
+        self.act_open = self._action("&Open…", self.open_dialog, "Ctrl+O", "Open sequence file(s)", sp.SP_DialogOpenButton)
+        self.act_save_ckpt = self._action("&Save checkpoint…", self.save_checkpoint_dialog, "Ctrl+S",
+                                          "Save the current run's weights and history")
+        self.act_load_ckpt = self._action("&Load checkpoint…", self.load_checkpoint_dialog, "Ctrl+L",
+                                          "Continue a saved run on the current dataset")
+        self.act_export_csv = self._action("Export loss &history (CSV)…", self.export_history_dialog, None,
+                                           "Loss per epoch with hyperparameter changes")
+        self.act_quit = self._action("&Quit", self.close, "Ctrl+Q")
+        self.act_start = self._action("&Start", self.toggle_run, "Space", "Start / pause / resume training",
+                                      sp.SP_MediaPlay)
+        self.act_step = self._action("Step &one epoch", self.step_epoch, "F10", "Train one epoch, then pause",
+                                     sp.SP_MediaSeekForward)
+        self.act_stop = self._action("S&top", self.stop_run, "Shift+F5", "End this run", sp.SP_MediaStop)
+        self.act_reset = self._action("&Reset weights", self.reset_weights, "Ctrl+R",
+                                      "Fresh initial weights, same settings (new run)", sp.SP_BrowserReload)
+        self.act_log_y = QtWidgets.QAction("&Log-scale loss", self, checkable=True)
+        self.act_log_y.toggled.connect(self.loss_plot.set_log_y)
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_save_ckpt)
+        file_menu.addAction(self.act_load_ckpt)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_export_csv)
+        export_menu = file_menu.addMenu("Export &plot (PNG/SVG)")
+        for key, title in (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
+                           ("predictions", "Predictions")):
+            export_menu.addAction(self._action(f"{title}…", lambda key=key: self.export_plot_dialog(key)))
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+
+        run_menu = bar.addMenu("&Run")
+        for action in (self.act_start, self.act_step, self.act_stop, self.act_reset):
+            run_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.act_log_y)
+        smooth_menu = view_menu.addMenu("Loss &smoothing")
+        group = QtWidgets.QActionGroup(self)
+        for window in (0, 5, 20, 100):
+            action = QtWidgets.QAction("off" if window == 0 else f"{window} epochs", self, checkable=True)
+            action.setChecked(window == 0)
+            action.triggered.connect(lambda _c=False, w=window: self.loss_plot.set_smoothing(w))
+            group.addAction(action)
+            smooth_menu.addAction(action)
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+        self.toolbar = self.addToolBar("Run")
+        self.toolbar.setObjectName("toolbar_run")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.toolbar.addAction(self.act_open)
+        self.toolbar.addSeparator()
+        for action in (self.act_start, self.act_step, self.act_stop, self.act_reset):
+            self.toolbar.addAction(action)
+        self._rebuild_recent_menu()
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("epoch %v / %m")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.lbl_epoch = QtWidgets.QLabel("epoch –")
+        self.lbl_loss = QtWidgets.QLabel("loss –")
+        self.lbl_rate = QtWidgets.QLabel("– seq/s")
+        self.lbl_elapsed = QtWidgets.QLabel("0:00")
+        self.lbl_backend = QtWidgets.QLabel("backend: not started")
+        for widget in (self.lbl_epoch, self.lbl_loss, self.lbl_rate, self.lbl_elapsed, self.lbl_backend,
+                       self.progress):
+            status.addPermanentWidget(widget)
+
+    def _connect_worker(self) -> None:
+        w = self.worker
+        w.sigRunEpoch.connect(self._on_run_epoch)
+        w.sigRunState.connect(self._on_run_state)
+        w.sigRunLoaded.connect(self._on_run_loaded)
+        w.sigStarted.connect(self._on_started)
+        w.sigStatus.connect(self._show_status)
+        w.sigError.connect(self._on_worker_error)
+        w.sigDiverged.connect(self._on_diverged)
+        w.sigPredictions.connect(self._on_predictions)
+        w.sigSample.connect(self._on_sample)
+        w.sigCheckpointSaved.connect(lambda path: self._show_status(f"checkpoint saved to {path}"))
+        w.sigDatasetLoaded.connect(self._on_dataset_loaded)
+        w.sigDatasetFailed.connect(self._on_dataset_failed)
+
+    # ================================================================== layout / settings
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.controls.save_settings(self.settings)
+        self.settings.sync()
+
+    def recent_files(self) -> list[list[str]]:
+        text = self.settings.value("recent_files", "")
+        try:
+            entries = json.loads(str(text)) if text else []
+        except ValueError:
+            entries = []
+        return [list(map(str, e)) for e in entries if isinstance(e, list) and e][:MAX_RECENT]
+
+    def _add_recent(self, paths) -> None:
+        entry = [os.path.abspath(p) for p in paths]
+        entries = [e for e in self.recent_files() if e != entry]
+        entries.insert(0, entry)
+        self.settings.setValue("recent_files", json.dumps(entries[:MAX_RECENT]))
+        self.settings.setValue("last_dir", os.path.dirname(entry[0]))
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent_files()
+        for entry in entries:
+            label = " + ".join(os.path.basename(p) for p in entry)
+            action = self.recent_menu.addAction(label)
+            action.setToolTip("\n".join(entry))
+            action.triggered.connect(lambda _c=False, e=entry: self.open_paths(e))
+        self.recent_menu.setEnabled(bool(entries))
+
+    def last_dir(self) -> str:
+        return str(self.settings.value("last_dir", "") or os.getcwd())
+
+    # ================================================================== datasets
+    def open_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open sequences", self.last_dir(), FILE_FILTERS)
+        if paths:
+            self.open_paths(paths)
+
+    def open_paths(self, paths, *, preview: bool = True, options: dict | None = None) -> bool:
+        """Preview (optional), then load ``paths`` on the worker thread; False if refused."""
+        paths = [os.fspath(p) for p in paths]
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            self._error("Cannot open", f"File not found: {missing[0]}. Check the path, or pick the file with File ▸ Open.")
+            return False
+        options = dict(options or {})
+        if preview:
+            dialog = dialogs.PreviewDialog(paths, self, initial_options=options)
+            if dialog.preview is None and dialog.error:
+                self._error("Cannot open", dialog.error)
+                dialog.deleteLater()
+                return False
+            accepted = dialog.exec_() == QtWidgets.QDialog.Accepted
+            options = dialog.options()
+            dialog.deleteLater()
+            if not accepted:
+                return False
+        self._load_request += 1
+        self._pending_load = (self._load_request, paths, options)
+        self._show_status(f"loading {', '.join(os.path.basename(p) for p in paths)}…")
+        self.worker.load_dataset(paths, options, self._load_request)
+        return True
+
+    def _on_dataset_loaded(self, request_id: int, dataset) -> None:
+        if request_id != self._load_request or self._closing:
+            return
+        _, paths, options = self._pending_load
+        self.set_dataset(dataset, paths, options)
+        actions, self._after_load = self._after_load, []
+        for action in actions:
+            action()
+
+    def _on_dataset_failed(self, request_id: int, message: str) -> None:
+        if request_id != self._load_request:
+            return
+        self._after_load = []
+        self._error("Could not load the dataset", message + "\n\nThe current dataset and model are unchanged.")
+
+    def set_dataset(self, dataset, paths=(), options=None) -> None:
+        """Make ``dataset`` current: the current run ends (kept in grey on the loss plot)."""
+        if self.run_state in ACTIVE_STATES or self.run_state == "ready":
+            self.worker.stop()
+        self._close_current_run()
+        self.dataset = dataset
+        self.dataset_paths = [os.path.abspath(p) for p in paths] or list(getattr(dataset, "source_paths", []))
+        self.dataset_options = dict(options or {})
+        self.controls.set_dataset(dataset)
+        self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
+        self._reset_hidden_panel()
+        self.run_state = "idle"
+        if self.dataset_paths:
+            self._add_recent(self.dataset_paths)
+        self.setWindowTitle(f"RNN Scope — {getattr(dataset, 'name', '')}")
+        self._show_status(f"loaded {getattr(dataset, 'name', '')}: {dataset.n_sequences} sequence(s), task {dataset.task}")
+        self._update_actions()
+
+    # ================================================================== runs
+    def current_config(self):
+        """TrainingConfig from the controls; errors are shown and re-raised."""
+        try:
+            return self.controls.config()
+        except ValueError as exc:
+            self.controls.show_message(str(exc))
+            self._error("Invalid settings", str(exc))
+            raise
+
+    def _reset_hidden_panel(self, config=None) -> None:
+        try:
+            config = config or self.controls.config()
+        except ValueError:
+            return
+        self.hidden_panel.reset(config.hidden_sizes, config.cell)
+
+    def _close_current_run(self) -> None:
+        """Move the current run's curves to the grey overlays (if it has any points)."""
+        if self._run_points:
+            self.loss_plot.new_run(self._run_label)
+            self._earlier_runs.append(self._history)
+            del self._earlier_runs[:-MAX_KEPT_RUNS]
+        self.diagnostics.reset()
+        self._history = []
+        self._run_points = 0
+        self._last_epoch = 0
+        self._last_report = None
+        self._latest_snapshot = None
+        self._pending_changes = []
+        self._elapsed = 0.0
+
+    def _begin_run(self, *, start: bool, checkpoint: str | None = None) -> bool:
+        if self.dataset is None:
+            self._error("No dataset", "Open a dataset first (File ▸ Open, or drop a file on the window).")
+            return False
+        try:
+            config = self.current_config()
+        except ValueError:
+            return False
+        self._close_current_run()
+        self._reset_hidden_panel(config)
+        self._run_config = config
+        self._run_label = run_label(config, getattr(self.dataset, "name", ""))
+        self.progress.setRange(0, config.epochs)
+        self.progress.setValue(0)
+        self._tick = time.monotonic()
+        if checkpoint:
+            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start)
+        else:
+            self._run_id = self.worker.new_run(config, self.dataset, paused=not start)
+        self.worker.set_live("probe_index", self.controls.probe_index())
+        self.run_state = "compiling" if start else "ready"
+        self._update_actions()
+        return True
+
+    def toggle_run(self) -> None:
+        """Space: Start (new run) / Pause / Resume."""
+        if self.run_state == "idle":
+            self._begin_run(start=True)
+        elif self.run_state in ("running", "compiling"):
+            self.worker.pause()
+            self.run_state = "paused"
+        else:  # ready or paused
+            self.worker.resume()
+            self.run_state = "running" if self._run_points else "compiling"
+            self._tick = time.monotonic()
+        self._update_actions()
+
+    def start(self) -> None:
+        if self.run_state in ("idle", "ready", "paused"):
+            self.toggle_run()
+
+    def pause(self) -> None:
+        if self.run_state in ("running", "compiling"):
+            self.toggle_run()
+
+    def step_epoch(self) -> None:
+        if self.run_state == "idle" and not self._begin_run(start=False):
+            return
+        self.worker.step()
+        self.run_state = "paused" if self._run_points else "compiling"
+        self._update_actions()
+
+    def stop_run(self) -> None:
+        if self.run_state != "idle":
+            self.worker.stop()
+            self.run_state = "idle"
+            self._update_actions()
+
+    def reset_weights(self) -> None:
+        """Fresh weights with the current settings; keeps training if it was."""
+        if self.dataset is None:
+            return
+        running = self.run_state in ("running", "compiling")
+        self._begin_run(start=running)
+
+    def open_checkpoint(self, path: str, *, start: bool = False) -> bool:
+        if self.dataset is None:
+            self._error("No dataset", "Open the dataset the checkpoint was trained on first, then load the checkpoint.")
+            return False
+        return self._begin_run(start=start, checkpoint=path)
+
+    # ================================================================== worker signals
+    def _on_run_epoch(self, run_id: int, report) -> None:
+        if run_id != self._run_id:
+            return
+        self.worker.ack_epoch()
+        self._run_points += 1
+        self._last_epoch = report.epoch
+        self._last_report = report
+        self.loss_plot.add_point(report.epoch, report.train_loss, report.val_loss)
+        self.diagnostics.add_report(report.epoch, report.grad_norms, report.weight_norms)
+        self._latest_snapshot = (report.epoch, report.hidden, report.gates)
+        changes = "; ".join(self._pending_changes)
+        self._pending_changes = []
+        self._history.append(
+            (self._run_label, report.epoch, report.train_loss, report.val_loss, report.val_accuracy,
+             report.learning_rate, report.seconds, changes)
+        )
+        if self.dataset is not None and self.dataset.task == "next_token":
+            self.worker.request_sample(SAMPLE_LENGTH, self.predictions.temperature(), self.predictions.prime())
+        else:
+            self.worker.request_predictions()
+
+    def _on_run_state(self, run_id: int, state: str) -> None:
+        if run_id != self._run_id:
+            return
+        if state in ("finished", "stopped", "failed"):
+            self.run_state = "idle"
+            if state == "finished":
+                self._show_status(f"finished after epoch {self._last_epoch}")
+        elif state == "running" and self.run_state == "compiling":
+            self.run_state = "running"
+        elif state == "paused" and self.run_state in ("compiling", "paused"):
+            self.run_state = "paused"  # a step finished (user pauses are applied at once)
+        # "ready"/"compiling" confirm what the window already shows; a "running"/"paused" that
+        # crossed a newer user command in the queue is ignored rather than undoing it.
+        self._update_actions()
+
+    def _on_run_loaded(self, run_id: int, payload) -> None:
+        if run_id != self._run_id:
+            return
+        config = payload.get("config")
+        history = payload.get("history") or []
+        if config is not None:
+            self.controls.set_config(config)
+            self._run_config = config
+            self._run_label = run_label(config, getattr(self.dataset, "name", "")) + " (checkpoint)"
+            self._reset_hidden_panel(config)
+            self.progress.setRange(0, config.epochs)
+        epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
+        if epochs:
+            self.loss_plot.extend(epochs, [row.get("train_loss") for row in history],
+                                  [row.get("val_loss") for row in history])
+            self._run_points = len(epochs)
+            self._last_epoch = int(epochs[-1])
+            self.progress.setValue(min(self._last_epoch, self.progress.maximum()))
+            for row in history:
+                self._history.append((self._run_label, row.get("epoch"), row.get("train_loss"), row.get("val_loss"),
+                                      row.get("val_accuracy"), row.get("learning_rate"), row.get("seconds"), ""))
+        self._show_status(f"checkpoint loaded: epoch {self._last_epoch}")
+
+    def _on_started(self) -> None:
+        try:
+            from engine import backend
+
+            self.lbl_backend.setText(backend.describe())
+        except Exception as exc:  # the label is informative only
+            log.debug("backend description unavailable: %s", exc)
+
+    def _on_worker_error(self, message: str) -> None:
+        self._error("Training error", message)
+
+    def _on_diverged(self, message: str) -> None:
+        self.run_state = "paused"
+        self._update_actions()
+        self._show_status("diverged: paused")
+        self.last_error = message
+        dialogs.show_warning(self, "Training diverged", message)
+
+    def _on_predictions(self, run_id: int, result) -> None:
+        if run_id != self._run_id or self.dataset is None:
+            return
+        try:
+            if "pred" in result and "true" in result:
+                self.predictions.update_classification(result["true"], result["pred"], self.dataset.class_names)
+            elif "forecast" in result and "actual" in result:
+                self.predictions.update_forecast(result["actual"], result["forecast"])
+        except Exception as exc:
+            log.warning("predictions not drawn: %s", exc)
+
+    def _on_sample(self, run_id: int, text) -> None:
+        if run_id == self._run_id:
+            self.predictions.set_text_sample(text if isinstance(text, str) else str(text))
+
+    def _on_sample_requested(self, temperature: float, prime: str) -> None:
+        self.worker.request_sample(SAMPLE_LENGTH, temperature, prime)
+
+    # ================================================================== controls
+    def _on_live_changed(self, name: str, value) -> None:
+        self.worker.set_live(name, value)
+        if name not in LIVE_LABELS or self._run_config is None:
+            return
+        old = getattr(self._run_config, name, None)
+        self._run_config = self._run_config.replace(**{name: value})
+        if self.run_state in ACTIVE_STATES and self._run_points:
+            fmt = (lambda v: "off" if not v else f"{v:.3g}")
+            text = f"{LIVE_LABELS[name]} {fmt(old)} → {fmt(value)}"
+            self.loss_plot.add_marker(self._last_epoch, text)
+            self._pending_changes.append(text)
+
+    def _on_restart_needed(self, changes: dict) -> None:
+        in_progress = self.run_state in ACTIVE_STATES and self._run_points > 0
+        if in_progress:
+            what = ", ".join(f"{k.replace('_', ' ')} = {v}" for k, v in changes.items())
+            if not dialogs.confirm(self, "Start a new run?",
+                                   f"Changing {what} needs a new model. The current run ends (its curves stay "
+                                   f"in grey). Start a new run?"):
+                self.controls.revert_last()
+                return
+        if "task" in changes and self.dataset is not None:
+            try:
+                dataset = self.dataset.with_task(changes["task"])
+            except Exception as exc:
+                self.controls.revert_last()
+                self._error("Task not possible", str(exc))
+                return
+            self.dataset = dataset
+            self.controls.set_dataset(dataset)
+            self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
+        try:
+            config = self.controls.config()
+        except ValueError as exc:
+            self.controls.revert_last()
+            self._error("Invalid settings", str(exc))
+            return
+        if self.run_state in ACTIVE_STATES or self.run_state == "ready":
+            self._begin_run(start=self.run_state in ("running", "compiling"))
+        else:
+            self._reset_hidden_panel(config)
+
+    # ================================================================== drawing (~30 Hz)
+    def _draw(self) -> None:
+        now = time.monotonic()
+        if self.run_state in ("running", "compiling"):
+            self._elapsed += now - self._tick
+        self._tick = now
+        snapshot, self._latest_snapshot = self._latest_snapshot, None
+        if snapshot is not None:
+            epoch, hidden, gates = snapshot
+            try:
+                self.hidden_panel.set_snapshot(epoch, hidden, gates)
+            except ValueError as exc:  # shapes of a run that was just replaced
+                log.debug("snapshot skipped: %s", exc)
+        report = self._last_report
+        if report is not None:
+            self.progress.setValue(min(report.epoch, self.progress.maximum()))
+            self.lbl_epoch.setText(f"epoch {report.epoch}")
+            acc = f" · acc {report.val_accuracy:.1%}" if report.val_accuracy is not None else ""
+            self.lbl_loss.setText(f"train {report.train_loss:.4g} · val {report.val_loss:.4g}{acc}")
+            self.lbl_rate.setText(f"{report.sequences_per_second:,.0f} seq/s")
+        minutes, seconds = divmod(int(self._elapsed), 60)
+        self.lbl_elapsed.setText(f"{minutes}:{seconds:02d}")
+
+    def flush_snapshot(self) -> None:
+        """Draw the pending snapshot now (tests, exports)."""
+        self._draw()
+        self.loss_plot.flush()
+
+    # ================================================================== actions state
+    def _update_actions(self) -> None:
+        state = self.run_state
+        has_data = self.dataset is not None
+        self.act_start.setText({"running": "&Pause", "compiling": "&Pause", "paused": "&Resume",
+                                "ready": "&Start"}.get(state, "&Start"))
+        icon = QtWidgets.QStyle.SP_MediaPause if state in ("running", "compiling") else QtWidgets.QStyle.SP_MediaPlay
+        self.act_start.setIcon(self.style().standardIcon(icon))
+        self.act_start.setEnabled(has_data)
+        self.act_step.setEnabled(has_data)
+        self.act_stop.setEnabled(state != "idle")
+        self.act_reset.setEnabled(has_data)
+        self.act_load_ckpt.setEnabled(has_data)
+        self.act_save_ckpt.setEnabled(self._run_points > 0)
+        self.act_export_csv.setEnabled(bool(self._history or self._earlier_runs))
+
+    def _show_status(self, text: str) -> None:
+        self.last_status = text
+        self.statusBar().showMessage(text, 8000)
+
+    def _error(self, title: str, message: str) -> None:
+        self.last_error = message
+        log.warning("%s: %s", title, message)
+        if not self._closing:
+            dialogs.show_error(self, title, message)
+
+    # ================================================================== files
+    def _save_path(self, title: str, filters: str, default_name: str) -> str:
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, title, os.path.join(self.last_dir(), default_name),
+                                                             filters)
+        if path and not os.path.splitext(path)[1]:
+            ext = ".svg" if "svg" in (chosen or "").lower() else os.path.splitext(default_name)[1]
+            path += ext
+        return path
+
+    def save_checkpoint_dialog(self) -> None:
+        path = self._save_path("Save checkpoint", CHECKPOINT_FILTER, "checkpoint.npz")
+        if path:
+            self.worker.save_checkpoint(path)
+
+    def load_checkpoint_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load checkpoint", self.last_dir(), CHECKPOINT_FILTER)
+        if path:
+            self.open_checkpoint(path)
+
+    def export_history_dialog(self) -> None:
+        path = self._save_path("Export loss history", "CSV (*.csv)", "loss-history.csv")
+        if path:
+            self.export_history(path)
+
+    def export_history(self, path: str) -> str:
+        """All runs of this session (earlier ones first), one row per epoch."""
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(HISTORY_COLUMNS)
+                for rows in (*self._earlier_runs, self._history):
+                    for row in rows:
+                        writer.writerow(["" if v is None else v for v in row])
+        except OSError as exc:
+            self._error("Export failed", f"Could not write {path}: {exc.strerror or exc}. Choose another folder.")
+            return ""
+        self._show_status(f"loss history written to {path}")
+        return path
+
+    def export_plot_dialog(self, key: str) -> None:
+        path = self._save_path("Export plot", IMAGE_FILTERS, f"{key}.png")
+        if path:
+            self.export_plot(key, path)
+
+    def export_plot(self, key: str, path: str) -> str:
+        widget = {"loss": self.loss_plot, "hidden": self.hidden_panel, "diagnostics": self.diagnostics,
+                  "predictions": self.predictions}[key]
+        try:
+            self.flush_snapshot()
+            export_plot(widget, path)
+        except (OSError, ValueError) as exc:
+            self._error("Export failed", str(exc))
+            return ""
+        self._show_status(f"plot written to {path}")
+        return path
+
+    # ================================================================== drag and drop
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            # After the drop returns: the preview dialog must not run inside the drag's event loop.
+            QtCore.QTimer.singleShot(0, lambda: self.open_paths(paths))
+
+    # ================================================================== closing
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self._closing = True
+        self.draw_timer.stop()
+        try:
+            self.save_settings()
+        except Exception as exc:  # never block closing
+            log.warning("settings not saved: %s", exc)
+        finished = self.worker.shutdown(timeout_ms=1800)
+        if not finished:
+            _LINGERING.append(self.worker)  # keep the QThread alive until it ends (see gui.app)
+        for signal in (self.worker.sigRunEpoch, self.worker.sigRunState, self.worker.sigError,
+                       self.worker.sigDiverged, self.worker.sigPredictions, self.worker.sigSample,
+                       self.worker.sigDatasetLoaded, self.worker.sigDatasetFailed, self.worker.sigRunLoaded,
+                       self.worker.sigStarted, self.worker.sigStatus, self.worker.sigCheckpointSaved):
+            try:
+                signal.disconnect()
+            except TypeError:
+                pass
+        super().closeEvent(event)
+
+
+# Workers whose thread did not end within the close timeout (a compile cannot be interrupted).
+# Holding them prevents "QThread: Destroyed while thread is still running"; gui.app waits for them.
+_LINGERING: list[TrainingWorker] = []
+
+
+def lingering_workers() -> list[TrainingWorker]:
+    return [w for w in _LINGERING if w.is_thread_running()]
