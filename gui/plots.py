@@ -759,9 +759,18 @@ class HiddenStatePanel(QtWidgets.QWidget):
             data = self._layer_array(snap, layer)  # (T, H)
             self._displayed[layer] = data
             image.setImage(data, autoLevels=False)
+            # pixel centres on integer (unit, t), so axis ticks name units and steps
+            image.setRect(QtCore.QRectF(-0.5, -0.5, data.shape[1], data.shape[0]))
+            self._plots[layer].setTitle(self._layer_title(layer, snap.epoch))
         if self.selected_gate() == "c":
             self._apply_levels()
         self._update_traces()
+
+    def _layer_title(self, layer: int, epoch: int | None) -> str:
+        gate = self.selected_gate()
+        what = "" if gate == "h" else f" · {GATE_TITLES[gate]}"
+        when = "" if epoch is None else f" · epoch {epoch}"
+        return f"layer {layer + 1} · {self._layer_sizes[layer]} units{what}{when}"
 
     def _on_layer_selected(self, _index: int) -> None:
         self._layout_plots()
@@ -792,18 +801,18 @@ class HiddenStatePanel(QtWidgets.QWidget):
         return self.graphics.ci
 
     def render_layer_image(self, layer: int, width: int | None = None) -> QtGui.QImage:
-        """Render one layer's heatmap (with axes) to a QImage through pyqtgraph's ImageExporter."""
+        """Render one layer's heatmap with axes and colour bar to a QImage (pyqtgraph ImageExporter)."""
         if not 0 <= layer < len(self._plots):
             raise ValueError(f"no layer {layer}; this model has {len(self._plots)} layer(s)")
         previous = self.layer_combo.currentIndex()
-        shown = layer in self.selected_layers()
-        if not shown:
-            self.set_layer(layer)
+        alone = self.selected_layers() == [layer]
+        if not alone:
+            self.set_layer(layer)  # only this layer in the layout: the export holds plot + colour bar
         try:
             self.graphics.ci.layout.activate()
-            return _export_image(self._plots[layer], width)
+            return _export_image(self.graphics.ci, width)
         finally:
-            if not shown:
+            if not alone:
                 self.layer_combo.setCurrentIndex(previous)
 
     # ----- unit traces
@@ -855,7 +864,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         data = self._displayed[layer]
         if data is None:
             return None
-        t, unit = int(math.floor(y)), int(math.floor(x))
+        t, unit = int(math.floor(y + 0.5)), int(math.floor(x + 0.5))
         if 0 <= t < data.shape[0] and 0 <= unit < data.shape[1]:
             return t, unit
         return None

@@ -229,7 +229,7 @@ def test_hidden_panel_unit_traces_by_click(hidden_panel, qtbot):
     qtbot.wait(10)
     plot = hidden_panel.plot_item(0)
     plot.vb.autoRange(padding=0)
-    scene_pos = plot.vb.mapViewToScene(QtCore.QPointF(5.5, 10.5))  # unit 5, t 10
+    scene_pos = plot.vb.mapViewToScene(QtCore.QPointF(5.2, 9.9))  # unit 5, t 10
     widget_pos = hidden_panel.graphics.mapFromScene(scene_pos)
     qtbot.mouseClick(hidden_panel.graphics.viewport(), QtCore.Qt.LeftButton, pos=widget_pos)
     assert hidden_panel.traced_units() == [(0, 5)]

@@ -1,0 +1,355 @@
+"""Headless mode: train from the command line, print progress, write results to a folder.
+
+``python main.py --headless [FILE ...] --epochs N --out DIR`` trains with the same engine as the
+window and writes ``history.csv``, ``checkpoint.npz``, ``loss.png`` and one
+``hidden_layer{l}.png`` per layer (l = 1, 2, ...). The PNGs are drawn by the window's own plot
+widgets on Qt's offscreen platform, so no display is needed.
+
+Exit codes: 0 on success (also after Ctrl+C: the run stops at the next step and its results are
+still written), 2 with a one-line message on stderr when the input or a setting is bad.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_OUT = "rnn-scope-out"
+BAR_WIDTH = 24
+
+# args attribute -> TrainingConfig field (only the ones given on the command line are passed)
+_CONFIG_ARGS = {
+    "cell": "cell",
+    "hidden": "hidden_sizes",
+    "optimizer": "optimizer",
+    "lr": "learning_rate",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "seed": "seed",
+    "backend": "backend",
+    "dtype": "dtype",
+}
+# settings that define the model a checkpoint holds: they cannot change on resume
+_FIXED_ON_RESUME = ("cell", "hidden_sizes", "optimizer", "dtype", "seed", "batch_size")
+
+
+class UsageError(Exception):
+    """Bad input or settings: reported as one line on stderr, exit code 2."""
+
+
+def _one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
+def _fail(message) -> int:
+    print(f"rnn-scope: error: {_one_line(message)}", file=sys.stderr)
+    return 2
+
+
+def _given(args, name):
+    return getattr(args, name, None)
+
+
+def _config_changes(args) -> dict:
+    changes = {}
+    for arg, field in _CONFIG_ARGS.items():
+        value = _given(args, arg)
+        if value is not None:
+            changes[field] = tuple(value) if field == "hidden_sizes" else value
+    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
+        changes["backend"] = os.environ["RNNSCOPE_BACKEND"]
+    return changes
+
+
+def _load_dataset(args):
+    from engine.data import DataError, load_sequences
+
+    files = list(_given(args, "files") or [])
+    if not files:
+        import resources
+
+        files = [str(resources.default_dataset_path())]
+    try:
+        return load_sequences(files if len(files) > 1 else files[0])
+    except DataError as exc:
+        raise UsageError(exc) from None
+    except OSError as exc:
+        # DataError covers the files we can read; this is the operating system's refusal
+        name = getattr(exc, "filename", None) or ", ".join(files)
+        raise UsageError(f"{name}: {exc.strerror or exc}; check the path and its permissions") from None
+
+
+def _build_trainer(args, dataset):
+    from engine.checkpoint import CheckpointError
+    from engine.training import Trainer, TrainingConfig
+
+    changes = _config_changes(args)
+    checkpoint = _given(args, "checkpoint")
+    if not checkpoint:
+        try:
+            config = TrainingConfig(**changes)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(exc) from None
+        try:
+            return Trainer(config, dataset)
+        except ValueError as exc:
+            raise UsageError(exc) from None
+
+    try:
+        trainer = Trainer.load_checkpoint(checkpoint, dataset)
+    except (CheckpointError, ValueError, OSError) as exc:
+        raise UsageError(exc) from None
+    saved = trainer.config
+    for field in _FIXED_ON_RESUME:
+        if field in changes and changes[field] != getattr(saved, field):
+            flag = next(a for a, f in _CONFIG_ARGS.items() if f == field).replace("_", "-")
+            raise UsageError(
+                f"--{flag} {changes[field]!r} differs from the checkpoint {checkpoint} "
+                f"({getattr(saved, field)!r}); leave it out to resume, or start a new run without --checkpoint")
+    epochs = changes.get("epochs", saved.epochs)
+    if epochs <= trainer.epoch:
+        raise UsageError(
+            f"checkpoint {checkpoint} has already trained {trainer.epoch} epochs; "
+            f"pass --epochs with a larger total (e.g. --epochs {trainer.epoch + 10}) to continue")
+    try:
+        # epochs count across resumes; backend and learning rate may change freely
+        trainer.config = saved.replace(
+            epochs=epochs,
+            backend=changes.get("backend", saved.backend),
+            learning_rate=changes.get("learning_rate", saved.learning_rate),
+        )
+    except (TypeError, ValueError) as exc:
+        raise UsageError(exc) from None
+    return trainer
+
+
+class Progress:
+    """One text progress line per epoch; redrawn in place on a terminal, appended otherwise."""
+
+    def __init__(self, total: int, first_epoch: int, stream=None):
+        self.total = total
+        self.first_epoch = first_epoch
+        self.stream = stream if stream is not None else sys.stdout
+        isatty = getattr(self.stream, "isatty", None)
+        self.in_place = bool(isatty and isatty())
+        self._open_line = False
+
+    def line(self, report) -> str:
+        done = min(max(report.epoch, 0), self.total)
+        filled = int(round(BAR_WIDTH * done / self.total)) if self.total else BAR_WIDTH
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        width = len(str(self.total))
+        text = (f"epoch {report.epoch:>{width}}/{self.total} [{bar}] "
+                f"train {_fmt(report.train_loss)}  val {_fmt(report.val_loss)}")
+        if report.val_accuracy is not None:
+            text += f"  acc {report.val_accuracy:.1%}"
+        text += f"  {report.sequences_per_second:,.0f} seq/s"
+        if report.compile_seconds:
+            text += f"  (compiled in {report.compile_seconds:.1f} s)"
+        if report.diverged:
+            text += f"  [{report.skipped_steps} non-finite step(s) skipped]"
+        if report.stopped:
+            text += "  [stopped]"
+        return text
+
+    def update(self, report) -> None:
+        text = self.line(report)
+        if self.in_place:
+            self.stream.write("\r\x1b[2K" + text)
+            self._open_line = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        self.finish()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_line = False
+
+
+def _fmt(value) -> str:
+    return f"{value:.4f}" if value is not None and math.isfinite(value) else "nan"
+
+
+class _StopOnInterrupt:
+    """First Ctrl+C asks the trainer to stop after the current step; a second one aborts."""
+
+    def __init__(self, trainer, progress: Progress):
+        self.trainer = trainer
+        self.progress = progress
+        self.interrupted = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.trainer.stop()
+        self.progress.message("interrupted: stopping after the current step and writing results "
+                              "(press Ctrl+C again to abort)")
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main thread: leave the default behaviour
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def _train(trainer, progress: Progress):
+    """Run the epoch generator; returns the last report (None if no epoch finished)."""
+    last = None
+    with _StopOnInterrupt(trainer, progress) as guard:
+        try:
+            for report in trainer.epochs():
+                progress.update(report)
+                last = report
+        except KeyboardInterrupt:
+            # second Ctrl+C (or one during compiling): keep what has been trained so far
+            guard.interrupted = True
+        progress.finish()
+        if guard.interrupted:
+            progress.message(f"stopped after epoch {trainer.epoch}")
+    return last
+
+
+def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
+    """CSV header and rows from ``Trainer.history`` (one dict per epoch)."""
+    layers: list[str] = []
+    for entry in history:
+        for name in entry.get("grad_norms", {}) or {}:
+            if name not in layers:
+                layers.append(name)
+    header = ["epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
+              *[f"grad_norm_{name}" for name in layers], "seconds"]
+    rows = []
+    for entry in history:
+        norms = entry.get("grad_norms", {}) or {}
+        rows.append([
+            entry.get("epoch"), entry.get("train_loss"), entry.get("val_loss"),
+            "" if entry.get("val_accuracy") is None else entry.get("val_accuracy"),
+            entry.get("learning_rate"),
+            *[norms.get(name, "") for name in layers],
+            entry.get("seconds", ""),
+        ])
+    return header, rows
+
+
+def write_history_csv(path, history: list[dict]) -> None:
+    header, rows = history_rows(history)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _ensure_qapp():
+    # Only rendering the PNGs needs Qt; offscreen unless the user chose a platform.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt5 import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication([sys.argv[0] if sys.argv else "rnn-scope"])
+    return app
+
+
+def render_pngs(out: Path, history: list[dict], last_report, title: str = "") -> list[Path]:
+    """loss.png from the history and hidden_layer{l}.png from the last report's hidden states."""
+    app = _ensure_qapp()
+    from gui.plots import HiddenStatePanel, LossPlot, export_plot
+
+    written = []
+    loss_plot = LossPlot()
+    loss_plot.resize(900, 540)
+    if title:
+        loss_plot.plot_item.setTitle(title)
+    epochs = [h.get("epoch") for h in history]
+    train = [h.get("train_loss") if h.get("train_loss") is not None else math.nan for h in history]
+    val = [h.get("val_loss") if h.get("val_loss") is not None else math.nan for h in history]
+    loss_plot.extend(epochs, train, val)
+    previous_lr = None
+    for h in history:
+        lr = h.get("learning_rate")
+        if previous_lr is not None and lr is not None and lr != previous_lr:
+            loss_plot.add_marker(h["epoch"], f"lr {previous_lr:.3g} -> {lr:.3g}")
+        previous_lr = lr if lr is not None else previous_lr
+    loss_plot.show()
+    app.processEvents()
+    path = out / "loss.png"
+    export_plot(loss_plot, path)
+    written.append(path)
+    loss_plot.close()
+    loss_plot.deleteLater()
+
+    if last_report is not None and last_report.hidden:
+        panel = HiddenStatePanel()
+        panel.resize(900, 420 * len(last_report.hidden) + 200)
+        panel.set_snapshot(last_report.epoch, last_report.hidden, last_report.gates)
+        panel.show()
+        app.processEvents()
+        for layer in range(len(last_report.hidden)):
+            path = out / f"hidden_layer{layer + 1}.png"
+            image = panel.render_layer_image(layer)
+            if not image.save(str(path), "PNG"):
+                raise OSError(f"could not write {path}: check that the folder is writable")
+            written.append(path)
+        panel.close()
+        panel.deleteLater()
+    app.processEvents()
+    return written
+
+
+def run_headless(args) -> int:
+    """Train without a window (see the module docstring); returns the process exit code."""
+    out = Path(_given(args, "out") or DEFAULT_OUT)
+    try:
+        dataset = _load_dataset(args)
+        trainer = _build_trainer(args, dataset)
+        out.mkdir(parents=True, exist_ok=True)
+    except UsageError as exc:
+        return _fail(exc)
+    except OSError as exc:
+        return _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
+
+    config = trainer.config
+    progress = Progress(total=config.epochs, first_epoch=trainer.epoch + 1)
+    sizes = ",".join(str(h) for h in config.hidden_sizes)
+    progress.message(
+        f"{dataset.name}: {dataset.task}, {dataset.n_sequences} sequences · {config.cell} ({sizes}) · "
+        f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
+        + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
+    started = time.perf_counter()
+    try:
+        last = _train(trainer, progress)
+    except ValueError as exc:
+        # e.g. a dataset the model cannot be built for: a setting the user can change
+        return _fail(exc)
+
+    trainer.save_checkpoint(out / "checkpoint.npz")
+    write_history_csv(out / "history.csv", trainer.history)
+    if last is None:
+        progress.message("no epoch finished, so there are no hidden states to draw")
+    title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
+    written = render_pngs(out, trainer.history, last, title)
+    progress.message(
+        f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote "
+        + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", *written])
+        + f" to {out}")
+    return 0
