@@ -1,0 +1,393 @@
+"""Engine benchmark: RNN Scope's Trainer against a hand-written NumPy loop and PyTorch nn.RNN.
+
+    python benchmarks/bench_engine.py [--json PATH] [--quick] [--epochs N] [--only W1a,W3]
+                                      [--warm-cache] [--no-torch]
+
+Four workloads (issue 3), one-layer Elman networks, float32, Adam, global-norm clip 5:
+
+    W1a  512 sequences, T=50, 16 inputs, hidden 128, 10 classes, many-to-one, batch 1
+    W1b  the same with minibatch 32
+    W2   character language model on ~200 KB of text, hidden 256, BPTT window 64, batch 32
+    W3   64 noisy sine sequences of length 200, 1 input, hidden 32, next-step MSE, batch 16
+
+Every engine runs on the same split (``engine.data``: 80 % training, 20 % validation) and one
+epoch is the same work for all: one pass of training steps over the training part plus the
+validation loss. Seconds per epoch is the median of the epochs after the first (warm-up).
+RNN Scope is timed through the public ``engine.Trainer`` API (``trainer.epochs()``), so its
+epochs also include what the app needs: the hidden-state probe and per-layer norms.
+
+Time to first result = constructing the Trainer + building and compiling the graphs (the
+report's ``compile_seconds``, which includes the first call's JIT) + one training call. By
+default the compile caches point at a fresh temporary folder, i.e. the first launch on a new
+machine; ``--warm-cache`` uses the user's cache (a second launch).
+
+One compute thread everywhere (the second core belongs to the GUI): the environment is set
+before NumPy, JAX or torch are imported, and ``torch.set_num_threads(1)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+TARGETS = {  # minimum speed-up over PyTorch, per workload
+    "W1a": 5.0,
+    "W1b": 1.5,
+    "W2": 1.4,
+    "W3": 4.0,
+}
+MAX_VS_NUMPY = 1.2  # never slower than 1.2x the NumPy loop
+MAX_FIRST_RESULT_S = 3.0
+
+
+def _one_thread_env() -> None:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def pseudo_text(n_chars: int, seed: int = 0) -> str:
+    """Deterministic English-like text: Zipf-distributed pseudo-words in sentences."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    onsets = ["", "b", "c", "d", "f", "g", "h", "l", "m", "n", "p", "r", "s", "t", "th", "st",
+              "w", "v", "k", "sh", "ch", "tr", "pl"]
+    vowels = ["a", "e", "i", "o", "u", "ea", "ou", "ai", "y"]
+    codas = ["", "", "n", "s", "t", "r", "l", "nd", "st", "ng", "ck", "m"]
+    words = set()
+    while len(words) < 600:
+        n_syl = rng.choice([1, 1, 2, 2, 3])
+        words.add("".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                          for _ in range(n_syl)))
+    words = sorted(words)
+    rng.shuffle(words)
+    p = 1.0 / np.arange(1, len(words) + 1)
+    p /= p.sum()
+    parts, size = [], 0
+    while size < n_chars:
+        n = int(rng.integers(4, 16))
+        sentence = [words[i] for i in rng.choice(len(words), n, p=p)]
+        if n > 7 and rng.random() < 0.4:
+            sentence[int(rng.integers(2, n - 2))] += ","
+        text = " ".join(sentence).capitalize() + rng.choice([".", ".", ".", "?", "!"])
+        text += "\n" if rng.random() < 0.15 else " "
+        parts.append(text)
+        size += len(text)
+    return "".join(parts)[:n_chars]
+
+
+def _sequence_dataset():
+    try:
+        from engine.data import SequenceDataset
+    except ImportError:  # the package's __init__ may not re-export it yet
+        from engine.data.dataset import SequenceDataset
+    return SequenceDataset
+
+
+def classify_dataset(n, T=50, F=16, n_classes=10, seed=0):
+    """Sequences whose class sets a direction and frequency of an oscillation in noise."""
+    import numpy as np
+
+    SequenceDataset = _sequence_dataset()
+
+    rng = np.random.default_rng(seed)
+    directions = rng.normal(size=(n_classes, F))
+    freqs = rng.uniform(0.1, 0.6, n_classes)
+    labels = np.arange(n) % n_classes
+    rng.shuffle(labels)
+    t = np.arange(T)[:, None]
+    seqs = [
+        (np.sin(freqs[c] * t + rng.uniform(0, 2 * np.pi)) * directions[c]
+         + rng.normal(0, 1.0, (T, F))).astype(np.float32)
+        for c in labels
+    ]
+    return SequenceDataset(seqs, task="classify_sequence", labels=labels, name="W1")
+
+
+def sine_dataset(n=64, T=200, seed=0):
+    import numpy as np
+
+    SequenceDataset = _sequence_dataset()
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    seqs = [
+        (np.sin(rng.uniform(0.05, 0.3) * t + rng.uniform(0, 2 * np.pi))
+         + rng.normal(0, 0.1, T)).astype(np.float32)[:, None]
+        for _ in range(n)
+    ]
+    return SequenceDataset(seqs, task="forecast", name="W3")
+
+
+def text_dataset(n_chars, seed=0):
+    import numpy as np
+
+    SequenceDataset = _sequence_dataset()
+
+    text = pseudo_text(n_chars, seed)
+    vocab = sorted(set(text))
+    index = {ch: i for i, ch in enumerate(vocab)}
+    ids = np.fromiter((index[ch] for ch in text), dtype=np.int32, count=len(text))
+    return SequenceDataset([ids], task="next_token", vocabulary=vocab, name="W2")
+
+
+@dataclass
+class Workload:
+    name: str
+    title: str
+    make_dataset: object  # () -> SequenceDataset
+    hidden: int
+    batch_size: int
+    window: int | None = None
+    embedding_size: int | None = None  # text only
+
+
+def workloads(quick: bool) -> list[Workload]:
+    n_seq = 128 if quick else 512
+    n_chars = 50_000 if quick else 200_000
+    return [
+        Workload("W1a", f"{n_seq} seq T=50 F=16 H=128 10 classes, batch 1",
+                 lambda: classify_dataset(n_seq), 128, 1),
+        Workload("W1b", f"{n_seq} seq T=50 F=16 H=128 10 classes, batch 32",
+                 lambda: classify_dataset(n_seq), 128, 32),
+        Workload("W2", f"char LM {n_chars // 1000} KB, H=256, window 64, batch 32",
+                 lambda: text_dataset(n_chars), 256, 32, window=64, embedding_size=32),
+        Workload("W3", "64 sines T=200, H=32, next-step MSE, batch 16",
+                 lambda: sine_dataset(), 32, 16),
+    ]
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def plain_batches(arrays, batch_size, task):
+    """Time-major batches of real examples only (what a hand-written loop iterates)."""
+    import numpy as np
+
+    out = []
+    for b in arrays.batches(batch_size):
+        n = b.n_real
+        x = b.x[:, :n]
+        mask = b.mask[:, :n]
+        y = b.y[:n] if task == "classify_sequence" else b.y[:, :n]
+        lengths = np.maximum(mask.sum(axis=0).astype(np.int64), 1)
+        out.append((x, mask, y, lengths))
+    return out
+
+
+def median_epoch(run_epoch, n_epochs):
+    """Run 1 warm-up + n_epochs epochs; (median seconds of the timed ones, last train loss)."""
+    run_epoch()
+    times, loss = [], float("nan")
+    for _ in range(n_epochs):
+        t0 = time.perf_counter()
+        loss = run_epoch()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), loss
+
+
+def bench_numpy(w, split, n_epochs, n_out, n_in):
+    from numpy_rnn import NumpyElman
+
+    task = split.task
+    net = NumpyElman(task, n_in, w.hidden, n_out, embedding_size=w.embedding_size, seed=0)
+    train = plain_batches(split.train, w.batch_size, task)
+    val = plain_batches(split.val, max(w.batch_size, 32), task)
+
+    def epoch():
+        losses = [net.train_step(*b) for b in train]
+        for b in val:
+            net.loss(*b)
+        return float(sum(losses) / len(losses))
+
+    return median_epoch(epoch, n_epochs)
+
+
+def bench_torch(w, split, n_epochs, n_out, n_in):
+    from torch_rnn import TorchTrainer
+
+    task = split.task
+    trainer = TorchTrainer(task, n_in, w.hidden, n_out, embedding_size=w.embedding_size, seed=0)
+    train = [trainer.tensors(*b) for b in plain_batches(split.train, w.batch_size, task)]
+    val = [trainer.tensors(*b) for b in plain_batches(split.val, max(w.batch_size, 32), task)]
+
+    def epoch():
+        losses = [trainer.train_step(b) for b in train]
+        for b in val:
+            trainer.loss(b)
+        return float(sum(losses) / len(losses))
+
+    return median_epoch(epoch, n_epochs)
+
+
+def bench_rnnscope(w, dataset, split, n_epochs):
+    from engine import Trainer, TrainingConfig
+
+    config = TrainingConfig(
+        cell="elman", hidden_sizes=(w.hidden,), optimizer="adam", learning_rate=3e-3,
+        batch_size=w.batch_size, clip_norm=5.0, epochs=1 + n_epochs, validation_fraction=0.2,
+        seed=0, dtype="float32", backend="jax", window=w.window,
+        embedding_size=w.embedding_size or 32,
+    )
+    t0 = time.perf_counter()
+    trainer = Trainer(config, dataset, split=split)
+    construct_s = time.perf_counter() - t0
+    gen = trainer.epochs()
+    t1 = time.perf_counter()
+    first = next(gen)
+    first_epoch_s = time.perf_counter() - t1
+    times, reports = [], []
+    while True:
+        t = time.perf_counter()
+        try:
+            report = next(gen)
+        except StopIteration:
+            break
+        times.append(time.perf_counter() - t)
+        reports.append(report)
+    return {
+        "rnnscope_s": statistics.median(times),
+        "first_result_s": construct_s + first.compile_seconds + first.step_ms / 1e3,
+        "first_epoch_s": construct_s + first_epoch_s,
+        "compile_s": first.compile_seconds,
+        "step_ms": statistics.median(r.step_ms for r in reports),
+        "rnnscope_loss": reports[-1].train_loss,
+        "n_compiles": trainer.n_compiles,
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(v, spec=".4f"):
+    return "n/a" if v is None else format(v, spec)
+
+
+def table(results: dict) -> str:
+    head = (f"{'':5} {'rnnscope':>9} {'numpy':>9} {'torch':>9} {'vs torch':>15} "
+            f"{'vs numpy':>15} {'first result':>15} {'step':>8}")
+    lines = ["seconds per epoch (median), float32, 1 thread; ratios = other / rnnscope", head]
+    for name, r in results.items():
+        vt = r.get("speedup_vs_torch")
+        vs_torch = "n/a" if vt is None else \
+            f"{vt:5.2f}x {'ok' if vt >= TARGETS[name] else 'MISS'} >={TARGETS[name]:g}"
+        vn = r["speedup_vs_numpy"]
+        vs_numpy = f"{vn:5.2f}x {'ok' if vn >= 1 / MAX_VS_NUMPY else 'MISS'}"
+        fr = r["first_result_s"]
+        first = f"{fr:5.2f}s {'ok' if fr < MAX_FIRST_RESULT_S else 'MISS'}"
+        lines.append(
+            f"{name:5} {fmt(r['rnnscope_s']):>9} {fmt(r['numpy_s']):>9} {fmt(r['torch_s']):>9} "
+            f"{vs_torch:>15} {vs_numpy:>15} {first:>15} {r['step_ms']:6.2f}ms"
+        )
+    lines.append(f"targets: vs torch W1a>=5x W1b>=1.5x W2>=1.4x W3>=4x; never slower than "
+                 f"{MAX_VS_NUMPY}x numpy (ratio >= {1 / MAX_VS_NUMPY:.2f}); first result < "
+                 f"{MAX_FIRST_RESULT_S:g} s")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: smaller data, 3 timed epochs")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="timed epochs after the warm-up (default 5, --quick 3; minimum 3)")
+    parser.add_argument("--only", default="", help="comma-separated workloads, e.g. W1a,W3")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="use the user's compile caches (second launch) instead of fresh ones")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    args = parser.parse_args(argv)
+    n_epochs = max(3, args.epochs or (3 if args.quick else 5))
+
+    _one_thread_env()
+    if not args.warm_cache:
+        cold = tempfile.TemporaryDirectory(prefix="rnnscope-bench-cache-")
+        os.environ["XDG_CACHE_HOME"] = cold.name
+    sys.path[:0] = [str(ROOT), str(HERE)]
+
+    # The engine's int64 -> int32 casts under JAX are expected (x64 is off for float32).
+    warnings.filterwarnings("ignore", message=r"Explicitly requested dtype int64")
+    t0 = time.perf_counter()
+    import numpy as np  # noqa: F401  (after the thread limits)
+
+    from engine import backend
+
+    backend.configure("jax", "float32")
+    import engine.training  # noqa: F401
+
+    import_s = time.perf_counter() - t0
+
+    from numpy_rnn import check_against_reference
+
+    err = check_against_reference()
+    if err > 1e-9:
+        print(f"NumPy baseline disagrees with engine.reference (rel. error {err:.2e})")
+        return 1
+
+    have_torch = False
+    if not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+            have_torch = True
+        except ImportError:
+            print("torch is not importable: the PyTorch column is skipped "
+                  "(pip install /opt/wheels/torch-*.whl to include it)")
+
+    print(f"{backend.describe()}; imports {import_s:.2f} s; "
+          f"torch {torch.__version__ if have_torch else 'absent'}; "
+          f"{'warm' if args.warm_cache else 'fresh'} compile cache; {n_epochs} timed epochs")
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    results = {}
+    for w in workloads(args.quick):
+        if only and w.name not in only:
+            continue
+        dataset = w.make_dataset()
+        split = dataset.split(0.2, seed=0, window=w.window)
+        n_out = dataset.n_outputs
+        n_in = dataset.n_features
+        print(f"{w.name}: {w.title}; train {len(split.train)} x T={split.window}, "
+              f"val {len(split.val)}", flush=True)
+        r = bench_rnnscope(w, dataset, split, n_epochs)
+        r["numpy_s"], r["numpy_loss"] = bench_numpy(w, split, n_epochs, n_out, n_in)
+        if have_torch:
+            r["torch_s"], r["torch_loss"] = bench_torch(w, split, n_epochs, n_out, n_in)
+        else:
+            r["torch_s"] = r["torch_loss"] = None
+        r["speedup_vs_numpy"] = r["numpy_s"] / r["rnnscope_s"]
+        r["speedup_vs_torch"] = r["torch_s"] / r["rnnscope_s"] if have_torch else None
+        r["target_vs_torch"] = TARGETS[w.name]
+        losses = ", ".join(f"{k} {fmt(r[k + '_loss'], '.3f')}" for k in ("rnnscope", "numpy", "torch"))
+        print(f"  rnnscope {r['rnnscope_s']:.4f} s/epoch, numpy {r['numpy_s']:.4f}, "
+              f"torch {fmt(r['torch_s'])}; first result {r['first_result_s']:.2f} s "
+              f"(compile {r['compile_s']:.2f} s); train loss after {n_epochs + 1} epochs: {losses}",
+              flush=True)
+        results[w.name] = r
+
+    print()
+    print(table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
