@@ -1,0 +1,158 @@
+"""Headless mode: trains for real on a tiny file and writes every output; bad input exits 2."""
+import argparse
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+from types import SimpleNamespace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PyQt5 import QtGui  # noqa: E402
+
+from gui import headless  # noqa: E402
+from gui.plots import qimage_to_array  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _args(files, out, **overrides) -> argparse.Namespace:
+    values = dict(files=[str(f) for f in files], cell="elman", hidden=(4,), lr=0.01, optimizer="adam",
+                  batch_size=4, epochs=2, seed=0, backend=None, dtype=None, out=str(out),
+                  checkpoint=None, start=False, headless=True)
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+@pytest.fixture(scope="module")
+def tiny_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "tiny_wave.csv"
+    t = np.arange(60)
+    with open(path, "w") as f:
+        f.write("value\n")
+        for v in np.sin(t / 4.0):
+            f.write(f"{v:.5f}\n")
+    return path
+
+
+def _png_spread(path) -> float:
+    image = QtGui.QImage(str(path))
+    assert not image.isNull(), f"{path} is not a readable PNG"
+    assert image.width() > 100 and image.height() > 100
+    return float(qimage_to_array(image)[..., :3].astype(np.float32).std())
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert headless.run_headless(_args([tiny_csv], out, hidden=(5, 3))) == 0
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    lines = printed.out.splitlines()
+    assert any(line.startswith("epoch 1/2 [") and "seq/s" in line for line in lines)
+    assert any(line.startswith("epoch 2/2 [########################]") for line in lines)
+    assert "\r" not in printed.out  # not a terminal: plain lines
+
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["checkpoint.npz", "hidden_layer1.png", "hidden_layer2.png", "history.csv", "loss.png"]
+    rows = _read_csv(out / "history.csv")
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert set(rows[0]) >= {"epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
+                            "grad_norm_layer1", "grad_norm_layer2", "grad_norm_head", "seconds"}
+    assert all(np.isfinite(float(r["train_loss"])) and float(r["learning_rate"]) == 0.01 for r in rows)
+    for png in ("loss.png", "hidden_layer1.png", "hidden_layer2.png"):
+        assert _png_spread(out / png) > 10, f"{png} is blank"
+
+    # --checkpoint resumes: epochs count across resumes, so --epochs 3 trains one more
+    out2 = tmp_path / "out2"
+    args = _args([tiny_csv], out2, cell=None, hidden=None, optimizer=None, batch_size=None, seed=None,
+                 lr=0.005, epochs=3, checkpoint=str(out / "checkpoint.npz"))
+    assert headless.run_headless(args) == 0
+    rows = _read_csv(out2 / "history.csv")
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert float(rows[-1]["learning_rate"]) == 0.005
+    assert "epoch 3/3" in capsys.readouterr().out
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err.count("\n") == 1, f"expected one line, got {err!r}"
+    assert err.startswith("rnn-scope: error: ")
+    return err
+
+
+def test_bad_file_exits_2_with_one_line(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    assert headless.run_headless(_args([missing], tmp_path / "out")) == 2
+    assert "nope.csv" in _one_line_error(capsys)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,oops\n4,5\n")
+    assert headless.run_headless(_args([bad], tmp_path / "out")) == 2
+    err = _one_line_error(capsys)
+    assert "bad.csv" in err and "oops" in err
+    assert not (tmp_path / "out").exists()  # nothing written for bad input
+
+
+def test_bad_setting_exits_2(tiny_csv, tmp_path, capsys):
+    assert headless.run_headless(_args([tiny_csv], tmp_path / "out", optimizer="adagrad")) == 2
+    assert "optimizer" in _one_line_error(capsys)
+    not_a_checkpoint = tmp_path / "junk.npz"
+    not_a_checkpoint.write_bytes(b"not a zip file")
+    args = _args([tiny_csv], tmp_path / "out", checkpoint=str(not_a_checkpoint))
+    assert headless.run_headless(args) == 2
+    assert "junk.npz" in _one_line_error(capsys)
+
+
+def test_ctrl_c_stops_cleanly_and_still_writes(tiny_csv, tmp_path, monkeypatch, capsys):
+    update = headless.Progress.update
+
+    def interrupt_after_first_epoch(self, report):
+        update(self, report)
+        if report.epoch == 1:
+            signal.raise_signal(signal.SIGINT)  # what Ctrl+C delivers
+
+    monkeypatch.setattr(headless.Progress, "update", interrupt_after_first_epoch)
+    out = tmp_path / "out"
+    assert headless.run_headless(_args([tiny_csv], out, epochs=50)) == 0
+    assert "interrupted" in capsys.readouterr().out
+    rows = _read_csv(out / "history.csv")
+    assert len(rows) == 1
+    assert (out / "checkpoint.npz").stat().st_size > 0
+    assert _png_spread(out / "hidden_layer1.png") > 10
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_progress_redraws_in_place_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    progress = headless.Progress(total=4, first_epoch=1, stream=stream)
+    report = SimpleNamespace(epoch=2, train_loss=0.5, val_loss=float("nan"), val_accuracy=0.75,
+                             sequences_per_second=1234.0, compile_seconds=0.0, diverged=True,
+                             skipped_steps=1, stopped=False)
+    progress.update(report)
+    progress.finish()
+    text = stream.getvalue()
+    assert text.startswith("\r") and text.endswith("\n")
+    assert "epoch 2/4 [############............] train 0.5000  val nan  acc 75.0%  1,234 seq/s" in text
+    assert "1 non-finite step(s) skipped" in text
+
+
+def test_main_headless_bad_file_exit_code(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "main.py"), "--headless", str(tmp_path / "missing.csv"),
+         "--out", str(tmp_path / "out")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "missing.csv" in result.stderr
