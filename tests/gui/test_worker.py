@@ -1,0 +1,310 @@
+"""The training worker with a scripted Trainer (no compiling): threading, commands, signals."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from engine.training import TrainingConfig
+from gui.worker import INFERENCE_MIN_INTERVAL_S, TrainingWorker
+
+
+class ScriptedTrainer:
+    """Stands in for engine.training.Trainer: same methods, instant epochs, records its calls."""
+
+    def __init__(self, config, dataset, *, epoch_seconds=0.0, fail_at=None, diverge_at=None):
+        self.config = config
+        self.dataset = dataset
+        self.epoch_seconds = epoch_seconds
+        self.fail_at = fail_at
+        self.diverge_at = diverge_at
+        self.created_on = threading.get_ident()
+        self.epoch_threads = set()
+        self.inference_threads = set()
+        self.calls = []
+        self.learning_rate = config.learning_rate
+        self._stop = threading.Event()
+        self.history = []
+        self.predictions = 0
+
+    def epochs(self):
+        self._stop.clear()
+        for epoch in range(1, self.config.epochs + 1):
+            self.epoch_threads.add(threading.get_ident())
+            end = time.monotonic() + self.epoch_seconds
+            while time.monotonic() < end and not self._stop.is_set():
+                time.sleep(0.002)
+            if epoch == self.fail_at:
+                raise RuntimeError(f"scripted failure in epoch {epoch}")
+            report = SimpleNamespace(
+                epoch=epoch, train_loss=1.0 / epoch, val_loss=1.5 / epoch, val_accuracy=None,
+                grad_norms={"layer1": 1.0}, weight_norms={"layer1": 2.0},
+                hidden=[np.full((4, 3), 0.1 * epoch, np.float32)], gates=[{}], probe_index=0,
+                learning_rate=self.learning_rate, seconds=self.epoch_seconds, sequences_per_second=100.0,
+                step_ms=1.0, compile_seconds=0.0, diverged=epoch == self.diverge_at,
+                skipped_steps=1 if epoch == self.diverge_at else 0, stopped=self._stop.is_set(), owner=self,
+            )
+            self.history.append({"epoch": epoch, "train_loss": report.train_loss})
+            yield report
+            if report.stopped:
+                return
+
+    def set_learning_rate(self, lr):
+        self.calls.append(("learning_rate", lr))
+        self.learning_rate = lr
+
+    def set_clip_norm(self, value):
+        self.calls.append(("clip_norm", value))
+
+    def set_optimizer_params(self, momentum=None):
+        self.calls.append(("momentum", momentum))
+
+    def set_probe(self, index):
+        self.calls.append(("probe_index", index))
+
+    def stop(self):
+        self._stop.set()
+
+    def predict_validation(self):
+        self.inference_threads.add(threading.get_ident())
+        self.predictions += 1
+        return {"actual": np.arange(4.0), "forecast": np.arange(4.0) + 0.5}
+
+    def generate(self, n, temperature=1.0, prime="", seed=None):
+        self.inference_threads.add(threading.get_ident())
+        return (prime + "ab" * n)[:n]
+
+    def save_checkpoint(self, path):
+        self.inference_threads.add(threading.get_ident())
+        with open(path, "w") as handle:
+            handle.write("scripted")
+        return path
+
+
+class Recorder:
+    """Collects the worker's signals (delivered on the GUI thread)."""
+
+    def __init__(self, worker):
+        self.epochs, self.states, self.errors, self.diverged = [], [], [], []
+        self.predictions, self.samples, self.finished = [], [], 0
+        worker.sigRunEpoch.connect(lambda run, r: self.epochs.append((run, r)))
+        worker.sigRunState.connect(lambda run, s: self.states.append((run, s)))
+        worker.sigError.connect(self.errors.append)
+        worker.sigDiverged.connect(self.diverged.append)
+        worker.sigPredictions.connect(lambda run, p: self.predictions.append(p))
+        worker.sigSample.connect(lambda run, s: self.samples.append(s))
+        worker.sigFinished.connect(self._finished)
+
+    def _finished(self):
+        self.finished += 1
+
+    def epoch_numbers(self, run_id=None):
+        return [r.epoch for run, r in self.epochs if run_id is None or run == run_id]
+
+
+@pytest.fixture
+def make_worker(qtbot):
+    workers = []
+
+    def make(**trainer_kwargs):
+        made = []
+
+        def factory(config, dataset):
+            trainer = ScriptedTrainer(config, dataset, **trainer_kwargs)
+            made.append(trainer)
+            return trainer
+
+        worker = TrainingWorker(trainer_factory=factory, max_in_flight=trainer_kwargs.pop("max_in_flight", None))
+        worker.start_thread()
+        workers.append(worker)
+        return worker, made, Recorder(worker)
+
+    yield make
+    for worker in workers:
+        assert worker.shutdown(timeout_ms=2000)
+        assert not worker.is_thread_running()
+
+
+def config(epochs=20, **kw):
+    return TrainingConfig(hidden_sizes=(4,), epochs=epochs, **kw)
+
+
+def test_every_epoch_is_delivered_in_order_and_all_work_runs_on_the_worker_thread(qtbot, make_worker):
+    worker, made, rec = make_worker()
+    run = worker.new_run(config(epochs=25), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=5000)
+    assert rec.epoch_numbers(run) == list(range(1, 26))
+    trainer = made[0]
+    main = threading.get_ident()
+    assert trainer.created_on != main
+    assert trainer.epoch_threads == {trainer.created_on}
+    assert (run, "finished") in rec.states
+
+
+def test_pause_step_resume_stop(qtbot, make_worker):
+    worker, made, rec = make_worker(epoch_seconds=0.01)
+    run = worker.new_run(config(epochs=10_000), dataset="data", paused=True)
+    qtbot.waitUntil(lambda: (run, "ready") in rec.states, timeout=3000)
+    qtbot.wait(100)
+    assert rec.epochs == []  # a paused run does not train
+    worker.step()
+    qtbot.waitUntil(lambda: len(rec.epochs) == 1, timeout=3000)
+    qtbot.wait(150)
+    assert rec.epoch_numbers() == [1]  # exactly one epoch, then paused again
+    worker.step(2)
+    qtbot.waitUntil(lambda: len(rec.epochs) == 3, timeout=3000)
+    qtbot.wait(100)
+    assert len(rec.epochs) == 3
+    worker.resume()
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 10, timeout=5000)
+    worker.pause()
+    qtbot.wait(100)  # the epoch under way when pausing may still arrive
+    settled = len(rec.epochs)
+    qtbot.wait(200)
+    assert len(rec.epochs) == settled
+    worker.resume()
+    qtbot.waitUntil(lambda: len(rec.epochs) > settled, timeout=3000)
+    worker.stop()
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=3000)
+    count = len(rec.epochs)
+    qtbot.wait(100)
+    assert len(rec.epochs) == count
+    assert rec.epoch_numbers() == list(range(1, count + 1))
+
+
+def test_live_settings_reach_the_trainer_even_while_it_is_being_built(qtbot, make_worker):
+    worker, made, rec = make_worker(epoch_seconds=0.005)
+    worker.new_run(config(epochs=10_000), dataset="data", paused=False)
+    worker.set_live("learning_rate", 0.5)  # probably before the trainer exists
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 3, timeout=3000)
+    worker.set_live("clip_norm", 0.0)
+    worker.set_live("momentum", 0.8)
+    worker.set_live("learning_rate", 0.25)
+    qtbot.waitUntil(lambda: rec.epochs[-1][1].learning_rate == 0.25, timeout=3000)
+    calls = made[0].calls
+    assert ("learning_rate", 0.5) in calls and ("momentum", 0.8) in calls and ("clip_norm", None) in calls  # 0 means off
+    with pytest.raises(ValueError, match="not a live setting"):
+        worker.set_live("hidden_sizes", (3,))
+
+
+def test_divergence_pauses_and_says_what_to_try(qtbot, make_worker):
+    worker, made, rec = make_worker(epoch_seconds=0.005, diverge_at=3)
+    worker.new_run(config(epochs=50), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: bool(rec.diverged), timeout=3000)
+    qtbot.wait(150)
+    assert rec.epoch_numbers() == [1, 2, 3]
+    message = rec.diverged[0]
+    assert "epoch 3" in message and "learning rate" in message and "clipping" in message
+    worker.resume()
+    qtbot.waitUntil(lambda: len(rec.epochs) > 3, timeout=3000)
+
+
+def test_an_exception_becomes_an_error_message_and_the_worker_keeps_serving(qtbot, make_worker):
+    worker, made, rec = make_worker(fail_at=2)
+    first = worker.new_run(config(epochs=5), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=3000)
+    assert "scripted failure in epoch 2" in rec.errors[0]
+    assert (first, "failed") in rec.states
+    second = worker.new_run(config(epochs=1), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: (second, "failed") in rec.states or bool(rec.epoch_numbers(second)), timeout=3000)
+    assert rec.epoch_numbers(second) == [1]
+    assert worker.is_thread_running()
+
+
+def test_reports_of_a_replaced_run_never_carry_the_new_run_id(qtbot, make_worker):
+    worker, made, rec = make_worker(epoch_seconds=0.003)
+    old = worker.new_run(config(epochs=10_000), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 5, timeout=3000)
+    new = worker.new_run(config(epochs=10_000), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: len(rec.epoch_numbers(new)) >= 5, timeout=3000)
+    worker.stop()
+    qtbot.waitUntil(lambda: rec.finished >= 1, timeout=3000)
+    assert len(made) == 2
+    for run, report in rec.epochs:
+        assert report.owner is made[0 if run == old else 1]
+    assert rec.epoch_numbers(new)[:5] == [1, 2, 3, 4, 5]
+
+
+def test_superseded_runs_are_not_even_built(qtbot, make_worker):
+    worker, made, rec = make_worker()
+    for _ in range(30):
+        last = worker.new_run(config(epochs=2), dataset="data", paused=True)
+    qtbot.waitUntil(lambda: (last, "ready") in rec.states, timeout=3000)
+    assert len(made) < 30
+
+
+def test_inference_is_coalesced_and_rate_limited_while_training(qtbot, make_worker):
+    worker, made, rec = make_worker(epoch_seconds=0.01)
+    worker.new_run(config(epochs=10_000), dataset="data", paused=False)
+    worker.sigRunEpoch.connect(lambda run, report: worker.request_predictions())
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 2, timeout=3000)
+    start = time.monotonic()
+    qtbot.wait(1200)
+    elapsed = time.monotonic() - start
+    epochs_in_window = len(rec.epochs)
+    assert epochs_in_window > 20  # training kept going
+    assert 1 <= made[0].predictions <= elapsed / INFERENCE_MIN_INTERVAL_S + 2
+    worker.pause()
+    qtbot.wait(100)
+    before = len(rec.samples)
+    worker.request_sample(5, 0.7, "xy")  # paused: served at once
+    qtbot.waitUntil(lambda: len(rec.samples) > before, timeout=1000)
+    assert rec.samples[-1] == "xyaba"
+    assert made[0].inference_threads == {made[0].created_on}
+    assert rec.predictions and set(rec.predictions[-1]) == {"actual", "forecast"}
+
+
+def test_flow_control_bounds_the_reports_waiting_for_the_window(qtbot, make_worker):
+    worker, made, rec = make_worker(max_in_flight=5)
+    worker.new_run(config(epochs=1000), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 5, timeout=3000)
+    qtbot.wait(150)
+    assert len(rec.epochs) == 5  # nobody acknowledged: the worker waits instead of flooding
+    for _ in range(5):
+        worker.ack_epoch()
+    qtbot.waitUntil(lambda: len(rec.epochs) == 10, timeout=3000)
+    worker.max_in_flight = None
+    worker.ack_epoch()
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=5000)
+    assert rec.epoch_numbers() == list(range(1, 1001))
+
+
+def test_save_checkpoint_runs_on_the_worker_thread(qtbot, make_worker, tmp_path):
+    worker, made, rec = make_worker()
+    worker.new_run(config(epochs=2), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=3000)
+    path = str(tmp_path / "run.npz")
+    with qtbot.waitSignal(worker.sigCheckpointSaved, timeout=3000) as blocker:
+        worker.save_checkpoint(path)
+    assert blocker.args == [path]
+    assert made[0].inference_threads == {made[0].created_on}
+
+
+def test_saving_before_any_epoch_explains_why_not(qtbot, make_worker, tmp_path):
+    worker, made, rec = make_worker()
+    worker.new_run(config(epochs=2), dataset="data", paused=True)
+    worker.save_checkpoint(str(tmp_path / "x.npz"))
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=3000)
+    assert "train at least one epoch" in rec.errors[0]
+
+
+def test_shutdown_during_training_ends_the_thread_quickly(qtbot, make_worker):
+    worker, made, rec = make_worker(epoch_seconds=0.5)
+    worker.new_run(config(epochs=10_000), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 1, timeout=3000)
+    start = time.monotonic()
+    assert worker.shutdown(timeout_ms=2000)
+    assert time.monotonic() - start < 1.0  # the running epoch was stopped, not waited out
+    assert not worker.is_thread_running()
+
+
+def test_a_bad_file_is_reported_with_its_name(qtbot, make_worker, bad_file):
+    worker, made, rec = make_worker()
+    with qtbot.waitSignal(worker.sigDatasetFailed, timeout=10000) as blocker:
+        worker.load_dataset([bad_file], {}, 7)
+    request, message = blocker.args
+    assert request == 7 and "broken.csv" in message
