@@ -148,7 +148,8 @@ class Progress:
                 f"train {_fmt(report.train_loss)}  val {_fmt(report.val_loss)}")
         if report.val_accuracy is not None:
             text += f"  acc {report.val_accuracy:.1%}"
-        text += f"  {report.sequences_per_second:,.0f} seq/s"
+        if report.sequences_per_second > 0:  # 0 on the epoch whose only step compiled
+            text += f"  {report.sequences_per_second:,.0f} seq/s"
         if report.compile_seconds:
             text += f"  (compiled in {report.compile_seconds:.1f} s)"
         if report.diverged:
@@ -176,6 +177,10 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._open_line = False
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _fmt(value) -> str:
@@ -259,13 +264,23 @@ def write_history_csv(path, history: list[dict]) -> None:
         writer.writerows(rows)
 
 
+# Harmless notes the offscreen platform prints; they would bury the progress output.
+_QUIET_QT_MESSAGES = ("propagateSizeHints", "XDG_RUNTIME_DIR")
+
+
+def _qt_message(mode, context, message) -> None:
+    if not any(note in message for note in _QUIET_QT_MESSAGES):
+        sys.stderr.write(message + "\n")
+
+
 def _ensure_qapp():
     # Only rendering the PNGs needs Qt; offscreen unless the user chose a platform.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt5 import QtWidgets
+    from PyQt5 import QtCore, QtWidgets
 
     app = QtWidgets.QApplication.instance()
     if app is None:
+        QtCore.qInstallMessageHandler(_qt_message)
         app = QtWidgets.QApplication([sys.argv[0] if sys.argv else "rnn-scope"])
     return app
 
@@ -332,7 +347,7 @@ def run_headless(args) -> int:
     progress = Progress(total=config.epochs, first_epoch=trainer.epoch + 1)
     sizes = ",".join(str(h) for h in config.hidden_sizes)
     progress.message(
-        f"{dataset.name}: {dataset.task}, {dataset.n_sequences} sequences · {config.cell} ({sizes}) · "
+        f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
         + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
     started = time.perf_counter()
