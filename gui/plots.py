@@ -101,8 +101,8 @@ class GrowableSeries:
 
     def extend(self, xs, ys) -> int:
         """Store many points at once; returns how many were finite and kept."""
-        xs = np.asarray(xs, dtype=np.float64).ravel()
-        ys = np.asarray(ys, dtype=np.float64).ravel()
+        xs = _as_float_array(xs)
+        ys = _as_float_array(ys)
         if xs.shape != ys.shape:
             raise ValueError(f"x and y must have the same length, got {xs.size} and {ys.size}")
         keep = np.isfinite(xs) & np.isfinite(ys)
@@ -128,6 +128,13 @@ class GrowableSeries:
     def clear(self) -> None:
         self._n = 0
         self.dropped = 0
+
+
+def _as_float_array(values) -> np.ndarray:
+    """1-D float64 array; None entries (e.g. a missing validation loss) become NaN."""
+    if isinstance(values, np.ndarray):
+        return values.astype(np.float64, copy=False).ravel()
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64).ravel()
 
 
 def _finite_or_none(value) -> float | None:
