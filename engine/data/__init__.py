@@ -1,0 +1,20 @@
+"""Sequence data for RNN Scope: loaders, SequenceDataset, DataError, windowing, padded arrays.
+
+Qt-free (numpy only). The contract is in docs/ARCHITECTURE.md (engine.data)::
+
+    ds = load_sequences("sunspots.csv")          # or a list of files
+    split = ds.split(validation_fraction=0.2, seed=0)
+    for batch in split.train.batches(32, shuffle=True, seed=epoch):
+        ...                                      # time-major x (T, B, F), mask (T, B), y
+
+Modules: ``errors`` (DataError, careful file access), ``tables`` (CSV/TSV/UCR), ``formats``
+(.ts, .npy/.npz, text), ``dataset`` (SequenceDataset, Split, Arrays), ``loading``
+(load_sequences, preview).
+"""
+
+from .dataset import TASKS, Arrays, Batch, SequenceDataset, Split
+from .errors import DataError
+from .loading import FORMATS, Preview, load_sequences, preview
+
+__all__ = ["TASKS", "FORMATS", "DataError", "load_sequences", "preview", "Preview", "SequenceDataset", "Split",
+           "Arrays", "Batch"]
