@@ -226,7 +226,9 @@ def build_forward(spec: ModelSpec, tparams, x, mask, initial_states=None, with_g
     "final" list per layer of final states (h or (h, c)).
     """
     dtype = pytensor.config.floatX
-    T, B = mask.type.shape
+    T, B = mask.type.shape  # static under JAX; None (symbolic) is fine for the C/python modes
+    if B is None:
+        B = mask.shape[1]
     mask3 = mask[:, :, None]  # (T, B, 1), broadcast over hidden units
     hidden, gates, finals = [], [], []
     layer_in = x
@@ -235,7 +237,7 @@ def build_forward(spec: ModelSpec, tparams, x, mask, initial_states=None, with_g
         if layer == 1 and spec.is_text:
             emb = tparams["emb"]
             V_size = spec.n_in
-            if V_size <= T * B:
+            if T is not None and isinstance(B, int) and V_size <= T * B:
                 # (emb @ W)[x] == emb[x] @ W, and the (V, G*H) table is cheaper than a
                 # (T*B, E) @ (E, G*H) product whenever the vocabulary is smaller than the batch.
                 xw = (pt.dot(emb, W) + b)[x]  # (T, B, G*H)
@@ -262,6 +264,15 @@ def build_forward(spec: ModelSpec, tparams, x, mask, initial_states=None, with_g
     return {"outputs": outputs, "hidden": hidden, "gates": gates, "final": finals}
 
 
+def _pick(logp, y):
+    """logp[..., y] for int y of shape logp.shape[:-1], with int32 indices throughout
+    (take_along_axis builds int64 aranges, which JAX truncates with a warning)."""
+    flat = logp.reshape((-1, logp.shape[-1]))
+    idx = y.flatten()
+    rows = pt.arange(idx.shape[0], dtype="int32")
+    return flat[rows, idx].reshape(y.shape)
+
+
 def loss_terms(spec: ModelSpec, outputs, y, mask):
     """Per-example losses and their weights, so callers can form exact masked means.
 
@@ -272,13 +283,13 @@ def loss_terms(spec: ModelSpec, outputs, y, mask):
     if spec.task == "classify_sequence":
         w = pt.max(mask, axis=0)  # (B,): an all-zero column is a padding example
         logp = log_softmax(outputs, axis=-1)  # (B, C), stable
-        ce = -pt.take_along_axis(logp, y[:, None], axis=1)[:, 0]
-        correct = pt.eq(pt.argmax(outputs, axis=-1), y).astype(dtype)
+        ce = -_pick(logp, y)
+        correct = pt.eq(pt.argmax(outputs, axis=-1).astype(y.dtype), y).astype(dtype)
         return pt.sum(w * ce), pt.sum(w), pt.sum(w * correct)
     if spec.task == "next_token":
         logp = log_softmax(outputs, axis=-1)  # (T, B, V)
-        ce = -pt.take_along_axis(logp, y[:, :, None], axis=2)[:, :, 0]  # (T, B)
-        correct = pt.eq(pt.argmax(outputs, axis=-1), y).astype(dtype)
+        ce = -_pick(logp, y)  # (T, B)
+        correct = pt.eq(pt.argmax(outputs, axis=-1).astype(y.dtype), y).astype(dtype)
         return pt.sum(mask * ce), pt.sum(mask), pt.sum(mask * correct)
     sq = pt.mean(pt.sqr(outputs - y), axis=-1)  # (T, B)
     return pt.sum(mask * sq), pt.sum(mask), pt.zeros((), dtype=dtype)
