@@ -410,10 +410,21 @@ class LossPlot(QtWidgets.QWidget):
             self.hover_text.hide()
             return
         self.hover_text.setText(text)
+        _anchor_inside(self.hover_text, vb, view)
         self.hover_text.setPos(view.x(), view.y())
         self.hover_text.show()
         dots = [p for p in (self._nearest(self._train, view.x()), self._nearest(self._val, view.x())) if p]
         self.hover_dots.setData([p[0] for p in dots], [p[1] for p in dots])
+
+
+def _anchor_inside(text: pg.TextItem, vb: pg.ViewBox, view_pos) -> None:
+    """Put a hover text on the side of the cursor that faces the middle of the view."""
+    (x0, x1), (y0, y1) = vb.viewRange()
+    right = view_pos.x() > (x0 + x1) / 2
+    upper = view_pos.y() > (y0 + y1) / 2
+    if vb.yInverted():
+        upper = not upper
+    text.setAnchor((1 if right else 0, 0 if upper else 1))
 
 
 @dataclass
@@ -895,6 +906,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
             text.hide()
             return
         text.setText(self.readout(layer, *cell))
+        _anchor_inside(text, self._plots[layer].vb, QtCore.QPointF(x, y))
         text.setPos(x, y)
         text.show()
 
