@@ -131,9 +131,8 @@ def _build_trainer(args, dataset):
 class Progress:
     """One text progress line per epoch; redrawn in place on a terminal, appended otherwise."""
 
-    def __init__(self, total: int, first_epoch: int, stream=None):
+    def __init__(self, total: int, stream=None):
         self.total = total
-        self.first_epoch = first_epoch
         self.stream = stream if stream is not None else sys.stdout
         isatty = getattr(self.stream, "isatty", None)
         self.in_place = bool(isatty and isatty())
@@ -344,7 +343,7 @@ def run_headless(args) -> int:
         return _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
 
     config = trainer.config
-    progress = Progress(total=config.epochs, first_epoch=trainer.epoch + 1)
+    progress = Progress(total=config.epochs)
     sizes = ",".join(str(h) for h in config.hidden_sizes)
     progress.message(
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "

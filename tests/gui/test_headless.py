@@ -57,8 +57,8 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     printed = capsys.readouterr()
     assert printed.err == ""
     lines = printed.out.splitlines()
-    assert any(line.startswith("epoch 1/2 [") and "seq/s" in line for line in lines)
-    assert any(line.startswith("epoch 2/2 [########################]") for line in lines)
+    assert any(line.startswith("epoch 1/2 [############............] train ") for line in lines)
+    assert any(line.startswith("epoch 2/2 [########################]") and "seq/s" in line for line in lines)
     assert "\r" not in printed.out  # not a terminal: plain lines
 
     names = sorted(p.name for p in out.iterdir())
@@ -136,7 +136,7 @@ def test_progress_redraws_in_place_on_a_terminal():
             return True
 
     stream = Tty()
-    progress = headless.Progress(total=4, first_epoch=1, stream=stream)
+    progress = headless.Progress(total=4, stream=stream)
     report = SimpleNamespace(epoch=2, train_loss=0.5, val_loss=float("nan"), val_accuracy=0.75,
                              sequences_per_second=1234.0, compile_seconds=0.0, diverged=True,
                              skipped_steps=1, stopped=False)
