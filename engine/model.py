@@ -283,13 +283,16 @@ def loss_terms(spec: ModelSpec, outputs, y, mask):
     if spec.task == "classify_sequence":
         w = pt.max(mask, axis=0)  # (B,): an all-zero column is a padding example
         logp = log_softmax(outputs, axis=-1)  # (B, C), stable
-        ce = -_pick(logp, y)
-        correct = pt.eq(pt.argmax(outputs, axis=-1).astype(y.dtype), y).astype(dtype)
+        picked = _pick(logp, y)
+        ce = -picked
+        # "the true class has the top score" (no argmax: JAX would cast its int64 result)
+        correct = pt.ge(picked, pt.max(logp, axis=-1)).astype(dtype)
         return pt.sum(w * ce), pt.sum(w), pt.sum(w * correct)
     if spec.task == "next_token":
         logp = log_softmax(outputs, axis=-1)  # (T, B, V)
-        ce = -_pick(logp, y)  # (T, B)
-        correct = pt.eq(pt.argmax(outputs, axis=-1).astype(y.dtype), y).astype(dtype)
+        picked = _pick(logp, y)  # (T, B)
+        ce = -picked
+        correct = pt.ge(picked, pt.max(logp, axis=-1)).astype(dtype)
         return pt.sum(mask * ce), pt.sum(mask), pt.sum(mask * correct)
     sq = pt.mean(pt.sqr(outputs - y), axis=-1)  # (T, B)
     return pt.sum(mask * sq), pt.sum(mask), pt.zeros((), dtype=dtype)

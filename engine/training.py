@@ -374,7 +374,12 @@ class Trainer:
     # ------------------------------------------------------------------ training
     def epochs(self):
         """Generator of :class:`EpochReport`; ``gen.send(Command(...))`` queues a command."""
-        self._stop.clear()
+        try:
+            yield from self._epochs()
+        finally:
+            self._stop.clear()  # a stop() ends this generator only; a later epochs() runs again
+
+    def _epochs(self):
         t_compile = time.perf_counter()
         self._apply_commands()
         compiled_before = self.n_compiles
@@ -440,7 +445,9 @@ class Trainer:
             step_times = step_times[1:] or step_times
         val_loss, val_accuracy = self.evaluate()
         hidden, gates = self.probe()
-        self.epoch = epoch
+        if step_times or not stopped:
+            # A stop before the first step trained nothing: report it, but count no epoch.
+            self.epoch = epoch
         report = EpochReport(
             epoch=epoch,
             train_loss=loss_sum / weight_sum if weight_sum > 0 else float("nan"),
@@ -460,7 +467,8 @@ class Trainer:
             skipped_steps=skipped,
             stopped=stopped,
         )
-        self.history.append(report.to_history())
+        if self.epoch == epoch:
+            self.history.append(report.to_history())
         return report
 
     def evaluate(self) -> tuple:
