@@ -213,8 +213,13 @@ class LossPlot(QtWidgets.QWidget):
         self._mouse_proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved,
                                            rateLimit=60, slot=self._on_mouse_moved)
 
-        # Coalesce bursts of add_point calls into one setData per event-loop pass.
+        # Coalesce bursts of add_point calls into one setData per event-loop pass; a child
+        # timer dies with the widget, so a pending redraw never reaches a deleted plot.
         self._redraw_pending = False
+        self._redraw_timer = QtCore.QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self.flush)
 
     # ----- data in
     def add_point(self, epoch: float, train_loss, val_loss) -> None:
@@ -241,11 +246,12 @@ class LossPlot(QtWidgets.QWidget):
     def _schedule_redraw(self) -> None:
         if not self._redraw_pending:
             self._redraw_pending = True
-            QtCore.QTimer.singleShot(0, self.flush)
+            self._redraw_timer.start()
 
     def flush(self) -> None:
         """Push the buffered points to the curves now (normally done on the next event loop pass)."""
         self._redraw_pending = False
+        self._redraw_timer.stop()
         _set_series(self.train_curve, self._train.x, self._train.y)
         _set_series(self.val_curve, self._val.x, self._val.y)
         self._update_smoothed()
@@ -549,6 +555,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._scrub_epoch = None
         for key in list(self._traces):
             self.trace_plot.removeItem(self._traces.pop(key))
+        self.trace_plot.setTitle("click a unit (column) in a heatmap to trace it")
 
         self.graphics.clear()  # rebuilding the layout for a new model, not per update
         self._plots, self._images, self._bars, self._hover = [], [], [], []
@@ -850,6 +857,8 @@ class HiddenStatePanel(QtWidgets.QWidget):
             self.trace_plot.addItem(item)
             self._traces[key] = item
             traced = True
+        self.trace_plot.setTitle("unit traces (click a unit again to remove it)" if self._traces
+                                 else "click a unit (column) in a heatmap to trace it")
         self._update_traces()
         self.sigUnitsChanged.emit()
         return traced
