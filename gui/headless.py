@@ -356,12 +356,15 @@ def run_headless(args) -> int:
         # e.g. a dataset the model cannot be built for: a setting the user can change
         return _fail(exc)
 
-    trainer.save_checkpoint(out / "checkpoint.npz")
-    write_history_csv(out / "history.csv", trainer.history)
-    if last is None:
-        progress.message("no epoch finished, so there are no hidden states to draw")
-    title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
-    written = render_pngs(out, trainer.history, last, title)
+    try:
+        trainer.save_checkpoint(out / "checkpoint.npz")
+        write_history_csv(out / "history.csv", trainer.history)
+        if last is None:
+            progress.message("no epoch finished, so there are no hidden states to draw")
+        title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
+        written = render_pngs(out, trainer.history, last, title)
+    except OSError as exc:
+        return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
     progress.message(
         f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote "
         + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", *written])

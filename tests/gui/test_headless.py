@@ -111,6 +111,13 @@ def test_bad_setting_exits_2(tiny_csv, tmp_path, capsys):
     assert "junk.npz" in _one_line_error(capsys)
 
 
+def test_output_folder_that_is_a_file_exits_2(tiny_csv, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    assert headless.run_headless(_args([tiny_csv], taken)) == 2
+    assert "output folder" in _one_line_error(capsys)
+
+
 def test_ctrl_c_stops_cleanly_and_still_writes(tiny_csv, tmp_path, monkeypatch, capsys):
     update = headless.Progress.update
 
