@@ -42,7 +42,8 @@ def _find(name: str, known: list[str], folder: str, what: str) -> str:
         raise ValueError(f"{what} name must be a non-empty string, got {name!r}; known: {', '.join(known)}")
     if name in known:
         return os.path.join(folder, name)
-    matches = [k for k in known if os.path.splitext(k)[0] == name]
+    matches = sorted((k for k in known if os.path.splitext(k)[0] == name),
+                     key=lambda k: (os.path.splitext(k)[1].lower() != ".svg", k))
     if matches:
         return os.path.join(folder, matches[0])
     raise ValueError(f"unknown {what} {name!r}; known {what}s: {', '.join(known) or '(none)'}")

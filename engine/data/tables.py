@@ -18,6 +18,7 @@ import csv
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,17 @@ def _is_number(s: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _int_value(s: str) -> int | None:
+    """The integer a cell holds ("3", "3.0", "-1e0"), or None."""
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    if not np.isfinite(v) or v != int(v) or abs(v) > 2 ** 53:
+        return None
+    return int(v)
 
 
 def _is_number_or_empty(s: str) -> bool:
@@ -89,7 +101,8 @@ class TableSniff:
     @property
     def column_names(self) -> list:
         if self.header:
-            return [self.header[j] or f"column {j + 1}" for j in range(self.n_columns)]
+            return [(self.header[j] if j < len(self.header) else "") or f"column {j + 1}"
+                    for j in range(self.n_columns)]
         return [f"column {j + 1}" for j in range(self.n_columns)]
 
 
@@ -194,8 +207,8 @@ def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_
     col0 = [r[0] for r in data_rows if r]
     col0_numeric = bool(col0) and all(_is_number_or_empty(v) for v in col0)
     col0_time = bool(col0) and not col0_numeric and all(_TIME_LIKE.match(v) for v in col0 if v)
-    col0_integers = col0_numeric and all(v != "" and float(v) == int(float(v)) for v in col0
-                                         if _is_number(v) and abs(float(v)) < 1e15)
+    col0_ints = [_int_value(v) for v in col0]
+    col0_integers = bool(col0) and all(v is not None for v in col0_ints)
     rest_numeric = all(_is_number_or_empty(v) for r in data_rows for v in r[1:])
     index_column = None
     if len(used) >= 2 and not force_ucr:
@@ -205,7 +218,7 @@ def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_
         elif col0_time:
             index_column = 0
         elif header is None and col0_integers and len(col0) >= 3 and layout_option != "rows":
-            ints = [int(float(v)) for v in col0]
+            ints = col0_ints
             if ints[0] in (0, 1) and all(b - a == 1 for a, b in zip(ints, ints[1:])):
                 index_column = 0
 
@@ -260,13 +273,9 @@ def _fast_parse(path, sniff: TableSniff, dtype) -> _Table | None:
     if sniff.delimiter is not None:
         kw["quotechar"] = '"'
     try:
-        if sniff.layout == "ucr":
-            table = np.loadtxt(path, usecols=sniff.used_columns[1:], dtype=dtype, **kw)
-            labels = np.loadtxt(path, usecols=[sniff.used_columns[0]], dtype=str, **kw).reshape(-1)
-            labels = labels.tolist()
-        else:
-            table = np.loadtxt(path, usecols=sniff.used_columns, dtype=dtype, **kw)
-            labels = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # "input contained no data": handled below
+            return _loadtxt(path, sniff, dtype, kw)
     except (ValueError, UnicodeDecodeError, IndexError, TypeError):
         return None
     except PermissionError:
@@ -274,8 +283,38 @@ def _fast_parse(path, sniff: TableSniff, dtype) -> _Table | None:
     except OSError as exc:
         raise data_error(path, f"cannot be read ({exc.strerror or exc})", "check that the file is accessible") \
             from None
-    if table.shape[0] == 0:
+
+
+def _loadtxt(path, sniff, dtype, kw) -> _Table | None:
+    # No usecols: it would switch off loadtxt's check that every row has the same number of
+    # fields. Columns we do not use (a date column, a trailing empty one, string labels) go
+    # through a converter instead and are dropped afterwards.
+    def ignore(_):
+        return 0.0
+
+    converters = {j: ignore for j in range(sniff.n_columns) if j not in sniff.used_columns}
+    label_ids: dict = {}
+    if sniff.layout == "ucr":
+        try:
+            table = np.loadtxt(path, dtype=np.float64, converters=converters or None, **kw)
+        except ValueError:      # string class labels: number them while parsing
+            label_col = sniff.used_columns[0]
+            converters[label_col] = lambda s: float(label_ids.setdefault(s.strip().strip('"'), len(label_ids)))
+            table = np.loadtxt(path, dtype=np.float64, converters=converters, **kw)
+    else:
+        table = np.loadtxt(path, dtype=dtype, converters=converters or None, **kw)
+    if table.shape[0] == 0 or table.shape[1] != sniff.n_columns:
         return None
+    if len(sniff.used_columns) != sniff.n_columns:
+        table = table[:, sniff.used_columns]
+    labels = None
+    if sniff.layout == "ucr":
+        if label_ids:
+            names = {i: name for name, i in label_ids.items()}
+            labels = [names[int(v)] for v in table[:, 0]]
+        else:
+            labels = table[:, 0].tolist()
+        table = table[:, 1:]
     return _Table(values=table, labels=labels, line_numbers=None)
 
 
@@ -355,6 +394,7 @@ def _data_line_numbers(path, sniff: TableSniff) -> np.ndarray:
 def _ucr_labels(raw: list, path, line_of) -> list:
     """UCR class labels: integers (1, 1.0, -1) or names; anything else is an error."""
     out = []
+    raw = [v if isinstance(v, str) else repr(float(v)) for v in raw]
     all_numeric = all(_is_number(v) for v in raw)
     for i, v in enumerate(raw):
         v = v.strip().strip('"')
