@@ -11,7 +11,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgrap
 
 APP_NAME = "RNN Scope"
 ORG_NAME = "RNN Scope"
-ICON_NAME = "rnn-scope"
+ICON_NAME = "rnnscope"
 EXIT_DEADLINE_S = 2.0  # closing the window during training must end the process this fast
 
 log = logging.getLogger(__name__)

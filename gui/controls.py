@@ -157,6 +157,7 @@ class ControlPanel(QtWidgets.QWidget):
         self._base_config = None
         self._accepted: dict = {}  # field -> last value the window accepted
         self._last_change: dict = {}  # field -> value before the last emitted restart change
+        self._deferred: list = []  # restart fields changed in this event-loop pass
         self.params.sigTreeStateChanged.connect(self._on_tree_changed)
         if config is not None:
             self.set_config(config)
@@ -323,8 +324,17 @@ class ControlPanel(QtWidgets.QWidget):
             name = param.name()
             if name in LIVE:
                 self._live_changed(name, data)
-            elif name in RESTART:
-                self._restart_changed(name, data)
+            elif name in RESTART and name not in self._deferred:
+                # Decided after this signal has reached every listener: pyqtgraph's tree item
+                # still writes the new value back to the parameter after us, which would undo a
+                # revert made right here (and ask the user twice).
+                self._deferred.append(name)
+                QtCore.QTimer.singleShot(0, self._process_deferred)
+
+    def _process_deferred(self) -> None:
+        names, self._deferred = self._deferred, []
+        for name in names:
+            self._restart_changed(name, self._param(name).value())
 
     def _live_changed(self, name, value) -> None:
         self.message.setText("")

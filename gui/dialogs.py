@@ -55,12 +55,15 @@ def _preview_fields(preview) -> dict:
     return {k: v for k, v in vars(preview).items() if not k.startswith("_")}
 
 
-_ROW_FIELDS = ("text", "rows", "first_rows", "head", "sample")
+_ROW_FIELDS = ("head", "text", "rows", "first_rows", "sample")
+_HIDDEN_FIELDS = ("dataset", "notes")
 
 
 def describe_preview(preview) -> tuple[str, list[tuple[str, str]]]:
-    """(first rows as text, [(label, value), ...]) for any Preview shape the engine returns."""
+    """(first rows as text, [(label, value), ...]) for an ``engine.data.Preview``."""
     fields = _preview_fields(preview)
+    for key in _HIDDEN_FIELDS:
+        fields.pop(key, None)
     rows_text = ""
     for key in _ROW_FIELDS:
         if key in fields and fields[key] is not None:
@@ -200,4 +203,16 @@ class PreviewDialog(QtWidgets.QDialog):
         self.buttons.button(QtWidgets.QDialogButtonBox.Open).setEnabled(True)
         rows_text, summary = describe_preview(self.preview)
         self.rows.setPlainText(rows_text)
-        self.summary.setText("\n".join(f"{label}: {value}" for label, value in summary))
+        lines = []
+        if hasattr(self.preview, "describe"):
+            lines.append(self.preview.describe())
+        for label, value in summary:
+            if label in ("feature names", "target names", "class names", "delimiter", "has header",
+                         "index column", "encoding") and value not in ("", "None"):
+                lines.append(f"{label}: {value}")
+        lines.extend(str(note) for note in getattr(self.preview, "notes", []) or [])
+        self.summary.setText("\n".join(lines))
+
+    def dataset(self):
+        """The dataset the preview already loaded with the chosen options (None if it did not)."""
+        return getattr(self.preview, "dataset", None) if self.preview is not None else None

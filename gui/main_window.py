@@ -41,7 +41,8 @@ CHECKPOINT_FILTER = "RNN Scope checkpoint (*.npz)"
 IMAGE_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
 MAX_RECENT = 8
 DRAW_INTERVAL_MS = 33  # ~30 Hz: hidden-state heatmaps, status bar, progress bar
-MAX_IN_FLIGHT = 64  # reports the worker may queue ahead of the window before it waits
+MAX_IN_FLIGHT = 64
+MAX_DIAGNOSTIC_POINTS_PER_FRAME = 4  # reports the worker may queue ahead of the window before it waits
 SAMPLE_LENGTH = 300
 ACTIVE_STATES = ("compiling", "running", "paused")
 HISTORY_COLUMNS = ("run", "epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "changes")
@@ -84,6 +85,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._last_report = None
         self._latest_snapshot = None
         self._history: list[tuple] = []  # rows of HISTORY_COLUMNS for the current run
+        self._incoming: list = []  # reports arrived since the last frame
+        self._changes_at: dict = {}  # epoch -> live changes that took effect from it
         self._earlier_runs: list[list[tuple]] = []
         self._pending_changes: list[str] = []
         self._elapsed = 0.0
@@ -316,9 +319,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 return False
             accepted = dialog.exec_() == QtWidgets.QDialog.Accepted
             options = dialog.options()
+            dataset = dialog.dataset() if dialog.error is None else None
             dialog.deleteLater()
             if not accepted:
                 return False
+            if dataset is not None:  # the preview loaded it already with these options
+                self._load_request += 1  # a load still under way for an older request is void
+                self.set_dataset(dataset, paths, options)
+                self._run_after_load()
+                return True
         self._load_request += 1
         self._pending_load = (self._load_request, paths, options)
         self._show_status(f"loading {', '.join(os.path.basename(p) for p in paths)}…")
@@ -330,6 +339,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         _, paths, options = self._pending_load
         self.set_dataset(dataset, paths, options)
+        self._run_after_load()
+
+    def _run_after_load(self) -> None:
         actions, self._after_load = self._after_load, []
         for action in actions:
             action()
@@ -377,11 +389,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _close_current_run(self) -> None:
         """Move the current run's curves to the grey overlays (if it has any points)."""
+        self._drain()  # the old run's last points belong to its curves
         if self._run_points:
             self.loss_plot.new_run(self._run_label)
             self._earlier_runs.append(self._history)
             del self._earlier_runs[:-MAX_KEPT_RUNS]
         self.diagnostics.reset()
+        self._incoming = []
+        self._changes_at = {}
         self._history = []
         self._run_points = 0
         self._last_epoch = 0
@@ -463,21 +478,35 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================== worker signals
     def _on_run_epoch(self, run_id: int, report) -> None:
+        """Arrival: O(1) bookkeeping only; the ~30 Hz timer draws (see ``_drain``)."""
         if run_id != self._run_id:
             return
         self.worker.ack_epoch()
+        self._incoming.append(report)
         self._run_points += 1
         self._last_epoch = report.epoch
-        self._last_report = report
-        self.loss_plot.add_point(report.epoch, report.train_loss, report.val_loss)
-        self.diagnostics.add_report(report.epoch, report.grad_norms, report.weight_norms)
-        self._latest_snapshot = (report.epoch, report.hidden, report.gates)
-        changes = "; ".join(self._pending_changes)
-        self._pending_changes = []
-        self._history.append(
-            (self._run_label, report.epoch, report.train_loss, report.val_loss, report.val_accuracy,
-             report.learning_rate, report.seconds, changes)
-        )
+        if self._pending_changes:  # the first epoch after a live change carries it in the CSV
+            self._changes_at[report.epoch] = "; ".join(self._pending_changes)
+            self._pending_changes = []
+
+    def _drain(self) -> None:
+        """Append every report that arrived since the last frame to the plots, in one go."""
+        reports, self._incoming = self._incoming, []
+        if not reports:
+            return
+        self.loss_plot.extend([r.epoch for r in reports], [r.train_loss for r in reports],
+                              [r.val_loss for r in reports])
+        # DiagnosticsPlot redraws on every add_report (~2 ms): feed at most a few per frame
+        # (always the newest) so a model doing 1000 epochs/s cannot stall the window.
+        step = max(1, -(-len(reports) // MAX_DIAGNOSTIC_POINTS_PER_FRAME))
+        for report in reports[::-1][::step][::-1]:
+            self.diagnostics.add_report(report.epoch, report.grad_norms, report.weight_norms)
+        for r in reports:
+            self._history.append((self._run_label, r.epoch, r.train_loss, r.val_loss, r.val_accuracy,
+                                  r.learning_rate, r.seconds, self._changes_at.pop(r.epoch, "")))
+        last = reports[-1]
+        self._last_report = last
+        self._latest_snapshot = (last.epoch, last.hidden, last.gates)
         if self.dataset is not None and self.dataset.task == "next_token":
             self.worker.request_sample(SAMPLE_LENGTH, self.predictions.temperature(), self.predictions.prime())
         else:
@@ -602,6 +631,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================== drawing (~30 Hz)
     def _draw(self) -> None:
+        self._drain()
         now = time.monotonic()
         if self.run_state in ("running", "compiling"):
             self._elapsed += now - self._tick

@@ -1,0 +1,296 @@
+"""The main window driven like a user would: open, train, change settings, pause, close."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+
+import numpy as np
+import pytest
+from PyQt5 import QtCore, QtWidgets
+
+from engine import backend
+from gui import dialogs
+from gui.plots import qimage_to_array
+from tests.gui.conftest import open_via_dialog
+
+TRAIN_TIMEOUT = 60_000  # ms; a first compile on a loaded 2-core machine can take a while
+
+
+def _error_boxes(window):
+    return [b for b in window.findChildren(QtWidgets.QMessageBox, "errorBox") if b.isVisible()]
+
+
+def _points(window):
+    data = window.loss_plot.curve_data()
+    return len(data["train"][0]), len(data["val"][0])
+
+
+def _assert_heatmap_drawn(window, layer, hidden_units):
+    window.flush_snapshot()
+    array = window.hidden_panel.image_array(layer)
+    assert array.ndim == 2 and array.shape[1] == hidden_units and array.shape[0] > 1
+    assert np.isfinite(array).all() and np.abs(array).max() > 0
+    pixels = qimage_to_array(window.hidden_panel.render_layer_image(layer))
+    assert pixels[..., :3].std() > 5  # not one flat colour
+    return array.shape
+
+
+def test_open_sample_through_the_dialog_and_train_three_epochs(qtbot, monkeypatch, make_window, forecast_csv,
+                                                               tmp_path):
+    window = make_window()
+    seen = open_via_dialog(qtbot, monkeypatch, window, [forecast_csv])
+    for pattern in ("*.csv", "*.tsv", "*.txt", "*.ts", "*.npy", "*.npz", "*)"):
+        assert pattern in seen["filters"]
+    assert window.dataset is not None and window.dataset.task == "forecast"
+    assert window.controls.value("sequences") == "1"
+    assert window.recent_files()[0] == [os.path.abspath(forecast_csv)]
+
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window) == (3, 3), timeout=TRAIN_TIMEOUT)
+    qtbot.wait(100)
+    assert _points(window) == (3, 3)
+    assert list(window.loss_plot.curve_data()["train"][0]) == [1.0, 2.0, 3.0]
+    _assert_heatmap_drawn(window, 0, 6)
+    assert window.progress.value() == 3 and window.progress.maximum() == 3
+    assert window.lbl_epoch.text() == "epoch 3"
+    assert "PyTensor" in window.lbl_backend.text()
+    qtbot.waitUntil(lambda: len(window.predictions.forecast_data().get("actual", [])) > 0, timeout=10_000)
+
+    exported = window.export_history(str(tmp_path / "history.csv"))
+    with open(exported, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert set(rows[0]) >= {"epoch", "train_loss", "val_loss", "learning_rate", "changes"}
+    png = window.export_plot("hidden", str(tmp_path / "hidden.png"))
+    assert os.path.getsize(png) > 1000
+    assert window.last_error is None
+
+
+def test_learning_rate_change_mid_run_needs_no_compile_and_leaves_a_marker(qtbot, make_window, forecast_csv,
+                                                                          tiny_config, tmp_path):
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    # predictions compile lazily: wait until they have arrived once so every function exists
+    qtbot.waitUntil(lambda: _points(window)[0] >= 2 and len(window.predictions.forecast_data().get("actual", [])) > 0,
+                    timeout=TRAIN_TIMEOUT)
+    trainer = window.worker.trainer
+    compiles, trainer_compiles = backend.compile_count(), trainer.n_compiles
+    epoch_at_change = window._last_epoch
+    window.controls._param("learning_rate").setValue(3e-3)
+    window.controls._param("clip_norm").setValue(1.0)
+    qtbot.waitUntil(lambda: _points(window)[0] >= epoch_at_change + 4, timeout=TRAIN_TIMEOUT)
+    assert backend.compile_count() == compiles and trainer.n_compiles == trainer_compiles
+    assert window.worker.trainer is trainer  # same run, same compiled functions
+    qtbot.waitUntil(lambda: window._last_report.learning_rate == pytest.approx(3e-3), timeout=10_000)
+    texts = [text for _, text in window.loss_plot.markers()]
+    assert len(texts) == 2 and texts[0].startswith("lr 0.01 → 0.003") and texts[1].startswith("clip 5 → 1")
+    assert all(epoch >= epoch_at_change for epoch, _ in window.loss_plot.markers())
+    window.stop_run()
+    path = window.export_history(str(tmp_path / "h.csv"))
+    with open(path, newline="") as handle:
+        changes = [r["changes"] for r in csv.DictReader(handle) if r["changes"]]
+    assert changes and "lr 0.01 → 0.003" in changes[0]
+
+
+def test_hidden_size_change_starts_a_new_run_with_new_heatmap_shapes(qtbot, make_window, forecast_csv, tiny_config,
+                                                                    auto_dialogs):
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
+    _assert_heatmap_drawn(window, 0, 6)
+
+    auto_dialogs["confirm"] = False  # declined: nothing changes
+    window.controls._param("hidden_sizes").setValue("5,3")
+    qtbot.waitUntil(lambda: auto_dialogs["asked"] == 1, timeout=2000)
+    qtbot.wait(50)
+    assert auto_dialogs["asked"] == 1  # asked once, not again by the revert
+    assert window.controls.value("hidden_sizes") == "6"
+    assert window.loss_plot.overlays() == []
+
+    auto_dialogs["confirm"] = True
+    old_run = window._run_id
+    window.controls._param("hidden_sizes").setValue("5, 3")
+    qtbot.waitUntil(lambda: auto_dialogs["asked"] == 2, timeout=2000)
+    assert window._run_id != old_run
+    assert len(window.loss_plot.overlays()) == 1 and "elman 6" in window.loss_plot.overlays()[0]
+    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
+    assert window.hidden_panel.layer_sizes() == (5, 3)
+    qtbot.wait(100)
+    shape0 = _assert_heatmap_drawn(window, 0, 5)
+    shape1 = _assert_heatmap_drawn(window, 1, 3)
+    assert shape0[0] == shape1[0]  # same probe sequence, same time steps
+    assert window.run_state == "running"
+
+
+def test_a_bad_hidden_size_entry_reverts_and_says_why(qtbot, make_window):
+    window = make_window()
+    window.controls._param("hidden_sizes").setValue("8,zero")
+    qtbot.waitUntil(lambda: window.controls.value("hidden_sizes") == "6", timeout=2000)
+    assert "'zero' is not a whole number" in window.controls.last_message()
+
+
+def test_pause_step_resume(qtbot, make_window, forecast_csv, tiny_config):
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()  # from idle: one epoch (compiles), then paused
+    qtbot.waitUntil(lambda: _points(window)[0] == 1 and window.run_state == "paused", timeout=TRAIN_TIMEOUT)
+    qtbot.wait(300)
+    assert _points(window)[0] == 1
+    assert window.act_start.text() == "&Resume"
+    window.step_epoch()
+    qtbot.waitUntil(lambda: _points(window)[0] == 2, timeout=10_000)
+    qtbot.wait(300)
+    assert _points(window)[0] == 2 and window.run_state == "paused"
+    window.toggle_run()  # resume
+    assert window.run_state == "running" and window.act_start.text() == "&Pause"
+    qtbot.waitUntil(lambda: _points(window)[0] >= 5, timeout=10_000)
+    window.toggle_run()  # pause
+    assert window.run_state == "paused"
+    qtbot.wait(300)
+    settled = _points(window)[0]
+    qtbot.wait(300)
+    assert _points(window)[0] == settled
+    epochs = window.loss_plot.curve_data()["train"][0]
+    assert list(epochs) == list(range(1, settled + 1))  # no loss point lost or duplicated
+
+
+def test_closing_during_training_stops_the_worker_within_two_seconds(qtbot, make_window, forecast_csv, tiny_config):
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
+    start = time.monotonic()
+    assert window.close()
+    assert time.monotonic() - start < 2.0
+    assert not window.worker.is_thread_running()
+
+
+def test_a_bad_file_leaves_the_previous_dataset_and_model(qtbot, monkeypatch, make_window, forecast_csv, bad_file):
+    window = make_window()
+    open_via_dialog(qtbot, monkeypatch, window, [forecast_csv])
+    dataset, paths, config = window.dataset, list(window.dataset_paths), window.controls.config()
+    open_via_dialog(qtbot, monkeypatch, window, [bad_file])
+    assert window.last_error is not None and "broken.csv" in window.last_error
+    assert [b.text() for b in _error_boxes(window)] and "broken.csv" in _error_boxes(window)[0].text()
+    assert window.dataset is dataset and window.dataset_paths == paths
+    assert window.controls.config() == config
+    assert window.controls.value("file") == os.path.abspath(forecast_csv)
+    # the same through the worker's loader (no preview): still unchanged
+    window.last_error = None
+    window.open_paths([bad_file], preview=False)
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
+    assert "broken.csv" in window.last_error and window.dataset is dataset
+    assert window.open_paths([os.path.join(os.path.dirname(bad_file), "missing.csv")]) is False
+    assert "missing.csv" in window.last_error
+
+
+def test_a_worker_exception_becomes_an_error_dialog_and_the_app_stays_up(qtbot, make_window, forecast_csv):
+    from gui.worker import TrainingWorker
+
+    def failing_factory(config, dataset):
+        raise RuntimeError("trainer exploded on purpose")
+
+    window = make_window(worker=TrainingWorker(trainer_factory=failing_factory))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
+    assert "trainer exploded on purpose" in window.last_error
+    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=5000)
+    assert any("exploded" in b.text() for b in _error_boxes(window))
+    assert window.worker.is_thread_running()
+    window.toggle_run()  # still responds
+    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=5000)
+
+
+def test_divergence_pauses_and_explains(qtbot, make_window, forecast_csv):
+    from tests.gui.test_worker import ScriptedTrainer
+    from gui.worker import TrainingWorker
+
+    def factory(config, dataset):
+        return ScriptedTrainer(config, dataset, epoch_seconds=0.01, diverge_at=2)
+
+    window = make_window(worker=TrainingWorker(trainer_factory=factory))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.hidden_panel.reset((3,), "elman")
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.run_state == "paused" and window.last_error is not None, timeout=5000)
+    assert "diverged in epoch 2" in window.last_error and "learning rate" in window.last_error
+    qtbot.wait(200)
+    assert _points(window)[0] == 2
+
+
+def test_settings_layout_and_recent_files_persist_between_windows(qtbot, monkeypatch, make_window, forecast_csv,
+                                                                  classify_tsv):
+    from gui.main_window import MainWindow
+
+    first = make_window()
+    open_via_dialog(qtbot, monkeypatch, first, [forecast_csv])
+    open_via_dialog(qtbot, monkeypatch, first, [classify_tsv])
+    assert first.dataset.task == "classify_sequence"
+    first.controls._param("learning_rate").setValue(0.02)
+    first.docks["diagnostics"].hide()
+    first.close()
+
+    second = MainWindow()  # no config: restores the last one
+    qtbot.addWidget(second)
+    try:
+        assert second.controls.config().learning_rate == pytest.approx(0.02)
+        assert second.controls.config().hidden_sizes == (6,)
+        assert second.recent_files()[:2] == [[os.path.abspath(classify_tsv)], [os.path.abspath(forecast_csv)]]
+        assert second.last_dir() == os.path.dirname(os.path.abspath(classify_tsv))
+        assert [a.text() for a in second.recent_menu.actions()][:2] == ["Ramps_TRAIN.tsv", "sine.csv"]
+        second.show()
+        assert not second.docks["diagnostics"].isVisible() and second.docks["loss"].isVisible()
+    finally:
+        second.close()
+
+
+def test_checkpoint_save_and_load_through_the_window(qtbot, make_window, classify_tsv, tmp_path, monkeypatch):
+    window = make_window()
+    window.open_paths([classify_tsv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 3, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.predictions.confusion_matrix().sum() > 0, timeout=10_000)
+    path = str(tmp_path / "run.npz")
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (path, "")))
+    with qtbot.waitSignal(window.worker.sigCheckpointSaved, timeout=10_000):
+        window.save_checkpoint_dialog()
+    assert os.path.getsize(path) > 0
+
+    window.controls.set_value("epochs", 5)
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (path, "")))
+    window.load_checkpoint_dialog()
+    qtbot.waitUntil(lambda: _points(window)[0] == 3 and window.run_state == "ready", timeout=10_000)
+    assert window.controls.config().epochs == 3  # the checkpoint's own settings
+    assert len(window.loss_plot.overlays()) == 1
+    window.toggle_run()  # already at its last epoch: finishes at once
+    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=TRAIN_TIMEOUT)
+    assert _points(window)[0] == 3
+
+
+def test_drop_a_file_on_the_window_opens_it(qtbot, make_window, forecast_csv):
+    window = make_window()
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(forecast_csv)])
+    event = QtGui_drop_event(mime)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    assert window.dataset.name == "sine"
+
+
+def QtGui_drop_event(mime):
+    from PyQt5 import QtGui
+
+    return QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
+                            QtCore.Qt.NoModifier)
