@@ -159,6 +159,9 @@ def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_
     if not content:
         if complete:
             raise data_error(path, "contains no data (only blank or comment lines)", "choose a file with numbers in it")
+        if "\n" not in text and "\r" not in text:
+            raise data_error(path, f"the first line is longer than {HEAD_BYTES // 1024} KB",
+                             "put one time step per line (columns layout), or save long sequences as .npy")
         raise data_error(path, f"the first {HEAD_BYTES // 1024} KB contain no data line",
                          "remove the long preamble or choose another file")
     sample = [s for _, s in content[:_SAMPLE_LINES]]
