@@ -163,6 +163,10 @@ class TrainingWorker(QObject):
             self._live.clear()
             self._pending_predictions = False
             self._pending_sample = None
+            # Applied now, not when the worker builds the run: a resume()/step() the user gives
+            # while the Trainer is still being built must not be overwritten by it.
+            self._paused = paused
+            self._steps = 0
             self._commands.append((*command, run_id, paused))
             self._cond.notify_all()
         self._stop_trainer(old)
@@ -361,8 +365,6 @@ class TrainingWorker(QObject):
             self._trainer = trainer
             self._config = config
             self._generator = trainer.epochs()
-            self._paused = paused
-            self._steps = 0
             live = dict(self._live)
         for name, value in live.items():  # changes made while the trainer was being built
             try:

@@ -308,3 +308,16 @@ def test_a_bad_file_is_reported_with_its_name(qtbot, make_worker, bad_file):
         worker.load_dataset([bad_file], {}, 7)
     request, message = blocker.args
     assert request == 7 and "broken.csv" in message
+
+
+def test_resume_or_step_given_while_the_run_is_being_built_is_not_lost(qtbot, make_worker):
+    worker, made, rec = make_worker()
+    worker.new_run(config(epochs=3), dataset="data", paused=True)
+    worker.resume()  # before the worker has even built the Trainer
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=3000)
+    assert rec.epoch_numbers() == [1, 2, 3]
+    run = worker.new_run(config(epochs=50), dataset="data", paused=True)
+    worker.step()
+    qtbot.waitUntil(lambda: len(rec.epoch_numbers(run)) == 1, timeout=3000)
+    qtbot.wait(100)
+    assert rec.epoch_numbers(run) == [1]

@@ -1,0 +1,85 @@
+"""Hammering the window: many start/stop/reset cycles and hidden-size changes while training."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+
+from PyQt5 import QtCore
+
+from engine import backend
+
+TRAIN_TIMEOUT = 60_000
+
+
+def _running_qthreads(app):
+    main = app.thread()
+    return [o for o in gc.get_objects()
+            if isinstance(o, QtCore.QThread) and o is not main and o.isRunning()]
+
+
+def _responsive_within(qtbot, ms):
+    """A zero-delay timer posted now fires within ``ms`` (the event loop is not starved)."""
+    fired = []
+    start = time.monotonic()
+    QtCore.QTimer.singleShot(0, lambda: fired.append(time.monotonic() - start))
+    qtbot.waitUntil(lambda: bool(fired), timeout=ms)
+    return fired[0]
+
+
+def _points(window):
+    return len(window.loss_plot.curve_data()["train"][0])
+
+
+def test_start_stop_reset_cycles_and_hidden_size_changes_mid_training(qtbot, qapp, make_window, forecast_csv,
+                                                                    tiny_config, auto_dialogs):
+    python_threads = threading.active_count()
+    window = make_window(tiny_config.replace(hidden_sizes=(4,), epochs=100_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: _points(window) >= 2, timeout=TRAIN_TIMEOUT)
+    compiles_before = backend.compile_count()
+
+    # 200 start / stop / reset cycles, as fast as a user hammering the toolbar (and faster)
+    for cycle in range(200):
+        window.toggle_run() if window.run_state in ("idle", "ready", "paused") else None
+        window.stop_run()
+        window.reset_weights()
+        if cycle % 10 == 0:
+            qtbot.wait(5)
+            assert _responsive_within(qtbot, 1000) < 0.5
+    assert window.run_state in ("idle", "ready")
+    assert window.worker.is_thread_running()
+    # superseded runs are never built, so the cycles cost only a few compiles, not 200
+    print("compiles during the cycles:", backend.compile_count() - compiles_before)
+    assert backend.compile_count() - compiles_before < 60
+
+    # 50 hidden-size changes while training
+    window.toggle_run()
+    qtbot.waitUntil(lambda: _points(window) >= 1, timeout=TRAIN_TIMEOUT)
+    sizes = [4, 5, 6, 7, 8]
+    for change in range(50):
+        target = sizes[(change + 1) % len(sizes)]
+        window.controls._param("hidden_sizes").setValue(str(target))
+        qtbot.wait(15)
+        if change % 10 == 0:
+            assert _responsive_within(qtbot, 1000) < 0.5
+    final = sizes[50 % len(sizes)]
+    qtbot.waitUntil(lambda: window.controls.value("hidden_sizes") == str(final), timeout=2000)
+    qtbot.waitUntil(lambda: _points(window) >= 2, timeout=TRAIN_TIMEOUT)
+    assert auto_dialogs["asked"] >= 1
+    assert window.hidden_panel.layer_sizes() == (final,)
+    window.flush_snapshot()
+    assert window.hidden_panel.image_array(0).shape[1] == final
+    assert window.worker.trainer.config.hidden_sizes == (final,)
+    assert len(window.loss_plot.overlays()) <= window.loss_plot.MAX_OVERLAY_RUNS  # bounded
+    assert _responsive_within(qtbot, 1000) < 0.5
+
+    start = time.monotonic()
+    window.close()
+    assert time.monotonic() - start < 2.0
+    assert not window.worker.is_thread_running()
+    assert _running_qthreads(qapp) == []
+    assert threading.active_count() <= python_threads + 1  # at most JAX's own helper, never ours
