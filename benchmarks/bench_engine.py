@@ -15,6 +15,8 @@ epoch is the same work for all: one pass of training steps over the training par
 validation loss. Seconds per epoch is the median of the epochs after the first (warm-up).
 RNN Scope is timed through the public ``engine.Trainer`` API (``trainer.epochs()``), so its
 epochs also include what the app needs: the hidden-state probe and per-layer norms.
+After one warm-up epoch each, the engines' timed epochs are interleaved round robin, so a
+change in machine load hits all of them alike; CPU seconds are reported beside wall seconds.
 
 Time to first result = constructing the Trainer + building and compiling the graphs (the
 report's ``compile_seconds``, which includes the first call's JIT) + one training call. By
@@ -22,7 +24,9 @@ default the compile caches point at a fresh temporary folder, i.e. the first lau
 machine; ``--warm-cache`` uses the user's cache (a second launch).
 
 One compute thread everywhere (the second core belongs to the GUI): the environment is set
-before NumPy, JAX or torch are imported, and ``torch.set_num_threads(1)``.
+before NumPy, JAX or torch are imported, ``torch.set_num_threads(1)``, and the process is pinned
+to one core (``--no-pin`` to allow more): XLA's CPU runtime otherwise runs independent ops on a
+second worker thread now and then, whatever the flags say.
 """
 
 from __future__ import annotations
@@ -191,18 +195,25 @@ def plain_batches(arrays, batch_size, task):
     return out
 
 
-def median_epoch(run_epoch, n_epochs):
-    """Run 1 warm-up + n_epochs epochs; (median seconds of the timed ones, last train loss)."""
-    run_epoch()
-    times, loss = [], float("nan")
-    for _ in range(n_epochs):
-        t0 = time.perf_counter()
-        loss = run_epoch()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), loss
+class Timed:
+    """One engine's epochs: a warm-up epoch, then timed ones (wall and CPU seconds)."""
+
+    def __init__(self, name, run_epoch):
+        self.name, self.run_epoch = name, run_epoch
+        self.wall, self.cpu = [], []
+        self.loss = float("nan")
+
+    def timed_epoch(self):
+        w0, c0 = time.perf_counter(), time.process_time()
+        self.loss = self.run_epoch()
+        self.cpu.append(time.process_time() - c0)
+        self.wall.append(time.perf_counter() - w0)
+
+    def result(self):
+        return statistics.median(self.wall), statistics.median(self.cpu)
 
 
-def bench_numpy(w, split, n_epochs, n_out, n_in):
+def numpy_engine(w, split, n_out, n_in):
     from numpy_rnn import NumpyElman
 
     task = split.task
@@ -216,10 +227,11 @@ def bench_numpy(w, split, n_epochs, n_out, n_in):
             net.loss(*b)
         return float(sum(losses) / len(losses))
 
-    return median_epoch(epoch, n_epochs)
+    epoch()  # warm-up
+    return Timed("numpy", epoch)
 
 
-def bench_torch(w, split, n_epochs, n_out, n_in):
+def torch_engine(w, split, n_out, n_in):
     from torch_rnn import TorchTrainer
 
     task = split.task
@@ -233,10 +245,12 @@ def bench_torch(w, split, n_epochs, n_out, n_in):
             trainer.loss(b)
         return float(sum(losses) / len(losses))
 
-    return median_epoch(epoch, n_epochs)
+    epoch()  # warm-up
+    return Timed("torch", epoch)
 
 
-def bench_rnnscope(w, dataset, split, n_epochs):
+def rnnscope_engine(w, dataset, split, n_epochs):
+    """The Trainer through its public API; the first epoch (with the compile) is the warm-up."""
     from engine import Trainer, TrainingConfig
 
     config = TrainingConfig(
@@ -252,24 +266,129 @@ def bench_rnnscope(w, dataset, split, n_epochs):
     t1 = time.perf_counter()
     first = next(gen)
     first_epoch_s = time.perf_counter() - t1
-    times, reports = [], []
-    while True:
-        t = time.perf_counter()
-        try:
-            report = next(gen)
-        except StopIteration:
-            break
-        times.append(time.perf_counter() - t)
+    reports = []
+
+    def epoch():
+        report = next(gen)
         reports.append(report)
-    return {
-        "rnnscope_s": statistics.median(times),
+        return report.train_loss
+
+    timed = Timed("rnnscope", epoch)
+    timed.info = {
         "first_result_s": construct_s + first.compile_seconds + first.step_ms / 1e3,
         "first_epoch_s": construct_s + first_epoch_s,
         "compile_s": first.compile_seconds,
-        "step_ms": statistics.median(r.step_ms for r in reports),
-        "rnnscope_loss": reports[-1].train_loss,
-        "n_compiles": trainer.n_compiles,
     }
+    timed.reports = reports
+    timed.trainer = trainer
+    return timed
+
+
+def run_workload(w, dataset, split, n_epochs, have_torch):
+    """Warm every engine up, then interleave their timed epochs (round robin), so a change in
+    machine load during the run hits all engines alike and the ratios stay fair."""
+    n_out, n_in = dataset.n_outputs, dataset.n_features
+    engines = [rnnscope_engine(w, dataset, split, n_epochs), numpy_engine(w, split, n_out, n_in)]
+    if have_torch:
+        engines.append(torch_engine(w, split, n_out, n_in))
+    for i in range(n_epochs):
+        for e in engines[i % len(engines):] + engines[: i % len(engines)]:
+            e.timed_epoch()
+    ours = engines[0]
+    r = dict(ours.info)
+    r["rnnscope_s"], r["rnnscope_cpu_s"] = ours.result()
+    r["step_ms"] = statistics.median(rep.step_ms for rep in ours.reports)
+    r["n_compiles"] = ours.trainer.n_compiles
+    r["rnnscope_loss"] = ours.loss
+    r["torch_s"] = r["torch_cpu_s"] = r["torch_loss"] = None
+    for e in engines[1:]:
+        r[f"{e.name}_s"], r[f"{e.name}_cpu_s"] = e.result()
+        r[f"{e.name}_loss"] = e.loss
+    return r
+
+
+# --------------------------------------------------------------------------- ablation
+
+
+def ablate_mask(names, n_calls=40):
+    """CPU ms of one f_train call: engine.model's graph vs the mask moved out of the scan.
+
+    engine.model carries the state through padding inside the scan step
+    (``h = m * tanh(a) + (1 - m) * h_tm1``). The stored output is then the *masked* state, so
+    PyTensor's scan gradient recomputes ``tanh(xw_t + h_tm1 @ U)`` (a second matmul per step)
+    in the backward loop. With trailing padding (what engine.data makes) the same losses and
+    gradients come from a plain step ``h = tanh(xw_t + h_tm1 @ U)``: per-step losses are
+    masked anyway, and the classifier reads ``h[length - 1]`` with one small gather.
+    """
+    import numpy as np
+    import pytensor
+    import pytensor.tensor as pt
+
+    from engine import backend, optim
+    from engine.model import Model, ModelSpec, build_forward, mean_loss, symbolic_inputs
+
+    shapes = {  # T, B, F, H, n_out, task, text
+        "W1a": (50, 1, 16, 128, 10, "classify_sequence", False),
+        "W1b": (50, 32, 16, 128, 10, "classify_sequence", False),
+        "W2": (64, 32, 45, 256, 45, "next_token", True),
+        "W3": (200, 16, 1, 32, 1, "forecast", False),
+    }
+
+    def unmasked_forward(spec, tp, x, mask):
+        T, B = mask.type.shape
+        W, U, b = tp["W1"], tp["U1"], tp["b1"]
+        xw = (pt.dot(tp["emb"], W) + b)[x] if spec.is_text else pt.dot(x, W) + b
+        h0 = pt.zeros((B, spec.hidden_sizes[0]), dtype=pytensor.config.floatX)
+        h = pytensor.scan(lambda xw_t, h_tm1, U: pt.tanh(xw_t + pt.dot(h_tm1, U)),
+                          sequences=[xw], outputs_info=[h0], non_sequences=[U], strict=True,
+                          return_updates=False)
+        if spec.task == "classify_sequence":
+            last = pt.maximum(pt.sum(mask, axis=0).astype("int32") - 1, 0)
+            return pt.dot(h[last, pt.arange(B)], tp["V"]) + tp["c"]
+        return pt.dot(h, tp["V"]) + tp["c"]
+
+    def cpu_ms(fn, args):
+        for _ in range(3):
+            np.asarray(fn(*args)[0])
+        times = []
+        for _ in range(n_calls):
+            c0 = time.process_time()
+            np.asarray(fn(*args)[0])
+            times.append(time.process_time() - c0)
+        return statistics.median(times) * 1e3
+
+    rng = np.random.default_rng(0)
+    for name in names:
+        T, B, F, H, n_out, task, text = shapes[name]
+        spec = ModelSpec("elman", task, F, (H,), n_out, is_text=text, embedding_size=32)
+        x = rng.integers(0, F, (T, B)).astype("int32") if text else \
+            rng.normal(size=(T, B, F)).astype("float32")
+        mask = np.ones((T, B), "float32")
+        if task == "classify_sequence":
+            y = rng.integers(0, n_out, B).astype("int32")
+        elif task == "next_token":
+            y = rng.integers(0, n_out, (T, B)).astype("int32")
+        else:
+            y = rng.normal(size=(T, B, n_out)).astype("float32")
+        fns, losses = {}, {}
+        for variant in ("engine.model", "mask out of scan"):
+            model = Model(spec)
+            xs, ms, ys = symbolic_inputs(spec, T, B)
+            if variant == "engine.model":
+                out = build_forward(spec, model.tparams, xs, ms)["outputs"]
+            else:
+                out = unmasked_forward(spec, model.tparams, xs, ms)
+            loss = mean_loss(spec, out, ys, ms)
+            opt = optim.Optimizer("adam", model.tparams, learning_rate=1e-3)
+            updates, norms, ok = opt.updates(loss, spec.param_groups())
+            fns[variant] = backend.function([xs, ms, ys], [loss, norms, ok], updates=updates)
+            losses[variant] = float(np.asarray(fns[variant](x, mask, y)[0]))
+        a = [cpu_ms(fns["engine.model"], (x, mask, y)), cpu_ms(fns["mask out of scan"], (x, mask, y))]
+        b = [cpu_ms(fns["engine.model"], (x, mask, y)), cpu_ms(fns["mask out of scan"], (x, mask, y))]
+        base, fast = min(a[0], b[0]), min(a[1], b[1])
+        print(f"{name}: f_train {base:.2f} ms (engine.model) vs {fast:.2f} ms (mask out of scan): "
+              f"{base / fast:.2f}x; same first loss: {np.isclose(*losses.values(), rtol=1e-5)}",
+              flush=True)
 
 
 # --------------------------------------------------------------------------- report
@@ -295,6 +414,12 @@ def table(results: dict) -> str:
             f"{name:5} {fmt(r['rnnscope_s']):>9} {fmt(r['numpy_s']):>9} {fmt(r['torch_s']):>9} "
             f"{vs_torch:>15} {vs_numpy:>15} {first:>15} {r['step_ms']:6.2f}ms"
         )
+    lines.append("CPU seconds per epoch (median; insensitive to other processes on the machine):")
+    for name, r in results.items():
+        cpu_t = "n/a" if r["torch_cpu_s"] is None else \
+            f"{r['torch_cpu_s']:.4f} ({r['torch_cpu_s'] / r['rnnscope_cpu_s']:.2f}x)"
+        lines.append(f"{name:5} rnnscope {r['rnnscope_cpu_s']:.4f}  numpy {r['numpy_cpu_s']:.4f} "
+                     f"({r['numpy_cpu_s'] / r['rnnscope_cpu_s']:.2f}x)  torch {cpu_t}")
     lines.append(f"targets: vs torch W1a>=5x W1b>=1.5x W2>=1.4x W3>=4x; never slower than "
                  f"{MAX_VS_NUMPY}x numpy (ratio >= {1 / MAX_VS_NUMPY:.2f}); first result < "
                  f"{MAX_FIRST_RESULT_S:g} s")
@@ -312,10 +437,22 @@ def main(argv=None) -> int:
     parser.add_argument("--warm-cache", action="store_true",
                         help="use the user's compile caches (second launch) instead of fresh ones")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--ablate", action="store_true",
+                        help="instead of the benchmark: time f_train with the mask carry inside "
+                             "the scan (engine.model) vs outside it")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the process to one CPU core")
     args = parser.parse_args(argv)
     n_epochs = max(3, args.epochs or (3 if args.quick else 5))
 
     _one_thread_env()
+    pinned = None
+    if not args.no_pin and hasattr(os, "sched_setaffinity"):
+        # XLA keeps a pool of worker threads (one per core) and its thunk executor can run
+        # independent ops on two of them at once despite the flags above; pinning before any
+        # thread exists holds every engine to exactly one core, like the app's worker.
+        pinned = sorted(os.sched_getaffinity(0))[-1]
+        os.sched_setaffinity(0, {pinned})
     if not args.warm_cache:
         cold = tempfile.TemporaryDirectory(prefix="rnnscope-bench-cache-")
         os.environ["XDG_CACHE_HOME"] = cold.name
@@ -332,6 +469,11 @@ def main(argv=None) -> int:
     import engine.training  # noqa: F401
 
     import_s = time.perf_counter() - t0
+
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    if args.ablate:
+        ablate_mask([n for n in TARGETS if not only or n in only])
+        return 0
 
     from numpy_rnn import check_against_reference
 
@@ -353,24 +495,17 @@ def main(argv=None) -> int:
 
     print(f"{backend.describe()}; imports {import_s:.2f} s; "
           f"torch {torch.__version__ if have_torch else 'absent'}; "
-          f"{'warm' if args.warm_cache else 'fresh'} compile cache; {n_epochs} timed epochs")
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
+          f"{'warm' if args.warm_cache else 'fresh'} compile cache; {n_epochs} timed epochs; "
+          f"{'pinned to CPU %d' % pinned if pinned is not None else 'not pinned'}")
     results = {}
     for w in workloads(args.quick):
         if only and w.name not in only:
             continue
         dataset = w.make_dataset()
         split = dataset.split(0.2, seed=0, window=w.window)
-        n_out = dataset.n_outputs
-        n_in = dataset.n_features
         print(f"{w.name}: {w.title}; train {len(split.train)} x T={split.window}, "
               f"val {len(split.val)}", flush=True)
-        r = bench_rnnscope(w, dataset, split, n_epochs)
-        r["numpy_s"], r["numpy_loss"] = bench_numpy(w, split, n_epochs, n_out, n_in)
-        if have_torch:
-            r["torch_s"], r["torch_loss"] = bench_torch(w, split, n_epochs, n_out, n_in)
-        else:
-            r["torch_s"] = r["torch_loss"] = None
+        r = run_workload(w, dataset, split, n_epochs, have_torch)
         r["speedup_vs_numpy"] = r["numpy_s"] / r["rnnscope_s"]
         r["speedup_vs_torch"] = r["torch_s"] / r["rnnscope_s"] if have_torch else None
         r["target_vs_torch"] = TARGETS[w.name]
