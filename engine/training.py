@@ -415,25 +415,39 @@ class Trainer:
         n_ok = skipped = n_sequences = 0
         step_times = []
         stopped = False
-        for idx in _batches(data.n, self.batch_size, order):
-            self._apply_commands()
-            if self._stop.is_set():
-                stopped = True
-                break
-            x, mask, y = data.batch(idx)
-            t0 = time.perf_counter()
-            loss, norms, ok = self.f_train(x, mask, y)
-            loss = float(np.asarray(loss))  # waits for the device: the timing is real
-            step_times.append(time.perf_counter() - t0)
-            n_sequences += int(np.count_nonzero(idx < data.n))
+        pending = None  # the step in flight: (loss, norms, ok, weight)
+        t_last = time.perf_counter()
+
+        def finish(step):
+            nonlocal loss_sum, weight_sum, norm_sum, n_ok, skipped, t_last
+            loss, norms, ok, w = step
+            loss = float(np.asarray(loss))  # waits for the device
+            now = time.perf_counter()
+            step_times.append(now - t_last)
+            t_last = now
             if bool(np.asarray(ok)):
-                w = data.weight(mask)
                 loss_sum += loss * w
                 weight_sum += w
                 norm_sum += np.asarray(norms, dtype=np.float64)
                 n_ok += 1
             else:
                 skipped += 1
+
+        for idx in _batches(data.n, self.batch_size, order):
+            self._apply_commands()
+            if self._stop.is_set():
+                stopped = True
+                break
+            # This batch is gathered while the previous step still runs (JAX dispatches
+            # asynchronously); at most two steps are in flight, so stop() lands within a step.
+            x, mask, y = data.batch(idx)
+            outputs = self.f_train(x, mask, y)
+            n_sequences += int(np.count_nonzero(idx < data.n))
+            if pending is not None:
+                finish(pending)
+            pending = (*outputs, data.weight(mask))
+        if pending is not None:
+            finish(pending)
         train_seconds = sum(step_times)
         first_excess = 0.0
         if compile_seconds and step_times:
