@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 import traceback
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 # most about 1/INFERENCE_BUDGET_RATIO of the wall time, so it never slows training noticeably.
 INFERENCE_MIN_INTERVAL_S = 0.5
 INFERENCE_BUDGET_RATIO = 10
+
+WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
 LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index")
 
@@ -255,6 +258,7 @@ class TrainingWorker(QObject):
 
     # ------------------------------------------------------------------ worker thread
     def _serve(self) -> None:
+        _lower_thread_priority()
         while True:
             action = None
             with self._cond:
@@ -501,6 +505,16 @@ class TrainingWorker(QObject):
             trainer.stop()
         except Exception:
             log.exception("Trainer.stop failed")
+
+
+def _lower_thread_priority() -> None:
+    """Nice the training thread (Linux: niceness is per thread) so that on a busy machine the
+    scheduler prefers the GUI thread; on an idle machine each thread has its own core anyway.
+    QThread priorities are no-ops under Linux's default scheduler, hence setpriority."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: not worth failing for
+        log.debug("training thread priority unchanged: %s", exc)
 
 
 def _apply_live(trainer, name, value) -> None:
