@@ -425,6 +425,18 @@ def symbolic_inputs(spec: ModelSpec, T: int, B: int):
     return x, mask, y
 
 
+def compile_function(inputs, outputs, **kwargs):
+    """``engine.backend.function`` with a lighter rewrite set on JAX.
+
+    XLA fuses and simplifies the graph itself, so PyTensor's full ``fast_run`` rewrites
+    mostly cost compile time: with ``fast_compile`` rewrites (plus the JAX linker's
+    required ones) a training graph compiles ~2x faster here and runs as fast.
+    """
+    if backend.info().name == "jax" and "mode" not in kwargs:
+        kwargs["mode"] = backend.get_mode().clone(optimizer="fast_compile")
+    return backend.function(inputs, outputs, **kwargs)
+
+
 class Model:
     """A spec plus its shared parameters, and builders of the compiled functions."""
 
@@ -448,12 +460,22 @@ class Model:
             for group, names in self.spec.param_groups().items()
         }
 
-    def compile_loss(self, T: int, B: int):
-        """f_loss(x, mask, y) -> (loss_sum, weight_sum, n_correct) for a (T, B) batch."""
+    def compile_loss(self, T: int, B: int, probe: bool = False):
+        """f_loss(x, mask, y) -> (loss_sum, weight_sum, n_correct) for a (T, B) batch.
+
+        With ``probe=True`` it takes a fourth input, the batch column to probe (int32
+        scalar), and also returns that column's hidden states per layer (T, H) followed by
+        its gates per layer (GATE_NAMES order): validation and the probe share one compile.
+        """
         x, mask, y = symbolic_inputs(self.spec, T, B)
         out = build_forward(self.spec, self.tparams, x, mask)
         total, weight, correct = loss_terms(self.spec, out["outputs"], y, mask)
-        return backend.function([x, mask, y], [total, weight, correct], name="f_loss")
+        if not probe:
+            return compile_function([x, mask, y], [total, weight, correct], name="f_loss")
+        column = pt.scalar("probe_column", dtype="int32")
+        extra = [h[:, column] for h in out["hidden"]]
+        extra += [g[:, column] for gates in out["gates"] for g in gates]
+        return compile_function([x, mask, y, column], [total, weight, correct, *extra], name="f_loss")
 
     def compile_predict(self, T: int, B: int):
         """f_predict(x, mask) -> probabilities (classification) or predicted values."""
@@ -461,7 +483,7 @@ class Model:
         out = build_forward(self.spec, self.tparams, x, mask)["outputs"]
         if self.spec.task != "forecast":
             out = softmax(out, axis=-1)
-        return backend.function([x, mask], out, name="f_predict")
+        return compile_function([x, mask], out, name="f_predict")
 
     def state_shapes(self, B: int):
         """Shapes of the per-layer recurrent state inputs for :meth:`compile_hidden`."""
@@ -502,4 +524,4 @@ class Model:
             outputs.extend(g)
         for f in out["final"]:
             outputs.extend(f if spec.cell == "lstm" else [f])
-        return backend.function([x, mask] + state_inputs, outputs, name="f_hidden")
+        return compile_function([x, mask] + state_inputs, outputs, name="f_hidden")

@@ -25,7 +25,7 @@ import numpy as np
 from engine import backend
 from engine import checkpoint as ckpt
 from engine import optim
-from engine.model import CELLS, GATE_NAMES, Model, ModelSpec
+from engine.model import CELLS, GATE_NAMES, Model, ModelSpec, compile_function
 
 # pytensor's compiler is not thread-safe: the GUI thread may compile an inference function
 # while the worker compiles the training graph.
@@ -284,10 +284,10 @@ class Trainer:
                 out = build_forward(self.spec, model.tparams, x, mask)
                 loss = mean_loss(self.spec, out["outputs"], y, mask)
                 updates, norms, ok = self._optimizer.updates(loss, self.spec.param_groups())
-                return backend.function([x, mask, y], [loss, norms, ok], updates=updates, name="f_train")
+                return compile_function([x, mask, y], [loss, norms, ok], updates=updates, name="f_train")
             self.f_train = self._compile(build)
         if self.f_loss is None:
-            self.f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size))
+            self.f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True))
 
     def _hidden_fn(self, T: int):
         model = self._ensure_model()
@@ -384,13 +384,11 @@ class Trainer:
         self._apply_commands()
         compiled_before = self.n_compiles
         self._ensure_training_functions()
-        self._hidden_fn(self.inference_length)
         if self.n_compiles > compiled_before:
-            # JAX compiles on the first call: warm the side-effect-free functions up here, so
+            # JAX compiles on the first call: warm the side-effect-free f_loss up here, so
             # compile_seconds holds the compile time and the epoch's seconds hold training.
             pad = np.full(self.val_batch_size, self._val.n)
-            self.f_loss(*self._val.batch(pad))
-            self._run(self._val.x[:1, self._val.n], np.zeros(1, dtype=self.config.dtype))
+            self.f_loss(*self._val.batch(pad), np.int32(0))
             compile_seconds = time.perf_counter() - t_compile
         else:
             compile_seconds = 0.0
@@ -457,8 +455,7 @@ class Trainer:
             compile_seconds += first_excess
             train_seconds -= first_excess
             step_times = step_times[1:] or step_times
-        val_loss, val_accuracy = self.evaluate()
-        hidden, gates = self.probe()
+        val_loss, val_accuracy, hidden, gates = self._evaluate()
         if step_times or not stopped:
             # A stop before the first step trained nothing: report it, but count no epoch.
             self.epoch = epoch
@@ -487,17 +484,40 @@ class Trainer:
 
     def evaluate(self) -> tuple:
         """(validation loss, validation accuracy or None) over the whole validation split."""
+        loss, accuracy, _, _ = self._evaluate()
+        return loss, accuracy
+
+    def _evaluate(self) -> tuple:
+        """Validation loss and accuracy, plus the probe's hidden states and gates, which come
+        out of the same compiled call (the batch that holds the probe sequence)."""
         self._ensure_training_functions()
         data = self._val
+        probe = self._probe_index
+        B = self.val_batch_size
         total = weight = correct = 0.0
-        for idx in _batches(data.n, self.val_batch_size, np.arange(data.n)):
-            t, w, c = self.f_loss(*data.batch(idx))
-            total += float(np.asarray(t))
-            weight += float(np.asarray(w))
-            correct += float(np.asarray(c))
+        hidden = gates = None
+        for k, idx in enumerate(_batches(data.n, B, np.arange(data.n))):
+            column = np.int32(probe - k * B if k == probe // B else 0)
+            res = self.f_loss(*data.batch(idx), column)
+            total += float(np.asarray(res[0]))
+            weight += float(np.asarray(res[1]))
+            correct += float(np.asarray(res[2]))
+            if k == probe // B:
+                hidden, gates = self._probe_arrays(res[3:], int(data.lengths[probe]))
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
-        return loss, accuracy
+        return loss, accuracy, hidden, gates
+
+    def _probe_arrays(self, arrays, length: int) -> tuple:
+        """f_loss's probe outputs -> per layer (T_probe, H) hidden and gate dicts (fresh float32)."""
+        n_layers = self.spec.n_layers
+        names = GATE_NAMES[self.spec.cell]
+        length = max(length, 1)
+        fresh = [np.array(np.asarray(a)[:length], dtype=np.float32) for a in arrays]
+        hidden = fresh[:n_layers]
+        gates = [dict(zip(names, fresh[n_layers + layer * len(names): n_layers + (layer + 1) * len(names)]))
+                 for layer in range(n_layers)]
+        return hidden, gates
 
     # ------------------------------------------------------------------ probing and inference
     def _run(self, x, mask=None):
@@ -558,10 +578,12 @@ class Trainer:
 
     def probe(self) -> tuple:
         """Hidden states and gates of the probe sequence: fresh float32 (T_probe, H) arrays."""
-        self._ensure_model()
-        x, _, _ = self._val_sequence(self._probe_index)
-        _, hidden, gates, _ = self._run(x)
-        return hidden, gates
+        self._ensure_training_functions()
+        data, probe, B = self._val, self._probe_index, self.val_batch_size
+        k = probe // B
+        idx = _batches(data.n, B, np.arange(data.n))[k]
+        res = self.f_loss(*data.batch(idx), np.int32(probe - k * B))
+        return self._probe_arrays(res[3:], int(data.lengths[probe]))
 
     def _prepare_input(self, sequence) -> np.ndarray:
         """User input -> (L, F) normalised floats or (L,) int ids."""

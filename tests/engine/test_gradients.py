@@ -9,7 +9,7 @@ import pytest
 import pytensor.tensor as pt
 
 from engine import backend, reference
-from engine.model import CELLS, ModelSpec, build_forward, init_params, mean_loss, symbolic_inputs
+from engine.model import CELLS, ModelSpec, build_forward, compile_function, init_params, mean_loss, symbolic_inputs
 
 T, B = 5, 3
 N_IN, VOCAB, N_CLASSES, N_TARGETS = 3, 7, 4, 2
@@ -54,7 +54,7 @@ def _compile(spec, params):
     out = build_forward(spec, symbols, x, mask)
     loss = mean_loss(spec, out["outputs"], y, mask)
     grads = pt.grad(loss, list(symbols.values()))
-    return backend.function(list(symbols.values()) + [x, mask, y], [loss, *grads, *out["hidden"]])
+    return compile_function(list(symbols.values()) + [x, mask, y], [loss, *grads, *out["hidden"]])
 
 
 CASES = [(cell, task, None, VOCAB) for cell in CELLS for task in HEADS] + [
