@@ -48,7 +48,8 @@ def make_csv(path: str, megabytes: float, seed: int = 0) -> None:
 def make_text(path: str, megabytes: float, seed: int = 0) -> None:
     """Random sentences from the bundled word list, about ``megabytes`` MB of UTF-8."""
     import resources
-    words = open(resources.sample_path("words.txt"), encoding="utf-8").read().split()
+    with open(resources.sample_path("words.txt"), encoding="utf-8") as f:
+        words = f.read().split()
     rng = np.random.default_rng(seed)
     target = int(megabytes * 1024 * 1024)
     with open(path, "w", encoding="utf-8", newline="\n") as f:

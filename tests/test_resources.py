@@ -44,7 +44,8 @@ def test_samples_are_small_and_documented():
     assert names == ["sine_forecast.csv", "waveforms_TRAIN.tsv", "words.txt"]
     total = sum(os.path.getsize(resources.sample_path(n)) for n in names)
     assert total < 1_000_000
-    readme = open(os.path.join(resources.SAMPLES_DIR, "README.md"), encoding="utf-8").read()
+    with open(os.path.join(resources.SAMPLES_DIR, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
     for name in names + ["make_samples.py", "licence"]:
         assert name.lower() in readme.lower()
 
@@ -68,7 +69,8 @@ def test_unknown_names_list_the_known_ones():
 def test_icon_paths():
     svg = resources.icon_path("rnnscope")
     assert svg.endswith("rnnscope.svg") and os.path.isfile(svg)
-    assert open(svg, encoding="utf-8").read().lstrip().startswith("<?xml")
+    with open(svg, encoding="utf-8") as f:
+        assert f.read().lstrip().startswith("<?xml")
     png = resources.icon_path("rnnscope.png")
     with open(png, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"

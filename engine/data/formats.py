@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import errors
 from .errors import data_error, decode_text, display_name, read_bytes
 
 __all__ = ["Loaded", "clean_nonfinite", "trim_trailing_nan", "read_ts", "read_npy", "read_npz",
@@ -229,18 +230,24 @@ def too_long(path, length: int, limit: int, line=None, record=None):
 _NPY_HINT = "save a numeric array with numpy.save / numpy.savez"
 
 
-def _load_numpy(path, what: str):
+def _numpy_error(path, what: str, exc: BaseException):
+    if isinstance(exc, ValueError) and "pickle" in str(exc).lower():
+        return data_error(path, "contains pickled Python objects, which are never loaded (they can run code)",
+                          _NPY_HINT)
+    return data_error(path, f"is not a valid {what} file ({exc or type(exc).__name__})",
+                      f"the file may be truncated or corrupt; {_NPY_HINT}")
+
+
+_NUMPY_ERRORS = (ValueError, EOFError, OSError, zipfile.BadZipFile, KeyError)
+
+
+def _load_numpy(f, path, what: str):
+    """np.load from an open file object (we own and close the file: np.load leaks its own
+    handle when a broken zip makes NpzFile fail), never unpickling."""
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise data_error(path, "contains pickled Python objects, which are never loaded (they can run code)",
-                             _NPY_HINT) from None
-        raise data_error(path, f"is not a valid {what} file ({exc})", f"the file may be truncated; {_NPY_HINT}") \
-            from None
-    except (EOFError, OSError, zipfile.BadZipFile, KeyError) as exc:
-        raise data_error(path, f"is not a valid {what} file ({exc or type(exc).__name__})",
-                         f"the file may be truncated or corrupt; {_NPY_HINT}") from None
+        return np.load(f, allow_pickle=False)
+    except _NUMPY_ERRORS as exc:
+        raise _numpy_error(path, what, exc) from None
 
 
 def _array_sequences(X: np.ndarray, path, key: str, options, lengths=None, per_row_2d=False):
@@ -294,7 +301,11 @@ def _labels_from_array(y: np.ndarray, path, n: int) -> list:
 
 
 def read_npy(path, options) -> Loaded:
-    X = _load_numpy(path, ".npy")
+    try:
+        with errors._open(path, "rb") as f:
+            X = _load_numpy(f, path, ".npy")
+    except OSError as exc:
+        raise _numpy_error(path, ".npy", exc) from None
     if not isinstance(X, np.ndarray):
         raise data_error(path, "is not a .npy array", _NPY_HINT)
     seqs, counts = _array_sequences(X, path, "array", options)
@@ -307,33 +318,28 @@ def read_npy(path, options) -> Loaded:
 
 
 def read_npz(path, options) -> Loaded:
-    archive = _load_numpy(path, ".npz")
-    if not hasattr(archive, "files"):
-        # np.load sniffs content: a .npz-named .npy still loads, as an array
-        return read_npy(path, options)
     try:
-        with archive as z:
-            keys = list(z.files)
-            lookup = {k.lower(): k for k in keys}
-            key = next((lookup[k] for k in ("x", "data", "sequences") if k in lookup), None)
-            if key is None and len(keys) == 1:
-                key = keys[0]
-            if key is None:
-                raise data_error(path, f"no array named 'X' (found {', '.join(keys) or 'nothing'})",
-                                 "save the inputs as X, e.g. numpy.savez(path, X=..., y=...)")
-            X = z[key]
-            y = z[lookup["y"]] if "y" in lookup else None
-            lengths = z[lookup["lengths"]] if "lengths" in lookup else None
-            names = z[lookup["feature_names"]] if "feature_names" in lookup else None
-            classes = z[lookup["class_names"]] if "class_names" in lookup else None
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise data_error(path, "contains pickled Python objects, which are never loaded (they can run code)",
-                             _NPY_HINT) from None
-        raise data_error(path, f"is not a valid .npz file ({exc})", f"it may be truncated; {_NPY_HINT}") from None
-    except (EOFError, OSError, zipfile.BadZipFile, KeyError) as exc:
-        raise data_error(path, f"is not a valid .npz file ({exc or type(exc).__name__})",
-                         f"the file may be truncated or corrupt; {_NPY_HINT}") from None
+        with errors._open(path, "rb") as f:
+            archive = _load_numpy(f, path, ".npz")
+            if not hasattr(archive, "files"):
+                # np.load sniffs content: a .npz-named .npy still loads, as an array
+                return read_npy(path, options)
+            with archive as z:
+                keys = list(z.files)
+                lookup = {k.lower(): k for k in keys}
+                key = next((lookup[k] for k in ("x", "data", "sequences") if k in lookup), None)
+                if key is None and len(keys) == 1:
+                    key = keys[0]
+                if key is None:
+                    raise data_error(path, f"no array named 'X' (found {', '.join(keys) or 'nothing'})",
+                                     "save the inputs as X, e.g. numpy.savez(path, X=..., y=...)")
+                X = z[key]
+                y = z[lookup["y"]] if "y" in lookup else None
+                lengths = z[lookup["lengths"]] if "lengths" in lookup else None
+                names = z[lookup["feature_names"]] if "feature_names" in lookup else None
+                classes = z[lookup["class_names"]] if "class_names" in lookup else None
+    except _NUMPY_ERRORS as exc:
+        raise _numpy_error(path, ".npz", exc) from None
     per_row = y is not None and X.ndim == 2 and np.ndim(y) == 1 and len(y) == X.shape[0] and X.shape[0] > 1
     seqs, counts = _array_sequences(X, path, key, options, lengths=lengths, per_row_2d=per_row)
     labels = None

@@ -184,3 +184,16 @@ def test_ragged_row_next_to_a_date_column(tmp_path):
     p = tmp_path / "dated.csv"
     p.write_text("date,x\n2020-01-01,1\n2020-01-02,2,3\n2020-01-03,4\n")
     assert "dated.csv, line 3: has 3 field(s) but the header has 2" in load_error(p)
+
+
+def test_broken_zip_is_closed_after_the_error(tmp_path):
+    import gc
+    import warnings
+
+    p = tmp_path / "broken.npz"
+    p.write_bytes(b"PK\x05\x06" + b"\x00" * 10)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        assert "not a valid .npz" in load_error(p)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
