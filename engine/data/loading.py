@@ -115,15 +115,8 @@ def _read_one(path, opts) -> Loaded:
         return read_ts(path, opts)
     if fmt == "text":
         return read_text(path, opts, head if complete else None)
-    table_opts = dict(opts)
-    if fmt == "csv" and opts["format"] == "csv" and opts["layout"] is None:
-        table_opts["layout"] = None
-    loaded = read_table(path, table_opts, head, complete, size, force_ucr=(fmt == "ucr"))
-    if opts["format"] == "csv" and loaded.layout == "ucr":
-        # an explicit 'csv' means a plain table: read again without the UCR guess
-        table_opts["layout"] = "rows"
-        loaded = read_table(path, table_opts, head, complete, size)
-    return loaded
+    return read_table(path, opts, head, complete, size, force_ucr=(fmt == "ucr"),
+                      allow_ucr=(opts["format"] != "csv"))
 
 
 def _read_guarded(path, opts) -> Loaded:

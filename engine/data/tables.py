@@ -150,7 +150,8 @@ def looks_like_numeric_table(head_text: str) -> bool:
     return ok >= 0.9 * len(body)
 
 
-def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_ucr=False) -> TableSniff:
+def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_ucr=False,
+                allow_ucr=True) -> TableSniff:
     text, encoding = decode_text(head, path, partial=not complete)
     lines = text.splitlines()
     if not complete and lines:
@@ -225,10 +226,14 @@ def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_
             if ints[0] in (0, 1) and all(b - a == 1 for a, b in zip(ints, ints[1:])):
                 index_column = 0
 
-    layout = layout_option
-    if force_ucr:
-        layout = "ucr"
-    elif layout is None:
+    if complete:
+        estimated = len(content) - (1 if has_header else 0)
+    else:
+        mean_len = max(1.0, sum(len(s) + 1 for s in sample) / len(sample))
+        estimated = int(size / mean_len)
+    layout = "ucr" if force_ucr else layout_option
+    if layout is None and allow_ucr:
+        # UCR archive: no header, a class label first (integers, or names), numbers after it.
         ucr_named = bool(_UCR_NAME.search(os.path.basename(str(path))))
         few_labels = len(set(col0)) <= max(1, len(col0) // 2)
         label_like = rest_numeric and (ucr_named or col0_integers or (not col0_numeric and not col0_time))
@@ -236,22 +241,11 @@ def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_
                 ucr_named or (not col0_numeric) or (len(used) >= 10 and few_labels)):
             layout = "ucr"
     if layout is None:
+        # More values per row than rows (and many of them): one sequence per row.
         n_values = len(used) - (1 if index_column is not None else 0)
-        if complete:
-            estimated = len(data_rows) if len(content) <= _SAMPLE_LINES else len(content) - (1 if has_header else 0)
-        else:
-            mean_len = max(1.0, sum(len(s) + 1 for s in sample) / len(sample))
-            estimated = int(size / mean_len)
         layout = "rows" if n_values >= 20 and estimated < n_values else "columns"
-    if complete:
-        estimated = len(content) - (1 if has_header else 0)
-    else:
-        mean_len = max(1.0, sum(len(s) + 1 for s in sample) / len(sample))
-        estimated = int(size / mean_len)
     if index_column is not None:
         used = [j for j in used if j != index_column]
-    if layout == "ucr" and used and used[0] == 0:
-        pass   # column 0 is the label column, kept in used and split off after parsing
     return TableSniff(delimiter=delimiter, skip_lines=skip_lines, header=header, n_columns=n_columns,
                       used_columns=used, index_column=index_column, layout=layout, first_data_line=first_line,
                       estimated_rows=estimated, encoding=encoding, head_lines=lines[:200])
@@ -416,8 +410,11 @@ def _ucr_labels(raw: list, path, line_of) -> list:
     return out
 
 
-def read_table(path, options, head: bytes, complete: bool, size: int, *, force_ucr=False) -> Loaded:
-    sniff = sniff_table(path, head, complete, size, options, force_ucr=force_ucr)
+def read_table(path, options, head: bytes, complete: bool, size: int, *, force_ucr=False,
+               allow_ucr=True) -> Loaded:
+    """A delimited table as sequences. ``force_ucr``: format "ucr" was chosen; ``allow_ucr=False``:
+    format "csv" was chosen, so the UCR layout is not guessed."""
+    sniff = sniff_table(path, head, complete, size, options, force_ucr=force_ucr, allow_ucr=allow_ucr)
     dtype = np.float64 if sniff.layout != "columns" else np.float32
     if sniff.layout == "ucr" and len(sniff.used_columns) < 2:
         raise data_error(path, "a UCR file needs a label column and at least one value column",

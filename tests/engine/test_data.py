@@ -214,3 +214,12 @@ def test_dataset_can_be_built_directly():
     ds = SequenceDataset(sequences=[np.arange(5.0), np.arange(7.0)], task="forecast")
     assert ds.n_features == 1 and ds.sequences[0].shape == (5, 1) and ds.sequences[0].dtype == np.float32
     assert issubclass(DataError, ValueError)
+
+
+def test_explicit_csv_format_turns_off_the_ucr_guess(tmp_path):
+    rng = np.random.default_rng(5)
+    p = write(tmp_path / "Gun_TRAIN.tsv", _ucr_text([1, 2, 1, 2], rng))
+    assert load_sequences(p).task == "classify_sequence"
+    plain = load_sequences(p, format="csv")
+    assert plain.task == "forecast" and plain.format == "csv"
+    assert load_sequences(p, format="ucr").task == "classify_sequence"
