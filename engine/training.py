@@ -218,7 +218,7 @@ class Trainer:
     def __init__(self, config: TrainingConfig, dataset, *, split=None):
         if not isinstance(config, TrainingConfig):
             raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
-        self.config = config
+        self._config = config
         self.dataset = dataset
         self.task = dataset.task
         if split is None:
@@ -362,10 +362,32 @@ class Trainer:
             field_name = {"set_learning_rate": "learning_rate", "set_clip_norm": "clip_norm",
                           "set_momentum": "momentum"}[name]
             self.config = self.config.replace(**{field_name: value})
-            if self._optimizer is not None:
-                {"learning_rate": self._optimizer.set_learning_rate,
-                 "clip_norm": self._optimizer.set_clip_norm,
-                 "momentum": self._optimizer.set_momentum}[field_name](value)
+
+    @property
+    def config(self) -> TrainingConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: TrainingConfig) -> None:
+        """Replace the config: live settings (learning rate, clip, momentum, epochs) always;
+        the backend until the model is built; anything that shapes the graph or the data never.
+        Call from the training thread or while no epoch runs (the set_* commands are thread-safe)."""
+        if not isinstance(config, TrainingConfig):
+            raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+        live = {"learning_rate", "clip_norm", "momentum", "epochs"}
+        if self._model is None:
+            live.add("backend")
+        old = self._config
+        fixed = [f.name for f in dataclasses.fields(config)
+                 if f.name not in live and getattr(config, f.name) != getattr(old, f.name)]
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot change on an existing run (the model is built for "
+                             f"them); start a new run with the new settings")
+        self._config = config
+        if self._optimizer is not None:
+            self._optimizer.set_learning_rate(config.learning_rate)
+            self._optimizer.set_clip_norm(config.clip_norm)
+            self._optimizer.set_momentum(config.momentum)
 
     @property
     def probe_index(self) -> int:

@@ -262,3 +262,14 @@ def test_text_model_generates_from_its_vocabulary():
         trainer.predict("xyz")
     with pytest.raises(ValueError, match="temperature must be a positive number"):
         trainer.generate(5, temperature=0)
+
+
+def test_config_replacement_syncs_live_settings_and_refuses_structural_ones(sine_run):
+    trainer = sine_run["trainer"]
+    trainer.config = trainer.config.replace(learning_rate=7e-4, clip_norm=None, epochs=5)
+    assert float(np.asarray(trainer._optimizer.hyper["lr"].get_value())) == pytest.approx(7e-4)
+    assert float(np.asarray(trainer._optimizer.hyper["clip"].get_value())) == 0.0
+    with pytest.raises(ValueError, match="cell, hidden_sizes cannot change on an existing run"):
+        trainer.config = trainer.config.replace(cell="lstm", hidden_sizes=(4,))
+    with pytest.raises(ValueError, match="backend cannot change"):
+        trainer.config = trainer.config.replace(backend="c")
