@@ -438,7 +438,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start)
         else:
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start)
-        self.worker.set_live("probe_index", self.controls.probe_index())
+        if self.controls.probe_index():  # 0 is the Trainer's default
+            self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = "compiling" if start else "ready"
         self._update_actions()
         return True
