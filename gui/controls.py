@@ -127,7 +127,7 @@ def _tree_spec():
             "title": "View",
             "type": "group",
             "children": [
-                {"name": "probe_index", "title": "probe sequence", "type": "int", "value": 0,
+                {"name": "probe_index", "title": "probe sequence", "type": "int", "value": 0, "default": 0,
                  "limits": (0, 1_000_000), "tip": "Which validation sequence the hidden-state plots show"},
             ],
         },
@@ -145,6 +145,7 @@ class ControlPanel(QtWidgets.QWidget):
         self.params = Parameter.create(name="settings", type="group", children=_tree_spec())
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.params, showTop=False)
+        self.tree.setColumnWidth(0, 170)  # names are short; leave the room to the values
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("controlsMessage")
@@ -211,17 +212,23 @@ class ControlPanel(QtWidgets.QWidget):
         return self.message.text()
 
     # ------------------------------------------------------------------ writing (no signals)
-    def _set_values(self, values: dict) -> None:
+    def _set_values(self, values: dict, as_default: bool = False) -> None:
         self._applying = True
         try:
             for name, value in values.items():
                 self._param(name).setValue(value)
+                if as_default:
+                    self._param(name).setDefault(self._param(name).value())
         finally:
             self._applying = False
         self._accepted.update({k: self._param(k).value() for k in values})
 
     def set_config(self, config) -> None:
-        """Show ``config`` (keeps its backend/window/embedding fields for ``config()``)."""
+        """Show ``config`` (keeps its backend/window/embedding fields for ``config()``).
+
+        Its values become the parameters' defaults, so the tree's small "revert" button next to
+        a changed value means "back to the settings this run was set up with".
+        """
         self._base_config = config
         self._set_values(
             {
@@ -236,7 +243,8 @@ class ControlPanel(QtWidgets.QWidget):
                 "epochs": int(config.epochs),
                 "validation_fraction": float(config.validation_fraction),
                 "seed": int(config.seed),
-            }
+            },
+            as_default=True,
         )
 
     def set_value(self, name: str, value) -> None:
@@ -279,6 +287,7 @@ class ControlPanel(QtWidgets.QWidget):
             self._param("inputs").setValue(inputs)
             self._param("outputs").setValue(outputs)
             self._param("task").setValue(dataset.task)
+            self._param("task").setDefault(dataset.task)
         finally:
             self._applying = False
         self._accepted["task"] = dataset.task

@@ -153,8 +153,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.splitDockWidget(self.docks["loss"], self.docks["hidden"], Qt.Horizontal)
         self.splitDockWidget(self.docks["loss"], self.docks["diagnostics"], Qt.Vertical)
         self.splitDockWidget(self.docks["hidden"], self.docks["predictions"], Qt.Vertical)
-        self.resizeDocks([self.docks["controls"]], [330], Qt.Horizontal)
-        self.resize(1500, 920)
+        self.resize(1560, 960)
+        self.resizeDocks([self.docks["controls"], self.docks["loss"], self.docks["hidden"]], [380, 560, 620],
+                         Qt.Horizontal)
+        self.resizeDocks([self.docks["loss"], self.docks["diagnostics"]], [520, 340], Qt.Vertical)
+        self.resizeDocks([self.docks["hidden"], self.docks["predictions"]], [560, 300], Qt.Vertical)
 
     def _action(self, text, slot, shortcut=None, tip=None, icon=None) -> QtWidgets.QAction:
         action = QtWidgets.QAction(text, self)
