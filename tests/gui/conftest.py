@@ -95,18 +95,3 @@ def make_window(qtbot, tiny_config, auto_dialogs):
         window.close()
         assert not window.worker.is_thread_running()
 
-
-def open_via_dialog(qtbot, monkeypatch, window, paths, timeout=15000):
-    """Drive File > Open through a monkeypatched QFileDialog and wait for the load."""
-    seen = {}
-
-    def fake_get_open_file_names(parent, caption, directory, filters, *args, **kwargs):
-        seen["filters"] = filters
-        seen["directory"] = directory
-        return list(paths), filters.split(";;")[0]
-
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileNames", staticmethod(fake_get_open_file_names))
-    previous = window.dataset
-    window.open_dialog()
-    qtbot.waitUntil(lambda: window.dataset is not previous or window.last_error is not None, timeout=timeout)
-    return seen

@@ -11,11 +11,25 @@ import pytest
 from PyQt5 import QtCore, QtWidgets
 
 from engine import backend
-from gui import dialogs
 from gui.plots import qimage_to_array
-from tests.gui.conftest import open_via_dialog
 
 TRAIN_TIMEOUT = 60_000  # ms; a first compile on a loaded 2-core machine can take a while
+
+
+def open_via_dialog(qtbot, monkeypatch, window, paths, timeout=15000):
+    """Drive File > Open through a monkeypatched QFileDialog and wait for the load."""
+    seen = {}
+
+    def fake_get_open_file_names(parent, caption, directory, filters, *args, **kwargs):
+        seen["filters"] = filters
+        seen["directory"] = directory
+        return list(paths), filters.split(";;")[0]
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileNames", staticmethod(fake_get_open_file_names))
+    previous = window.dataset
+    window.open_dialog()
+    qtbot.waitUntil(lambda: window.dataset is not previous or window.last_error is not None, timeout=timeout)
+    return seen
 
 
 def _error_boxes(window):
@@ -177,7 +191,8 @@ def test_a_bad_file_leaves_the_previous_dataset_and_model(qtbot, monkeypatch, ma
     window = make_window()
     open_via_dialog(qtbot, monkeypatch, window, [forecast_csv])
     dataset, paths, config = window.dataset, list(window.dataset_paths), window.controls.config()
-    open_via_dialog(qtbot, monkeypatch, window, [bad_file])
+    seen = open_via_dialog(qtbot, monkeypatch, window, [bad_file])
+    assert seen["directory"] == os.path.dirname(os.path.abspath(forecast_csv))  # starts in the last folder
     assert window.last_error is not None and "broken.csv" in window.last_error
     assert [b.text() for b in _error_boxes(window)] and "broken.csv" in _error_boxes(window)[0].text()
     assert window.dataset is dataset and window.dataset_paths == paths
