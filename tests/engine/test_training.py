@@ -273,3 +273,16 @@ def test_config_replacement_syncs_live_settings_and_refuses_structural_ones(sine
         trainer.config = trainer.config.replace(cell="lstm", hidden_sizes=(4,))
     with pytest.raises(ValueError, match="backend cannot change"):
         trainer.config = trainer.config.replace(backend="c")
+
+
+def test_float64_is_selectable_end_to_end():
+    trainer = Trainer(TrainingConfig(cell="gru", hidden_sizes=(4,), batch_size=4, epochs=1, dtype="float64"),
+                      sine_dataset(n=8))
+    try:
+        report = next(trainer.epochs())
+        assert np.isfinite(report.train_loss) and np.isfinite(report.val_loss)
+        assert all(v.dtype == np.float64 for v in trainer._model.get_params().values())
+        assert report.hidden[0].dtype == np.float32  # reports stay float32 for the GUI
+        assert trainer.predict(np.zeros(6)).shape == (6, 1)
+    finally:
+        backend.configure("jax", "float32")  # x64 is process-wide: restore the default for later tests
