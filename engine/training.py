@@ -25,7 +25,8 @@ import numpy as np
 from engine import backend
 from engine import checkpoint as ckpt
 from engine import optim
-from engine.model import CELLS, GATE_NAMES, Model, ModelSpec, compile_function
+from engine.model import (CELLS, GATE_NAMES, Model, ModelSpec, build_forward, compile_function, mean_loss,
+                          symbolic_inputs)
 
 # pytensor's compiler is not thread-safe: the GUI thread may compile an inference function
 # while the worker compiles the training graph.
@@ -276,8 +277,6 @@ class Trainer:
 
     def _ensure_training_functions(self) -> None:
         model = self._ensure_model()
-        from engine.model import build_forward, mean_loss, symbolic_inputs
-
         if self.f_train is None:
             def build():
                 x, mask, y = symbolic_inputs(self.spec, self._train.T, self.batch_size)
