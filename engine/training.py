@@ -3,8 +3,9 @@
 ``Trainer.epochs()`` compiles on its first ``next()`` and yields one :class:`EpochReport`
 per epoch; a Qt worker turns each yield into a signal (superqt's ``GeneratorWorker``
 pattern). Commands (learning rate, clip norm, momentum, probe, stop) are thread-safe: any
-thread may call them; they are queued and applied by the training thread between two
-compiled steps, and none of them recompiles anything.
+thread may call them at any time. Hyperparameters are shared scalars read by every compiled
+call, so a change lands between two steps (the step in flight keeps the old values) and
+never recompiles anything; stop() ends the epoch after the current step.
 
 Minibatches have one fixed shape ``(T, B)`` (JAX needs static shapes): the last partial
 batch is padded with all-zero-mask examples, which count nothing in the masked losses.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -237,7 +237,9 @@ class Trainer:
         self.history: list[dict] = []
         self.epoch = 0  # completed (or stopped) epochs, across resumes
         self.n_compiles = 0
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        # Settings are shared scalars read by each compiled call, so any thread may change them
+        # at any time: the step in flight finishes with the old values, the next one uses the new.
+        self._settings_lock = threading.RLock()
         self._stop = threading.Event()
         self._lock = threading.RLock()  # inference functions and lazy set-up
         self._probe_index = 0
@@ -303,31 +305,32 @@ class Trainer:
     def set_learning_rate(self, lr: float) -> None:
         if not _number(lr) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
-        self._commands.put(("set_learning_rate", float(lr)))
+        self._update_settings(learning_rate=float(lr))
 
     def set_clip_norm(self, value) -> None:
         if value is not None and (not _number(value) or not value >= 0 or not math.isfinite(value)):
             raise ValueError(f"clip_norm must be a positive number, or None/0 to turn clipping off, got {value!r}")
-        self._commands.put(("set_clip_norm", None if not value else float(value)))
+        self._update_settings(clip_norm=None if not value else float(value))
 
     def set_optimizer_params(self, momentum=None) -> None:
         if momentum is not None:
             if not _number(momentum) or not 0 <= momentum < 1:
                 raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-            self._commands.put(("set_momentum", float(momentum)))
+            self._update_settings(momentum=float(momentum))
 
     def set_probe(self, index: int) -> None:
         n = len(self.split.val)
         if not isinstance(index, (int, np.integer)) or not 0 <= index < n:
             raise ValueError(f"probe index must be between 0 and {n - 1} (validation sequences), got {index!r}")
-        self._commands.put(("set_probe", int(index)))
+        with self._settings_lock:
+            self._probe_index = int(index)
 
     def stop(self) -> None:
         """Ask the running epoch to end after the current step (thread-safe, returns at once)."""
         self._stop.set()
 
     def send(self, command) -> None:
-        """Queue a :class:`Command` or ``(name, value)`` tuple (what ``gen.send`` does)."""
+        """Apply a :class:`Command` or ``(name, value)`` tuple (what ``gen.send`` does)."""
         if isinstance(command, Command):
             name, value = command.name, command.value
         elif isinstance(command, tuple) and len(command) in (1, 2) and isinstance(command[0], str):
@@ -347,19 +350,9 @@ class Trainer:
         else:
             self.set_probe(value)
 
-    def _apply_commands(self) -> None:
-        """Apply queued commands (training thread only, between steps)."""
-        while True:
-            try:
-                name, value = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            if name == "set_probe":
-                self._probe_index = value
-                continue
-            field_name = {"set_learning_rate": "learning_rate", "set_clip_norm": "clip_norm",
-                          "set_momentum": "momentum"}[name]
-            self.config = self.config.replace(**{field_name: value})
+    def _update_settings(self, **changes) -> None:
+        with self._settings_lock:
+            self.config = self.config.replace(**changes)
 
     @property
     def config(self) -> TrainingConfig:
@@ -369,9 +362,13 @@ class Trainer:
     def config(self, config: TrainingConfig) -> None:
         """Replace the config: live settings (learning rate, clip, momentum, epochs) always;
         the backend until the model is built; anything that shapes the graph or the data never.
-        Call from the training thread or while no epoch runs (the set_* commands are thread-safe)."""
+        Thread-safe: the new hyperparameters are shared scalars read by the next compiled step."""
         if not isinstance(config, TrainingConfig):
             raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+        with self._settings_lock:
+            self._set_config(config)
+
+    def _set_config(self, config: TrainingConfig) -> None:
         live = {"learning_rate", "clip_norm", "momentum", "epochs"}
         if self._model is None:
             live.add("backend")
@@ -393,7 +390,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ training
     def epochs(self):
-        """Generator of :class:`EpochReport`; ``gen.send(Command(...))`` queues a command."""
+        """Generator of :class:`EpochReport`; ``gen.send(Command(...))`` applies a command."""
         try:
             yield from self._epochs()
         finally:
@@ -401,7 +398,6 @@ class Trainer:
 
     def _epochs(self):
         t_compile = time.perf_counter()
-        self._apply_commands()
         compiled_before = self.n_compiles
         self._ensure_training_functions()
         if self.n_compiles > compiled_before:
@@ -452,7 +448,6 @@ class Trainer:
                 skipped += 1
 
         for idx in _batches(data.n, self.batch_size, order):
-            self._apply_commands()
             if self._stop.is_set():
                 stopped = True
                 break
@@ -753,7 +748,6 @@ class Trainer:
 
     def save_checkpoint(self, path) -> str:
         """Save parameters, optimizer state, config, epoch and history to one .npz (atomic)."""
-        self._apply_commands()
         model = self._ensure_model()
         return ckpt.save(path, model.get_params(), self.config.to_dict(), self._optimizer.get_state(),
                          self.epoch, self.history, extra={"dataset": self._fingerprint()})

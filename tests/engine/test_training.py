@@ -226,6 +226,13 @@ def test_commands_are_validated():
         trainer.send(("fly", 1))
     with pytest.raises(ValueError, match="momentum must be in"):
         trainer.set_optimizer_params(momentum=1.5)
+    # Valid commands take effect at once, also while no epoch runs.
+    trainer.set_learning_rate(0.05)
+    trainer.send(("set_clip_norm", 0))
+    trainer.set_optimizer_params(momentum=0.5)
+    trainer.set_probe(1)
+    assert (trainer.config.learning_rate, trainer.config.clip_norm, trainer.config.momentum) == (0.05, None, 0.5)
+    assert trainer.probe_index == 1
 
 
 def test_classifier_reports_accuracy_and_predicts_probabilities():
