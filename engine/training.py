@@ -136,7 +136,7 @@ class EpochReport:
     compile_seconds: float  # > 0 only on the epoch that compiled
     diverged: bool  # a non-finite step was refused in this epoch
     skipped_steps: int
-    stopped: bool  # epoch ended early by stop()
+    stopped: bool  # stop() ended the run during (or right at the end of) this epoch
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
@@ -471,6 +471,8 @@ class Trainer:
             train_seconds -= first_excess
             step_times = step_times[1:] or step_times
         val_loss, val_accuracy, hidden, gates = self._evaluate()
+        # A stop() that arrives after the last step still ends the run with this report.
+        stopped = stopped or self._stop.is_set()
         if step_times or not stopped:
             # A stop before the first step trained nothing: report it, but count no epoch.
             self.epoch = epoch

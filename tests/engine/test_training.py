@@ -202,12 +202,23 @@ def test_stop_from_another_thread_ends_the_generator_quickly():
                       sine_dataset(n=40))
     gen = trainer.epochs()
     next(gen)  # compiled
+    rates = [1e-3 + i * 1e-6 for i in range(200)]
+
+    def hammer():  # a GUI changing the learning rate while the worker trains
+        for lr in rates:
+            trainer.set_learning_rate(lr)
+
     timer = threading.Timer(0.3, trainer.stop)
+    changer = threading.Thread(target=hammer)
     timer.start()
+    changer.start()
     reports = list(gen)
     timer.join()
+    changer.join()
     assert reports and reports[-1].stopped
     assert trainer.epoch < 10_000
+    assert trainer.config.learning_rate == rates[-1]
+    assert float(np.asarray(trainer._optimizer.hyper["lr"].get_value())) == pytest.approx(rates[-1])
     # A stop before the first step still yields one (stopped) report, then ends.
     trainer.stop()
     gen = trainer.epochs()
