@@ -256,6 +256,11 @@ def test_classifier_reports_accuracy_and_predicts_probabilities():
     assert set(reports[0].gates[0]) == {"i", "f", "o", "c"}
     probs = trainer.predict(ds.sequences[0])
     assert probs.shape == (3,) and probs.sum() == pytest.approx(1, abs=1e-5)
+    # The probe (from the validation call) and hidden_states (the inference graph) agree.
+    probed = trainer.hidden_states(trainer.split.val_sequences[1])
+    assert [h.shape for h in probed] == [h.shape for h in reports[-1].hidden]
+    np.testing.assert_allclose(probed[0], reports[-1].hidden[0], rtol=1e-4, atol=1e-5)
+    assert len(trainer.probe()[0][0]) == len(trainer.split.val_sequences[1])
     val = trainer.predict_validation()
     n_val = len(trainer.split.val)
     assert val["probs"].shape == (n_val, 3) and val["pred"].shape == val["true"].shape == (n_val,)
