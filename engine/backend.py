@@ -152,7 +152,9 @@ def configure(backend: str | None = None, dtype: str = "float32") -> BackendInfo
         detail = "NUMBA"
     pytensor.config.floatX = dtype
     with _lock:
-        _mode = _get_mode({"jax": "JAX", "c": "C", "numba": "NUMBA"}[name])
+        # "CVM", not "C": the pure C linker has no fallback for ops without C code (Dot22 and
+        # Ger when no BLAS library links), while the CVM runs those few ops in Python.
+        _mode = _get_mode({"jax": "JAX", "c": "CVM", "numba": "NUMBA"}[name])
         _info = BackendInfo(name=name, requested=requested, dtype=dtype,
                             detail=f"PyTensor {pytensor.__version__} · {detail}",
                             fallback_reason=reason)

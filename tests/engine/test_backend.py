@@ -50,3 +50,16 @@ def test_missing_jax_falls_back_with_a_warning(monkeypatch, caplog):
     finally:
         monkeypatch.undo()
         backend.configure("jax", "float32")
+
+
+def test_c_backend_is_selectable_and_multiplies_matrices_without_a_blas_library():
+    # Dot22 has no C code without a linkable BLAS; the CVM linker must fall back, not fail.
+    try:
+        info = backend.configure("c", "float32")
+        assert info.name == "c" and "C" in backend.describe()
+        a = pt.matrix("a", shape=(2, 3))
+        b = pt.matrix("b", shape=(3, 2))
+        out = backend.function([a, b], a @ b)(np.ones((2, 3), "float32"), np.ones((3, 2), "float32"))
+        np.testing.assert_allclose(out, np.full((2, 2), 3.0))
+    finally:
+        backend.configure("jax", "float32")
