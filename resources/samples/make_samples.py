@@ -86,8 +86,11 @@ def make_words(source: str = WORDS_SOURCE, every: int = 3) -> str | None:
         return None
     with open(source, encoding="utf-8") as f:
         words = [w.strip() for w in f]
-    words = [w for w in words if re.fullmatch(r"[a-z]+", w)]
-    return "\n".join(words[::every]) + "\n"
+    words = [w for w in words if re.fullmatch(r"[a-z]+", w)][::every]
+    # Shuffled: in dictionary order the validation part (the last fifth) would be only words
+    # from "s" to "z", and a model learns "the next word shares this prefix" instead of English.
+    np.random.default_rng(3).shuffle(words)
+    return "\n".join(words) + "\n"
 
 
 def build(words_source: str = WORDS_SOURCE) -> dict:
