@@ -39,6 +39,9 @@ TRAIN_COLOR = "#4c9be8"
 VAL_COLOR = "#f28e2b"
 OVERLAY_COLOR = (150, 150, 150, 140)
 MARKER_COLOR = (230, 200, 60)
+ACTUAL_COLOR = (225, 225, 225)  # forecast view: the data, neutral
+FORECAST_COLORS = ("#f28e2b", "#59d0a0", "#e15ce0", "#4c9be8", "#f2d22b")  # one per target
+ACTUAL_STYLES = (QtCore.Qt.SolidLine, QtCore.Qt.DashLine, QtCore.Qt.DotLine, QtCore.Qt.DashDotLine)
 TASK_CLASSIFY = "classify_sequence"
 TASK_TEXT = "next_token"
 TASK_FORECAST = "forecast"
@@ -58,6 +61,9 @@ GATE_TITLES = {
     "o": "o (output gate)",
     "c": "c (cell state)",
 }
+TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
+HEATMAP_AXIS_WIDTH = 44  # px: "t" label plus 3-4 digit step numbers
+LOG_AXIS_WIDTH = 46  # px: room for labels like "2·10⁻⁵"
 HIDDEN_LEVELS = (-1.0, 1.0)  # tanh range
 GATE_LEVELS = (0.0, 1.0)  # sigmoid range
 
@@ -156,6 +162,13 @@ def _trailing_mean(y: np.ndarray, window: int) -> np.ndarray:
     return out / counts
 
 
+def _set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: int = 20) -> None:
+    """A smaller plot title in a shorter title row (pyqtgraph's default reserves 30 px)."""
+    plot.setTitle(text, size=size)
+    plot.titleLabel.setMaximumHeight(height)
+    plot.layout.setRowFixedHeight(0, height)
+
+
 def _configure_long_curve(item: pg.PlotDataItem) -> None:
     # scrollingPlots.py: long curves are cheap only with peak downsampling and view clipping.
     item.setDownsampling(auto=True, method="peak")
@@ -167,6 +180,184 @@ def _set_series(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
     item.setData(x, y, skipFiniteCheck=True)
 
 
+# ----- axes
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _format_tick(value: float, digits: int) -> str:
+    """Compact label for a positive tick value: 0.08, 2, 300, 2·10⁻⁵, 10⁶."""
+    if value == 0:
+        return "0"
+    exponent = int(math.floor(math.log10(abs(value)) + 1e-9))
+    if -3 <= exponent <= 4:
+        text = f"{value:.{digits}g}"
+        return text if "e" not in text else f"{value:.{max(0, digits - exponent - 1)}f}"
+    mantissa = value / 10.0 ** exponent
+    m_text = f"{mantissa:.{digits}g}"
+    if m_text == "10":  # rounding pushed it to the next decade
+        m_text, exponent = "1", exponent + 1
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if m_text == "1" else f"{m_text}·{power}"
+
+
+def _tick_labels(values: list[float]) -> list[str]:
+    """The shortest labels (fewest significant digits) that tell all ``values`` apart."""
+    for digits in range(1, 5):
+        labels = [_format_tick(v, digits) for v in values]
+        if len(set(labels)) == len(labels) and all(
+                abs(float(_plain(label)) - v) <= 1e-6 * abs(v) for label, v in zip(labels, values)):
+            return labels
+    return [_format_tick(v, 4) for v in values]
+
+
+def _plain(label: str) -> str:
+    """Back from a display label to something float() reads (for self-checks and tests)."""
+    if "10" in label and any(ch in label for ch in "⁰¹²³⁴⁵⁶⁷⁸⁹"):
+        mantissa, _, power = label.rpartition("10")
+        mantissa = mantissa.rstrip("·") or "1"
+        exponent = power.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
+        return f"{mantissa}e{exponent}"
+    return label
+
+
+class ReadableAxisItem(pg.AxisItem):
+    """An axis whose log-mode tick labels never pile up.
+
+    pyqtgraph labels the 2..9 minor ticks of a log axis as one block, so a range under a
+    decade shows "0.3 0.2 0.1 0.09 0.08" on top of each other. Here the labelled ticks are
+    the densest set that keeps a text height of free space between neighbours: decades
+    (thinned when many), then 1-2-5, then 1..9 per decade, and for very narrow ranges linear
+    1-2-5 steps. All 1..9 positions still get an unlabelled tick when there is room.
+    Linear mode is pyqtgraph's own, without SI-prefix rescaling of the label.
+    """
+
+    MIN_GAP_LINES = 1.6  # free space between labels, in text heights (vertical axes)
+    MIN_GAP_PX_HORIZONTAL = 48  # horizontal axes: about the width of "2·10⁻⁵"
+
+    def __init__(self, orientation, **kwargs):
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def _min_gap_px(self) -> float:
+        if self.orientation in ("left", "right"):
+            font = self.style.get("tickFont") or QtWidgets.QApplication.font()
+            return self.MIN_GAP_LINES * QtGui.QFontMetricsF(font).height()
+        return float(self.MIN_GAP_PX_HORIZONTAL)
+
+    def tickSpacing(self, minVal, maxVal, size):
+        # Linear mode: pyqtgraph aims at ~log(size) labels whatever the text height, which crams
+        # "1.0 0.8 0.6 ... 0" into an 80 px tall plot; here labels keep the same gap as in log mode.
+        if self._tickSpacing is not None or self.logMode:
+            return super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if span == 0 or size <= 0 or not math.isfinite(span):
+            return []
+        units_per_gap = self._min_gap_px() * span / size
+        major = _nice_step_at_least(units_per_gap)
+        minor = major / (5 if str(f"{major:.0e}")[0] in "15" else 4)  # 1 -> 0.2, 2 -> 0.5, 5 -> 1
+        levels = [(major, 0.0)]
+        if minor * size / span >= 4:
+            levels.append((minor, 0.0))
+        return levels
+
+    def tickValues(self, minVal, maxVal, size):
+        if not self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        return log_tick_levels(minVal, maxVal, size, self._min_gap_px())
+
+    def tickStrings(self, values, scale, spacing):
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        if spacing is None:  # the unlabelled level
+            return [""] * len(values)
+        return _tick_labels([10.0 ** v for v in values])
+
+    def labelled_ticks(self) -> list[tuple[QtCore.QRectF, str]]:
+        """(rect, text) of every tick label as the axis draws it now (for tests)."""
+        image = QtGui.QImage(max(1, int(self.width())), max(1, int(self.height())), QtGui.QImage.Format_ARGB32)
+        painter = QtGui.QPainter(image)
+        try:
+            if self.style.get("tickFont") is not None:
+                painter.setFont(self.style["tickFont"])
+            specs = self.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        if specs is None:
+            return []
+        return [(rect, text) for rect, _flags, text in specs[2] if text]
+
+
+def _nice_step_at_least(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that is >= value."""
+    base = 10.0 ** math.floor(math.log10(value))
+    for factor in (1, 2, 5, 10):
+        if factor * base >= value * (1 - 1e-9):
+            return factor * base
+    return 10 * base
+
+
+def _min_gap(positions: np.ndarray) -> float:
+    return float(np.min(np.diff(positions))) if positions.size > 1 else math.inf
+
+
+def log_tick_levels(lo: float, hi: float, size_px: float, min_gap_px: float) -> list:
+    """Tick levels for a log axis spanning 10**lo .. 10**hi drawn over ``size_px`` pixels.
+
+    Returns pyqtgraph's [(spacing, positions), ...] in log10 units: the first level is labelled,
+    the second (spacing None) only draws ticks.
+    """
+    lo, hi = sorted((float(lo), float(hi)))
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo <= 0 or size_px <= 0:
+        return []
+    px_per_decade = size_px / (hi - lo)
+    first, last = int(math.floor(lo)), int(math.ceil(hi))
+
+    def inside(positions):
+        positions = np.asarray(positions, dtype=np.float64)
+        return positions[(positions >= lo - 1e-9) & (positions <= hi + 1e-9)]
+
+    def by_mantissa(mantissas):
+        return inside([d + math.log10(m) for d in range(first, last + 1) for m in mantissas])
+
+    min_gap_log = min_gap_px / px_per_decade  # the smallest label gap, in decades
+    decades = inside(range(first, last + 1))
+    if decades.size > 1 and min_gap_log > 1:  # many decades on a short axis: every k-th decade
+        k = 2
+        while k < min_gap_log and k < 1000:
+            k = {2: 3, 3: 5}.get(k, k * 2)
+        labelled = inside([d for d in range(first, last + 1) if d % k == 0])
+    else:
+        # greedy in order of importance: decades, then 2 and 5, then 3, then the rest
+        chosen: list[float] = []
+        for mantissas in ((1,), (2, 5), (3,), (4, 6, 7, 8, 9)):
+            for position in by_mantissa(mantissas):
+                if all(abs(position - c) >= min_gap_log for c in chosen):
+                    chosen.append(float(position))
+        labelled = np.sort(np.asarray(chosen, dtype=np.float64))
+    if labelled.size < 3:
+        # narrow range (under about a factor 3): nice linear steps read better, if they give more labels
+        v_lo, v_hi = 10.0 ** lo, 10.0 ** hi
+        base = 10.0 ** math.floor(math.log10(v_hi - v_lo))
+        for step in (base / 10, base / 5, base / 2, base, base * 2, base * 5, base * 10):
+            values = np.arange(math.ceil(v_lo / step - 1e-9), math.floor(v_hi / step + 1e-9) + 1) * step
+            values = values[values > 0]
+            if values.size == 0:
+                continue
+            positions = np.log10(values)
+            if _min_gap(positions) >= min_gap_log:
+                if positions.size > labelled.size:
+                    labelled = positions
+                break
+        if labelled.size == 0:
+            labelled = inside([(lo + hi) / 2])
+    minor = by_mantissa(range(1, 10))
+    if _min_gap(minor) * px_per_decade < 3:
+        minor = inside(range(first, last + 1))
+    minor = minor[~np.isclose(minor[:, None], labelled[None, :], atol=1e-9).any(axis=1)] if minor.size else minor
+    return [(1.0, labelled.tolist()), (None, minor.tolist())]
+
+
 class LossPlot(QtWidgets.QWidget):
     """Train and validation loss per epoch, with markers, smoothing and earlier runs."""
 
@@ -174,7 +365,7 @@ class LossPlot(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setLabel("bottom", "epoch")
         self.plot_item.setLabel("left", "loss")
@@ -492,12 +683,28 @@ class HiddenStatePanel(QtWidgets.QWidget):
         top.addWidget(self.info_label)
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.trace_widget = pg.PlotWidget()
-        self.trace_widget.setMaximumHeight(170)
+        self.trace_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
+        self.trace_widget.setMinimumHeight(90)
         self.trace_plot: pg.PlotItem = self.trace_widget.getPlotItem()
         self.trace_plot.setLabel("bottom", "time step t")
-        self.trace_plot.setTitle("click a unit (column) in a heatmap to trace it")
-        self.trace_plot.addLegend(offset=(-10, 5))
+        for axis in ("left", "bottom"):
+            self.trace_plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.trace_legend = self.trace_plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
+        # The empty trace plot says what it is for, in its middle (it follows the view box's size,
+        # not the data range, so it stays centred whatever range the last traces left behind).
+        self.trace_hint = pg.TextItem(TRACE_HINT, color=(170, 170, 170), anchor=(0.5, 0.5))
+        self.trace_hint.setParentItem(self.trace_plot.vb)
+        self.trace_hint.textItem.document().setDefaultTextOption(QtGui.QTextOption(QtCore.Qt.AlignCenter))
+        self.trace_hint.setZValue(20)
+        self.trace_plot.vb.sigResized.connect(self._place_trace_hint)
+        # heatmaps above, traces below; the user can drag the handle, the heatmaps get most room
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.graphics)
+        self.splitter.addWidget(self.trace_widget)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, 110])
 
         self.scrubber = QtWidgets.QSlider(QtCore.Qt.Horizontal)
         self.scrubber.setToolTip("Replay the hidden states of earlier epochs; rightmost = live")
@@ -511,8 +718,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.trace_widget)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(bottom)
 
         self._plots: list[pg.PlotItem] = []
@@ -555,17 +761,21 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._scrub_epoch = None
         for key in list(self._traces):
             self.trace_plot.removeItem(self._traces.pop(key))
-        self.trace_plot.setTitle("click a unit (column) in a heatmap to trace it")
+        self._update_trace_hint()
 
         self.graphics.clear()  # rebuilding the layout for a new model, not per update
         self._plots, self._images, self._bars, self._hover = [], [], [], []
         self._displayed = [None] * len(sizes)
         for layer, size in enumerate(sizes):
-            plot = pg.PlotItem()
+            plot = pg.PlotItem(axisItems={"left": ReadableAxisItem("left"), "bottom": ReadableAxisItem("bottom")})
             plot.setLabel("left", "t")
             plot.setLabel("bottom", "unit")
+            for axis in ("left", "bottom"):
+                # integer indices: never "t (x0.001)" (what an empty -0.5..0.5 view once showed)
+                plot.getAxis(axis).enableAutoSIPrefix(False)
+            plot.getAxis("left").setWidth(HEATMAP_AXIS_WIDTH)  # stacked layers line up
             plot.invertY(True)  # t = 0 at the top, like reading a table
-            plot.setTitle(f"layer {layer + 1} · {size} units")
+            _set_compact_title(plot, f"layer {layer + 1} · {size} units")
             image = pg.ImageItem(axisOrder="row-major")
             image.setLevels(HIDDEN_LEVELS)
             plot.addItem(image)
@@ -639,9 +849,12 @@ class HiddenStatePanel(QtWidgets.QWidget):
         ci = self.graphics.ci
         for item in list(ci.items.keys()):
             ci.removeItem(item)
-        for row, layer in enumerate(self.selected_layers()):
+        selected = self.selected_layers()
+        for row, layer in enumerate(selected):
             ci.addItem(self._plots[layer], row=row, col=0)
             ci.addItem(self._bars[layer], row=row, col=1)
+            # stacked layers share the x-axis title: only the bottom one spends a row on "unit"
+            self._plots[layer].getAxis("bottom").showLabel(layer == selected[-1])
         ci.layout.activate()
 
     def _apply_levels(self) -> None:
@@ -786,7 +999,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
             image.setImage(data, autoLevels=False)
             # pixel centres on integer (unit, t), so axis ticks name units and steps
             image.setRect(QtCore.QRectF(-0.5, -0.5, data.shape[1], data.shape[0]))
-            self._plots[layer].setTitle(self._layer_title(layer, snap.epoch))
+            _set_compact_title(self._plots[layer], self._layer_title(layer, snap.epoch))
         if self.selected_gate() == "c":
             self._apply_levels()
         self._update_traces()
@@ -857,11 +1070,23 @@ class HiddenStatePanel(QtWidgets.QWidget):
             self.trace_plot.addItem(item)
             self._traces[key] = item
             traced = True
-        self.trace_plot.setTitle("unit traces (click a unit again to remove it)" if self._traces
-                                 else "click a unit (column) in a heatmap to trace it")
+        self._update_trace_hint()
         self._update_traces()
         self.sigUnitsChanged.emit()
         return traced
+
+    def _update_trace_hint(self) -> None:
+        self.trace_hint.setVisible(not self._traces)
+        self.trace_legend.setVisible(bool(self._traces))  # an empty legend is a stray grey box
+        self.trace_plot.setTitle(None)
+        if self._traces:
+            _set_compact_title(self.trace_plot, "unit traces · click a unit again to remove it")
+        self._place_trace_hint()
+
+    def _place_trace_hint(self, *_args) -> None:
+        rect = self.trace_plot.vb.rect()
+        self.trace_hint.setTextWidth(max(80.0, rect.width() - 20))
+        self.trace_hint.setPos(rect.center())
 
     def traced_units(self) -> list[tuple[int, int]]:
         return sorted(self._traces)
@@ -941,11 +1166,15 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
-        self.grad_plot = self.graphics.addPlot(row=0, col=0, title="gradient norm")
-        self.weight_plot = self.graphics.addPlot(row=1, col=0, title="weight norm")
+        self.grad_plot = self.graphics.addPlot(row=0, col=0, axisItems={"left": ReadableAxisItem("left")})
+        self.weight_plot = self.graphics.addPlot(row=1, col=0, axisItems={"left": ReadableAxisItem("left")})
+        _set_compact_title(self.grad_plot, "gradient norm (before clipping)")
+        _set_compact_title(self.weight_plot, "weight norm")
         self.weight_plot.setXLink(self.grad_plot)
         for plot in (self.grad_plot, self.weight_plot):
             plot.setLogMode(x=False, y=True)
+            # one width for both left axes, so the x-linked plots line up epoch for epoch
+            plot.getAxis("left").setWidth(LOG_AXIS_WIDTH)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.addLegend(offset=(-10, 5))
         self.weight_plot.setLabel("bottom", "epoch")
@@ -1019,31 +1248,53 @@ class PredictionPanel(QtWidgets.QWidget):
     # ----- pages
     def _build_classification(self) -> None:
         self.class_graphics = pg.GraphicsLayoutWidget()
-        self.pred_plot = self.class_graphics.addPlot(row=0, col=0, title="validation: true vs predicted")
+        # Short titles: a LabelItem's minimum width is its text width, and a long title here once
+        # pushed the confusion matrix out of a normal-sized dock. The title doubles as the legend.
+        self.pred_plot = self.class_graphics.addPlot(row=0, col=0)
+        _set_compact_title(self.pred_plot, self._pred_title(None))
         self.pred_plot.setLabel("bottom", "validation sequence")
         self.pred_plot.setLabel("left", "class")
-        self.pred_plot.addLegend(offset=(-10, 5))
+        for axis in ("left", "bottom"):
+            self.pred_plot.getAxis(axis).enableAutoSIPrefix(False)
         self.true_scatter = pg.ScatterPlotItem(symbol="o", size=11, pen=pg.mkPen(200, 200, 200),
                                                brush=None, name="true")
         self.pred_scatter = pg.ScatterPlotItem(symbol="x", size=8, pen=None, name="predicted")
         self.pred_plot.addItem(self.true_scatter)
         self.pred_plot.addItem(self.pred_scatter)
-        self.confusion_plot = self.class_graphics.addPlot(row=0, col=1, title="confusion matrix")
+        self.confusion_plot = self.class_graphics.addPlot(row=0, col=1)
+        _set_compact_title(self.confusion_plot, "confusion matrix")
         self.confusion_plot.setLabel("left", "true")
         self.confusion_plot.setLabel("bottom", "predicted")
+        for axis in ("left", "bottom"):
+            self.confusion_plot.getAxis(axis).enableAutoSIPrefix(False)
         self.confusion_plot.invertY(True)
         self.confusion_plot.setAspectLocked(True)
+        # a fixed table, not a plot to explore: no panning away from it
+        self.confusion_plot.setMouseEnabled(x=False, y=False)
+        self.confusion_plot.setMenuEnabled(False)
+        self.confusion_plot.hideButtons()
+        self.confusion_plot.vb.setDefaultPadding(0.02)
         self.confusion_image = pg.ImageItem(axisOrder="row-major")
         self.confusion_image.setColorMap(pg.colormap.get("viridis"))
         self.confusion_plot.addItem(self.confusion_image)
         self._cell_texts: list[pg.TextItem] = []
+        layout = self.class_graphics.ci.layout
+        layout.setColumnStretchFactor(0, 3)
+        layout.setColumnStretchFactor(1, 2)
         self.stack.addWidget(self.class_graphics)
 
+    @staticmethod
+    def _pred_title(accuracy: float | None) -> str:
+        score = "" if accuracy is None or not math.isfinite(accuracy) else f" · accuracy {accuracy:.1%}"
+        return f"o true, x predicted{score}"
+
     def _build_forecast(self) -> None:
-        self.forecast_widget = pg.PlotWidget(title="probe sequence: forecast vs actual")
+        self.forecast_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
         self.forecast_plot = self.forecast_widget.getPlotItem()
+        _set_compact_title(self.forecast_plot, "probe sequence: one-step forecast vs actual")
         self.forecast_plot.setLabel("bottom", "time step")
-        self.forecast_plot.addLegend(offset=(-10, 5))
+        self.forecast_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.forecast_legend = self.forecast_plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
         self.forecast_plot.showGrid(x=True, y=True, alpha=0.2)
         self._forecast_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._forecast_data: dict = {"actual": np.empty((0, 0)), "forecast": np.empty((0, 0))}
@@ -1093,6 +1344,7 @@ class PredictionPanel(QtWidgets.QWidget):
             self._draw_confusion()
             self.true_scatter.setData([], [])
             self.pred_scatter.setData([], [])
+            _set_compact_title(self.pred_plot, self._pred_title(None))
             self.stack.setCurrentWidget(self.class_graphics)
         elif task == TASK_FORECAST:
             self._set_forecast_outputs(0)
@@ -1122,7 +1374,7 @@ class PredictionPanel(QtWidgets.QWidget):
                 for j in range(n):
                     text = pg.TextItem("", anchor=(0.5, 0.5), color=(255, 255, 255))
                     text.setPos(j + 0.5, i + 0.5)
-                    self.confusion_plot.addItem(text)
+                    self.confusion_plot.addItem(text, ignoreBounds=True)
                     self._cell_texts.append(text)
         # row-major ImageItem pixel (i, j) covers x in [j, j+1), y in [i, i+1); ticks at centres
         shifted = [[(k + 0.5, name) for k, name in enumerate(names)]]
@@ -1153,7 +1405,7 @@ class PredictionPanel(QtWidgets.QWidget):
         pens = [pg.mkPen(80, 200, 120, width=2) if ok else pg.mkPen(230, 70, 70, width=2) for ok in correct]
         self.pred_scatter.setData(index, pred, brush=brushes, pen=pens)
         accuracy = float(correct.mean()) if correct.size else float("nan")
-        self.pred_plot.setTitle(f"validation: true (o) vs predicted (x) · accuracy {accuracy:.1%}")
+        _set_compact_title(self.pred_plot, self._pred_title(accuracy))
         confusion = np.zeros((n, n), dtype=np.int64)
         np.add.at(confusion, (true, pred), 1)
         self._confusion = confusion
@@ -1168,6 +1420,7 @@ class PredictionPanel(QtWidgets.QWidget):
         top = max(1, int(confusion.max()))
         self.confusion_image.setImage(confusion.astype(np.float32), autoLevels=False, levels=(0, top))
         self.confusion_image.setRect(QtCore.QRectF(0, 0, n, n))
+        self.confusion_plot.vb.setRange(xRange=(0, n), yRange=(0, n))
         if self._cell_texts:
             for k, text in enumerate(self._cell_texts):
                 count = int(confusion.flat[k])
@@ -1189,11 +1442,16 @@ class PredictionPanel(QtWidgets.QWidget):
             self.forecast_plot.removeItem(forecast)
         self._forecast_items = []
         for j in range(k):
-            color = pg.intColor(j, hues=max(k, 3))
+            # actual in neutral light grey underneath, forecast in a strong colour on top: the two
+            # must never be told apart by dash style alone
             suffix = f" {j + 1}" if k > 1 else ""
-            actual = self.forecast_plot.plot(pen=pg.mkPen(color, width=1.5), name=f"actual{suffix}")
-            forecast = self.forecast_plot.plot(pen=pg.mkPen(color, width=1.5, style=QtCore.Qt.DashLine),
+            actual_style = ACTUAL_STYLES[j % len(ACTUAL_STYLES)]
+            actual = self.forecast_plot.plot(pen=pg.mkPen(ACTUAL_COLOR, width=1.5, style=actual_style),
+                                             name=f"actual{suffix}")
+            forecast = self.forecast_plot.plot(pen=pg.mkPen(FORECAST_COLORS[j % len(FORECAST_COLORS)], width=2),
                                                name=f"forecast{suffix}")
+            actual.setZValue(0)
+            forecast.setZValue(1)
             self._forecast_items.append((actual, forecast))
 
     def update_forecast(self, actual, forecast) -> None:
