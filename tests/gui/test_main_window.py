@@ -357,3 +357,52 @@ def test_run_gui_starts_training_and_quits_within_two_seconds_of_closing(tmp_pat
     assert code == 0 and seconds < 2.0
     assert "Destroyed while thread" not in out.stderr
     assert (tmp_path / "config").exists()  # settings went to the isolated folder, not the user's
+
+
+def test_preview_dialog_shows_rows_and_detected_task_and_reacts_to_options(qtbot, classify_tsv, bad_file):
+    from gui.dialogs import PreviewDialog
+
+    dialog = PreviewDialog([classify_tsv])
+    qtbot.addWidget(dialog)
+    assert dialog.error is None
+    assert dialog.rows.toPlainText().splitlines()[0].startswith("1\t")  # the file's first row
+    summary = dialog.summary.text()
+    assert "classify_sequence" in summary and "16 sequence(s)" in summary
+    assert dialog.dataset().n_sequences == 16
+    dialog.task_box.setCurrentText("forecast")  # task override re-runs the preview
+    assert dialog.options() == {"task": "forecast"}
+    assert "forecast" in dialog.summary.text() and dialog.dataset().task == "forecast"
+
+    broken = PreviewDialog([bad_file])
+    qtbot.addWidget(broken)
+    assert broken.error and "broken.csv" in broken.error
+    assert not broken.buttons.button(QtWidgets.QDialogButtonBox.Open).isEnabled()
+
+
+def test_task_override_in_the_controls_rebuilds_the_dataset_or_explains(qtbot, make_window, classify_tsv,
+                                                                       forecast_csv):
+    window = make_window()
+    window.open_paths([classify_tsv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.controls._param("task").setValue("forecast")
+    qtbot.waitUntil(lambda: window.dataset.task == "forecast", timeout=2000)
+    assert window.predictions.task() == "forecast"
+    window.controls._param("task").setValue("next_token")  # numbers are not characters
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=2000)
+    assert window.dataset.task == "forecast"
+    qtbot.waitUntil(lambda: window.controls.task() == "forecast", timeout=2000)
+
+
+def test_space_toggles_start_and_pause(qtbot, make_window, forecast_csv, tiny_config):
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    assert window.act_start.shortcut().toString() == "Space"
+    window.activateWindow()
+    window.act_start.trigger()  # what the Space shortcut triggers
+    assert window.run_state == "compiling"
+    qtbot.waitUntil(lambda: _points(window)[0] >= 1, timeout=TRAIN_TIMEOUT)
+    window.act_start.trigger()
+    assert window.run_state == "paused" and window.act_start.text() == "&Resume"
+    window.act_stop.trigger()
+    assert window.run_state == "idle" and not window.act_stop.isEnabled()
