@@ -62,8 +62,6 @@ GATE_TITLES = {
     "c": "c (cell state)",
 }
 TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
-HEATMAP_AXIS_WIDTH = 44  # px: "t" label plus 3-4 digit step numbers
-LOG_AXIS_WIDTH = 46  # px: room for labels like "2·10⁻⁵"
 HIDDEN_LEVELS = (-1.0, 1.0)  # tanh range
 GATE_LEVELS = (0.0, 1.0)  # sigmoid range
 
@@ -232,12 +230,42 @@ class ReadableAxisItem(pg.AxisItem):
     Linear mode is pyqtgraph's own, without SI-prefix rescaling of the label.
     """
 
-    MIN_GAP_LINES = 1.6  # free space between labels, in text heights (vertical axes)
+    MIN_GAP_LINES = 1.25  # free space between labels, in text heights (vertical axes)
     MIN_GAP_PX_HORIZONTAL = 48  # horizontal axes: about the width of "2·10⁻⁵"
 
     def __init__(self, orientation, **kwargs):
+        self._width_group: list[ReadableAxisItem] = [self]  # AxisItem.__init__ already sizes itself
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
+
+    def share_width(self, *others: "ReadableAxisItem") -> None:
+        """Give these vertical axes one width (the widest one's), so x-linked plots line up."""
+        group = [self, *others]
+        for axis in group:
+            axis._width_group = group
+        self._updateWidth()
+
+    def _natural_width(self) -> float:
+        # AxisItem._updateWidth's own rule, without applying it
+        if not self.isVisible():
+            return 0.0
+        width = self.textWidth if self.style["showValues"] else 0.0
+        width += self.style["tickTextOffset"][0] if self.style["showValues"] else 0
+        width += max(0, self.style["tickLength"])
+        if self.label.isVisible():
+            width += self.label.boundingRect().height() * 0.8
+        return width
+
+    def _updateWidth(self):
+        if len(self._width_group) < 2 or self.fixedWidth is not None:
+            return super()._updateWidth()
+        width = max(axis._natural_width() for axis in self._width_group)
+        for axis in self._width_group:
+            if axis.minimumWidth() != width or axis.maximumWidth() != width:
+                axis.setMaximumWidth(width)
+                axis.setMinimumWidth(width)
+                axis.picture = None
+                axis.update()
 
     def _min_gap_px(self) -> float:
         if self.orientation in ("left", "right"):
@@ -297,6 +325,15 @@ def _nice_step_at_least(value: float) -> float:
     return 10 * base
 
 
+def _spaced(positions: np.ndarray, min_gap: float) -> np.ndarray:
+    """Greedy: keep positions in the given order of importance while they stay min_gap apart; sorted."""
+    chosen: list[float] = []
+    for position in positions:
+        if all(abs(position - c) >= min_gap for c in chosen):
+            chosen.append(float(position))
+    return np.sort(np.asarray(chosen, dtype=np.float64))
+
+
 def _min_gap(positions: np.ndarray) -> float:
     return float(np.min(np.diff(positions))) if positions.size > 1 else math.inf
 
@@ -313,41 +350,44 @@ def log_tick_levels(lo: float, hi: float, size_px: float, min_gap_px: float) -> 
     px_per_decade = size_px / (hi - lo)
     first, last = int(math.floor(lo)), int(math.ceil(hi))
 
-    def inside(positions):
-        positions = np.asarray(positions, dtype=np.float64)
-        return positions[(positions >= lo - 1e-9) & (positions <= hi + 1e-9)]
-
-    def by_mantissa(mantissas):
-        return inside([d + math.log10(m) for d in range(first, last + 1) for m in mantissas])
-
     min_gap_log = min_gap_px / px_per_decade  # the smallest label gap, in decades
+    # pyqtgraph skips a label whose text would stick out past the end of the axis
+    edge = 0.35 * min_gap_log
+
+    def inside(positions, margin=0.0):
+        positions = np.asarray(positions, dtype=np.float64)
+        return positions[(positions >= lo + margin - 1e-9) & (positions <= hi - margin + 1e-9)]
+
+    def by_mantissa(mantissas, margin=0.0):
+        return inside([d + math.log10(m) for d in range(first, last + 1) for m in mantissas], margin)
+
     decades = inside(range(first, last + 1))
     if decades.size > 1 and min_gap_log > 1:  # many decades on a short axis: every k-th decade
         k = 2
         while k < min_gap_log and k < 1000:
             k = {2: 3, 3: 5}.get(k, k * 2)
-        labelled = inside([d for d in range(first, last + 1) if d % k == 0])
+        labelled = inside([d for d in range(first, last + 1) if d % k == 0], edge)
     else:
         # greedy in order of importance: decades, then 2 and 5, then 3, then the rest
-        chosen: list[float] = []
-        for mantissas in ((1,), (2, 5), (3,), (4, 6, 7, 8, 9)):
-            for position in by_mantissa(mantissas):
-                if all(abs(position - c) >= min_gap_log for c in chosen):
-                    chosen.append(float(position))
-        labelled = np.sort(np.asarray(chosen, dtype=np.float64))
+        labelled = _spaced(np.concatenate([by_mantissa(m, edge) for m in ((1,), (2, 5), (3,), (4, 6, 7, 8, 9))]),
+                           min_gap_log)
     if labelled.size < 3:
         # narrow range (under about a factor 3): nice linear steps read better, if they give more labels
         v_lo, v_hi = 10.0 ** lo, 10.0 ** hi
         base = 10.0 ** math.floor(math.log10(v_hi - v_lo))
+        uniform = thinned = None
         for step in (base / 10, base / 5, base / 2, base, base * 2, base * 5, base * 10):
             values = np.arange(math.ceil(v_lo / step - 1e-9), math.floor(v_hi / step + 1e-9) + 1) * step
-            values = values[values > 0]
-            if values.size == 0:
+            positions = inside(np.log10(values[values > 0]), edge) if np.any(values > 0) else np.empty(0)
+            if positions.size == 0:
                 continue
-            positions = np.log10(values)
             if _min_gap(positions) >= min_gap_log:
-                if positions.size > labelled.size:
-                    labelled = positions
+                uniform = positions
+                break
+            thinned = _spaced(positions, min_gap_log)  # the step just too fine for every label
+        for candidate in (uniform, thinned):
+            if candidate is not None and candidate.size >= 2 and candidate.size > labelled.size:
+                labelled = candidate
                 break
         if labelled.size == 0:
             labelled = inside([(lo + hi) / 2])
@@ -773,7 +813,6 @@ class HiddenStatePanel(QtWidgets.QWidget):
             for axis in ("left", "bottom"):
                 # integer indices: never "t (x0.001)" (what an empty -0.5..0.5 view once showed)
                 plot.getAxis(axis).enableAutoSIPrefix(False)
-            plot.getAxis("left").setWidth(HEATMAP_AXIS_WIDTH)  # stacked layers line up
             plot.invertY(True)  # t = 0 at the top, like reading a table
             _set_compact_title(plot, f"layer {layer + 1} · {size} units")
             image = pg.ImageItem(axisOrder="row-major")
@@ -1078,9 +1117,11 @@ class HiddenStatePanel(QtWidgets.QWidget):
     def _update_trace_hint(self) -> None:
         self.trace_hint.setVisible(not self._traces)
         self.trace_legend.setVisible(bool(self._traces))  # an empty legend is a stray grey box
-        self.trace_plot.setTitle(None)
         if self._traces:
             _set_compact_title(self.trace_plot, "unit traces · click a unit again to remove it")
+        else:
+            self.trace_plot.setTitle(None)
+            self.trace_plot.layout.setRowFixedHeight(0, 8)  # room for the top tick label
         self._place_trace_hint()
 
     def _place_trace_hint(self, *_args) -> None:
@@ -1173,11 +1214,11 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         self.weight_plot.setXLink(self.grad_plot)
         for plot in (self.grad_plot, self.weight_plot):
             plot.setLogMode(x=False, y=True)
-            # one width for both left axes, so the x-linked plots line up epoch for epoch
-            plot.getAxis("left").setWidth(LOG_AXIS_WIDTH)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.addLegend(offset=(-10, 5))
         self.weight_plot.setLabel("bottom", "epoch")
+        # one width for both left axes, so the x-linked plots line up epoch for epoch
+        self.grad_plot.getAxis("left").share_width(self.weight_plot.getAxis("left"))
         self._series: dict[tuple[str, str], GrowableSeries] = {}
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._names: list[str] = []
@@ -1228,6 +1269,7 @@ class PredictionPanel(QtWidgets.QWidget):
 
     sigSampleRequested = QtCore.pyqtSignal(float, str)
     MAX_CELL_LABELS = 400  # confusion matrices bigger than 20 x 20 show colour only
+    MAX_TICK_CHARS = 8  # class names on the axes are shortened to this many characters
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -1252,8 +1294,7 @@ class PredictionPanel(QtWidgets.QWidget):
         # pushed the confusion matrix out of a normal-sized dock. The title doubles as the legend.
         self.pred_plot = self.class_graphics.addPlot(row=0, col=0)
         _set_compact_title(self.pred_plot, self._pred_title(None))
-        self.pred_plot.setLabel("bottom", "validation sequence")
-        self.pred_plot.setLabel("left", "class")
+        self.pred_plot.setLabel("bottom", "validation sequence")  # left: the class names say it
         for axis in ("left", "bottom"):
             self.pred_plot.getAxis(axis).enableAutoSIPrefix(False)
         self.true_scatter = pg.ScatterPlotItem(symbol="o", size=11, pen=pg.mkPen(200, 200, 200),
@@ -1262,7 +1303,7 @@ class PredictionPanel(QtWidgets.QWidget):
         self.pred_plot.addItem(self.true_scatter)
         self.pred_plot.addItem(self.pred_scatter)
         self.confusion_plot = self.class_graphics.addPlot(row=0, col=1)
-        _set_compact_title(self.confusion_plot, "confusion matrix")
+        _set_compact_title(self.confusion_plot, "confusion")
         self.confusion_plot.setLabel("left", "true")
         self.confusion_plot.setLabel("bottom", "predicted")
         for axis in ("left", "bottom"):
@@ -1279,14 +1320,14 @@ class PredictionPanel(QtWidgets.QWidget):
         self.confusion_plot.addItem(self.confusion_image)
         self._cell_texts: list[pg.TextItem] = []
         layout = self.class_graphics.ci.layout
-        layout.setColumnStretchFactor(0, 3)
-        layout.setColumnStretchFactor(1, 2)
+        layout.setColumnStretchFactor(0, 1)
+        layout.setColumnStretchFactor(1, 1)
         self.stack.addWidget(self.class_graphics)
 
     @staticmethod
     def _pred_title(accuracy: float | None) -> str:
-        score = "" if accuracy is None or not math.isfinite(accuracy) else f" · accuracy {accuracy:.1%}"
-        return f"o true, x predicted{score}"
+        score = "" if accuracy is None or not math.isfinite(accuracy) else f" · acc {accuracy:.1%}"
+        return f"o true · x pred{score}"
 
     def _build_forecast(self) -> None:
         self.forecast_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
@@ -1361,6 +1402,9 @@ class PredictionPanel(QtWidgets.QWidget):
 
     # ----- classification
     def _set_class_axes(self, names: list[str]) -> None:
+        # long class names would widen both left axes until the matrix no longer fits
+        names = [name if len(name) <= self.MAX_TICK_CHARS else name[: self.MAX_TICK_CHARS - 1] + "…"
+                 for name in names]
         ticks = [list(enumerate(names))]
         self.pred_plot.getAxis("left").setTicks(ticks)
         self.confusion_plot.getAxis("left").setTicks(ticks)

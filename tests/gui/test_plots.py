@@ -352,3 +352,176 @@ def test_prediction_text_sampling(prediction_panel, qtbot):
         prediction_panel.set_temperature(5.0)
     with pytest.raises(ValueError, match="unknown task"):
         prediction_panel.set_task("regress")
+
+
+# ----- readability: what a user sees at normal dock sizes
+
+def _label_values(labels):
+    from gui.plots import _plain
+    return [float(_plain(text)) for _, text in labels]
+
+
+def _drawn_labels(axis, qtbot):
+    """Tick labels once the axis has had a paint to size itself to them (as on screen)."""
+    axis.labelled_ticks()
+    qtbot.wait(20)
+    return axis.labelled_ticks()
+
+
+def _assert_apart(labels):
+    """Tick label rectangles (sorted along the axis) do not touch each other."""
+    rects = sorted((rect for rect, _ in labels), key=lambda r: r.center().y())
+    for upper, lower in zip(rects, rects[1:]):
+        assert upper.bottom() <= lower.top(), f"labels overlap: {upper} and {lower}"
+
+
+@pytest.mark.parametrize("low, high", [(0.08, 0.3), (2.0, 16.0), (0.2, 0.3), (1e-5, 30.0), (0.081, 0.083)])
+def test_log_axis_labels_fit_under_a_decade_and_over_many(qtbot, low, high):
+    plot = DiagnosticsPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 400)
+    plot.show()
+    for epoch, value in enumerate(np.geomspace(low, high, 12), start=1):
+        plot.add_report(epoch, {"layer1": value}, {"layer1": value})
+    for item in (plot.grad_plot, plot.weight_plot):
+        item.vb.setRange(yRange=(np.log10(low), np.log10(high)), padding=0)
+        qtbot.wait(1)
+        axis = item.getAxis("left")
+        labels = _drawn_labels(axis, qtbot)
+        texts = [text for _, text in labels]
+        assert 2 <= len(labels) <= 6, texts  # pyqtgraph drew "0.3 0.2 0.1 0.09 0.08" on top of each other
+        assert len(set(texts)) == len(texts), texts
+        values = _label_values(labels)
+        assert all(low * 0.999 <= v <= high * 1.001 for v in values), texts
+        _assert_apart(labels)
+
+
+def test_log_tick_levels_thin_decades_and_keep_minor_ticks():
+    from gui.plots import _tick_labels, log_tick_levels
+    # 11 decades over 60 px: every k-th decade, in superscript form
+    (spacing, labelled), (_, minor) = log_tick_levels(-8, 3, 60, 20)
+    assert 2 <= len(labelled) <= 4 and all(float(v).is_integer() for v in labelled)
+    assert "10⁻⁵" in _tick_labels([10.0 ** v for v in labelled]) or len(labelled) < 4
+    # 1..16 over 90 px: 1-2-5 labelled, the other 1..9 positions as unlabelled ticks
+    (_, labelled), (_, minor) = log_tick_levels(0, np.log10(16), 90, 20)
+    assert _tick_labels([10.0 ** v for v in labelled]) == ["2", "5", "10"]  # "1" sits on the very end
+    assert len(minor) >= 5
+    assert _tick_labels([2e-5, 0.08, 300.0, 1e6]) == ["2·10⁻⁵", "0.08", "300", "10⁶"]
+
+
+def test_loss_plot_log_mode_uses_the_readable_axis(loss_plot, qtbot):
+    for epoch in range(1, 30):
+        loss_plot.add_point(epoch, 0.3 - 0.22 * epoch / 29, 0.31 - 0.2 * epoch / 29)
+    loss_plot.flush()
+    loss_plot.set_log_y(True)
+    loss_plot.plot_item.vb.setRange(yRange=(np.log10(0.08), np.log10(0.31)), padding=0)
+    qtbot.wait(1)
+    labels = _drawn_labels(loss_plot.plot_item.getAxis("left"), qtbot)
+    assert 2 <= len(labels) <= 6
+    _assert_apart(labels)
+    loss_plot.set_log_y(False)  # linear again: plain numbers, no "(x0.001)" label suffix
+    qtbot.wait(1)
+    axis = loss_plot.plot_item.getAxis("left")
+    assert "(x" not in axis.labelString()
+    _assert_apart(_drawn_labels(axis, qtbot))
+
+
+def test_short_linear_axis_does_not_cram_labels(hidden_panel, qtbot):
+    # the unit-trace plot is short: pyqtgraph's "1.0 0.8 0.6 0.4 0.2 0" overlapped there
+    hidden_panel.trace_widget.setFixedHeight(95)
+    qtbot.wait(10)
+    axis = hidden_panel.trace_plot.getAxis("left")
+    labels = _drawn_labels(axis, qtbot)
+    assert 2 <= len(labels) <= 4, [t for _, t in labels]
+    _assert_apart(labels)
+
+
+def test_forecast_actual_and_forecast_are_told_apart(prediction_panel):
+    t = np.arange(60)
+    prediction_panel.update_forecast(np.sin(t / 5), np.sin(t / 5) + 0.05)
+    actual, forecast = prediction_panel._forecast_items[0]
+    a_pen, f_pen = actual.opts["pen"], forecast.opts["pen"]
+    assert a_pen.color().name() != f_pen.color().name()
+    a, f = a_pen.color(), f_pen.color()
+    assert abs(a.hue() - f.hue()) > 20 or abs(a.saturation() - f.saturation()) > 100  # grey vs orange
+    assert forecast.zValue() > actual.zValue()  # the forecast is drawn on top of the data
+    names = [label.text for _, label in prediction_panel.forecast_legend.items]
+    assert names == ["actual", "forecast"]
+    # several targets: every forecast has its own colour
+    prediction_panel.update_forecast(np.stack([np.sin(t), np.cos(t)], 1), np.stack([np.sin(t), np.cos(t)], 1))
+    colors = {f.opts["pen"].color().name() for _, f in prediction_panel._forecast_items}
+    assert len(colors) == 2
+    assert [label.text for _, label in prediction_panel.forecast_legend.items] == \
+        ["actual 1", "forecast 1", "actual 2", "forecast 2"]
+
+
+def test_confusion_matrix_fits_a_normal_dock(qtbot):
+    panel = PredictionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(510, 270)
+    panel.show()
+    names = ["up", "down", "flat", "a rather long class name"]
+    panel.set_task("classify_sequence", names)
+    panel.update_classification([0, 1, 2, 3, 1, 2, 3], [0, 1, 2, 3, 2, 2, 0])
+    qtbot.wait(10)
+    view = panel.class_graphics.viewport().rect()
+    for plot in (panel.pred_plot, panel.confusion_plot):
+        rect = panel.class_graphics.mapFromScene(plot.sceneBoundingRect()).boundingRect()
+        assert view.contains(rect), f"{rect} is cut off by the {view.width()}x{view.height()} view"
+    n = len(names)
+    assert panel.confusion_plot.vb.viewRect().contains(QtCore.QRectF(0, 0, n, n))
+    image_rect = panel.confusion_image.sceneBoundingRect()
+    assert image_rect.width() >= 80  # readable cells, not a postage stamp
+    # counts in the cells, class names (shortened) on both axes
+    assert panel.cell_labels()[:4] == ["1", "0", "0", "0"]
+    for axis in ("left", "bottom"):
+        ticks = [text for _, text in panel.confusion_plot.getAxis(axis)._tickLevels[0]]
+        assert ticks[:3] == ["up", "down", "flat"] and ticks[3].endswith("…") and len(ticks[3]) <= 8
+    assert "acc 71.4%" in panel.pred_plot.titleLabel.text
+
+
+def test_hidden_panel_layers_readable_and_no_si_suffix(hidden_panel, qtbot):
+    rng = np.random.default_rng(5)
+    hidden_panel.resize(510, 420)
+    hidden_panel.reset((32, 16), "gru")
+    # before any snapshot the empty views span -0.5..0.5, where pyqtgraph labelled "t (x0.001)"
+    for layer in (0, 1):
+        for axis in ("left", "bottom"):
+            assert "(x" not in hidden_panel.plot_item(layer).getAxis(axis).labelString()
+    hidden, gates = _snapshot(rng, [(60, 32), (60, 16)], "gru")
+    hidden_panel.set_snapshot(1, hidden, gates)
+    qtbot.wait(10)
+    assert hidden_panel.graphics.height() <= 300
+    for layer in (0, 1):
+        plot = hidden_panel.plot_item(layer)
+        assert plot.vb.sceneBoundingRect().height() >= 50  # each heatmap keeps a usable height
+        assert plot.titleLabel.boundingRect().height() <= 22
+        left = plot.getAxis("left")
+        assert "(x" not in left.labelString()
+        _assert_apart(_drawn_labels(left, qtbot))
+    # only the bottom layer spends a row on the x-axis title
+    assert not hidden_panel.plot_item(0).getAxis("bottom").label.isVisible()
+    assert hidden_panel.plot_item(1).getAxis("bottom").label.isVisible()
+    hidden_panel.set_layer(0)
+    assert hidden_panel.plot_item(0).getAxis("bottom").label.isVisible()
+
+
+def test_trace_hint_sits_inside_the_empty_trace_plot(hidden_panel, qtbot):
+    rng = np.random.default_rng(6)
+    hidden_panel.reset((8,), "elman")
+    hidden_panel.set_snapshot(1, *_snapshot(rng, [(20, 8)]))
+    qtbot.wait(10)
+    # the heatmaps get most of the height, the trace plot the rest
+    assert hidden_panel.trace_widget.height() < hidden_panel.graphics.height() / 2
+    hint = hidden_panel.trace_hint
+    vb_rect = hidden_panel.trace_plot.vb.sceneBoundingRect()
+    assert hint.isVisible() and "click a unit" in hint.textItem.toPlainText()
+    assert not hidden_panel.trace_plot.titleLabel.isVisible()
+    centre = hint.sceneBoundingRect().center()
+    assert abs(centre.x() - vb_rect.center().x()) < 5 and abs(centre.y() - vb_rect.center().y()) < 5
+    assert not hidden_panel.trace_legend.isVisible()
+    hidden_panel.toggle_unit(0, 3)
+    assert not hint.isVisible() and hidden_panel.trace_legend.isVisible()
+    assert "unit traces" in hidden_panel.trace_plot.titleLabel.text
+    hidden_panel.toggle_unit(0, 3)
+    assert hint.isVisible()
