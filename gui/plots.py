@@ -61,6 +61,7 @@ GATE_TITLES = {
     "o": "o (output gate)",
     "c": "c (cell state)",
 }
+TITLE_HEIGHT = 20  # px: compact plot titles (pyqtgraph reserves 30)
 TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
 HIDDEN_LEVELS = (-1.0, 1.0)  # tanh range
 GATE_LEVELS = (0.0, 1.0)  # sigmoid range
@@ -160,8 +161,9 @@ def _trailing_mean(y: np.ndarray, window: int) -> np.ndarray:
     return out / counts
 
 
-def _set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: int = 20) -> None:
+def _set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: int = None) -> None:
     """A smaller plot title in a shorter title row (pyqtgraph's default reserves 30 px)."""
+    height = TITLE_HEIGHT if height is None else height
     plot.setTitle(text, size=size)
     plot.titleLabel.setMaximumHeight(height)
     plot.layout.setRowFixedHeight(0, height)
@@ -230,7 +232,7 @@ class ReadableAxisItem(pg.AxisItem):
     Linear mode is pyqtgraph's own, without SI-prefix rescaling of the label.
     """
 
-    MIN_GAP_LINES = 1.25  # free space between labels, in text heights (vertical axes)
+    MIN_GAP_LINES = 1.5  # free space between labels, in text heights (vertical axes)
     MIN_GAP_PX_HORIZONTAL = 48  # horizontal axes: about the width of "2·10⁻⁵"
 
     def __init__(self, orientation, **kwargs):
@@ -820,6 +822,9 @@ class HiddenStatePanel(QtWidgets.QWidget):
             plot.addItem(image)
             bar = pg.ColorBarItem(values=HIDDEN_LEVELS, colorMap="CET-D1", interactive=False, width=14)
             bar.setImageItem(image)
+            # span only the heatmap's height, not its title row: stacked bars' end labels
+            # ("-1.0" over "1.0") no longer touch
+            bar.layout.setContentsMargins(0, TITLE_HEIGHT + 2, 0, 6)
             hover = pg.TextItem(anchor=(0, 1), color=(240, 240, 240), fill=(20, 20, 20, 210))
             hover.setZValue(50)
             hover.hide()
@@ -913,6 +918,10 @@ class HiddenStatePanel(QtWidgets.QWidget):
                 bar.setColorMap(cmap)
             bar.setLevels(levels)
             image.setLevels(levels)
+            # ends and middle only: a short bar cannot hold pyqtgraph's five labels
+            low, high = levels
+            bar.axis.setTicks([[(v, _format_tick(v, 2) if v >= 0 else "-" + _format_tick(-v, 2))
+                                for v in (low, (low + high) / 2, high)]])
 
     def levels(self, layer: int = 0) -> tuple[float, float]:
         return tuple(float(v) for v in self._images[layer].getLevels())

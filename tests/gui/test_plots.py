@@ -504,6 +504,10 @@ def test_hidden_panel_layers_readable_and_no_si_suffix(hidden_panel, qtbot):
     assert hidden_panel.plot_item(1).getAxis("bottom").label.isVisible()
     hidden_panel.set_layer(0)
     assert hidden_panel.plot_item(0).getAxis("bottom").label.isVisible()
+    # colour bars: ends and middle labelled only, following the levels of what is shown
+    assert [text for _, text in hidden_panel._bars[0].axis._tickLevels[0]] == ["-1", "0", "1"]
+    hidden_panel.set_gate("z")
+    assert [text for _, text in hidden_panel._bars[0].axis._tickLevels[0]] == ["0", "0.5", "1"]
 
 
 def test_trace_hint_sits_inside_the_empty_trace_plot(hidden_panel, qtbot):
