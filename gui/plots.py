@@ -1448,9 +1448,10 @@ class PredictionPanel(QtWidgets.QWidget):
         if n == 0:
             n = int(max(true.max(initial=-1), pred.max(initial=-1)) + 1)
             self.set_task(TASK_CLASSIFY, [str(i) for i in range(n)])
-        bad = (true < 0) | (true >= n) | (pred < 0) | (pred >= n)
-        if bad.any():
-            raise ValueError(f"class ids must be in 0..{n - 1} for {n} classes; got {int(true[bad][0]) if ((true < 0) | (true >= n)).any() else int(pred[bad][0])}")
+        for kind, ids in (("true", true), ("predicted", pred)):
+            bad = (ids < 0) | (ids >= n)
+            if bad.any():
+                raise ValueError(f"class ids must be in 0..{n - 1} for {n} classes; got {kind} class {int(ids[bad][0])}")
         index = np.arange(true.size)
         correct = true == pred
         self.true_scatter.setData(index, true)
