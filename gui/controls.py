@@ -14,6 +14,8 @@ Parameter names are ``TrainingConfig`` field names, so ``config()`` is a plain m
 
 from __future__ import annotations
 
+import os
+
 import json
 import logging
 
@@ -277,11 +279,13 @@ class ControlPanel(QtWidgets.QWidget):
             targets = list(getattr(dataset, "target_names", []))
             outputs = f"forecast {len(targets)} target(s)" + (f": {', '.join(targets[:6])}" if targets else "")
         paths = list(getattr(dataset, "source_paths", []))
-        file_text = ", ".join(paths) if paths else getattr(dataset, "name", "")
+        # The tree column is narrow: show file names, keep the full paths in the tooltip.
+        file_text = ", ".join(os.path.basename(p) for p in paths) if paths else getattr(dataset, "name", "")
+        file_tip = "\n".join(paths) if paths else file_text
         self._applying = True
         try:
             self._param("file").setValue(file_text)
-            self._param("file").setOpts(tip=file_text)
+            self._param("file").setOpts(tip=file_tip)
             self._param("sequences").setValue(str(dataset.n_sequences))
             self._param("lengths").setValue(lengths_text)
             self._param("inputs").setValue(inputs)

@@ -197,7 +197,8 @@ def test_a_bad_file_leaves_the_previous_dataset_and_model(qtbot, monkeypatch, ma
     assert [b.text() for b in _error_boxes(window)] and "broken.csv" in _error_boxes(window)[0].text()
     assert window.dataset is dataset and window.dataset_paths == paths
     assert window.controls.config() == config
-    assert window.controls.value("file") == os.path.abspath(forecast_csv)
+    assert window.controls.value("file") == os.path.basename(forecast_csv)
+    assert window.controls._param("file").opts["tip"] == os.path.abspath(forecast_csv)
     # the same through the worker's loader (no preview): still unchanged
     window.last_error = None
     window.open_paths([bad_file], preview=False)
