@@ -188,11 +188,12 @@ class RNN:
         """
         x = self._sequence(input_sequence)
         target = self._target(target_sequence)
-        if not np.isfinite(learning_rate) or learning_rate <= 0:
+        # numbers.Real first: a string or None must be a ValueError, not a TypeError from isfinite.
+        if not isinstance(learning_rate, numbers.Real) or not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
         if not isinstance(num_epochs, numbers.Integral) or num_epochs < 1:
             raise ValueError(f"num_epochs must be a positive integer, got {num_epochs!r}")
-        if clip_norm is not None and not clip_norm > 0:
+        if clip_norm is not None and (not isinstance(clip_norm, numbers.Real) or not clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number or None, got {clip_norm!r}")
         f_train = self._train_fn(x.shape[0])
         lr = np.asarray(learning_rate, dtype=self.dtype)

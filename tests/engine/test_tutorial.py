@@ -118,6 +118,10 @@ def test_bad_targets_and_settings_are_rejected():
         rnn.train(x, [0, 1, 1])
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
         rnn.train(x, 1, learning_rate=-1)
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        rnn.train(x, 1, learning_rate="fast")
+    with pytest.raises(ValueError, match="clip_norm must be a positive number"):
+        rnn.train(x, 1, clip_norm="5")
     with pytest.raises(ValueError, match="num_epochs must be a positive integer"):
         rnn.train(x, 1, num_epochs=0)
     with pytest.raises(ValueError, match="NaN or infinite"):
