@@ -90,12 +90,16 @@ def save(path, params: dict, config: dict, optimizer_state: dict, epoch: int, hi
 
 
 def _check_arrays(path, kind, described, arrays) -> "OrderedDict[str, np.ndarray]":
+    if not isinstance(described, list):
+        raise CheckpointError(f"{path}: the {kind} table is not a list")
     out = OrderedDict()
     for entry in described:
-        try:
-            name, shape, dtype = entry
-        except (TypeError, ValueError):
-            raise CheckpointError(f"{path}: malformed {kind} table entry {entry!r}") from None
+        # [name, shape, dtype] as written by save(); anything else (from a damaged or hand-made
+        # file) would otherwise escape below as a TypeError.
+        if (not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[0], str)
+                or not isinstance(entry[1], list) or not isinstance(entry[2], str)):
+            raise CheckpointError(f"{path}: malformed {kind} table entry {entry!r}")
+        name, shape, dtype = entry
         if name not in arrays:
             raise CheckpointError(f"{path}: {kind} {name!r} is listed but missing from the file")
         a = arrays[name]
@@ -147,10 +151,12 @@ def load(path) -> Checkpoint:
         raise CheckpointError(f"{path}: parameters must all be float32 or float64, found {sorted(dtypes)}")
     opt = _check_arrays(path, "optimizer state", meta.get("optimizer_state", []), opt)
     epoch = meta.get("epoch")
-    if not isinstance(epoch, int) or epoch < 0:
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         raise CheckpointError(f"{path}: invalid epoch {epoch!r}")
     if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("history"), list):
         raise CheckpointError(f"{path}: config or history record is missing")
+    if not isinstance(meta.get("extra") or {}, dict):
+        raise CheckpointError(f"{path}: the extra record is not a mapping")
     return Checkpoint(path=path, params=params, config=meta["config"], optimizer_state=opt,
                       epoch=epoch, history=meta["history"], extra=meta.get("extra") or {})
 

@@ -763,6 +763,8 @@ class Trainer:
         except (TypeError, ValueError) as exc:
             raise ckpt.CheckpointError(f"{ck.path}: its training settings are invalid ({exc})") from exc
         fp = ck.extra.get("dataset", {})
+        if not isinstance(fp, dict):
+            raise ckpt.CheckpointError(f"{ck.path}: the dataset fingerprint is malformed")
         if fp.get("task") and fp["task"] != dataset.task:
             raise ckpt.CheckpointError(
                 f"{ck.path} was trained for task {fp['task']!r} but the dataset is {dataset.task!r}")

@@ -153,3 +153,28 @@ def test_resaving_replaces_the_file_atomically(saved, tmp_path):
     trainer.save_checkpoint(target)
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]
     assert target.read_bytes() == first  # same state, same bytes
+
+
+def _rewrite_meta(src, dst, change):
+    with np.load(src) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["__meta__"].tobytes())
+    change(meta)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(dst, **arrays)
+    return dst
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m.update(params=5),
+    lambda m: m["params"].__setitem__(0, ["W1", 6, "float32"]),
+    lambda m: m["params"].__setitem__(0, [["W1"], [2, 3], "float32"]),
+    lambda m: m.update(extra=[1, 2]),
+    lambda m: m.update(epoch=True),
+    lambda m: m["extra"].update(dataset="sine"),
+], ids=["table", "shape", "name", "extra", "epoch", "fingerprint"])
+def test_malformed_metadata_is_a_checkpoint_error(saved, tmp_path, change):
+    good, ds = saved
+    bad = _rewrite_meta(good, tmp_path / "bad.npz", change)
+    with pytest.raises(CheckpointError, match="bad.npz"):
+        Trainer.load_checkpoint(bad, ds)
