@@ -47,15 +47,9 @@ def app_icon() -> QtGui.QIcon | None:
 
 def config_from_args(base, args):
     """``base`` TrainingConfig with every flag the user gave on the command line applied."""
-    changes = {}
-    for field, attr in (("cell", "cell"), ("hidden_sizes", "hidden"), ("learning_rate", "lr"),
-                        ("optimizer", "optimizer"), ("batch_size", "batch_size"), ("epochs", "epochs"),
-                        ("seed", "seed"), ("backend", "backend"), ("dtype", "dtype")):
-        value = getattr(args, attr, None)
-        if value is not None:
-            changes[field] = tuple(value) if field == "hidden_sizes" else value
-    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
-        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
+    from gui.headless import config_changes
+
+    changes = config_changes(args)
     return base.replace(**changes) if changes else base
 
 

@@ -55,14 +55,18 @@ def _given(args, name):
     return getattr(args, name, None)
 
 
-def _config_changes(args) -> dict:
+def config_changes(args) -> dict:
+    """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``).
+
+    Shared by the window (``gui.app``) and headless mode, so a flag means the same in both.
+    """
     changes = {}
     for arg, field in _CONFIG_ARGS.items():
         value = _given(args, arg)
         if value is not None:
             changes[field] = tuple(value) if field == "hidden_sizes" else value
     if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
-        changes["backend"] = os.environ["RNNSCOPE_BACKEND"]
+        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
     return changes
 
 
@@ -88,7 +92,7 @@ def _build_trainer(args, dataset):
     from engine.checkpoint import CheckpointError
     from engine.training import Trainer, TrainingConfig
 
-    changes = _config_changes(args)
+    changes = config_changes(args)
     checkpoint = _given(args, "checkpoint")
     if not checkpoint:
         try:
