@@ -41,10 +41,10 @@ CHECKPOINT_FILTER = "RNN Scope checkpoint (*.npz)"
 IMAGE_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
 MAX_RECENT = 8
 DRAW_INTERVAL_MS = 33  # ~30 Hz: hidden-state heatmaps, status bar, progress bar
-MAX_IN_FLIGHT = 64
+MAX_IN_FLIGHT = 64  # reports the worker may queue ahead of the window before it waits
 MAX_DIAGNOSTIC_POINTS_PER_FRAME = 4
 DIAGNOSTICS_INTERVAL_S = 0.25
-STATUS_INTERVAL_S = 0.2  # reports the worker may queue ahead of the window before it waits
+STATUS_INTERVAL_S = 0.2  # status-bar text at most this often: each change re-lays out the bar
 SAMPLE_LENGTH = 300
 ACTIVE_STATES = ("compiling", "running", "paused")
 HISTORY_COLUMNS = ("run", "epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "changes")
@@ -251,20 +251,27 @@ class MainWindow(QtWidgets.QMainWindow):
                        self.progress):
             status.addPermanentWidget(widget)
 
-    def _connect_worker(self) -> None:
+    def _worker_connections(self) -> list:
+        """(signal, slot) pairs: connected here, disconnected on close (one list for both)."""
         w = self.worker
-        w.sigRunEpoch.connect(self._on_run_epoch)
-        w.sigRunState.connect(self._on_run_state)
-        w.sigRunLoaded.connect(self._on_run_loaded)
-        w.sigStarted.connect(self._on_started)
-        w.sigStatus.connect(self._show_status)
-        w.sigError.connect(self._on_worker_error)
-        w.sigDiverged.connect(self._on_diverged)
-        w.sigPredictions.connect(self._on_predictions)
-        w.sigSample.connect(self._on_sample)
-        w.sigCheckpointSaved.connect(lambda path: self._show_status(f"checkpoint saved to {path}"))
-        w.sigDatasetLoaded.connect(self._on_dataset_loaded)
-        w.sigDatasetFailed.connect(self._on_dataset_failed)
+        return [
+            (w.sigRunEpoch, self._on_run_epoch),
+            (w.sigRunState, self._on_run_state),
+            (w.sigRunLoaded, self._on_run_loaded),
+            (w.sigStarted, self._on_started),
+            (w.sigStatus, self._show_status),
+            (w.sigError, self._on_worker_error),
+            (w.sigDiverged, self._on_diverged),
+            (w.sigPredictions, self._on_predictions),
+            (w.sigSample, self._on_sample),
+            (w.sigCheckpointSaved, self._on_checkpoint_saved),
+            (w.sigDatasetLoaded, self._on_dataset_loaded),
+            (w.sigDatasetFailed, self._on_dataset_failed),
+        ]
+
+    def _connect_worker(self) -> None:
+        for signal, slot in self._worker_connections():
+            signal.connect(slot)
 
     # ================================================================== layout / settings
     def _restore_layout(self) -> None:
@@ -515,8 +522,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._loss_pending.extend(reports)
         self._diagnostics_pending.extend(reports)
         for r in reports:
-            self._history.append((self._run_label, r.epoch, r.train_loss, r.val_loss, r.val_accuracy,
-                                  r.learning_rate, r.seconds, self._changes_at.pop(r.epoch, "")))
+            self._history.append(self._history_row(vars(r), self._changes_at.pop(r.epoch, "")))
         last = reports[-1]
         self._last_report = last
         self._latest_snapshot = (last.epoch, last.hidden, last.gates)
@@ -524,6 +530,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.worker.request_sample(SAMPLE_LENGTH, self.predictions.temperature(), self.predictions.prime())
         else:
             self.worker.request_predictions()
+
+    def _history_row(self, fields: dict, changes: str = "") -> tuple:
+        """One CSV row (HISTORY_COLUMNS) of the current run from a report's fields or a history dict."""
+        return (self._run_label, *(fields.get(name) for name in HISTORY_COLUMNS[1:-1]), changes)
 
     # One plot per frame, round robin (see _draw): each returns True if it changed something.
     def _draw_loss(self) -> bool:
@@ -609,9 +619,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._run_points = len(epochs)
             self._last_epoch = int(epochs[-1])
             self.progress.setValue(min(self._last_epoch, self.progress.maximum()))
-            for row in history:
-                self._history.append((self._run_label, row.get("epoch"), row.get("train_loss"), row.get("val_loss"),
-                                      row.get("val_accuracy"), row.get("learning_rate"), row.get("seconds"), ""))
+            self._history.extend(self._history_row(row) for row in history)
         self._show_status(f"checkpoint loaded: epoch {self._last_epoch}")
 
     def _on_started(self) -> None:
@@ -621,6 +629,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.lbl_backend.setText(backend.describe())
         except Exception as exc:  # the label is informative only
             log.debug("backend description unavailable: %s", exc)
+
+    def _on_checkpoint_saved(self, path: str) -> None:
+        self._show_status(f"checkpoint saved to {path}")
 
     def _on_worker_error(self, message: str) -> None:
         self._error("Training error", message)
@@ -839,12 +850,9 @@ class MainWindow(QtWidgets.QMainWindow):
         finished = self.worker.shutdown(timeout_ms=1800)
         if not finished:
             _LINGERING.append(self.worker)  # keep the QThread alive until it ends (see gui.app)
-        for signal in (self.worker.sigRunEpoch, self.worker.sigRunState, self.worker.sigError,
-                       self.worker.sigDiverged, self.worker.sigPredictions, self.worker.sigSample,
-                       self.worker.sigDatasetLoaded, self.worker.sigDatasetFailed, self.worker.sigRunLoaded,
-                       self.worker.sigStarted, self.worker.sigStatus, self.worker.sigCheckpointSaved):
+        for signal, slot in self._worker_connections():
             try:
-                signal.disconnect()
+                signal.disconnect(slot)
             except TypeError:
                 pass
         super().closeEvent(event)
