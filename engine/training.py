@@ -255,19 +255,23 @@ class Trainer:
 
     # ------------------------------------------------------------------ set-up
     def _ensure_model(self) -> Model:
-        with self._lock:
+        # The settings lock too: a command landing between reading the config and publishing
+        # the optimizer would change the config but not the shared scalars (and a backend
+        # change must not slip in after configure()).
+        with self._lock, self._settings_lock:
             if self._model is None:
-                backend.configure(self.config.backend, self.config.dtype)
-                dtype = self.config.dtype
-                self._model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
+                config = self.config
+                backend.configure(config.backend, config.dtype)
+                model = Model(self.spec, params=self._pending_params, seed=config.seed)
                 self._optimizer = optim.Optimizer(
-                    self.config.optimizer, self._model.tparams, learning_rate=self.config.learning_rate,
-                    momentum=self.config.momentum, clip_norm=self.config.clip_norm)
+                    config.optimizer, model.tparams, learning_rate=config.learning_rate,
+                    momentum=config.momentum, clip_norm=config.clip_norm)
                 if self._pending_state is not None:
                     self._optimizer.set_state(self._pending_state)
                 self._pending_params = self._pending_state = None
-                self._train = _TimeMajor(self.split.train, self.task, dtype)
-                self._val = _TimeMajor(self.split.val, self.task, dtype)
+                self._train = _TimeMajor(self.split.train, self.task, config.dtype)
+                self._val = _TimeMajor(self.split.val, self.task, config.dtype)
+                self._model = model
             return self._model
 
     def _compile(self, build):

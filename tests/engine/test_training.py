@@ -298,6 +298,26 @@ def test_config_replacement_syncs_live_settings_and_refuses_structural_ones(sine
         trainer.config = trainer.config.replace(backend="c")
 
 
+def test_command_racing_the_model_build_reaches_the_optimizer(monkeypatch):
+    trainer = Trainer(TrainingConfig(**SMALL), sine_dataset(n=8))
+    from engine import optim
+
+    class RacedOptimizer(optim.Optimizer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Another thread changes the learning rate after the optimizer read the config but
+            # before the trainer published it; it must not be lost.
+            racer.start()
+            racer.join(timeout=0.3)
+
+    racer = threading.Thread(target=trainer.set_learning_rate, args=(0.5,))
+    monkeypatch.setattr(optim, "Optimizer", RacedOptimizer)
+    trainer._ensure_model()
+    racer.join(timeout=5)
+    assert trainer.config.learning_rate == 0.5
+    assert float(np.asarray(trainer._optimizer.hyper["lr"].get_value())) == 0.5
+
+
 def test_float64_is_selectable_end_to_end():
     trainer = Trainer(TrainingConfig(cell="gru", hidden_sizes=(4,), batch_size=4, epochs=1, dtype="float64"),
                       sine_dataset(n=8))
