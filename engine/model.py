@@ -27,9 +27,9 @@ from pytensor.gradient import DisconnectedType
 from pytensor.tensor.special import log_softmax, softmax
 
 from engine import backend
+from engine.data import TASKS  # the data owns the tasks; the model builds a head per task
 
 CELLS = ("elman", "gru", "lstm")
-TASKS = ("classify_sequence", "next_token", "forecast")
 GATES = {"elman": 1, "gru": 3, "lstm": 4}
 # Gate activations exposed by the probe function, in the order the scan returns them.
 GATE_NAMES = {"elman": (), "gru": ("z", "r"), "lstm": ("i", "f", "o", "c")}
@@ -384,22 +384,17 @@ def loss_terms(spec: ModelSpec, outputs, y, mask):
     loss_sum / weight_sum. n_correct is 0 for forecasting.
     """
     dtype = pytensor.config.floatX
-    if spec.task == "classify_sequence":
-        w = pt.max(mask, axis=0)  # (B,): an all-zero column is a padding example
-        logp = log_softmax(outputs, axis=-1)  # (B, C), stable
-        picked = _pick(logp, y)
-        ce = -picked
-        # "the true class has the top score" (no argmax: JAX would cast its int64 result)
-        correct = pt.ge(picked, pt.max(logp, axis=-1)).astype(dtype)
-        return pt.sum(w * ce), pt.sum(w), pt.sum(w * correct)
-    if spec.task == "next_token":
-        logp = log_softmax(outputs, axis=-1)  # (T, B, V)
-        picked = _pick(logp, y)  # (T, B)
-        ce = -picked
-        correct = pt.ge(picked, pt.max(logp, axis=-1)).astype(dtype)
-        return pt.sum(mask * ce), pt.sum(mask), pt.sum(mask * correct)
-    sq = pt.mean(pt.sqr(outputs - y), axis=-1)  # (T, B)
-    return pt.sum(mask * sq), pt.sum(mask), pt.zeros((), dtype=dtype)
+    if spec.task == "forecast":
+        sq = pt.mean(pt.sqr(outputs - y), axis=-1)  # (T, B)
+        return pt.sum(mask * sq), pt.sum(mask), pt.zeros((), dtype=dtype)
+    # Cross-entropy of one class per sequence (B,) or of one token per step (T, B).
+    # classify_sequence: an all-zero mask column is a padding example and weighs nothing.
+    w = pt.max(mask, axis=0) if spec.task == "classify_sequence" else mask
+    logp = log_softmax(outputs, axis=-1)  # (B, C) | (T, B, V), stable
+    picked = _pick(logp, y)  # (B,) | (T, B)
+    # "the true class has the top score" (no argmax: JAX would cast its int64 result)
+    correct = pt.ge(picked, pt.max(logp, axis=-1)).astype(dtype)
+    return pt.sum(w * -picked), pt.sum(w), pt.sum(w * correct)
 
 
 def mean_loss(spec: ModelSpec, outputs, y, mask):
@@ -484,13 +479,6 @@ class Model:
         if self.spec.task != "forecast":
             out = softmax(out, axis=-1)
         return compile_function([x, mask], out, name="f_predict")
-
-    def state_shapes(self, B: int):
-        """Shapes of the per-layer recurrent state inputs for :meth:`compile_hidden`."""
-        shapes = []
-        for H in self.spec.hidden_sizes:
-            shapes.append([(B, H), (B, H)] if self.spec.cell == "lstm" else [(B, H)])
-        return shapes
 
     def compile_hidden(self, T: int, B: int = 1):
         """f_hidden(x, mask, *states) -> [outputs, *hidden, *gates, *final states].
