@@ -562,11 +562,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         self._diagnostics_drawn_at = now
         reports, self._diagnostics_pending = self._diagnostics_pending, []
-        # DiagnosticsPlot redraws on every add_report (~2 ms): a few per frame, always the newest,
-        # so a model doing 1000 epochs/s cannot stall the window (loss points are all kept).
+        # A few points per frame, always the newest, so a model doing 1000 epochs/s cannot stall
+        # the window (loss points are all kept); one setData per curve for all of them.
         step = max(1, -(-len(reports) // MAX_DIAGNOSTIC_POINTS_PER_FRAME))
-        for report in reports[::-1][::step][::-1]:
-            self.diagnostics.add_report(report.epoch, report.grad_norms, report.weight_norms)
+        self.diagnostics.add_reports((r.epoch, r.grad_norms, r.weight_norms) for r in reports[::-1][::step][::-1])
         return True
 
     def _draw_predictions(self) -> bool:

@@ -169,6 +169,12 @@ def _set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: 
     plot.layout.setRowFixedHeight(0, height)
 
 
+def _retitle(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
+    """New text for a title already made compact: ``setTitle`` would reset the row to 30 px and
+    back, two layout passes for every frame that only changes the text."""
+    plot.titleLabel.setText(text, size=size)
+
+
 def _configure_long_curve(item: pg.PlotDataItem) -> None:
     # scrollingPlots.py: long curves are cheap only with peak downsampling and view clipping.
     item.setDownsampling(auto=True, method="peak")
@@ -811,10 +817,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         for layer, size in enumerate(sizes):
             plot = pg.PlotItem(axisItems={"left": ReadableAxisItem("left"), "bottom": ReadableAxisItem("bottom")})
             plot.setLabel("left", "t")
-            plot.setLabel("bottom", "unit")
-            for axis in ("left", "bottom"):
-                # integer indices: never "t (x0.001)" (what an empty -0.5..0.5 view once showed)
-                plot.getAxis(axis).enableAutoSIPrefix(False)
+            plot.setLabel("bottom", "unit")  # ReadableAxisItem: integer indices, never "t (x0.001)"
             plot.invertY(True)  # t = 0 at the top, like reading a table
             _set_compact_title(plot, f"layer {layer + 1} · {size} units")
             image = pg.ImageItem(axisOrder="row-major")
@@ -1047,7 +1050,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
             image.setImage(data, autoLevels=False)
             # pixel centres on integer (unit, t), so axis ticks name units and steps
             image.setRect(QtCore.QRectF(-0.5, -0.5, data.shape[1], data.shape[0]))
-            _set_compact_title(self._plots[layer], self._layer_title(layer, snap.epoch))
+            _retitle(self._plots[layer], self._layer_title(layer, snap.epoch))
         if self.selected_gate() == "c":
             self._apply_levels()
         self._update_traces()
@@ -1246,17 +1249,27 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         return self._items[key]
 
     def add_report(self, epoch: float, grad_norms: dict, weight_norms: dict) -> None:
-        for kind, norms in (("grad", grad_norms or {}), ("weight", weight_norms or {})):
-            for name, value in norms.items():
-                item = self._item(kind, str(name))
-                series = self._series[(kind, str(name))]
-                value = _finite_or_none(value)
-                # log-y: a zero or negative norm cannot be drawn
-                if value is not None and value > 0:
-                    series.append(float(epoch), value)
-                else:
-                    series.dropped += 1
-                _set_series(item, series.x, series.y)
+        self.add_reports([(epoch, grad_norms, weight_norms)])
+
+    def add_reports(self, reports) -> None:
+        """Append (epoch, grad_norms, weight_norms) rows; each curve gets one setData for all of them."""
+        touched = set()
+        for epoch, grad_norms, weight_norms in reports:
+            for kind, norms in (("grad", grad_norms or {}), ("weight", weight_norms or {})):
+                for name, value in norms.items():
+                    key = (kind, str(name))
+                    self._item(*key)  # creates the curve on first sight
+                    series = self._series[key]
+                    value = _finite_or_none(value)
+                    # log-y: a zero or negative norm cannot be drawn
+                    if value is not None and value > 0:
+                        series.append(float(epoch), value)
+                    else:
+                        series.dropped += 1
+                    touched.add(key)
+        for key in touched:
+            series = self._series[key]
+            _set_series(self._items[key], series.x, series.y)
 
     def curve_data(self) -> dict:
         """{(kind, layer_name): (x, y)} with kind 'grad' or 'weight'."""
@@ -1414,10 +1427,7 @@ class PredictionPanel(QtWidgets.QWidget):
         # long class names would widen both left axes until the matrix no longer fits
         names = [name if len(name) <= self.MAX_TICK_CHARS else name[: self.MAX_TICK_CHARS - 1] + "…"
                  for name in names]
-        ticks = [list(enumerate(names))]
-        self.pred_plot.getAxis("left").setTicks(ticks)
-        self.confusion_plot.getAxis("left").setTicks(ticks)
-        self.confusion_plot.getAxis("bottom").setTicks(ticks)
+        self.pred_plot.getAxis("left").setTicks([list(enumerate(names))])
         for item in self._cell_texts:
             self.confusion_plot.removeItem(item)
         self._cell_texts = []
@@ -1459,7 +1469,7 @@ class PredictionPanel(QtWidgets.QWidget):
         pens = [pg.mkPen(80, 200, 120, width=2) if ok else pg.mkPen(230, 70, 70, width=2) for ok in correct]
         self.pred_scatter.setData(index, pred, brush=brushes, pen=pens)
         accuracy = float(correct.mean()) if correct.size else float("nan")
-        _set_compact_title(self.pred_plot, self._pred_title(accuracy))
+        _retitle(self.pred_plot, self._pred_title(accuracy))
         confusion = np.zeros((n, n), dtype=np.int64)
         np.add.at(confusion, (true, pred), 1)
         self._confusion = confusion
