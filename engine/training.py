@@ -185,7 +185,7 @@ class _TimeMajor:
         else:
             self.y = np.ascontiguousarray(np.swapaxes(pad(y.astype(dtype)), 0, 1))  # (T, N+1, K)
         self.task = task
-        self.lengths = np.asarray(arrays.mask).sum(axis=1).astype(int)  # real (masked) steps
+        self.lengths = np.asarray(arrays.lengths)  # real (masked) steps
 
     def batch(self, idx):
         """Columns ``idx`` (index N is the padding example)."""
@@ -514,16 +514,15 @@ class Trainer:
         self._ensure_training_functions()
         data = self._val
         probe = self._probe_index
-        B = self.val_batch_size
+        probe_batch, probe_column = divmod(probe, self.val_batch_size)
         total = weight = correct = 0.0
         hidden = gates = None
-        for k, idx in enumerate(_batches(data.n, B, np.arange(data.n))):
-            column = np.int32(probe - k * B if k == probe // B else 0)
-            res = self.f_loss(*data.batch(idx), column)
+        for k, idx in enumerate(_batches(data.n, self.val_batch_size, np.arange(data.n))):
+            res = self.f_loss(*data.batch(idx), np.int32(probe_column if k == probe_batch else 0))
             total += float(np.asarray(res[0]))
             weight += float(np.asarray(res[1]))
             correct += float(np.asarray(res[2]))
-            if k == probe // B:
+            if k == probe_batch:
                 hidden, gates = self._probe_arrays(res[3:], int(data.lengths[probe]))
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
@@ -600,10 +599,10 @@ class Trainer:
     def probe(self) -> tuple:
         """Hidden states and gates of the probe sequence: fresh float32 (T_probe, H) arrays."""
         self._ensure_training_functions()
-        data, probe, B = self._val, self._probe_index, self.val_batch_size
-        k = probe // B
-        idx = _batches(data.n, B, np.arange(data.n))[k]
-        res = self.f_loss(*data.batch(idx), np.int32(probe - k * B))
+        data, probe = self._val, self._probe_index
+        probe_batch, probe_column = divmod(probe, self.val_batch_size)
+        idx = _batches(data.n, self.val_batch_size, np.arange(data.n))[probe_batch]
+        res = self.f_loss(*data.batch(idx), np.int32(probe_column))
         return self._probe_arrays(res[3:], int(data.lengths[probe]))
 
     def _prepare_input(self, sequence) -> np.ndarray:
