@@ -296,6 +296,22 @@ def _combine(loaded: list, opts) -> SequenceDataset:
     return ds
 
 
+def _load(path_or_paths, options: dict):
+    """Read every file and combine them: (paths, per-file Loaded, SequenceDataset)."""
+    opts = _options(options)
+    paths = _paths(path_or_paths)
+    loaded = [_read_guarded(p, opts) for p in paths]
+    try:
+        return paths, loaded, _combine(loaded, opts)
+    except DataError:
+        raise
+    except MemoryError:
+        raise data_error(paths[0], "is too large to load into memory", "use a smaller file") from None
+    except Exception as exc:
+        raise data_error(paths[0], f"could not be loaded ({type(exc).__name__}: {exc})",
+                         "check the file format, or choose the format explicitly") from None
+
+
 def load_sequences(path_or_paths, **options) -> SequenceDataset:
     """Load one file or several into a SequenceDataset; raises DataError for anything it cannot load.
 
@@ -307,18 +323,7 @@ def load_sequences(path_or_paths, **options) -> SequenceDataset:
     max_length (steps per numeric sequence; text is always windowed, so only size_limit applies).
     Files are only read, never modified.
     """
-    opts = _options(options)
-    paths = _paths(path_or_paths)
-    loaded = [_read_guarded(p, opts) for p in paths]
-    try:
-        return _combine(loaded, opts)
-    except DataError:
-        raise
-    except MemoryError:
-        raise data_error(paths[0], "is too large to load into memory", "use a smaller file") from None
-    except Exception as exc:
-        raise data_error(paths[0], f"could not be loaded ({type(exc).__name__}: {exc})",
-                         "check the file format, or choose the format explicitly") from None
+    return _load(path_or_paths, options)[2]
 
 
 @dataclass
@@ -375,11 +380,8 @@ def _head_text(path, rows: int, loaded: Loaded) -> str:
 def preview(path_or_paths, rows: int = 10, **options) -> Preview:
     """Load and describe: the first ``rows`` lines of the (first) file, detected format and task,
     counts and lengths. Raises DataError like load_sequences."""
-    opts = _options(options)
-    paths = _paths(path_or_paths)
-    loaded = [_read_guarded(p, opts) for p in paths]
+    paths, loaded, ds = _load(path_or_paths, options)
     try:
-        ds = _combine(loaded, opts)
         head = _head_text(paths[0], max(1, int(rows)), loaded[0])
     except DataError:
         raise
