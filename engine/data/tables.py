@@ -19,7 +19,7 @@ import io
 import os
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -96,7 +96,6 @@ class TableSniff:
     first_data_line: int             # 1-based line number of the first data row
     estimated_rows: int
     encoding: str
-    head_lines: list = field(default_factory=list)   # raw first lines, for the preview
 
     @property
     def column_names(self) -> list:
@@ -248,7 +247,7 @@ def sniff_table(path, head: bytes, complete: bool, size: int, options, *, force_
         used = [j for j in used if j != index_column]
     return TableSniff(delimiter=delimiter, skip_lines=skip_lines, header=header, n_columns=n_columns,
                       used_columns=used, index_column=index_column, layout=layout, first_data_line=first_line,
-                      estimated_rows=estimated, encoding=encoding, head_lines=lines[:200])
+                      estimated_rows=estimated, encoding=encoding)
 
 
 # ----------------------------------------------------------------------------------- parsing
@@ -447,8 +446,7 @@ def read_table(path, options, head: bytes, complete: bool, size: int, *, force_u
     if values.size == 1 and sniff.layout == "columns":
         raise data_error(path, "contains a single value", "a sequence needs at least 2 steps")
     info = {"delimiter": sniff.delimiter, "has_header": sniff.header is not None, "encoding": sniff.encoding,
-            "index_column": None if sniff.index_column is None else names[sniff.index_column],
-            "head_lines": sniff.head_lines}
+            "index_column": None if sniff.index_column is None else names[sniff.index_column]}
     if sniff.layout == "columns":
         feature_names = [names[j] for j in sniff.used_columns]
         if sniff.header is None:
