@@ -25,6 +25,11 @@ DEFAULT_FORECAST_WINDOW = 256
 _MIN_STD = 1e-6
 
 
+def default_feature_names(n_features: int) -> list:
+    """Names for unnamed feature columns: "value" for one, else x1..xn."""
+    return ["value"] if n_features == 1 else [f"x{j + 1}" for j in range(n_features)]
+
+
 def _check_task(task: str) -> str:
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
@@ -87,7 +92,7 @@ class SequenceDataset:
             self.sequences = seqs
             n_feat = widths.pop()
             if not self.feature_names:
-                self.feature_names = ["value"] if n_feat == 1 else [f"x{j + 1}" for j in range(n_feat)]
+                self.feature_names = default_feature_names(n_feat)
             self.feature_names = [str(f) for f in self.feature_names]
             if len(self.feature_names) != n_feat:
                 raise DataError(f"{self.name}: {len(self.feature_names)} feature names for {n_feat} features")

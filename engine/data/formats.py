@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import errors
+from .dataset import default_feature_names
 from .errors import data_error, decode_text, display_name, read_bytes
 
 __all__ = ["Loaded", "clean_nonfinite", "trim_trailing_nan", "read_ts", "read_npy", "read_npz",
@@ -310,7 +311,8 @@ def read_npy(path, options) -> Loaded:
         raise data_error(path, "is not a .npy array", _NPY_HINT)
     seqs, counts = _array_sequences(X, path, "array", options)
     loaded = Loaded(path=str(path), format="npy", layout="array", sequences=seqs,
-                    feature_names=_numbered(seqs[0].shape[1]), info={"shape": X.shape, "dtype": str(X.dtype)})
+                    feature_names=default_feature_names(seqs[0].shape[1]),
+                    info={"shape": X.shape, "dtype": str(X.dtype)})
     note = nonfinite_note(path, counts)
     if note:
         loaded.notes.append(note)
@@ -354,7 +356,7 @@ def read_npz(path, options) -> Loaded:
                                      "fix y or class_names")
                 labels = [class_order[v] for v in labels]
     f = seqs[0].shape[1]
-    feature_names = _numbered(f)
+    feature_names = default_feature_names(f)
     if names is not None and names.dtype.kind in "US" and names.shape == (f,):
         feature_names = [str(n) for n in names.tolist()]
     loaded = Loaded(path=str(path), format="npz", layout="array", sequences=seqs, labels=labels,
@@ -364,10 +366,6 @@ def read_npz(path, options) -> Loaded:
     if note:
         loaded.notes.append(note)
     return loaded
-
-
-def _numbered(f: int) -> list:
-    return ["value"] if f == 1 else [f"x{j + 1}" for j in range(f)]
 
 
 # ----------------------------------------------------------------------------------- text
