@@ -100,9 +100,10 @@ def _finish(code: int) -> int:
     process ("QThread: Destroyed while thread is still running"), so the last resort keeps the
     promise of a prompt exit with ``os._exit`` after flushing our own output.
     """
-    from gui.main_window import lingering_workers
+    from gui.main_window import CLOSE_TIMEOUT_MS, lingering_workers
 
-    deadline = time.monotonic() + max(0.0, EXIT_DEADLINE_S - 1.8)
+    # closeEvent has already waited CLOSE_TIMEOUT_MS of the exit deadline
+    deadline = time.monotonic() + max(0.0, EXIT_DEADLINE_S - CLOSE_TIMEOUT_MS / 1000)
     workers = lingering_workers()
     for worker in workers:
         remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)

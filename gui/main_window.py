@@ -41,6 +41,7 @@ CHECKPOINT_FILTER = "RNN Scope checkpoint (*.npz)"
 IMAGE_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
 MAX_RECENT = 8
 DRAW_INTERVAL_MS = 33  # ~30 Hz: hidden-state heatmaps, status bar, progress bar
+CLOSE_TIMEOUT_MS = 1800  # closeEvent waits this long for the training thread (gui.app allows the rest)
 MAX_IN_FLIGHT = 64  # reports the worker may queue ahead of the window before it waits
 MAX_DIAGNOSTIC_POINTS_PER_FRAME = 4
 DIAGNOSTICS_INTERVAL_S = 0.25
@@ -846,7 +847,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.save_settings()
         except Exception as exc:  # never block closing
             log.warning("settings not saved: %s", exc)
-        finished = self.worker.shutdown(timeout_ms=1800)
+        finished = self.worker.shutdown(timeout_ms=CLOSE_TIMEOUT_MS)
         if not finished:
             _LINGERING.append(self.worker)  # keep the QThread alive until it ends (see gui.app)
         for signal, slot in self._worker_connections():
