@@ -14,10 +14,9 @@ Parameter names are ``TrainingConfig`` field names, so ``config()`` is a plain m
 
 from __future__ import annotations
 
-import os
-
 import json
 import logging
+import os
 
 from PyQt5 import QtCore, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import pyqtSignal
@@ -179,8 +178,7 @@ class ControlPanel(QtWidgets.QWidget):
         return self._param(name).value()
 
     def _tree_values(self) -> dict:
-        names = [n for n in (*LIVE, *RESTART)]
-        return {n: self._param(n).value() for n in names}
+        return {n: self._param(n).value() for n in (*LIVE, *RESTART)}
 
     def config(self):
         """The TrainingConfig the controls describe (validated by TrainingConfig itself)."""

@@ -98,7 +98,7 @@ def display_problem() -> str | None:
 
 
 if __name__ == "__main__":  # `python -m gui.qt_env`: print the apt line if anything is missing
-    names = missing_libraries("xcb") + [n for n in missing_libraries("offscreen")]
+    names = missing_libraries("xcb") + missing_libraries("offscreen")
     if names:
         print(apt_line(sorted(set(names))))
         sys.exit(1)

@@ -113,6 +113,7 @@ class TrainingWorker(QObject):
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
         self._thread: QThread | None = None
+        self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
     def start_thread(self) -> QThread:
@@ -393,7 +394,7 @@ class TrainingWorker(QObject):
         self._gc_frozen = True
 
     def _thaw_garbage_collector(self) -> None:
-        if getattr(self, "_gc_frozen", False):
+        if self._gc_frozen:
             gc.unfreeze()
             gc.collect()
             self._gc_frozen = False
