@@ -24,6 +24,7 @@ _META = "__meta__"
 _PARAM = "param/"
 _OPT = "opt/"
 _DTYPES = ("float32", "float64")
+_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile)
 
 
 class CheckpointError(ValueError):
@@ -120,12 +121,18 @@ def load(path) -> Checkpoint:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
+    unreadable = f"{path} is not a readable RNN Scope checkpoint (corrupt or truncated file: {{}})"
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+    except _READ_ERRORS as exc:
+        raise CheckpointError(unreadable.format(exc)) from exc
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # np.load sniffs content: a .npy gives an array
+        raise CheckpointError(f"{path} is not an RNN Scope checkpoint (a single NumPy array, not an .npz archive)")
+    try:
+        with loaded as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as exc:
-        raise CheckpointError(
-            f"{path} is not a readable RNN Scope checkpoint (corrupt or truncated file: {exc})") from exc
+    except _READ_ERRORS as exc:
+        raise CheckpointError(unreadable.format(exc)) from exc
     if _META not in arrays:
         raise CheckpointError(f"{path} is not an RNN Scope checkpoint (no {_META} record)")
     try:

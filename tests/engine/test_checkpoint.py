@@ -111,6 +111,10 @@ def test_other_npz_and_missing_file_are_rejected(tmp_path):
         checkpoint.load(other)
     with pytest.raises(CheckpointError, match="does not exist"):
         checkpoint.load(tmp_path / "missing.npz")
+    with open(tmp_path / "array.npz", "wb") as fh:  # a .npy under a checkpoint's name
+        np.save(fh, np.zeros(3))
+    with pytest.raises(CheckpointError, match="not an RNN Scope checkpoint"):
+        checkpoint.load(tmp_path / "array.npz")
     with pytest.raises(CheckpointError, match="does not exist"):
         checkpoint.save(tmp_path / "no" / "such" / "dir.npz", {"a": np.zeros(1)}, {}, {}, 0, [])
 
