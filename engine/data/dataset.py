@@ -181,7 +181,15 @@ class SequenceDataset:
         """The same data forecasting only ``target_names`` (names or column indices)."""
         if isinstance(target_names, (str, int)):
             target_names = [target_names]
-        names = [self.feature_names[t] if isinstance(t, (int, np.integer)) else t for t in target_names]
+        n = len(self.feature_names)
+        names = []
+        for t in target_names:
+            if isinstance(t, (int, np.integer)) and not isinstance(t, bool):
+                if not -n <= t < n:
+                    raise DataError(f"{self.name}: target column {t} is out of range (there are {n} feature "
+                                    f"columns); choose one of {', '.join(self.feature_names)}")
+                t = self.feature_names[t]
+            names.append(t)
         return dataclasses.replace(self, target_names=names, labels=self.labels, notes=list(self.notes))
 
     def summary(self) -> dict:

@@ -216,6 +216,17 @@ def test_dataset_can_be_built_directly():
     assert issubclass(DataError, ValueError)
 
 
+def test_with_targets_by_name_or_index():
+    ds = SequenceDataset(sequences=[np.zeros((5, 3))], feature_names=["a", "b", "c"], task="forecast")
+    assert ds.with_targets("b").target_names == ["b"]
+    assert ds.with_targets([2, -3]).target_names == ["c", "a"]
+    assert ds.with_targets(1).target_indices == [1]
+    with pytest.raises(DataError, match="target column 3 is out of range"):
+        ds.with_targets(3)
+    with pytest.raises(DataError, match="target 'z' is not a feature"):
+        ds.with_targets("z")
+
+
 def test_explicit_csv_format_turns_off_the_ucr_guess(tmp_path):
     rng = np.random.default_rng(5)
     p = write(tmp_path / "Gun_TRAIN.tsv", _ucr_text([1, 2, 1, 2], rng))
