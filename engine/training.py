@@ -722,7 +722,7 @@ class Trainer:
     def _generate_text(self, step, n, temperature, prime, seed) -> str:
         rng = np.random.default_rng(seed)
         vocab = list(self.dataset.vocabulary)
-        if prime:
+        if prime is not None and len(prime):  # a string or token ids ("if prime" fails on arrays)
             ids = self._prepare_input(prime)
             probs, _, _, states = self._run(ids)
             p = probs[-1]

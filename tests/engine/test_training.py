@@ -279,6 +279,8 @@ def test_text_model_generates_from_its_vocabulary():
     text = trainer.generate(20, temperature=0.8, prime="abc", seed=1)
     assert isinstance(text, str) and len(text) == 20 and set(text) <= set(ds.vocabulary)
     assert text == trainer.generate(20, temperature=0.8, prime="abc", seed=1)
+    ids = np.array([ds.vocabulary.index(ch) for ch in "abc"])
+    assert text == trainer.generate(20, temperature=0.8, prime=ids, seed=1)  # token ids prime the same
     dist = trainer.predict("abca")
     assert dist.shape == (4, len(ds.vocabulary)) and np.allclose(dist.sum(axis=1), 1, atol=1e-5)
     with pytest.raises(ValueError, match="not in the model's vocabulary"):
