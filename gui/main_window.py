@@ -757,7 +757,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_reset.setEnabled(has_data)
         self.act_load_ckpt.setEnabled(has_data)
         self.act_save_ckpt.setEnabled(self._run_points > 0)
-        self.act_export_csv.setEnabled(bool(self._history or self._earlier_runs))
+        # _run_points counts arrivals; _history only fills on the next frame (_drain), and this
+        # runs on state changes alone, so testing _history left the export off for a whole run
+        self.act_export_csv.setEnabled(bool(self._run_points or self._earlier_runs))
 
     def _show_status(self, text: str) -> None:
         self.last_status = text
@@ -795,6 +797,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def export_history(self, path: str) -> str:
         """All runs of this session (earlier ones first), one row per epoch."""
+        self._drain()  # epochs that arrived since the last frame belong in the file
         try:
             with open(path, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)

@@ -103,6 +103,7 @@ def test_learning_rate_change_mid_run_needs_no_compile_and_leaves_a_marker(qtbot
     texts = [text for _, text in window.loss_plot.markers()]
     assert len(texts) == 2 and texts[0].startswith("lr 0.01 → 0.003") and texts[1].startswith("clip 5 → 1")
     assert all(epoch >= epoch_at_change for epoch, _ in window.loss_plot.markers())
+    assert window.act_export_csv.isEnabled()  # mid-run, not only once the run has ended
     window.stop_run()
     path = window.export_history(str(tmp_path / "h.csv"))
     with open(path, newline="") as handle:
