@@ -213,5 +213,4 @@ class RNN:
 
     def predict(self, input_sequence) -> int:
         """The most probable class of one sequence (T, input_size)."""
-        x = self._sequence(input_sequence)
-        return int(np.argmax(np.asarray(self._predict_fn(x.shape[0])(x))))
+        return int(np.argmax(self.predict_proba(input_sequence)))
