@@ -617,7 +617,11 @@ class Trainer:
             if ids.size and (ids.min() < 0 or ids.max() >= self.spec.n_in):
                 raise ValueError(f"token ids must be in [0, {self.spec.n_in}), got {ids.min()}..{ids.max()}")
             return ids.astype("int32")
-        x = np.asarray(sequence, dtype=np.float64)
+        try:
+            x = np.asarray(sequence, dtype=np.float64)
+        except (TypeError, ValueError):  # e.g. a dict or ragged lists: bad input, not a crash
+            raise ValueError(f"expected a numeric sequence of shape (T, {self.spec.n_in}), "
+                             f"got {type(sequence).__name__}") from None
         if x.ndim == 1 and self.spec.n_in == 1:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.spec.n_in:

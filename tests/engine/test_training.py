@@ -154,6 +154,8 @@ def test_forecast_inference(sine_run):
         trainer.predict(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="NaN"):
         trainer.predict(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match=r"expected a numeric sequence of shape \(T, 1\), got dict"):
+        trainer.predict({"value": [1.0, 2.0]})
 
 
 def test_same_seed_gives_identical_losses():
