@@ -49,7 +49,7 @@ STATUS_INTERVAL_S = 0.2  # status-bar text at most this often: each change re-la
 SAMPLE_LENGTH = 300
 ACTIVE_STATES = ("compiling", "running", "paused")
 HISTORY_COLUMNS = ("run", "epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "changes")
-MAX_KEPT_RUNS = 8  # earlier runs kept for CSV export (matches the loss plot's overlays)
+MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
 

@@ -376,7 +376,7 @@ class TrainingWorker(QObject):
         for name, value in live.items():  # changes made while the trainer was being built
             try:
                 _apply_live(trainer, name, value)
-            except ValueError as exc:
+            except Exception as exc:  # as in set_live: a bad value must not keep the run from becoming ready
                 self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
         if kind == "load_checkpoint":
             history = [dict(row) for row in getattr(trainer, "history", [])]
