@@ -30,7 +30,7 @@ def default_feature_names(n_features: int) -> list:
     return ["value"] if n_features == 1 else [f"x{j + 1}" for j in range(n_features)]
 
 
-def _check_task(task: str) -> str:
+def check_task(task: str) -> str:
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     return task
@@ -61,7 +61,7 @@ class SequenceDataset:
     source_labels: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
-        _check_task(self.task)
+        check_task(self.task)
         self.sequences = list(self.sequences)
         if not self.sequences:
             raise DataError(f"{self.name}: no sequences; choose a file that contains data")
@@ -172,7 +172,7 @@ class SequenceDataset:
 
     def with_task(self, task: str) -> "SequenceDataset":
         """The same data for another task (raises DataError if the data cannot support it)."""
-        _check_task(task)
+        check_task(task)
         labels = self.labels if self.labels is not None else self.source_labels
         return dataclasses.replace(self, task=task, labels=labels if task == "classify_sequence" else None,
                                    source_labels=labels, notes=list(self.notes))

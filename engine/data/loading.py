@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dataset import TASKS, SequenceDataset
+from .dataset import SequenceDataset, check_task
 from .errors import DataError, check_file, data_error, decode_text, display_name, read_bytes
 from .formats import NONFINITE_POLICIES, Loaded, read_npy, read_npz, read_text, read_ts
 from .tables import HEAD_BYTES, looks_like_numeric_table, read_table
@@ -39,8 +39,8 @@ def _options(given: dict) -> dict:
         elif fmt not in FORMATS:
             raise DataError(f"unknown format {opts['format']!r}; choose one of {', '.join(FORMATS)} or leave it empty")
     opts["format"] = fmt
-    if opts["task"] is not None and opts["task"] not in TASKS:
-        raise DataError(f"unknown task {opts['task']!r}; choose one of {', '.join(TASKS)}")
+    if opts["task"] is not None:
+        check_task(opts["task"])
     if opts["nonfinite"] not in NONFINITE_POLICIES:
         raise DataError(f"unknown non-finite handling {opts['nonfinite']!r}; choose one of "
                         f"{', '.join(NONFINITE_POLICIES)}")
