@@ -8,7 +8,6 @@ Confirmations block (``exec_``) because the caller needs the answer; tests monke
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from PyQt5 import QtCore, QtGui, QtWidgets
@@ -47,39 +46,23 @@ def confirm(parent, title: str, text: str) -> bool:
     return answer == QtWidgets.QMessageBox.Yes
 
 
-def _preview_fields(preview) -> dict:
-    if dataclasses.is_dataclass(preview):
-        return {f.name: getattr(preview, f.name) for f in dataclasses.fields(preview)}
-    if isinstance(preview, dict):
-        return dict(preview)
-    return {k: v for k, v in vars(preview).items() if not k.startswith("_")}
+# Preview fields listed under the one-line description, when they say something.
+_SUMMARY_FIELDS = ("feature_names", "target_names", "class_names", "delimiter", "has_header", "index_column",
+                   "encoding")
+MAX_LISTED_NAMES = 20  # a longer list of names is left to the rows view
 
 
-_ROW_FIELDS = ("head", "text", "rows", "first_rows", "sample")
-_HIDDEN_FIELDS = ("dataset", "notes")
-
-
-def describe_preview(preview) -> tuple[str, list[tuple[str, str]]]:
-    """(first rows as text, [(label, value), ...]) for an ``engine.data.Preview``."""
-    fields = _preview_fields(preview)
-    for key in _HIDDEN_FIELDS:
-        fields.pop(key, None)
-    rows_text = ""
-    for key in _ROW_FIELDS:
-        if key in fields and fields[key] is not None:
-            value = fields.pop(key)
-            rows_text = value if isinstance(value, str) else "\n".join(map(str, value))
-            break
-    summary = []
-    for key, value in fields.items():
-        if value is None or (hasattr(value, "__len__") and not isinstance(value, str) and len(value) > 20):
-            continue
+def summary_lines(preview) -> list[str]:
+    """The lines the dialog shows for an ``engine.data.Preview``: description, details, loading notes."""
+    lines = [preview.describe()]
+    for name in _SUMMARY_FIELDS:
+        value = getattr(preview, name, None)
         if isinstance(value, (list, tuple)):
-            value = ", ".join(map(str, value))
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        summary.append((key.replace("_", " "), str(value)))
-    return rows_text, summary
+            value = ", ".join(map(str, value)) if len(value) <= MAX_LISTED_NAMES else None
+        if value is not None and value != "":
+            lines.append(f"{name.replace('_', ' ')}: {value}")
+    lines.extend(str(note) for note in preview.notes or [])
+    return lines
 
 
 class PreviewDialog(QtWidgets.QDialog):
@@ -201,17 +184,8 @@ class PreviewDialog(QtWidgets.QDialog):
         self.error = None
         self.message.setText("")
         self.buttons.button(QtWidgets.QDialogButtonBox.Open).setEnabled(True)
-        rows_text, summary = describe_preview(self.preview)
-        self.rows.setPlainText(rows_text)
-        lines = []
-        if hasattr(self.preview, "describe"):
-            lines.append(self.preview.describe())
-        for label, value in summary:
-            if label in ("feature names", "target names", "class names", "delimiter", "has header",
-                         "index column", "encoding") and value not in ("", "None"):
-                lines.append(f"{label}: {value}")
-        lines.extend(str(note) for note in getattr(self.preview, "notes", []) or [])
-        self.summary.setText("\n".join(lines))
+        self.rows.setPlainText(self.preview.head)
+        self.summary.setText("\n".join(summary_lines(self.preview)))
 
     def dataset(self):
         """The dataset the preview already loaded with the chosen options (None if it did not)."""
