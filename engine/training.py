@@ -540,20 +540,18 @@ class Trainer:
         return hidden, gates
 
     # ------------------------------------------------------------------ probing and inference
-    def _run(self, x, mask=None):
+    def _run(self, x):
         """Run one sequence (time-major (L, F) normalised or (L,) ids) in chunks, state carried.
 
         Returns (per_step outputs (L, n_out), hidden list (L, H), gates list of dicts, states).
         """
         T = self.inference_length
-        return self._run_with(self._hidden_fn(T), T, x, mask)
+        return self._run_with(self._hidden_fn(T), T, x)
 
-    def _run_with(self, fn, T, x, mask=None, states=None):
+    def _run_with(self, fn, T, x, states=None):
         spec = self.spec
         dtype = self.config.dtype
         L = int(x.shape[0])
-        if mask is None:
-            mask = np.ones(L, dtype=dtype)
         n_state = 2 if spec.cell == "lstm" else 1
         if states is None:
             states = [np.zeros((1, H), dtype=dtype) for H in spec.hidden_sizes for _ in range(n_state)]
@@ -565,7 +563,7 @@ class Trainer:
             xc = np.zeros((T, 1) + x.shape[1:], dtype=x.dtype)
             xc[:n, 0] = x[start:start + n]
             mc = np.zeros((T, 1), dtype=dtype)
-            mc[:n, 0] = mask[start:start + n]
+            mc[:n, 0] = 1  # every step of the sequence is real; the rest of the chunk is padding
             with self._lock:
                 res = fn(xc, mc, *states)
             res = [np.asarray(r) for r in res]
