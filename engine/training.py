@@ -255,23 +255,29 @@ class Trainer:
 
     # ------------------------------------------------------------------ set-up
     def _ensure_model(self) -> Model:
-        # The settings lock too: a command landing between reading the config and publishing
-        # the optimizer would change the config but not the shared scalars (and a backend
-        # change must not slip in after configure()).
-        with self._lock, self._settings_lock:
+        with self._lock:
             if self._model is None:
-                config = self.config
-                backend.configure(config.backend, config.dtype)
-                model = Model(self.spec, params=self._pending_params, seed=config.seed)
-                self._optimizer = optim.Optimizer(
-                    config.optimizer, model.tparams, learning_rate=config.learning_rate,
-                    momentum=config.momentum, clip_norm=config.clip_norm)
-                if self._pending_state is not None:
-                    self._optimizer.set_state(self._pending_state)
-                self._pending_params = self._pending_state = None
-                self._train = _TimeMajor(self.split.train, self.task, config.dtype)
-                self._val = _TimeMajor(self.split.val, self.task, config.dtype)
-                self._model = model
+                configured = self.config.backend
+                dtype = self.config.dtype  # not a live setting: fixed for the run
+                # configure() imports JAX the first time (seconds): outside the settings lock, so
+                # a command from the GUI thread never waits for it.
+                backend.configure(configured, dtype)
+                model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
+                self._train = _TimeMajor(self.split.train, self.task, dtype)
+                self._val = _TimeMajor(self.split.val, self.task, dtype)
+                # Under the settings lock: a command landing between reading the config and
+                # publishing the optimizer would change the config but not the shared scalars.
+                with self._settings_lock:
+                    config = self.config
+                    if config.backend != configured:  # changed meanwhile (rare; the imports are done by now)
+                        backend.configure(config.backend, dtype)
+                    self._optimizer = optim.Optimizer(
+                        config.optimizer, model.tparams, learning_rate=config.learning_rate,
+                        momentum=config.momentum, clip_norm=config.clip_norm)
+                    if self._pending_state is not None:
+                        self._optimizer.set_state(self._pending_state)
+                    self._pending_params = self._pending_state = None
+                    self._model = model  # from here on the backend is fixed
             return self._model
 
     def _compile(self, build):
