@@ -36,8 +36,7 @@ class Optimizer:
 
     def __init__(self, name: str, tparams, *, learning_rate: float, momentum: float = 0.9,
                  clip_norm: float | None = 5.0):
-        if name not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+        shapes = state_shapes(name, OrderedDict((k, p.get_value().shape) for k, p in tparams.items()))  # checks name
         self.name = name
         self.tparams = tparams
         self.hyper = OrderedDict(
@@ -47,7 +46,6 @@ class Optimizer:
         )
         self.state: OrderedDict[str, pytensor.compile.SharedVariable] = OrderedDict()
         dtype = pytensor.config.floatX
-        shapes = state_shapes(name, OrderedDict((k, p.get_value().shape) for k, p in tparams.items()))
         for key, shape in shapes.items():
             self.state[key] = pytensor.shared(np.zeros(shape, dtype=dtype), name=key, shape=shape)
 
