@@ -22,6 +22,8 @@ from PyQt5 import QtCore, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import pyqtSignal
 from pyqtgraph.parametertree import Parameter, ParameterTree
 
+from gui.worker import LIVE_SETTINGS
+
 log = logging.getLogger(__name__)
 
 CELLS = ("elman", "gru", "lstm")
@@ -29,7 +31,7 @@ OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 DTYPES = ("float32", "float64")
 TASKS = ("classify_sequence", "next_token", "forecast")
 
-LIVE = ("learning_rate", "clip_norm", "momentum", "probe_index")
+LIVE = LIVE_SETTINGS  # what the worker forwards to the Trainer without a restart
 RESTART = (
     "task",
     "cell",
