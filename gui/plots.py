@@ -1465,8 +1465,11 @@ class PredictionPanel(QtWidgets.QWidget):
         index = np.arange(true.size)
         correct = true == pred
         self.true_scatter.setData(index, true)
-        brushes = [pg.mkBrush(80, 200, 120) if ok else pg.mkBrush(230, 70, 70) for ok in correct]
-        pens = [pg.mkPen(80, 200, 120, width=2) if ok else pg.mkPen(230, 70, 70, width=2) for ok in correct]
+        # two shared brushes/pens indexed per point, not two new Qt objects per validation sequence
+        good_brush, bad_brush = pg.mkBrush(80, 200, 120), pg.mkBrush(230, 70, 70)
+        good_pen, bad_pen = pg.mkPen(80, 200, 120, width=2), pg.mkPen(230, 70, 70, width=2)
+        brushes = [good_brush if ok else bad_brush for ok in correct]
+        pens = [good_pen if ok else bad_pen for ok in correct]
         self.pred_scatter.setData(index, pred, brush=brushes, pen=pens)
         accuracy = float(correct.mean()) if correct.size else float("nan")
         _retitle(self.pred_plot, self._pred_title(accuracy))
