@@ -715,7 +715,10 @@ class Trainer:
                              f"the input features; targets {list(self.dataset.target_names)} differ from "
                              f"inputs {list(self.dataset.feature_names)}")
         if prime is None or (isinstance(prime, str) and prime == ""):
-            seq, _, _ = self._val_sequence(self._probe_index)
+            # Continue after the probe's last observed value. Its mask length counts the steps
+            # that have a target, one fewer than the inputs when the window ends its sequence.
+            length = int(self._val.lengths[self._probe_index])
+            seq = self._val.x[:min(length + 1, self._val.x.shape[0]), self._probe_index]
         else:
             seq = self._prepare_input(prime)
         per_step, _, _, states = self._run(seq)

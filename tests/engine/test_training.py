@@ -148,6 +148,10 @@ def test_forecast_inference(sine_run):
     np.testing.assert_allclose(trainer.predict(long)[:12], pred, rtol=1e-5, atol=1e-6)
     out = trainer.generate(7)
     assert out.shape == (7, 1) and np.all(np.isfinite(out))
+    # Without a prime it continues the probe sequence after its last observed value, exactly
+    # as if the whole raw sequence had been given as the prime.
+    probe_raw = trainer.split.val_sequences[trainer.probe_index]
+    np.testing.assert_allclose(out, trainer.generate(7, prime=probe_raw), rtol=1e-5, atol=1e-6)
     val = trainer.predict_validation()
     assert val["actual"].shape == val["forecast"].shape
     with pytest.raises(ValueError, match=r"expected a sequence of shape \(T, 1\)"):
