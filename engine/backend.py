@@ -114,8 +114,8 @@ def _jax_available() -> tuple[bool, str]:
 def configure(backend: str | None = None, dtype: str = "float32") -> BackendInfo:
     """Select the PyTensor mode and floatX. Safe to call again with other values.
 
-    Falls back from JAX to the C backend (then NUMBA) with a logged warning if JAX cannot be
-    imported; never raises for an unavailable backend, only for a name that is not one.
+    Falls back from JAX to the C backend with a logged warning if JAX cannot be imported;
+    raises only for a name that is not a backend or dtype.
     """
     global _info, _mode
     requested = (backend or _requested_backend()).strip().lower()
