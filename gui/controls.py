@@ -39,7 +39,6 @@ RESTART = (
     "dtype",
     "optimizer",
     "batch_size",
-    "epochs",
     "validation_fraction",
     "seed",
 )
@@ -354,7 +353,7 @@ class ControlPanel(QtWidgets.QWidget):
         self._accepted[name] = value
         if name == "clip_norm":
             value = float(value) or None
-        elif name == "probe_index":
+        elif name in ("probe_index", "epochs"):
             value = int(value)
         else:
             value = float(value)

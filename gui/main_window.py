@@ -597,6 +597,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.run_state = "running"
         elif state == "paused" and self.run_state in ("compiling", "paused"):
             self.run_state = "paused"  # a step finished (user pauses are applied at once)
+        elif state == "ready" and self.run_state == "idle" and self._run_points:
+            self.run_state = "paused"  # an ended run reopened by raising its epochs
+            self._show_status(f"run extended to {self.progress.maximum()} epochs: Start continues it")
         # "ready"/"compiling" confirm what the window already shows; a "running"/"paused" that
         # crossed a newer user command in the queue is ignored rather than undoing it.
         self._update_actions()
@@ -657,6 +660,12 @@ class MainWindow(QtWidgets.QMainWindow):
     # ================================================================== controls
     def _on_live_changed(self, name: str, value) -> None:
         self.worker.set_live(name, value)
+        if name == "epochs":  # a longer (or shorter) run: same model, same compiled functions
+            if self._run_config is not None:
+                self._run_config = self._run_config.replace(epochs=int(value))
+            self.progress.setRange(0, int(value))
+            self.progress.setValue(min(self._last_epoch, int(value)))
+            return
         if name not in LIVE_LABELS or self._run_config is None:
             return
         old = getattr(self._run_config, name, None)

@@ -40,7 +40,7 @@ INFERENCE_BUDGET_RATIO = 10
 
 WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
-LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index")
+LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index", "epochs")
 
 
 def _copy_tree(value):
@@ -211,6 +211,10 @@ class TrainingWorker(QObject):
         with self._cond:
             self._live[name] = value
             trainer = self._trainer
+            if name == "epochs" and trainer is not None:
+                # A run that already ended at its old epoch count is reopened, paused.
+                self._commands.append(("extend", self._run_id))
+                self._cond.notify_all()
         if trainer is not None:
             try:
                 _apply_live(trainer, name, value)
@@ -332,6 +336,8 @@ class TrainingWorker(QObject):
                     self._close_generator()
                     self._emit_state("stopped")
                     self.sigFinished.emit()
+            elif name == "extend":
+                self._extend_run(command[1])
             elif name == "save_checkpoint":
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
@@ -339,6 +345,17 @@ class TrainingWorker(QObject):
         except Exception as exc:
             log.exception("worker command %s failed", name)
             self.sigError.emit(_describe_exception(exc))
+
+    def _extend_run(self, run_id: int) -> None:
+        trainer = self._trainer
+        if (run_id != self._active_run or self._generator is not None or trainer is None
+                or trainer.epoch >= trainer.config.epochs):
+            return  # still running (the generator reads the new count itself) or nothing to add
+        with self._cond:
+            self._generator = trainer.epochs()  # continues at trainer.epoch + 1, no compile
+            self._paused = True
+            self._steps = 0
+        self._emit_state("ready")
 
     def _start_run(self, command) -> None:
         kind, source, dataset, run_id, paused = command
@@ -545,6 +562,8 @@ def _apply_live(trainer, name, value) -> None:
         trainer.set_optimizer_params(momentum=float(value))
     elif name == "probe_index":
         trainer.set_probe(int(value))
+    elif name == "epochs":  # the epoch generator reads config.epochs before every epoch
+        trainer.config = trainer.config.replace(epochs=int(value))
 
 
 def _describe_exception(exc: BaseException) -> str:

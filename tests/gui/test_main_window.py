@@ -111,6 +111,29 @@ def test_learning_rate_change_mid_run_needs_no_compile_and_leaves_a_marker(qtbot
     assert changes and "lr 0.01 → 0.003" in changes[0]
 
 
+def test_more_epochs_extend_the_running_model_without_a_new_run(qtbot, make_window, forecast_csv, tiny_config,
+                                                                 auto_dialogs):
+    window = make_window(tiny_config.replace(epochs=6))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()  # paused mid-run after one epoch
+    qtbot.waitUntil(lambda: _points(window)[0] == 1 and window.run_state == "paused", timeout=TRAIN_TIMEOUT)
+    trainer, compiles = window.worker.trainer, backend.compile_count()
+    window.controls._param("epochs").setValue(8)  # while paused mid-run
+    assert window.progress.maximum() == 8
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 8, timeout=TRAIN_TIMEOUT)
+    assert window.worker.trainer is trainer and trainer.epoch == 8
+    # Once the run has ended, more epochs reopen it paused; Start continues the same model.
+    window.controls._param("epochs").setValue(11)
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 11, timeout=TRAIN_TIMEOUT)
+    assert window.worker.trainer is trainer and trainer.epoch == 11
+    assert auto_dialogs["asked"] == 0 and not window.loss_plot.overlays()  # never a "new run?" question
+    assert backend.compile_count() - compiles <= 2  # at most the lazily compiled prediction functions
+
+
 def test_hidden_size_change_starts_a_new_run_with_new_heatmap_shapes(qtbot, make_window, forecast_csv, tiny_config,
                                                                     auto_dialogs):
     window = make_window(tiny_config.replace(epochs=10_000))
