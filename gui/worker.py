@@ -40,6 +40,7 @@ INFERENCE_BUDGET_RATIO = 10
 
 WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
+GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
 LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index", "epochs")
 
 
@@ -114,6 +115,7 @@ class TrainingWorker(QObject):
         self._trainer_factory = trainer_factory
         self._thread: QThread | None = None
         self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
+        self._gc_collected_at = float("-inf")
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
     def start_thread(self) -> QThread:
@@ -404,17 +406,21 @@ class TrainingWorker(QObject):
     # A full (generation 2) collection walks every object of the process: ~270,000 after a
     # compile (PyTensor graphs, JAX, pyqtgraph), 60-150 ms with the GIL held, which the window
     # feels as a stall. Once a run has compiled, its graphs live as long as the run, so they are
-    # moved out of the collector's sight (gc.freeze); they are handed back, and the old run's
-    # garbage collected, when the next run starts (a moment the window already shows as busy).
+    # moved out of the collector's sight (gc.freeze); they are handed back, and the old runs'
+    # garbage collected, when a later run starts (a moment the window already shows as busy).
+    # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
+    # share one collection (at most one per GC_MIN_INTERVAL_S) without losing any garbage.
     def _freeze_garbage_collector(self) -> None:
         gc.freeze()
         self._gc_frozen = True
 
     def _thaw_garbage_collector(self) -> None:
-        if self._gc_frozen:
+        now = time.monotonic()
+        if self._gc_frozen and now - self._gc_collected_at >= GC_MIN_INTERVAL_S:
             gc.unfreeze()
             gc.collect()
             self._gc_frozen = False
+            self._gc_collected_at = now
 
     def _make_trainer(self, config, dataset):
         if self._trainer_factory is not None:
