@@ -1,7 +1,9 @@
 """RNN Scope: watch a recurrent neural network learn.
 
 Thin launcher: parse the command line, then hand over to the window (``gui.app``) or to the
-headless runner (``gui.headless``). Everything else lives in ``engine/`` and ``gui/``.
+headless runner (``gui.headless``). Everything else lives in ``engine/`` and ``gui/``; what the
+flags mean for training and loading is in ``gui.cli_flags`` (one table for both modes), and what
+the command line prints and returns in ``gui.cli_output``.
 """
 from __future__ import annotations
 
@@ -11,9 +13,22 @@ import sys
 CELLS = ("elman", "gru", "lstm")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 BACKENDS = ("jax", "c", "numba")
+LAYOUTS = ("columns", "rows")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with the command line's error contract: one line on stderr, exit code 2."""
+
+    def error(self, message: str):
+        from gui.cli_output import EXIT_USAGE, write_line
+
+        write_line(sys.stderr, f"{self.prog}: error: {message} (see {self.prog} --help)")
+        sys.exit(EXIT_USAGE)
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
+    from engine.limits import hidden_sizes_problem
+
     try:
         sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
@@ -21,6 +36,9 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
             f"--hidden takes layer sizes separated by commas, like 64,32; got {text!r}") from None
     if not sizes or any(s <= 0 for s in sizes):
         raise argparse.ArgumentTypeError(f"--hidden sizes must be positive integers, got {text!r}")
+    problem = hidden_sizes_problem(sizes)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return sizes
 
 
@@ -36,16 +54,47 @@ def _positive(kind):
     return parse
 
 
+def _sample(name: str) -> str:
+    import resources
+
+    try:
+        return resources.sample_path(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_data_flags(p: argparse.ArgumentParser) -> None:
+    from engine.data.formats import NONFINITE_POLICIES
+
+    d = p.add_argument_group("data (how FILE is read; automatic when left out)")
+    d.add_argument("--nonfinite", choices=NONFINITE_POLICIES,
+                   help="missing/NaN/inf values: reject the file (default), drop those steps, or interpolate")
+    d.add_argument("--delimiter", metavar="SEP", help="column separator: ',', ';', '|', 'tab' or 'whitespace'")
+    d.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the first row is (--header) or is not (--no-header) a row of column names")
+    d.add_argument("--target-column", metavar="NAME|N", help="the column to forecast, by name or 0-based index")
+    d.add_argument("--skip-non-numeric", action="store_true", default=None,
+                   help="skip rows with a non-numeric value instead of refusing the file")
+    d.add_argument("--layout", choices=LAYOUTS,
+                   help="columns: one time step per row; rows: one sequence per row")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import resources
     from engine import __version__
 
-    p = argparse.ArgumentParser(
+    samples = ", ".join(resources.list_samples())
+    p = OneLineParser(
         prog="rnn-scope",
         description="Train a recurrent neural network and watch its loss and hidden states live.",
-        epilog="With no FILE, the bundled noisy-sine forecasting sample is opened.")
+        epilog=(f"With no FILE, the bundled noisy-sine forecasting sample is opened. A FILE that does not "
+                f"exist here but is a bundled sample's name opens that sample ({samples}). Headless exit "
+                "codes: 0 finished, 2 bad input or settings, 130 interrupted (results so far written)."))
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="sequence file(s): CSV/TSV, UCR .tsv, sktime .ts, text, .npy/.npz")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--sample", type=_sample, metavar="NAME", help=f"open a bundled sample: {samples}")
+    _add_data_flags(p)
     m = p.add_argument_group("model")
     m.add_argument("--cell", choices=CELLS, help="recurrent cell (default: elman)")
     m.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
@@ -63,21 +112,48 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--start", action="store_true", help="start training as soon as the window opens")
     r.add_argument("--checkpoint", metavar="PATH", help="open a saved run (.npz checkpoint)")
     r.add_argument("--headless", action="store_true",
-                   help="train without a window; print progress, write results to --out")
+                   help="train without a window; progress on stderr, the summary on stdout, results in --out")
     r.add_argument("--out", metavar="DIR", help="headless output folder (default: rnn-scope-out)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier run's results in --out (refused otherwise)")
+    r.add_argument("--no-plots", action="store_true",
+                   help="headless: write no PNGs (and need none of Qt's graphics libraries)")
+    o = p.add_argument_group("output")
+    o.add_argument("-q", "--quiet", action="store_true", help="headless: no progress, only the summary and errors")
+    o.add_argument("--json", action="store_true",
+                   help="headless: print the summary as one JSON object on stdout (losses, accuracy, epochs, files)")
+    o.add_argument("-v", "--verbose", action="store_true", help="log details to stderr (replaces $RNNSCOPE_LOG)")
+    o.add_argument("--log-file", metavar="PATH", help="also write the detailed log to PATH")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from gui.cli_output import EXIT_INTERRUPTED, EXIT_USAGE, write_line
+    from gui.logging_setup import configure
+
+    try:
+        configure(verbose=args.verbose, log_file=args.log_file, window=not args.headless)
+    except OSError as exc:
+        write_line(sys.stderr, f"rnn-scope: error: cannot write the log file {args.log_file}: "
+                               f"{exc.strerror or exc}; choose another --log-file")
+        return EXIT_USAGE
     if args.backend:
         import os
 
         os.environ["RNNSCOPE_BACKEND"] = args.backend  # read when the engine configures itself
-    if args.headless:
-        from gui.headless import run_headless
+    try:
+        if args.headless:
+            from gui.headless import run_headless
 
-        return run_headless(args)
+            return run_headless(args)
+        return _run_window(args)
+    except KeyboardInterrupt:  # Ctrl+C before training started (headless handles it during training)
+        write_line(sys.stderr, "rnn-scope: interrupted before training started; nothing was written")
+        return EXIT_INTERRUPTED
+
+
+def _run_window(args) -> int:
     from gui.qt_env import display_problem
 
     problem = display_problem()

@@ -47,7 +47,7 @@ def app_icon() -> QtGui.QIcon | None:
 
 def config_from_args(base, args):
     """``base`` TrainingConfig with every flag the user gave on the command line applied."""
-    from gui.headless import config_changes
+    from gui.cli_flags import config_changes
 
     changes = config_changes(args)
     return base.replace(**changes) if changes else base
@@ -67,25 +67,23 @@ def setup_window(args):
         window.controls.set_config(config)
         window._reset_hidden_panel(config)
 
-    files = list(getattr(args, "files", None) or [])
-    if not files:
-        import resources
+    from gui.cli_flags import dataset_paths, load_options
 
-        files = [os.fspath(resources.default_dataset_path())]
+    files, notes = dataset_paths(args)
+    for note in notes:
+        log.info(note)
     checkpoint = getattr(args, "checkpoint", None)
     start = bool(getattr(args, "start", False))
     if checkpoint:
         window._after_load.append(lambda: window.open_checkpoint(checkpoint, start=start))
     elif start:
         window._after_load.append(window.start)
-    window.open_paths(files, preview=False)
+    window.open_paths(files, preview=False, options=load_options(args))
     return window
 
 
 def run_gui(args) -> int:
     """Show the window and run the event loop; returns the process exit code."""
-    logging.basicConfig(level=os.environ.get("RNNSCOPE_LOG", "WARNING").upper(),
-                        format="%(levelname)s %(name)s: %(message)s")
     app = make_application()
     window = setup_window(args)
     window.show()

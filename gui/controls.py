@@ -22,6 +22,7 @@ from PyQt5 import QtCore, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import pyqtSignal
 from pyqtgraph.parametertree import Parameter, ParameterTree
 
+from engine import limits
 from gui.worker import LIVE_SETTINGS
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,8 @@ RESTART = (
     "validation_fraction",
     "seed",
 )
-MAX_LAYERS = 8
-MAX_UNITS = 4096
+MAX_LAYERS = limits.MAX_LAYERS  # the engine's limits (TrainingConfig enforces them)
+MAX_UNITS = limits.MAX_HIDDEN_UNITS
 SETTINGS_KEY = "controls/config"
 
 
@@ -62,11 +63,12 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...]:
                 f"Hidden sizes: {part!r} is not a whole number; write sizes separated by commas, "
                 f"like 64,32."
             ) from None
-        if size < 1 or size > MAX_UNITS:
+        if size < 1:
             raise ValueError(f"Hidden sizes: {size} is out of range; each layer needs 1 to {MAX_UNITS} units.")
         sizes.append(size)
-    if len(sizes) > MAX_LAYERS:
-        raise ValueError(f"Hidden sizes: {len(sizes)} layers is too many; use at most {MAX_LAYERS}.")
+    problem = limits.hidden_sizes_problem(sizes)
+    if problem:
+        raise ValueError(f"Hidden sizes: {problem}.")
     return tuple(sizes)
 
 
@@ -115,10 +117,10 @@ def _tree_spec():
                 {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
                  "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
                  "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
-                {"name": "batch_size", "title": "batch size", "type": "int", "value": 32, "limits": (1, 65536)},
+                {"name": "batch_size", "title": "batch size", "type": "int", "value": 32, "limits": (1, limits.MAX_BATCH_SIZE)},
                 {"name": "clip_norm", "title": "gradient clip (0 = off)", "type": "float", "value": 5.0,
                  "step": 0.5, "limits": (0.0, 1e6), "tip": "Global gradient-norm clip; applied live"},
-                {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, 10_000_000)},
+                {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, limits.MAX_EPOCHS)},
                 {"name": "validation_fraction", "title": "validation fraction", "type": "float", "value": 0.2,
                  "step": 0.05, "limits": (0.01, 0.9), "decimals": 3},
                 {"name": "seed", "title": "seed", "type": "int", "value": 0, "limits": (0, 2**31 - 1)},

@@ -3,83 +3,53 @@
 ``python main.py --headless [FILE ...] --epochs N --out DIR`` trains with the same engine as the
 window and writes ``history.csv``, ``checkpoint.npz``, ``loss.png`` and one
 ``hidden_layer{l}.png`` per layer (l = 1, 2, ...). The PNGs are drawn by the window's own plot
-widgets on Qt's offscreen platform, so no display is needed.
+widgets on Qt's offscreen platform (``gui.headless_plots``), so no display is needed;
+``--no-plots`` skips them and never loads Qt's graphics libraries.
 
-Exit codes: 0 on success (also after Ctrl+C: the run stops at the next step and its results are
-still written), 2 with a one-line message on stderr when the input or a setting is bad.
+Before the first epoch everything that can be checked is: the data, the settings, that the PNGs
+can be drawn, and that ``--out`` is writable and holds no earlier run (``gui.out_folder``). What
+is printed and the exit codes (0, 2, 130; 1 only for a bug) follow ``gui.cli_output``.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import logging
 import math
-import os
 import signal
 import sys
 import time
 from pathlib import Path
 
+from gui.cli_flags import CONFIG_FLAGS, config_changes, dataset_paths, load_options
+from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
+from gui.out_folder import OutFolder, OutputError
+
+__all__ = ["run_headless", "Progress", "history_rows", "history_csv", "DEFAULT_OUT", "UsageError",
+           "config_changes"]
+
+log = logging.getLogger(__name__)
+
 DEFAULT_OUT = "rnn-scope-out"
 BAR_WIDTH = 24
 
-# args attribute -> TrainingConfig field (only the ones given on the command line are passed)
-_CONFIG_ARGS = {
-    "cell": "cell",
-    "hidden": "hidden_sizes",
-    "optimizer": "optimizer",
-    "lr": "learning_rate",
-    "batch_size": "batch_size",
-    "epochs": "epochs",
-    "seed": "seed",
-    "backend": "backend",
-    "dtype": "dtype",
-}
 # settings that define the model a checkpoint holds: they cannot change on resume
 _FIXED_ON_RESUME = ("cell", "hidden_sizes", "optimizer", "dtype", "seed", "batch_size")
-
-
-class UsageError(Exception):
-    """Bad input or settings: reported as one line on stderr, exit code 2."""
-
-
-def _one_line(message) -> str:
-    return " ".join(str(message).split())
-
-
-def _fail(message) -> int:
-    print(f"rnn-scope: error: {_one_line(message)}", file=sys.stderr)
-    return 2
 
 
 def _given(args, name):
     return getattr(args, name, None)
 
 
-def config_changes(args) -> dict:
-    """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``).
-
-    Shared by the window (``gui.app``) and headless mode, so a flag means the same in both.
-    """
-    changes = {}
-    for arg, field in _CONFIG_ARGS.items():
-        value = _given(args, arg)
-        if value is not None:
-            changes[field] = tuple(value) if field == "hidden_sizes" else value
-    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
-        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
-    return changes
-
-
-def _load_dataset(args):
+def _load_dataset(args, console: Console):
     from engine.data import DataError, load_sequences
 
-    files = list(_given(args, "files") or [])
-    if not files:
-        import resources
-
-        files = [str(resources.default_dataset_path())]
+    files, notes = dataset_paths(args)
+    for note in notes:
+        console.progress(note)
     try:
-        return load_sequences(files if len(files) > 1 else files[0])
+        return load_sequences(files if len(files) > 1 else files[0], **load_options(args))
     except DataError as exc:
         raise UsageError(exc) from None
     except OSError as exc:
@@ -111,7 +81,7 @@ def _build_trainer(args, dataset):
     saved = trainer.config
     for field in _FIXED_ON_RESUME:
         if field in changes and changes[field] != getattr(saved, field):
-            flag = next(a for a, f in _CONFIG_ARGS.items() if f == field).replace("_", "-")
+            flag = next(a for a, f in CONFIG_FLAGS.items() if f == field).replace("_", "-")
             raise UsageError(
                 f"--{flag} {changes[field]!r} differs from the checkpoint {checkpoint} "
                 f"({getattr(saved, field)!r}); leave it out to resume, or start a new run without --checkpoint")
@@ -133,14 +103,22 @@ def _build_trainer(args, dataset):
 
 
 class Progress:
-    """One text progress line per epoch; redrawn in place on a terminal, appended otherwise."""
+    """One progress line per epoch on stderr; redrawn in place on a terminal, appended otherwise.
 
-    def __init__(self, total: int, stream=None):
+    ``quiet`` (``--quiet``) silences it; :meth:`notice` is shown even then.
+    """
+
+    def __init__(self, total: int, stream=None, *, quiet: bool = False):
         self.total = total
-        self.stream = stream if stream is not None else sys.stdout
+        self._stream = stream
+        self.quiet = quiet
         isatty = getattr(self.stream, "isatty", None)
         self.in_place = bool(isatty and isatty())
         self._open_line = False
+
+    @property
+    def stream(self):
+        return self._stream if self._stream is not None else sys.stderr
 
     def line(self, report) -> str:
         done = min(max(report.epoch, 0), self.total)
@@ -162,6 +140,8 @@ class Progress:
         return text
 
     def update(self, report) -> None:
+        if self.quiet:
+            return
         text = self.line(report)
         if self.in_place:
             self.stream.write("\r\x1b[2K" + text)
@@ -171,9 +151,12 @@ class Progress:
         self.stream.flush()
 
     def message(self, text: str) -> None:
+        if not self.quiet:
+            self.notice(text)
+
+    def notice(self, text: str) -> None:
         self.finish()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        write_line(self.stream, text)
 
     def finish(self) -> None:
         if self._open_line:
@@ -204,8 +187,8 @@ class _StopOnInterrupt:
             raise KeyboardInterrupt
         self.interrupted = True
         self.trainer.stop()
-        self.progress.message("interrupted: stopping after the current step and writing results "
-                              "(press Ctrl+C again to abort)")
+        self.progress.notice("interrupted: stopping after the current step and writing the results so far "
+                             "(press Ctrl+C again to abort)")
 
     def __enter__(self):
         try:
@@ -221,7 +204,7 @@ class _StopOnInterrupt:
 
 
 def _train(trainer, progress: Progress):
-    """Run the epoch generator; returns the last report (None if no epoch finished)."""
+    """Run the epoch generator; returns (last report or None, whether Ctrl+C stopped it)."""
     last = None
     with _StopOnInterrupt(trainer, progress) as guard:
         try:
@@ -232,9 +215,7 @@ def _train(trainer, progress: Progress):
             # second Ctrl+C (or one during compiling): keep what has been trained so far
             guard.interrupted = True
         progress.finish()
-        if guard.interrupted:
-            progress.message(f"stopped after epoch {trainer.epoch}")
-    return last
+    return last, guard.interrupted
 
 
 def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
@@ -259,95 +240,122 @@ def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def write_history_csv(path, history: list[dict]) -> None:
+def history_csv(history: list[dict]) -> bytes:
+    """``history.csv``'s bytes (written whole, so the output folder can write it atomically)."""
     header, rows = history_rows(history)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8")
 
 
-# Harmless notes the offscreen platform prints; they would bury the progress output.
-_QUIET_QT_MESSAGES = ("propagateSizeHints", "XDG_RUNTIME_DIR")
+def _write_outputs(out: OutFolder, trainer, last, title: str, plots: bool, progress: Progress) -> None:
+    """checkpoint.npz, history.csv and the PNGs; UsageError naming the file if one cannot be written."""
+    from engine.checkpoint import CheckpointError
+
+    try:
+        out.written.append(Path(trainer.save_checkpoint(out.path / "checkpoint.npz")))
+        out.write_bytes("history.csv", history_csv(trainer.history))
+        if plots:
+            if last is None:
+                progress.message("no epoch finished, so there are no hidden states to draw")
+            from gui.headless_plots import render_pngs
+
+            render_pngs(out, trainer.history, last, title)
+    except (CheckpointError, OutputError) as exc:
+        done = ", ".join(p.name for p in out.written) or "nothing"
+        raise UsageError(f"{exc}; written before it: {done}; the other files in {out.path} are as they were "
+                         "(free some space or choose another --out)") from None
 
 
-def _qt_message(mode, context, message) -> None:
-    if not any(note in message for note in _QUIET_QT_MESSAGES):
-        sys.stderr.write(message + "\n")
+def _best(history: list[dict]) -> dict:
+    """The epoch with the lowest validation loss (training loss if there is none)."""
+    key = "val_loss" if any(json_number(h.get("val_loss")) is not None for h in history) else "train_loss"
+    finite = [h for h in history if json_number(h.get(key)) is not None]
+    if not finite:
+        return {"epoch": None, "train_loss": None, "val_loss": None, "val_accuracy": None}
+    best = min(finite, key=lambda h: h[key])
+    return _losses(best)
 
 
-def _ensure_qapp():
-    # Only rendering the PNGs needs Qt; offscreen unless the user chose a platform.
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt5 import QtCore, QtWidgets
-
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        QtCore.qInstallMessageHandler(_qt_message)
-        app = QtWidgets.QApplication([sys.argv[0] if sys.argv else "rnn-scope"])
-    return app
+def _losses(entry: dict) -> dict:
+    return {"epoch": entry.get("epoch"), "train_loss": json_number(entry.get("train_loss")),
+            "val_loss": json_number(entry.get("val_loss")), "val_accuracy": json_number(entry.get("val_accuracy"))}
 
 
-def render_pngs(out: Path, history: list[dict], last_report, title: str = "") -> list[Path]:
-    """loss.png from the history and hidden_layer{l}.png from the last report's hidden states."""
-    app = _ensure_qapp()
-    from gui.plots import HiddenStatePanel, LossPlot, export_plot
+def _summary(trainer, dataset, out: OutFolder, interrupted: bool, plots: bool, seconds: float,
+             removed: list) -> dict:
+    """What ``--json`` prints: the machine-readable result of the run."""
+    history = trainer.history
+    files = {p.name: str(p) for p in out.written}
+    return {
+        "status": "interrupted" if interrupted else "finished",
+        "exit_code": EXIT_INTERRUPTED if interrupted else EXIT_OK,
+        "dataset": dataset.name,
+        "task": dataset.task,
+        "epochs": trainer.epoch,
+        "epochs_requested": trainer.config.epochs,
+        "seconds": round(seconds, 3),
+        "final": _losses(history[-1]) if history else _losses({}),
+        "best": _best(history),
+        "out": str(out.path),
+        "files": files,
+        "plots": plots,
+        "removed": [p.name for p in removed],
+    }
 
-    written = []
-    loss_plot = LossPlot()
-    loss_plot.resize(900, 540)
-    if title:
-        loss_plot.plot_item.setTitle(title)
-    epochs = [h.get("epoch") for h in history]
-    train = [h.get("train_loss") if h.get("train_loss") is not None else math.nan for h in history]
-    val = [h.get("val_loss") if h.get("val_loss") is not None else math.nan for h in history]
-    loss_plot.extend(epochs, train, val)
-    previous_lr = None
-    for h in history:
-        lr = h.get("learning_rate")
-        if previous_lr is not None and lr is not None and lr != previous_lr:
-            loss_plot.add_marker(h["epoch"], f"lr {previous_lr:.3g} -> {lr:.3g}")
-        previous_lr = lr if lr is not None else previous_lr
-    loss_plot.show()
-    app.processEvents()
-    path = out / "loss.png"
-    export_plot(loss_plot, path)
-    written.append(path)
-    loss_plot.close()
-    loss_plot.deleteLater()
 
-    if last_report is not None and last_report.hidden:
-        panel = HiddenStatePanel()
-        panel.resize(900, 420 * len(last_report.hidden) + 200)
-        panel.set_snapshot(last_report.epoch, last_report.hidden, last_report.gates)
-        panel.show()
-        app.processEvents()
-        for layer in range(len(last_report.hidden)):
-            path = out / f"hidden_layer{layer + 1}.png"
-            image = panel.render_layer_image(layer)
-            if not image.save(str(path), "PNG"):
-                raise OSError(f"could not write {path}: check that the folder is writable")
-            written.append(path)
-        panel.close()
-        panel.deleteLater()
-    app.processEvents()
-    return written
+def _summary_line(summary: dict) -> str:
+    names = ", ".join(summary["files"])
+    best = summary["best"]
+    text = (f"interrupted after epoch {summary['epochs']} of {summary['epochs_requested']} (Ctrl+C); "
+            f"the {_plural(summary['epochs'], 'epoch')} done were written"
+            if summary["status"] == "interrupted" else
+            f"done: {_plural(summary['epochs'], 'epoch')} in {summary['seconds']:.1f} s")
+    if best["epoch"] is not None:
+        which = "val" if best["val_loss"] is not None else "train"
+        text += f"; best {which} loss {_fmt(best[which + '_loss'])} at epoch {best['epoch']}"
+    text += f"; wrote {names} to {summary['out']}"
+    if not summary["plots"]:
+        text += " (no PNGs: --no-plots)"
+    if summary["removed"]:
+        text += f"; removed the earlier run's {', '.join(summary['removed'])}"
+    return text
+
+
+def _check_plots(args) -> bool:
+    """Whether PNGs are wanted; UsageError (before any work) if they are but cannot be drawn."""
+    if _given(args, "no_plots"):
+        return False
+    from gui.headless_plots import plots_problem
+
+    problem = plots_problem()
+    if problem:
+        raise UsageError(problem)
+    return True
 
 
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
-    out = Path(_given(args, "out") or DEFAULT_OUT)
+    console = Console.from_args(args)
     try:
-        dataset = _load_dataset(args)
-        trainer = _build_trainer(args, dataset)
-        out.mkdir(parents=True, exist_ok=True)
+        return _run(args, console)
     except UsageError as exc:
-        return _fail(exc)
-    except OSError as exc:
-        return _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
+        return console.fail(exc)
+
+
+def _run(args, console: Console) -> int:
+    plots = _check_plots(args)
+    dataset = _load_dataset(args, console)
+    trainer = _build_trainer(args, dataset)
+    out = OutFolder(_given(args, "out") or DEFAULT_OUT, overwrite=bool(_given(args, "overwrite")),
+                    resume=bool(_given(args, "resume")))
+    out.prepare()
 
     config = trainer.config
-    progress = Progress(total=config.epochs)
+    log.info("headless run: %s -> %s with %s", dataset.name, out.path, config)
+    progress = Progress(total=config.epochs, quiet=console.quiet)
     sizes = ",".join(str(h) for h in config.hidden_sizes)
     progress.message(
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
@@ -355,22 +363,14 @@ def run_headless(args) -> int:
         + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
     started = time.perf_counter()
     try:
-        last = _train(trainer, progress)
+        last, interrupted = _train(trainer, progress)
     except ValueError as exc:
         # e.g. a dataset the model cannot be built for: a setting the user can change
-        return _fail(exc)
-
-    try:
-        trainer.save_checkpoint(out / "checkpoint.npz")
-        write_history_csv(out / "history.csv", trainer.history)
-        if last is None:
-            progress.message("no epoch finished, so there are no hidden states to draw")
-        title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
-        written = render_pngs(out, trainer.history, last, title)
-    except OSError as exc:
-        return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
-    progress.message(
-        f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote "
-        + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", *written])
-        + f" to {out}")
-    return 0
+        raise UsageError(exc) from None
+    title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
+    _write_outputs(out, trainer, last, title, plots, progress)
+    removed = out.finish()
+    summary = _summary(trainer, dataset, out, interrupted, plots, time.perf_counter() - started, removed)
+    log.info("headless run ended: %s", summary)
+    console.result(_summary_line(summary), summary)
+    return summary["exit_code"]

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PyQt5 import QtGui  # noqa: E402
 
-from gui import headless  # noqa: E402
+from gui import cli_flags, headless  # noqa: E402
 from gui.plots import qimage_to_array  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _args(files, out, **overrides) -> argparse.Namespace:
     values = dict(files=[str(f) for f in files], cell="elman", hidden=(4,), lr=0.01, optimizer="adam",
                   batch_size=4, epochs=2, seed=0, backend=None, dtype=None, out=str(out),
-                  checkpoint=None, start=False, headless=True)
+                  checkpoint=None, start=False, headless=True, overwrite=False, no_plots=False,
+                  quiet=False, json=False)
     values.update(overrides)
     return argparse.Namespace(**values)
 
@@ -55,11 +56,13 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     out = tmp_path / "out"
     assert headless.run_headless(_args([tiny_csv], out, hidden=(5, 3))) == 0
     printed = capsys.readouterr()
-    assert printed.err == ""
-    lines = printed.out.splitlines()
+    # progress on stderr, the result (one line) on stdout
+    lines = printed.err.splitlines()
     assert any(line.startswith("epoch 1/2 [############............] train ") for line in lines)
     assert any(line.startswith("epoch 2/2 [########################]") and "seq/s" in line for line in lines)
-    assert "\r" not in printed.out  # not a terminal: plain lines
+    assert "\r" not in printed.err  # not a terminal: plain lines
+    assert printed.out.count("\n") == 1 and printed.out.startswith("done: 2 epochs in ")
+    assert "hidden_layer2.png" in printed.out and str(out) in printed.out
 
     names = sorted(p.name for p in out.iterdir())
     assert names == ["checkpoint.npz", "hidden_layer1.png", "hidden_layer2.png", "history.csv", "loss.png"]
@@ -79,7 +82,7 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     rows = _read_csv(out2 / "history.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert float(rows[-1]["learning_rate"]) == 0.005
-    assert "epoch 3/3" in capsys.readouterr().out
+    assert "epoch 3/3" in capsys.readouterr().err
 
 
 def _one_line_error(capsys) -> str:
@@ -128,8 +131,10 @@ def test_ctrl_c_stops_cleanly_and_still_writes(tiny_csv, tmp_path, monkeypatch, 
 
     monkeypatch.setattr(headless.Progress, "update", interrupt_after_first_epoch)
     out = tmp_path / "out"
-    assert headless.run_headless(_args([tiny_csv], out, epochs=50)) == 0
-    assert "interrupted" in capsys.readouterr().out
+    assert headless.run_headless(_args([tiny_csv], out, epochs=50)) == 130
+    printed = capsys.readouterr()
+    assert "interrupted: stopping after the current step" in printed.err
+    assert printed.out.startswith("interrupted after epoch 1 of 50 (Ctrl+C); the 1 epoch done were written")
     rows = _read_csv(out / "history.csv")
     assert len(rows) == 1
     assert (out / "checkpoint.npz").stat().st_size > 0
@@ -172,6 +177,6 @@ def test_the_window_and_headless_mode_read_flags_the_same_way(monkeypatch):
 
     monkeypatch.setenv("RNNSCOPE_BACKEND", " C ")
     args = main.build_parser().parse_args(["--hidden", "8,4", "--lr", "0.05", "--epochs", "7"])
-    changes = headless.config_changes(args)
+    changes = cli_flags.config_changes(args)
     assert changes == {"hidden_sizes": (8, 4), "learning_rate": 0.05, "epochs": 7, "backend": "c"}
     assert config_from_args(TrainingConfig(), args) == TrainingConfig(**changes)

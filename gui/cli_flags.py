@@ -1,0 +1,106 @@
+"""What the command-line flags mean: one table for the window and headless mode.
+
+The window (``gui.app``) and headless mode (``gui.headless``) both turn the parsed flags into a
+``TrainingConfig`` with :func:`config_changes`, into ``load_sequences`` options with
+:func:`load_options`, and into the files to open with :func:`dataset_paths`, so a flag means the
+same in both. :func:`flag_for` names the flag of a loading option, for messages.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["CONFIG_FLAGS", "LOAD_FLAGS", "config_changes", "load_options", "flag_for", "dataset_paths"]
+
+# args attribute -> TrainingConfig field (only the ones given on the command line are passed)
+CONFIG_FLAGS = {
+    "cell": "cell",
+    "hidden": "hidden_sizes",
+    "optimizer": "optimizer",
+    "lr": "learning_rate",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "seed": "seed",
+    "backend": "backend",
+    "dtype": "dtype",
+}
+# args attribute -> load_sequences option (issue 10: the preview dialog's options as flags)
+LOAD_FLAGS = {
+    "nonfinite": "nonfinite",
+    "delimiter": "delimiter",
+    "header": "has_header",
+    "target_column": "target_column",
+    "skip_non_numeric": "skip_non_numeric",
+    "layout": "layout",
+}
+
+
+def _given(args, name):
+    return getattr(args, name, None)
+
+
+def config_changes(args) -> dict:
+    """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``)."""
+    changes = {}
+    for arg, field in CONFIG_FLAGS.items():
+        value = _given(args, arg)
+        if value is not None:
+            changes[field] = tuple(value) if field == "hidden_sizes" else value
+    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
+        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
+    return changes
+
+
+def load_options(args) -> dict:
+    """``load_sequences`` keyword options for the data flags given (the rest stay automatic)."""
+    options = {}
+    for arg, option in LOAD_FLAGS.items():
+        value = _given(args, arg)
+        if value is None:
+            continue
+        if option == "target_column" and str(value).strip().isdigit():
+            value = int(value)  # "--target-column 2" is an index; a name stays a string
+        options[option] = value
+    return options
+
+
+def flag_for(option: str) -> str:
+    """The command-line spelling of a loading option or config field, e.g. ``--skip-non-numeric``."""
+    for table in (LOAD_FLAGS, CONFIG_FLAGS):
+        for arg, name in table.items():
+            if name == option:
+                return "--" + arg.replace("_", "-")
+    raise KeyError(option)
+
+
+def dataset_paths(args) -> tuple[list[str], list[str]]:
+    """The files to open, and notes to show: FILEs, ``--sample``, bundled sample names, or the default.
+
+    A FILE that does not exist but names a bundled sample (``rnn-scope words.txt`` run from any
+    folder after ``pip install``) opens that sample; a file that exists always wins.
+    """
+    import resources
+
+    files, notes = [], []
+    for name in list(_given(args, "files") or []):
+        if not os.path.exists(name) and not os.path.dirname(name) and _is_sample(name):
+            files.append(resources.sample_path(name))
+            notes.append(f"{name}: no such file here, so the bundled sample {name} is opened")
+        else:
+            files.append(name)
+    sample = _given(args, "sample")  # the parser has resolved it to a path already
+    if sample:
+        files.append(os.fspath(sample))
+    if not files:
+        files = [os.fspath(resources.default_dataset_path())]
+    return files, notes
+
+
+def _is_sample(name: str) -> bool:
+    import resources
+
+    try:
+        resources.sample_path(name)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,78 @@
+"""The data flags (issue 10) reach the loader the same way in headless mode and in the window."""
+import os
+
+import numpy as np
+import pytest
+
+import main
+from gui import cli_flags, headless
+
+FLAGS = ["--nonfinite", "interpolate", "--delimiter", ";", "--no-header", "--target-column", "2",
+         "--skip-non-numeric", "--layout", "columns"]
+
+
+def test_each_data_flag_becomes_a_loading_option():
+    args = main.build_parser().parse_args(FLAGS)
+    assert cli_flags.load_options(args) == {"nonfinite": "interpolate", "delimiter": ";", "has_header": False,
+                                            "target_column": 2, "skip_non_numeric": True, "layout": "columns"}
+    args = main.build_parser().parse_args(["--header", "--target-column", "price"])
+    assert cli_flags.load_options(args) == {"has_header": True, "target_column": "price"}
+    assert cli_flags.load_options(main.build_parser().parse_args([])) == {}
+    assert cli_flags.flag_for("has_header") == "--header"
+    assert cli_flags.flag_for("skip_non_numeric") == "--skip-non-numeric"
+
+
+@pytest.fixture
+def gappy_csv(tmp_path):
+    """A ';'-separated series with a missing value: refused by default, fine with the flags."""
+    values = [f"{v:.4f}" for v in np.sin(np.arange(40) / 3.0)]
+    values[7] = "nan"
+    path = tmp_path / "gappy.csv"
+    path.write_text("t;value\n" + "".join(f"{i};{v}\n" for i, v in enumerate(values)))
+    return path
+
+
+def _headless(argv, capsys):
+    code = headless.run_headless(main.build_parser().parse_args(["--headless", *argv]))
+    return code, capsys.readouterr()
+
+
+def test_headless_passes_the_data_flags_to_the_loader(gappy_csv, tmp_path, capsys):
+    common = [str(gappy_csv), "--epochs", "1", "--hidden", "3", "--no-plots", "--quiet"]
+    code, printed = _headless([*common, "--out", str(tmp_path / "a")], capsys)
+    assert code == 2 and "gappy.csv" in printed.err and printed.err.count("\n") == 1
+    code, printed = _headless([*common, "--out", str(tmp_path / "b"), "--nonfinite", "interpolate",
+                               "--target-column", "value"], capsys)
+    assert code == 0, printed.err
+    code, printed = _headless([*common, "--out", str(tmp_path / "c"), "--nonfinite", "drop",
+                               "--target-column", "nope"], capsys)
+    assert code == 2 and "nope" in printed.err
+
+
+def test_the_window_opens_the_file_with_the_same_options(qtbot, gappy_csv, auto_dialogs):
+    from gui.app import setup_window
+
+    args = main.build_parser().parse_args([str(gappy_csv), "--nonfinite", "interpolate", "--hidden", "3"])
+    window = setup_window(args)
+    qtbot.addWidget(window)
+    try:
+        qtbot.waitUntil(lambda: window.dataset is not None and window.dataset.name == "gappy", timeout=30000)
+        assert window.dataset_options == {"nonfinite": "interpolate"}
+        assert window.controls.config().hidden_sizes == (3,)
+    finally:
+        window.close()
+
+
+def test_a_bundled_sample_name_opens_the_sample_unless_the_file_exists(tmp_path, monkeypatch):
+    import resources
+
+    monkeypatch.chdir(tmp_path)
+    args = main.build_parser().parse_args(["words.txt", "--sample", "waveforms_TRAIN"])
+    files, notes = cli_flags.dataset_paths(args)
+    assert files == [resources.sample_path("words.txt"), resources.sample_path("waveforms_TRAIN.tsv")]
+    assert notes == ["words.txt: no such file here, so the bundled sample words.txt is opened"]
+    (tmp_path / "words.txt").write_text("my own words\n")
+    files, notes = cli_flags.dataset_paths(main.build_parser().parse_args(["words.txt"]))
+    assert files == ["words.txt"] and notes == []
+    assert cli_flags.dataset_paths(main.build_parser().parse_args([]))[0] == [resources.default_dataset_path()]
+    assert os.path.isabs(files[0]) is False
