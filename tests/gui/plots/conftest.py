@@ -4,28 +4,23 @@ import pytest
 from gui.plots import HiddenStatePanel, LossPlot, PredictionPanel
 
 
+def _shown(qtbot, widget, width: int, height: int):
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    return widget
+
+
 @pytest.fixture
 def loss_plot(qtbot):
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    plot.resize(640, 400)
-    plot.show()
-    return plot
+    return _shown(qtbot, LossPlot(), 640, 400)
 
 
 @pytest.fixture
 def hidden_panel(qtbot):
-    panel = HiddenStatePanel(max_snapshots=10)
-    qtbot.addWidget(panel)
-    panel.resize(800, 700)
-    panel.show()
-    return panel
+    return _shown(qtbot, HiddenStatePanel(max_snapshots=10), 800, 700)
 
 
 @pytest.fixture
 def prediction_panel(qtbot):
-    panel = PredictionPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 350)
-    panel.show()
-    return panel
+    return _shown(qtbot, PredictionPanel(), 700, 350)
