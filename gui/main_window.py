@@ -750,7 +750,6 @@ class MainWindow(QtWidgets.QMainWindow):
             painter()
         self._status_shown_at = float("-inf")
         self._draw_status(time.monotonic())
-        self.loss_plot.flush()
 
     # ================================================================== actions state
     def _update_actions(self) -> None:

@@ -72,12 +72,10 @@ def divergence_message(report, config) -> str:
 class TrainingWorker(QObject):
     """Runs ``Trainer.epochs()`` on its own QThread; all public methods are thread-safe.
 
-    Contract signals (docs/ARCHITECTURE.md): ``sigEpoch(report)``, ``sigStarted``,
-    ``sigFinished``, ``sigError(str)``, ``sigDiverged(str)``. The window uses the run-scoped
-    variants that carry the run id.
+    Contract signals (docs/ARCHITECTURE.md): ``sigStarted``, ``sigFinished``, ``sigError(str)``,
+    ``sigDiverged(str)``, and run-scoped ones that carry the run id (``sigRunEpoch`` for reports).
     """
 
-    sigEpoch = pyqtSignal(object)  # EpochReport of the current run, every epoch
     sigStarted = pyqtSignal()  # a run began training (after its compile)
     sigFinished = pyqtSignal()  # a run ended (all epochs done, or stopped)
     sigError = pyqtSignal(str)  # any exception in the worker, as a message for a dialog
@@ -464,7 +462,6 @@ class TrainingWorker(QObject):
             self._freeze_garbage_collector()
             self.sigStarted.emit()
             self.sigStatus.emit("training")
-        self.sigEpoch.emit(report)
         self.sigRunEpoch.emit(run_id, report)
         if getattr(report, "stopped", False):
             self._close_generator()
