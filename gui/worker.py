@@ -401,9 +401,9 @@ class TrainingWorker(QObject):
             self.sigRunLoaded.emit(run_id, {"config": config, "history": history})
         self._emit_state("ready")
 
-    # A full (generation 2) collection walks every object of the process: ~270,000 after a
-    # compile (PyTensor graphs, JAX, pyqtgraph), 60-150 ms with the GIL held, which the window
-    # feels as a stall. Once a run has compiled, its graphs live as long as the run, so they are
+    # A full (generation 2) collection walks every object of the process, hundreds of thousands
+    # after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
+    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as long as the run, so they are
     # moved out of the collector's sight (gc.freeze); they are handed back, and the old runs'
     # garbage collected, when a later run starts (a moment the window already shows as busy).
     # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
