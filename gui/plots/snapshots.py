@@ -12,12 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Gate order and meaning as in docs/ARCHITECTURE.md (EpochReport.gates).
-GATE_NAMES = {
-    "elman": (),
-    "gru": ("z", "r"),
-    "lstm": ("i", "f", "o", "c"),
-}
+from engine.names import GATE_NAMES  # noqa: F401  (gate order as in EpochReport.gates; hidden.py uses it)
 
 
 @dataclass
