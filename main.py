@@ -2,7 +2,7 @@
 
 Thin launcher: parse the command line, then hand over to the window (``gui.app``) or to the
 headless runner (``gui.headless``). Everything else lives in ``engine/`` and ``gui/``; what the
-flags mean for training and loading is in ``gui.cli_flags`` (one table for both modes), and what
+flags mean for training and loading is in ``gui.flags`` (one table for both modes), and what
 the command line prints and returns in ``gui.cli_output``.
 """
 from __future__ import annotations
@@ -10,10 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-CELLS = ("elman", "gru", "lstm")
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
-BACKENDS = ("jax", "c", "numba")
-LAYOUTS = ("columns", "rows")
+from engine.names import BACKENDS, CELLS, DTYPES, OPTIMIZERS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -75,7 +72,7 @@ def _add_data_flags(p: argparse.ArgumentParser) -> None:
     d.add_argument("--target-column", metavar="NAME|N", help="the column to forecast, by name or 0-based index")
     d.add_argument("--skip-non-numeric", action="store_true", default=None,
                    help="skip rows with a non-numeric value instead of refusing the file")
-    d.add_argument("--layout", choices=LAYOUTS,
+    d.add_argument("--layout", metavar="columns|rows",  # the loader checks the value and says what it takes
                    help="columns: one time step per row; rows: one sequence per row")
 
 
@@ -99,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--cell", choices=CELLS, help="recurrent cell (default: elman)")
     m.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
                    help="hidden units per layer, comma separated, e.g. 64,32")
-    m.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
+    m.add_argument("--dtype", choices=DTYPES, help="default: float32")
     t = p.add_argument_group("training")
     t.add_argument("--lr", type=_positive(float), metavar="RATE", help="learning rate")
     t.add_argument("--optimizer", choices=OPTIMIZERS, help="default: adam")

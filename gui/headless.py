@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from gui.cli_flags import CONFIG_FLAGS, config_changes, dataset_paths, load_options
+from gui.flags import config_changes, dataset_paths, flag_for, load_options
 from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
 
@@ -75,15 +75,14 @@ def _build_trainer(args, dataset):
             raise UsageError(exc) from None
 
     try:
-        trainer = Trainer.load_checkpoint(checkpoint, dataset)
+        trainer = Trainer.load_checkpoint(checkpoint, dataset, backend=changes.get("backend"))
     except (CheckpointError, ValueError, OSError) as exc:
         raise UsageError(exc) from None
     saved = trainer.config
     for field in _FIXED_ON_RESUME:
         if field in changes and changes[field] != getattr(saved, field):
-            flag = next(a for a, f in CONFIG_FLAGS.items() if f == field).replace("_", "-")
             raise UsageError(
-                f"--{flag} {changes[field]!r} differs from the checkpoint {checkpoint} "
+                f"{flag_for(field)} {changes[field]!r} differs from the checkpoint {checkpoint} "
                 f"({getattr(saved, field)!r}); leave it out to resume, or start a new run without --checkpoint")
     epochs = changes.get("epochs", saved.epochs)
     if epochs <= trainer.epoch:
@@ -91,12 +90,8 @@ def _build_trainer(args, dataset):
             f"checkpoint {checkpoint} has already trained {trainer.epoch} epochs; "
             f"pass --epochs with a larger total (e.g. --epochs {trainer.epoch + 10}) to continue")
     try:
-        # epochs count across resumes; backend and learning rate may change freely
-        trainer.config = saved.replace(
-            epochs=epochs,
-            backend=changes.get("backend", saved.backend),
-            learning_rate=changes.get("learning_rate", saved.learning_rate),
-        )
+        # epochs count across resumes; backend (above) and learning rate may change freely
+        trainer.update(epochs=epochs, learning_rate=changes.get("learning_rate", saved.learning_rate))
     except (TypeError, ValueError) as exc:
         raise UsageError(exc) from None
     return trainer

@@ -14,11 +14,11 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from engine.names import TASKS
+
 from .errors import DataError
 
 __all__ = ["TASKS", "SequenceDataset", "Split", "Arrays", "Batch"]
-
-TASKS = ("classify_sequence", "next_token", "forecast")
 
 DEFAULT_TEXT_WINDOW = 64
 DEFAULT_FORECAST_WINDOW = 256
@@ -198,6 +198,7 @@ class SequenceDataset:
         out = {
             "name": self.name,
             "file": ", ".join(self.source_paths) if self.source_paths else self.name,
+            "source_paths": list(self.source_paths),
             "format": self.format,
             "task": self.task,
             "sequences": self.n_sequences,

@@ -1,9 +1,12 @@
-"""What the command-line flags mean: one table for the window and headless mode.
+"""Command-line flags -> TrainingConfig fields and loading options: one table, read the same way by
+the window and headless mode.
 
-The window (``gui.app``) and headless mode (``gui.headless``) both turn the parsed flags into a
-``TrainingConfig`` with :func:`config_changes`, into ``load_sequences`` options with
-:func:`load_options`, and into the files to open with :func:`dataset_paths`, so a flag means the
-same in both. :func:`flag_for` names the flag of a loading option, for messages.
+:func:`config_changes` (a ``TrainingConfig``), :func:`load_options` (``load_sequences`` options,
+issue 10's data flags) and :func:`dataset_paths` (the files to open) are all the two modes use, so
+a flag means the same in both. :func:`flag_for` names the flag of a field or option, for messages.
+
+Qt-free and light (no engine import), so ``gui.app`` and ``gui.headless`` both use it without
+importing each other.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ CONFIG_FLAGS = {
     "backend": "backend",
     "dtype": "dtype",
 }
-# args attribute -> load_sequences option (issue 10: the preview dialog's options as flags)
+# args attribute -> load_sequences option (the preview dialog's options, as flags)
 LOAD_FLAGS = {
     "nonfinite": "nonfinite",
     "delimiter": "delimiter",
@@ -35,15 +38,11 @@ LOAD_FLAGS = {
 }
 
 
-def _given(args, name):
-    return getattr(args, name, None)
-
-
 def config_changes(args) -> dict:
     """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``)."""
     changes = {}
     for arg, field in CONFIG_FLAGS.items():
-        value = _given(args, arg)
+        value = getattr(args, arg, None)
         if value is not None:
             changes[field] = tuple(value) if field == "hidden_sizes" else value
     if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
@@ -55,7 +54,7 @@ def load_options(args) -> dict:
     """``load_sequences`` keyword options for the data flags given (the rest stay automatic)."""
     options = {}
     for arg, option in LOAD_FLAGS.items():
-        value = _given(args, arg)
+        value = getattr(args, arg, None)
         if value is None:
             continue
         if option == "target_column" and str(value).strip().isdigit():
@@ -64,13 +63,15 @@ def load_options(args) -> dict:
     return options
 
 
-def flag_for(option: str) -> str:
-    """The command-line spelling of a loading option or config field, e.g. ``--skip-non-numeric``."""
-    for table in (LOAD_FLAGS, CONFIG_FLAGS):
+def flag_for(field: str) -> str:
+    """The flag that sets a TrainingConfig field or loading option: ``hidden_sizes`` -> ``--hidden``,
+    ``has_header`` -> ``--header``."""
+    for table in (CONFIG_FLAGS, LOAD_FLAGS):
         for arg, name in table.items():
-            if name == option:
+            if name == field:
                 return "--" + arg.replace("_", "-")
-    raise KeyError(option)
+    known = [*CONFIG_FLAGS.values(), *LOAD_FLAGS.values()]
+    raise KeyError(f"no command-line flag sets {field!r}; flags set {', '.join(known)}")
 
 
 def dataset_paths(args) -> tuple[list[str], list[str]]:
@@ -82,13 +83,13 @@ def dataset_paths(args) -> tuple[list[str], list[str]]:
     import resources
 
     files, notes = [], []
-    for name in list(_given(args, "files") or []):
+    for name in list(getattr(args, "files", None) or []):
         if not os.path.exists(name) and not os.path.dirname(name) and _is_sample(name):
             files.append(resources.sample_path(name))
             notes.append(f"{name}: no such file here, so the bundled sample {name} is opened")
         else:
             files.append(name)
-    sample = _given(args, "sample")  # the parser has resolved it to a path already
+    sample = getattr(args, "sample", None)  # the parser has resolved it to a path already
     if sample:
         files.append(os.fspath(sample))
     if not files:

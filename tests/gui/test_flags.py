@@ -1,11 +1,31 @@
-"""The data flags (issue 10) reach the loader the same way in headless mode and in the window."""
+"""One flag table for the window and headless mode: training settings and the data flags (issue 10)."""
 import os
 
 import numpy as np
 import pytest
 
 import main
-from gui import cli_flags, headless
+from gui import headless
+from gui.flags import config_changes, dataset_paths, flag_for, load_options
+
+
+def test_the_window_and_headless_mode_read_flags_the_same_way(monkeypatch):
+    from engine.training import TrainingConfig
+    from gui.app import config_from_args
+
+    monkeypatch.setenv("RNNSCOPE_BACKEND", " C ")
+    args = main.build_parser().parse_args(["--hidden", "8,4", "--lr", "0.05", "--epochs", "7"])
+    changes = config_changes(args)
+    assert changes == {"hidden_sizes": (8, 4), "learning_rate": 0.05, "epochs": 7, "backend": "c"}
+    assert config_from_args(TrainingConfig(), args) == TrainingConfig(**changes)
+
+
+def test_flag_for_names_the_command_line_flag():
+    assert flag_for("hidden_sizes") == "--hidden"
+    assert flag_for("batch_size") == "--batch-size"
+    with pytest.raises(KeyError, match="no command-line flag"):
+        flag_for("not_a_field")
+
 
 FLAGS = ["--nonfinite", "interpolate", "--delimiter", ";", "--no-header", "--target-column", "2",
          "--skip-non-numeric", "--layout", "columns"]
@@ -13,13 +33,13 @@ FLAGS = ["--nonfinite", "interpolate", "--delimiter", ";", "--no-header", "--tar
 
 def test_each_data_flag_becomes_a_loading_option():
     args = main.build_parser().parse_args(FLAGS)
-    assert cli_flags.load_options(args) == {"nonfinite": "interpolate", "delimiter": ";", "has_header": False,
+    assert load_options(args) == {"nonfinite": "interpolate", "delimiter": ";", "has_header": False,
                                             "target_column": 2, "skip_non_numeric": True, "layout": "columns"}
     args = main.build_parser().parse_args(["--header", "--target-column", "price"])
-    assert cli_flags.load_options(args) == {"has_header": True, "target_column": "price"}
-    assert cli_flags.load_options(main.build_parser().parse_args([])) == {}
-    assert cli_flags.flag_for("has_header") == "--header"
-    assert cli_flags.flag_for("skip_non_numeric") == "--skip-non-numeric"
+    assert load_options(args) == {"has_header": True, "target_column": "price"}
+    assert load_options(main.build_parser().parse_args([])) == {}
+    assert flag_for("has_header") == "--header"
+    assert flag_for("skip_non_numeric") == "--skip-non-numeric"
 
 
 @pytest.fixture
@@ -68,11 +88,11 @@ def test_a_bundled_sample_name_opens_the_sample_unless_the_file_exists(tmp_path,
 
     monkeypatch.chdir(tmp_path)
     args = main.build_parser().parse_args(["words.txt", "--sample", "waveforms_TRAIN"])
-    files, notes = cli_flags.dataset_paths(args)
+    files, notes = dataset_paths(args)
     assert files == [resources.sample_path("words.txt"), resources.sample_path("waveforms_TRAIN.tsv")]
     assert notes == ["words.txt: no such file here, so the bundled sample words.txt is opened"]
     (tmp_path / "words.txt").write_text("my own words\n")
-    files, notes = cli_flags.dataset_paths(main.build_parser().parse_args(["words.txt"]))
+    files, notes = dataset_paths(main.build_parser().parse_args(["words.txt"]))
     assert files == ["words.txt"] and notes == []
-    assert cli_flags.dataset_paths(main.build_parser().parse_args([]))[0] == [resources.default_dataset_path()]
+    assert dataset_paths(main.build_parser().parse_args([]))[0] == [resources.default_dataset_path()]
     assert os.path.isabs(files[0]) is False
