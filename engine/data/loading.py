@@ -8,8 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dataset import SequenceDataset, check_task
-from .errors import DataError, check_file, data_error, decode_text, display_name, read_bytes
-from .formats import NONFINITE_POLICIES, Loaded, read_npy, read_npz, read_text, read_ts
+from .errors import DataError, data_error, display_name
+from .files import decode_text, open_data_file, read_bytes
+from .formats import NONFINITE_POLICIES, Loaded
+from .npy import read_npy, read_npz
+from .text import read_text
+from .ts import preview_head as ts_preview_head
+from .ts import read_ts
 from .tables import HEAD_BYTES, looks_like_numeric_table, read_table
 
 __all__ = ["load_sequences", "preview", "Preview", "FORMATS", "detect_format"]
@@ -103,20 +108,21 @@ def detect_format(path, head: bytes, complete: bool) -> str:
 
 
 def _read_one(path, opts) -> Loaded:
-    size = check_file(path, opts["size_limit"])
-    head = read_bytes(path, HEAD_BYTES)
-    complete = len(head) >= size
-    fmt = opts["format"] or detect_format(path, head, complete)
-    if fmt == "npy":
-        return read_npy(path, opts)
-    if fmt == "npz":
-        return read_npz(path, opts)
-    if fmt == "ts":
-        return read_ts(path, opts)
-    if fmt == "text":
-        return read_text(path, opts, head if complete else None)
-    return read_table(path, opts, head, complete, size, force_ucr=(fmt == "ucr"),
-                      allow_ucr=(opts["format"] != "csv"))
+    # Opened and checked once; the readers read from this descriptor, never the path again.
+    with open_data_file(path, opts["size_limit"]) as source:
+        head = source.head(HEAD_BYTES)
+        complete = len(head) >= source.size
+        fmt = opts["format"] or detect_format(source.path, head, complete)
+        if fmt == "npy":
+            return read_npy(source, opts)
+        if fmt == "npz":
+            return read_npz(source, opts)
+        if fmt == "ts":
+            return read_ts(source, opts)
+        if fmt == "text":
+            return read_text(source, opts, head if complete else None)
+        return read_table(source.path, opts, head, complete, source.size, force_ucr=(fmt == "ucr"),
+                          allow_ucr=(opts["format"] != "csv"))
 
 
 def _read_guarded(path, opts) -> Loaded:
@@ -373,6 +379,8 @@ def _head_text(path, rows: int, loaded: Loaded) -> str:
             label = f" label {loaded.labels[i]!r}" if loaded.labels is not None else ""
             lines.append(f"[{i}]{label} length {len(s)}: {shown}{' ...' if len(s) > 8 else ''}")
         return "\n".join(lines)
+    if loaded.format == "ts":
+        return ts_preview_head(loaded, rows)
     text, _ = decode_text(read_bytes(path, HEAD_BYTES), path, partial=True)
     return "\n".join(text.splitlines()[:rows])
 
