@@ -12,7 +12,8 @@ from .errors import DataError, data_error, display_name
 from .files import decode_text, open_data_file, read_bytes
 from .formats import NONFINITE_POLICIES, Loaded
 from .npy import read_npy, read_npz
-from .text import read_text
+from .text import DEFAULT_MAX_VOCAB, read_text
+from .text import vocabulary as text_vocabulary
 from .ts import preview_head as ts_preview_head
 from .ts import read_ts
 from .tables import HEAD_BYTES, looks_like_numeric_table, read_table
@@ -22,11 +23,10 @@ __all__ = ["load_sequences", "preview", "Preview", "FORMATS", "detect_format"]
 FORMATS = ("csv", "ucr", "ts", "text", "npy", "npz")
 _FORMAT_ALIASES = {"tsv": "csv", "table": "csv", "txt": "text"}
 _TABLE_EXTENSIONS = {".csv", ".tsv", ".tab", ".dat", ".data", ".psv", ".ssv"}
-_UNK = "<unk>"
 
 _DEFAULTS = dict(format=None, task=None, target_column=None, delimiter=None, has_header=None, layout=None,
                  nonfinite="reject", skip_non_numeric=False, multi_file="sequences", label_from_folder=False,
-                 max_vocab=None, size_limit=1 << 30, max_length=1_000_000)
+                 max_vocab=DEFAULT_MAX_VOCAB, size_limit=1 << 30, max_length=1_000_000)
 
 
 def _options(given: dict) -> dict:
@@ -162,32 +162,6 @@ def _class_mapping(labels: list, orders: list):
     return names, np.array([index[s] for s in strings], dtype=np.int64)
 
 
-def _vocabulary(texts: list, max_vocab, path):
-    """Token ids per text (int32) and the vocabulary (sorted characters, "<unk>" last if capped)."""
-    codes = [np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32) for t in texts]
-    top = int(max(c.max() for c in codes))
-    counts = np.zeros(top + 1, dtype=np.int64)
-    for c in codes:
-        counts += np.bincount(c, minlength=top + 1)
-    present = np.flatnonzero(counts)
-    kept = present
-    capped = max_vocab is not None and len(present) > max_vocab
-    if capped:
-        # keep the max_vocab - 1 most frequent characters (ties by code point), the rest -> <unk>
-        order = np.lexsort((present, -counts[present]))
-        kept = np.sort(present[order[:max_vocab - 1]])
-    vocabulary = [chr(int(c)) for c in kept]
-    lut = np.full(top + 1, len(kept), dtype=np.int32)     # unknown -> <unk> id (only used if capped)
-    lut[kept] = np.arange(len(kept), dtype=np.int32)
-    note = None
-    if capped:
-        vocabulary.append(_UNK)
-        rare = int(counts.sum() - counts[kept].sum())
-        note = (f"{display_name(path)}: {len(present) - len(kept)} rare character(s) ({rare} occurrences) "
-                f"mapped to {_UNK} (max_vocab={max_vocab})")
-    return [lut[c] for c in codes], vocabulary, note
-
-
 def _combine(loaded: list, opts) -> SequenceDataset:
     first = loaded[0]
     label = display_name(first.path) if len(loaded) == 1 else f"{display_name(first.path)} (+{len(loaded) - 1} files)"
@@ -213,7 +187,7 @@ def _combine(loaded: list, opts) -> SequenceDataset:
         texts = [l.text for l in loaded]
         if opts["multi_file"] == "append" and len(texts) > 1:
             texts = ["".join(t if t.endswith("\n") else t + "\n" for t in texts)]
-        ids, vocabulary, note = _vocabulary(texts, opts["max_vocab"], first.path)
+        ids, vocabulary, note = text_vocabulary(texts, opts["max_vocab"], first.path)
         if note:
             notes.append(note)
         ds = SequenceDataset(sequences=ids, task=task, vocabulary=vocabulary, source_paths=paths, name=label,

@@ -125,15 +125,19 @@ def _items(stream, header: _Header, path, what: str):
         yield np.frombuffer(data, dtype=header.dtype).reshape(item_shape)
 
 
+def _single(stream, header: _Header, path, what: str):
+    """The whole array as one (T, F) sequence, read only when asked for."""
+    array = _whole(stream, header, path, what)
+    yield array[:, None] if array.ndim == 1 else array
+
+
 def _raw_sequences(stream, header: _Header, path, key: str, per_row_2d: bool):
     """The (T, F) items of X, in order, as they are read."""
     if header.dtype.kind not in "biuf" or header.dtype.fields is not None:
         raise data_error(path, f"array {key!r} has dtype {header.dtype}, not numbers", _NPY_HINT)
     ndim = len(header.shape)
-    if ndim == 1:
-        return iter([_whole(stream, header, path, repr(key))[:, None]])
-    if ndim == 2 and not per_row_2d:
-        return iter([_whole(stream, header, path, repr(key))])
+    if ndim == 1 or (ndim == 2 and not per_row_2d):
+        return _single(stream, header, path, repr(key))
     if ndim == 2:
         return (row[:, None] for row in _items(stream, header, path, repr(key)))
     if ndim == 3:
@@ -158,6 +162,8 @@ def _array_sequences(raw, header: _Header, path, options, lengths=None, per_row_
     n_items = 1 if len(header.shape) == 1 or (len(header.shape) == 2 and not per_row_2d) else header.shape[0]
     steps = header.shape[0] if n_items == 1 else (header.shape[1] if len(header.shape) > 1 else 1)
     lengths = _check_lengths(lengths, n_items, steps, path)
+    if n_items == 1 and lengths is None and steps > options["max_length"]:     # refused before it is read
+        raise too_long(path, steps, options["max_length"], record="sequence 0")
     policy = options["nonfinite"]
     counts: dict = {}
     seqs = []
