@@ -48,6 +48,15 @@ def _finite_float32(a: np.ndarray, error, index: int) -> np.ndarray:
     return out
 
 
+def _normalisation(train_seqs):
+    """Per-feature (mean, std) float32 fitted on the training sequences; identity for text (None)."""
+    if train_seqs is None:
+        return np.zeros(1, np.float32), np.ones(1, np.float32)
+    stacked = np.concatenate(train_seqs, axis=0).astype(np.float64)
+    std = stacked.std(axis=0)
+    return stacked.mean(axis=0).astype(np.float32), np.where(std < _MIN_STD, 1.0, std).astype(np.float32)
+
+
 def check_task(task: str) -> str:
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
@@ -289,15 +298,7 @@ class SequenceDataset:
             train_labels = None if self.labels is None else self.labels[train_idx]
             val_labels = None if self.labels is None else self.labels[val_idx]
 
-        if self.is_text:
-            mean = np.zeros(1, np.float32)
-            std = np.ones(1, np.float32)
-        else:
-            stacked = np.concatenate(train_seqs, axis=0).astype(np.float64)
-            mean = stacked.mean(axis=0).astype(np.float32)
-            std = stacked.std(axis=0)
-            std = np.where(std < _MIN_STD, 1.0, std).astype(np.float32)
-
+        mean, std = _normalisation(None if self.is_text else train_seqs)
         if self.task == "classify_sequence":
             longest = int(max(len(s) for s in self.sequences))
             if window is not None and int(window) < longest:

@@ -9,14 +9,7 @@ import pytest
 from engine.data import DataError, load_sequences, preview
 from engine.data import files as data_files
 
-
-def load_error(path, **options) -> str:
-    with pytest.raises(DataError) as err:
-        load_sequences(path, **options)
-    message = str(err.value)
-    assert message.startswith(os.path.basename(str(path))), message
-    assert ";" in message, f"no hint in: {message}"
-    return message
+from .data.helpers import load_error
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.txt", "empty.ts", "empty"])

@@ -7,7 +7,7 @@ import numpy as np
 
 from engine.data import files, load_sequences
 
-from .conftest import load_error
+from .helpers import load_error
 
 TS = "@problemName t\n@classLabel true a b\n@data\n1,2,3:a\n3,2,1:b\n1,1,2:a\n"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engine.data import DataError, load_sequences
 
-from .conftest import load_error
+from .helpers import load_error
 
 
 def _npy_bytes(array) -> bytes:

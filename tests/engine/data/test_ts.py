@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from engine.data import DataError, load_sequences, preview
 
-from .conftest import load_error
+from .helpers import load_error
 
 HEADER = "@problemName toy\n@univariate true\n@classLabel true a b\n@data\n"
 
