@@ -27,12 +27,9 @@ from pytensor.gradient import DisconnectedType
 from pytensor.tensor.special import log_softmax, softmax
 
 from engine import backend
-from engine.data import TASKS  # the data owns the tasks; the model builds a head per task
+from engine.names import CELLS, GATE_NAMES, TASKS  # noqa: F401  (re-exported: engine.model.CELLS)
 
-CELLS = ("elman", "gru", "lstm")
 GATES = {"elman": 1, "gru": 3, "lstm": 4}
-# Gate activations exposed by the probe function, in the order the scan returns them.
-GATE_NAMES = {"elman": (), "gru": ("z", "r"), "lstm": ("i", "f", "o", "c")}
 
 
 @dataclass(frozen=True)
@@ -144,8 +141,8 @@ def set_values(tparams, values) -> None:
 # Each layer is a forward scan wrapped in an OpFromGraph whose gradient is a hand-written
 # reverse scan (BPTT). Autodiff through scan would accumulate dU inside the loop: one small
 # (H, B) @ (B, G*H) product per step. Here the loop only carries the state gradient, and dU is
-# one large (H, T*B) @ (T*B, G*H) product after it; on the workloads of issue 3 this makes a
-# training step about 1.8x faster. tests/engine/test_gradients.py checks these gradients
+# one large (H, T*B) @ (T*B, G*H) product after it, which makes a training step markedly
+# faster (measured in benchmarks/README.md). tests/engine/test_gradients.py checks these gradients
 # against the NumPy reference and finite differences. The ops are inlined when compiled.
 
 

@@ -14,12 +14,12 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from engine.names import TASKS
+
 from .errors import DataError, data_error
 from .formats import to_float32_checked
 
 __all__ = ["TASKS", "SequenceDataset", "Split", "Arrays", "Batch"]
-
-TASKS = ("classify_sequence", "next_token", "forecast")
 
 DEFAULT_TEXT_WINDOW = 64
 DEFAULT_FORECAST_WINDOW = 256
@@ -241,6 +241,7 @@ class SequenceDataset:
         out = {
             "name": self.name,
             "file": ", ".join(self.source_paths) if self.source_paths else self.name,
+            "source_paths": list(self.source_paths),
             "format": self.format,
             "task": self.task,
             "sequences": self.n_sequences,
