@@ -16,12 +16,15 @@ import numpy as np
 from . import errors
 from .dataset import default_feature_names
 from .errors import data_error, decode_text, display_name, read_bytes
+from .options import Fix
 
 __all__ = ["Loaded", "clean_nonfinite", "trim_trailing_nan", "read_ts", "read_npy", "read_npz",
            "read_text", "NONFINITE_POLICIES"]
 
 NONFINITE_POLICIES = ("reject", "drop", "interpolate")
-NONFINITE_HINT = 'clean the file, or choose non-finite handling "drop" or "interpolate"'
+NONFINITE_HINT = "clean the file, or {fix}"
+NONFINITE_FIXES = (Fix("nonfinite", "drop"), Fix("nonfinite", "interpolate"))
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(eq=False)
@@ -53,6 +56,29 @@ def trim_trailing_nan(seq: np.ndarray) -> np.ndarray:
     return seq[:int(np.flatnonzero(finite_rows)[-1]) + 1]
 
 
+def to_float32_checked(values: np.ndarray, path, locate, policy: str = "reject") -> np.ndarray:
+    """``values`` as float32. Finite values beyond float32's range would silently become inf:
+    under ``policy="reject"`` the first one is an error ("too large for float32"), otherwise it
+    is left as inf for the non-finite policy to drop or interpolate.
+
+    locate(t, j) -> (line or None, description), as for :func:`clean_nonfinite`.
+    """
+    values = np.asarray(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = values.astype(np.float32, copy=False)
+    if policy != "reject" or values.dtype.kind != "f" or values.dtype.itemsize <= 4 or np.isfinite(out).all():
+        return out
+    overflow = np.isinf(out) & np.isfinite(values)
+    if overflow.any():
+        index = tuple(int(v) for v in np.argwhere(overflow)[0])
+        t, j = (index[0], index[1]) if len(index) > 1 else (index[0], 0)
+        line, where = locate(t, j)
+        raise data_error(path, f"{float(values[index]):.6g} {where} is too large for float32 "
+                         f"(the largest is {_FLOAT32_MAX:.4g})",
+                         "rescale the data (e.g. to other units) so every value fits", line=line)
+    return out
+
+
 def clean_nonfinite(seq: np.ndarray, policy: str, path, locate, counts: dict) -> np.ndarray:
     """Apply the non-finite policy to one (T, F) sequence.
 
@@ -65,7 +91,8 @@ def clean_nonfinite(seq: np.ndarray, policy: str, path, locate, counts: dict) ->
     t, j = (int(v) for v in np.argwhere(bad)[0])
     line, where = locate(t, j)
     if policy == "reject":
-        raise data_error(path, f"{_value_word(float(seq[t, j]))} {where}", NONFINITE_HINT, line=line)
+        raise data_error(path, f"{_value_word(float(seq[t, j]))} {where}", NONFINITE_HINT, line=line,
+                         fixes=NONFINITE_FIXES)
     counts.setdefault("first", (line, where))
     if policy == "drop":
         keep = ~bad.any(axis=1)
