@@ -80,11 +80,9 @@ def dialog_label(key: str) -> str | None:
 
 
 def _word(key: str, value) -> str:
-    if (key, value) in _VALUE_WORDS:
-        return _VALUE_WORDS[(key, value)]
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value) if value else "none"
-    return str(value)
+    return _VALUE_WORDS.get((key, value), str(value))
 
 
 def _cli(fix: Fix) -> str:
