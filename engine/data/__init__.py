@@ -7,9 +7,11 @@ Qt-free (numpy only). The contract is in docs/ARCHITECTURE.md (engine.data)::
     for batch in split.train.batches(32, shuffle=True, seed=epoch):
         ...                                      # time-major x (T, B, F), mask (T, B), y
 
-Modules: ``errors`` (DataError, careful file access), ``options`` (the loading options and their
-CLI/dialog names), ``sniff`` (what a table's head says), ``tables`` (streamed CSV/TSV/UCR reading),
-``formats`` (.ts, .npy/.npz, text), ``dataset`` (SequenceDataset, Split, Arrays), ``loading``
+Modules (one noun each; the map is in docs/ARCHITECTURE.md): ``errors`` (DataError), ``files``
+(careful file access), ``options`` (the loading options, their CLI flags and dialog labels),
+``formats`` (Loaded, value cleaning), ``sniff`` (what a table's head says), ``tables`` (streamed
+CSV/TSV/UCR reading), ``ts``, ``npy`` (.npy/.npz), ``text``, ``dataset`` (SequenceDataset, Split,
+Arrays), ``loading``
 (load_sequences, preview).
 """
 

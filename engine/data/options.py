@@ -54,7 +54,8 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            "merge (files of different datasets combined on purpose)"),
     Option("label_from_folder", False, "--label-from-folder", "label from folder",
            "each file's class is the name of its folder"),
-    Option("max_vocab", None, "--max-vocab", "maximum vocabulary", "text: rare characters -> <unk>"),
+    Option("max_vocab", 512, "--max-vocab", "maximum vocabulary",
+           "text: characters kept, the rarer ones become <unk>; None keeps every character"),
     Option("size_limit", 1 << 30, "--size-limit", None, "bytes, checked before reading"),
     Option("max_length", 1_000_000, "--max-length", None, "steps per numeric sequence"),
 )}

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import data_error, decode_text, display_name
+from .errors import data_error, display_name
+from .files import decode_text
 from .options import Fix
 
 __all__ = ["TableSniff", "sniff_table", "looks_like_numeric_table", "split_fields", "HEAD_BYTES",

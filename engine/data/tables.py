@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DataError, data_error, decode_text, display_name
+from .errors import DataError, data_error, display_name
+from .files import decode_text
 from .formats import Loaded, clean_nonfinite, nonfinite_note, to_float32_checked, too_long, trim_trailing_nan
 from .options import Fix
 from .sniff import HEAD_BYTES, TableSniff, looks_like_numeric_table, sniff_table, split_fields
