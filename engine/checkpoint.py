@@ -1,22 +1,38 @@
-"""Checkpoints: one ``.npz`` with parameters, optimizer state, config, epoch and history.
+"""Checkpoints: one ``.npz`` with parameters, optimizer state, config, epoch, history and data.
 
-Written atomically (a temporary file in the same folder, then ``os.replace``), so a crash
-mid-save never leaves a half-written checkpoint under the real name. Read with
-``allow_pickle=False``: the config and the history are JSON text stored as a uint8 array,
-so opening a checkpoint never runs code. Every problem is a :class:`CheckpointError` that
-names the file and says what is wrong.
+The layout is documented in ``docs/CHECKPOINT_FORMAT.md`` (readable with plain NumPy). Writing
+goes to a temporary file in the same folder, fsynced, renamed over the target and the folder
+fsynced, so a crash leaves the old checkpoint or the new one. Reading never trusts the file: it
+is opened once and checked (regular file), every zip member is checked before it is read
+(no encryption, stored or deflated only, declared sizes within the budget and consistent with
+the ``.npy`` header and the metadata's table), the JSON metadata is bounded in size and checked
+field by field against the engine's limits (``engine.limits``), and only then is anything
+allocated. Every problem is a :class:`CheckpointError` naming the file and what is wrong; no
+pickle ever runs.
+
+This module also owns the compatibility rules between a checkpoint and a model or a dataset
+(:func:`check_dataset`, :func:`check_model`), so a caller can validate a checkpoint completely
+before it touches a run.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
-import tempfile
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from engine import limits
+from engine.checkpoint_io import (TEMP_PREFIX, TEMP_SUFFIX, ArchiveProblem,
+                                  read_archive, remove_stale_temp_files, write_atomically)
+
+__all__ = ["CheckpointError", "CheckpointDatasetMismatch", "Checkpoint", "save", "load",
+           "fingerprint", "check_dataset", "check_model", "remove_stale_temp_files",
+           "TEMP_PREFIX", "TEMP_SUFFIX"]
 
 FORMAT = "rnn-scope-checkpoint"
 VERSION = 1
@@ -24,11 +40,25 @@ _META = "__meta__"
 _PARAM = "param/"
 _OPT = "opt/"
 _DTYPES = ("float32", "float64")
-_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile)
 
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be written or read; the message names the file and the problem."""
+
+
+class CheckpointDatasetMismatch(CheckpointError):
+    """The checkpoint fits the model shapes but was trained on another dataset.
+
+    ``saved`` and ``current`` are the two fingerprints (see :func:`fingerprint`). The weights can
+    still be used to start a new run (``Trainer.load_checkpoint(..., weights_only=True)``);
+    resuming would show the other dataset's history as this dataset's run.
+    """
+
+    def __init__(self, message: str, *, path: str, saved: dict, current: dict):
+        super().__init__(message)
+        self.path = path
+        self.saved = saved
+        self.current = current
 
 
 @dataclass
@@ -39,9 +69,15 @@ class Checkpoint:
     optimizer_state: "OrderedDict[str, np.ndarray]"
     epoch: int
     history: list = field(default_factory=list)
-    extra: dict = field(default_factory=dict)  # e.g. the dataset fingerprint
+    extra: dict = field(default_factory=dict)  # "dataset": the fingerprint and normalisation
+
+    @property
+    def dataset(self) -> dict:
+        """The dataset record (fingerprint, normalisation, vocabulary); {} in hand-made files."""
+        return self.extra.get("dataset") or {}
 
 
+# ---------------------------------------------------------------------------------- saving
 def _json_array(obj) -> np.ndarray:
     return np.frombuffer(json.dumps(obj, allow_nan=True).encode("utf-8"), dtype=np.uint8)
 
@@ -52,7 +88,11 @@ def _describe(arrays) -> list:
 
 def save(path, params: dict, config: dict, optimizer_state: dict, epoch: int, history: list,
          extra: dict | None = None) -> str:
-    """Write a checkpoint to ``path`` atomically; returns the path written."""
+    """Write a checkpoint to ``path`` atomically; returns the path written.
+
+    Stale temporary files of our own naming left in the folder by a killed save are removed
+    first. The file gets the user's umask like any other file.
+    """
     path = os.fspath(path)
     params = OrderedDict((k, np.asarray(v)) for k, v in params.items())
     optimizer_state = OrderedDict((k, np.asarray(v)) for k, v in optimizer_state.items())
@@ -69,101 +109,211 @@ def save(path, params: dict, config: dict, optimizer_state: dict, epoch: int, hi
     arrays = {_META: _json_array(meta)}
     arrays.update({_PARAM + k: v for k, v in params.items()})
     arrays.update({_OPT + k: v for k, v in optimizer_state.items()})
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CheckpointError(f"cannot save checkpoint {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".npz.tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise CheckpointError(f"cannot save checkpoint {path}: {exc.strerror or exc}") from exc
-        raise
+        write_atomically(path, lambda fh: np.savez(fh, **arrays))
+    except OSError as exc:
+        raise CheckpointError(_save_problem(path, exc)) from None
     return path
 
 
-def _check_arrays(path, kind, described, arrays) -> "OrderedDict[str, np.ndarray]":
-    if not isinstance(described, list):
-        raise CheckpointError(f"{path}: the {kind} table is not a list")
-    out = OrderedDict()
-    for entry in described:
-        # [name, shape, dtype] as written by save(); anything else (from a damaged or hand-made
-        # file) would otherwise escape below as a TypeError.
+def _save_problem(path: str, exc: OSError) -> str:
+    """The OS's refusal in words that name the checkpoint (never the hidden temporary file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOENT and not os.path.isdir(folder):
+        return f"cannot save checkpoint {path}: folder {folder} does not exist"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot save checkpoint {path}: folder {folder} is not writable ({reason}); choose another folder"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"cannot save checkpoint {path}: the disk is full ({reason}); free some space or choose "
+                f"another folder (any previous file of that name is unchanged)")
+    return f"cannot save checkpoint {path}: {reason}"
+
+
+# ---------------------------------------------------------------------------------- loading
+def load(path) -> Checkpoint:
+    """Read and validate a checkpoint; raises :class:`CheckpointError` on any problem."""
+    path = os.fspath(path)
+    try:
+        meta, arrays = read_archive(path, _META, _expected_members)
+    except ArchiveProblem as exc:
+        raise CheckpointError(str(exc)) from None
+    params = {k[len(_PARAM):]: v for k, v in arrays.items() if k.startswith(_PARAM)}
+    opt = {k[len(_OPT):]: v for k, v in arrays.items() if k.startswith(_OPT)}
+    params = _match_arrays(path, "parameter", meta["params"], params)
+    if not params:
+        raise CheckpointError(f"{path}: the checkpoint holds no parameters")
+    dtypes = {str(a.dtype) for a in params.values()}
+    if len(dtypes) != 1:
+        raise CheckpointError(f"{path}: parameters must all have one dtype, found {sorted(dtypes)}")
+    opt = _match_arrays(path, "optimizer state", meta["optimizer_state"], opt)
+    return Checkpoint(path=path, params=params, config=meta["config"], optimizer_state=opt,
+                      epoch=meta["epoch"], history=meta["history"], extra=meta["extra"])
+
+
+def _expected_members(path: str, meta_bytes: bytes) -> tuple:
+    """Parse and validate the metadata; returns (meta, {member: (shape, dtype, label)}) so the archive
+    reader can check every member's header against it before reading the member."""
+    meta = _parse_meta(path, meta_bytes)
+    expected = {}
+    for prefix, key, kind in ((_PARAM, "params", "parameter"), (_OPT, "optimizer_state", "optimizer state")):
+        table = meta.get(key, [])
+        _check_table(path, kind, table)
+        meta[key] = table
+        for name, shape, dtype in table:
+            expected[prefix + name] = (tuple(shape), dtype, f"{kind} {name!r}")
+    return meta, expected
+
+
+def _parse_meta(path: str, raw: bytes) -> dict:
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is corrupt ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: the checkpoint's metadata is not a record")
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an RNN Scope checkpoint (format {_short(meta.get('format'))})")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {_short(meta.get('version'))}; "
+                              f"this RNN Scope reads version {VERSION}")
+    epoch = meta.get("epoch")
+    if not _is_int(epoch) or not 0 <= epoch <= limits.MAX_EPOCHS:
+        raise CheckpointError(f"{path}: invalid epoch {_short(epoch)} (0 to {limits.MAX_EPOCHS:,})")
+    if not isinstance(meta.get("config"), dict):
+        raise CheckpointError(f"{path}: the training settings record is missing")
+    _check_config(path, meta["config"])
+    meta["history"] = _check_history(path, meta.get("history"))
+    extra = meta.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise CheckpointError(f"{path}: the extra record is not a mapping")
+    meta["extra"] = extra
+    if "dataset" in extra:
+        _check_dataset_record(path, extra["dataset"])
+    return meta
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (str, bool, int, float))
+
+
+def _check_table(path, kind, table) -> None:
+    if not isinstance(table, list) or len(table) > limits.MAX_ARRAYS:
+        raise CheckpointError(f"{path}: the {kind} table is not a list of at most {limits.MAX_ARRAYS} entries")
+    names = set()
+    for entry in table:
+        # [name, shape, dtype] as written by save(); anything else comes from a damaged or hand-made file
         if (not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[0], str)
-                or not isinstance(entry[1], list) or not isinstance(entry[2], str)):
-            raise CheckpointError(f"{path}: malformed {kind} table entry {entry!r}")
-        name, shape, dtype = entry
+                or not isinstance(entry[1], list) or not isinstance(entry[2], str)
+                or len(entry[1]) > limits.MAX_ARRAY_DIMS or not all(_is_int(d) and d >= 0 for d in entry[1])):
+            raise CheckpointError(f"{path}: malformed {kind} table entry {_short(entry)}")
+        if entry[2] not in _DTYPES:
+            raise CheckpointError(f"{path}: {kind} {entry[0]!r} has dtype {_short(entry[2])}; "
+                                  f"checkpoints hold {' or '.join(_DTYPES)}")
+        if entry[0] in names:
+            raise CheckpointError(f"{path}: {kind} {entry[0]!r} is listed twice")
+        names.add(entry[0])
+
+
+def _check_config(path, config: dict) -> None:
+    """Shallow checks of the settings record; ``TrainingConfig`` checks the values and limits."""
+    for key, value in config.items():
+        ok = _scalar(value) or (isinstance(value, list) and len(value) <= limits.MAX_LAYERS
+                                and all(_is_int(v) for v in value))
+        if not ok:
+            raise CheckpointError(f"{path}: training setting {_short(key)} has an invalid value {_short(value)}")
+
+
+_HISTORY_FLOATS = ("train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "step_ms")
+
+
+def _check_history(path, history) -> list:
+    if not isinstance(history, list):
+        raise CheckpointError(f"{path}: the history record is missing")
+    if len(history) > limits.MAX_EPOCHS:
+        raise CheckpointError(f"{path}: the history has {len(history):,} entries, over the limit of "
+                              f"{limits.MAX_EPOCHS:,} epochs")
+    for i, row in enumerate(history):
+        problem = _history_row_problem(row)
+        if problem:
+            raise CheckpointError(f"{path}: history entry {i + 1} is malformed ({problem})")
+    return history
+
+
+def _history_row_problem(row) -> str:
+    if not isinstance(row, dict):
+        return f"{_short(row)} is not a record"
+    epoch = row.get("epoch")
+    if not _is_int(epoch) or not 1 <= epoch <= limits.MAX_EPOCHS:
+        return f"epoch {_short(epoch)} is not an integer from 1 to {limits.MAX_EPOCHS:,}"
+    for key, value in row.items():
+        if key in _HISTORY_FLOATS and not (value is None or _is_number(value)):
+            return f"{key} {_short(value)} is not a number"
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) and (v is None or _is_number(v)) for k, v in value.items()):
+                return f"{key} is not a table of numbers"
+        elif not _scalar(value):
+            return f"{key} {_short(value)} is not a single value"
+    return ""
+
+
+def _check_dataset_record(path, record) -> None:
+    """The dataset fingerprint and normalisation written by :func:`fingerprint`."""
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{path}: the dataset fingerprint is malformed")
+    for key in ("task", "name", "digest"):
+        if key in record and not isinstance(record[key], str):
+            raise CheckpointError(f"{path}: the dataset fingerprint's {key} is malformed")
+    for key in ("vocabulary", "class_names", "feature_names", "target_names"):
+        value = record.get(key, [])
+        if (not isinstance(value, list) or len(value) > limits.MAX_VOCABULARY
+                or not all(isinstance(v, str) for v in value)):
+            raise CheckpointError(f"{path}: the dataset fingerprint's {key} is malformed")
+    for key in ("n_features", "n_outputs", "window"):
+        if key in record and not (_is_int(record[key]) and 0 <= record[key] <= limits.MAX_VOCABULARY):
+            raise CheckpointError(f"{path}: the dataset fingerprint's {key} {_short(record[key])} is out of range")
+    n = record.get("n_features")
+    for key in ("mean", "std"):
+        value = record.get(key)
+        if value is not None and (not isinstance(value, list) or len(value) != n or not all(
+                _is_number(v) and math.isfinite(v) for v in value)):
+            raise CheckpointError(f"{path}: the stored normalisation ({key}) is malformed")
+    if record.get("std") is not None and not all(v > 0 for v in record["std"]):
+        raise CheckpointError(f"{path}: the stored normalisation has a non-positive std")
+    idx = record.get("target_indices")
+    if idx is not None and (not isinstance(idx, list) or not all(
+            _is_int(i) and 0 <= i < (n or 0) for i in idx)):
+        raise CheckpointError(f"{path}: the stored target indices are malformed")
+
+
+def _match_arrays(path, kind, described, arrays) -> "OrderedDict[str, np.ndarray]":
+    out = OrderedDict()
+    for name, shape, dtype in described:
         if name not in arrays:
             raise CheckpointError(f"{path}: {kind} {name!r} is listed but missing from the file")
         a = arrays[name]
         if list(a.shape) != list(shape) or str(a.dtype) != dtype:
             raise CheckpointError(
                 f"{path}: {kind} {name!r} has shape {a.shape} {a.dtype}, expected {tuple(shape)} {dtype}")
-        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        if not np.all(np.isfinite(a)):
             raise CheckpointError(f"{path}: {kind} {name!r} contains non-finite values")
         out[name] = a
     extra = set(arrays) - set(out)
     if extra:
-        raise CheckpointError(f"{path}: unexpected {kind} arrays {sorted(extra)}")
+        raise CheckpointError(f"{path}: unexpected {kind} arrays {sorted(extra)[:5]}")
     return out
-
-
-def load(path) -> Checkpoint:
-    """Read and validate a checkpoint; raises :class:`CheckpointError` on any problem."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    unreadable = f"{path} is not a readable RNN Scope checkpoint (corrupt or truncated file: {{}})"
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except _READ_ERRORS as exc:
-        raise CheckpointError(unreadable.format(exc)) from exc
-    if not isinstance(loaded, np.lib.npyio.NpzFile):  # np.load sniffs content: a .npy gives an array
-        raise CheckpointError(f"{path} is not an RNN Scope checkpoint (a single NumPy array, not an .npz archive)")
-    try:
-        with loaded as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except _READ_ERRORS as exc:
-        raise CheckpointError(unreadable.format(exc)) from exc
-    if _META not in arrays:
-        raise CheckpointError(f"{path} is not an RNN Scope checkpoint (no {_META} record)")
-    try:
-        meta = json.loads(arrays.pop(_META).astype(np.uint8).tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: the checkpoint's metadata is corrupt ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an RNN Scope checkpoint (format {meta.get('format')!r})"
-                              if isinstance(meta, dict) else f"{path}: metadata is not a record")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path} has checkpoint version {meta.get('version')!r}; this RNN Scope reads version {VERSION}")
-    params = {k[len(_PARAM):]: v for k, v in arrays.items() if k.startswith(_PARAM)}
-    opt = {k[len(_OPT):]: v for k, v in arrays.items() if k.startswith(_OPT)}
-    stray = [k for k in arrays if not k.startswith((_PARAM, _OPT))]
-    if stray:
-        raise CheckpointError(f"{path}: unexpected arrays {stray}")
-    params = _check_arrays(path, "parameter", meta.get("params", []), params)
-    if not params:
-        raise CheckpointError(f"{path}: the checkpoint holds no parameters")
-    dtypes = {str(a.dtype) for a in params.values()}
-    if len(dtypes) != 1 or not dtypes <= set(_DTYPES):
-        raise CheckpointError(f"{path}: parameters must all be float32 or float64, found {sorted(dtypes)}")
-    opt = _check_arrays(path, "optimizer state", meta.get("optimizer_state", []), opt)
-    epoch = meta.get("epoch")
-    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
-        raise CheckpointError(f"{path}: invalid epoch {epoch!r}")
-    if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("history"), list):
-        raise CheckpointError(f"{path}: config or history record is missing")
-    if not isinstance(meta.get("extra") or {}, dict):
-        raise CheckpointError(f"{path}: the extra record is not a mapping")
-    return Checkpoint(path=path, params=params, config=meta["config"], optimizer_state=opt,
-                      epoch=epoch, history=meta["history"], extra=meta.get("extra") or {})
-
