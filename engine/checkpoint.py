@@ -29,6 +29,7 @@ import numpy as np
 from engine import limits
 from engine.checkpoint_io import (TEMP_PREFIX, TEMP_SUFFIX, ArchiveProblem,
                                   read_archive, remove_stale_temp_files, write_atomically)
+from engine.names import DTYPES as _DTYPES
 
 __all__ = ["CheckpointError", "CheckpointDatasetMismatch", "Checkpoint", "save", "load",
            "fingerprint", "check_dataset", "check_model", "remove_stale_temp_files",
@@ -39,7 +40,6 @@ VERSION = 1
 _META = "__meta__"
 _PARAM = "param/"
 _OPT = "opt/"
-_DTYPES = ("float32", "float64")
 
 
 class CheckpointError(ValueError):

@@ -24,6 +24,7 @@ import numpy as np
 from engine import backend
 from engine import checkpoint as ckpt
 from engine import optim
+from engine.names import LIVE_SETTINGS
 from engine.model import (CELLS, GATE_NAMES, Model, ModelSpec, build_forward, compile_function, mean_loss,
                           symbolic_inputs)
 
@@ -379,7 +380,7 @@ class Trainer:
             self._set_config(config)
 
     def _set_config(self, config: TrainingConfig) -> None:
-        live = {"learning_rate", "clip_norm", "momentum", "epochs"}
+        live = set(LIVE_SETTINGS) - {"probe_index"}  # the probe is not a config field
         if self._model is None:
             live.add("backend")
         old = self._config

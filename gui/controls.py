@@ -22,14 +22,9 @@ from PyQt5 import QtCore, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import pyqtSignal
 from pyqtgraph.parametertree import Parameter, ParameterTree
 
-from gui.worker import LIVE_SETTINGS
+from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
 
 log = logging.getLogger(__name__)
-
-CELLS = ("elman", "gru", "lstm")
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
-DTYPES = ("float32", "float64")
-TASKS = ("classify_sequence", "next_token", "forecast")
 
 LIVE = LIVE_SETTINGS  # what the worker forwards to the Trainer without a restart
 RESTART = (

@@ -31,6 +31,8 @@ import traceback
 import numpy as np
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
+from engine.names import LIVE_SETTINGS
+
 log = logging.getLogger(__name__)
 
 # Inference (predictions, text samples) while training runs at most this often and takes at
@@ -41,7 +43,6 @@ INFERENCE_BUDGET_RATIO = 10
 WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
 GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
-LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index", "epochs")
 
 
 def _copy_tree(value):
