@@ -6,7 +6,7 @@ fsynced, so a crash leaves the old checkpoint or the new one. Reading never trus
 is opened once and checked (regular file), every zip member is checked before it is read
 (no encryption, stored or deflated only, declared sizes within the budget and consistent with
 the ``.npy`` header and the metadata's table), the JSON metadata is bounded in size and checked
-field by field against the engine's limits (``engine.limits``), and only then is anything
+field by field against the engine's limits (``engine.limits``) and the format's bounds, and only then is anything
 allocated. Every problem is a :class:`CheckpointError` naming the file and what is wrong; no
 pickle ever runs.
 
@@ -18,21 +18,24 @@ before it touches a run.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import os
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from engine import limits
-from engine.checkpoint_io import (TEMP_PREFIX, TEMP_SUFFIX, ArchiveProblem,
+from engine.checkpoint_io import (MAX_ARRAY_DIMS, MAX_ARRAYS, MAX_NAMES, TEMP_PREFIX, TEMP_SUFFIX, ArchiveProblem,
                                   read_archive, remove_stale_temp_files, write_atomically)
 from engine.names import DTYPES as _DTYPES
 
 __all__ = ["CheckpointError", "CheckpointDatasetMismatch", "Checkpoint", "save", "load",
-           "fingerprint", "check_dataset", "check_model", "remove_stale_temp_files",
+           "fingerprint", "content_digest", "check_dataset", "check_model", "check_same_data",
+           "inference_record", "remove_stale_temp_files",
            "TEMP_PREFIX", "TEMP_SUFFIX"]
 
 FORMAT = "rnn-scope-checkpoint"
@@ -213,14 +216,14 @@ def _scalar(value) -> bool:
 
 
 def _check_table(path, kind, table) -> None:
-    if not isinstance(table, list) or len(table) > limits.MAX_ARRAYS:
-        raise CheckpointError(f"{path}: the {kind} table is not a list of at most {limits.MAX_ARRAYS} entries")
+    if not isinstance(table, list) or len(table) > MAX_ARRAYS:
+        raise CheckpointError(f"{path}: the {kind} table is not a list of at most {MAX_ARRAYS} entries")
     names = set()
     for entry in table:
         # [name, shape, dtype] as written by save(); anything else comes from a damaged or hand-made file
         if (not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[0], str)
                 or not isinstance(entry[1], list) or not isinstance(entry[2], str)
-                or len(entry[1]) > limits.MAX_ARRAY_DIMS or not all(_is_int(d) and d >= 0 for d in entry[1])):
+                or len(entry[1]) > MAX_ARRAY_DIMS or not all(_is_int(d) and d >= 0 for d in entry[1])):
             raise CheckpointError(f"{path}: malformed {kind} table entry {_short(entry)}")
         if entry[2] not in _DTYPES:
             raise CheckpointError(f"{path}: {kind} {entry[0]!r} has dtype {_short(entry[2])}; "
@@ -233,7 +236,7 @@ def _check_table(path, kind, table) -> None:
 def _check_config(path, config: dict) -> None:
     """Shallow checks of the settings record; ``TrainingConfig`` checks the values and limits."""
     for key, value in config.items():
-        ok = _scalar(value) or (isinstance(value, list) and len(value) <= limits.MAX_LAYERS
+        ok = _scalar(value) or (isinstance(value, list) and len(value) <= MAX_ARRAYS
                                 and all(_is_int(v) for v in value))
         if not ok:
             raise CheckpointError(f"{path}: training setting {_short(key)} has an invalid value {_short(value)}")
@@ -281,11 +284,11 @@ def _check_dataset_record(path, record) -> None:
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} is malformed")
     for key in ("vocabulary", "class_names", "feature_names", "target_names"):
         value = record.get(key, [])
-        if (not isinstance(value, list) or len(value) > limits.MAX_VOCABULARY
+        if (not isinstance(value, list) or len(value) > MAX_NAMES
                 or not all(isinstance(v, str) for v in value)):
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} is malformed")
     for key in ("n_features", "n_outputs", "window"):
-        if key in record and not (_is_int(record[key]) and 0 <= record[key] <= limits.MAX_VOCABULARY):
+        if key in record and not (_is_int(record[key]) and 0 <= record[key] <= MAX_NAMES):
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} {_short(record[key])} is out of range")
     n = record.get("n_features")
     for key in ("mean", "std"):
@@ -317,3 +320,114 @@ def _match_arrays(path, kind, described, arrays) -> "OrderedDict[str, np.ndarray
     if extra:
         raise CheckpointError(f"{path}: unexpected {kind} arrays {sorted(extra)[:5]}")
     return out
+
+
+# ---------------------------------------------------------------------------------- compatibility
+_DIGESTS = weakref.WeakKeyDictionary()  # dataset -> content digest (datasets are not changed once made)
+
+
+def content_digest(dataset) -> str:
+    """A short hash of the dataset's values, labels and task: two files with the same shapes
+    but other numbers get other digests. Cached per dataset object (hashing 1 GB takes ~1 s)."""
+    try:
+        return _DIGESTS[dataset]
+    except (KeyError, TypeError):
+        pass
+    h = hashlib.blake2b(digest_size=16)
+    h.update(str(dataset.task).encode())
+    for seq in dataset.sequences:
+        a = np.ascontiguousarray(seq)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(memoryview(a).cast("B"))
+    if dataset.labels is not None:
+        h.update(np.ascontiguousarray(dataset.labels, dtype=np.int64).tobytes())
+    digest = h.hexdigest()
+    try:
+        _DIGESTS[dataset] = digest
+    except TypeError:
+        pass
+    return digest
+
+
+def fingerprint(dataset, split=None) -> dict:
+    """The dataset record a checkpoint stores: what identifies the data (names, vocabulary, a
+    content digest) and, from ``split``, what a model needs to work without the data file (the
+    normalisation fitted on the training part, the target columns, the window)."""
+    record = {
+        "task": dataset.task, "n_features": int(dataset.n_features), "n_outputs": int(dataset.n_outputs),
+        "vocabulary": list(dataset.vocabulary), "class_names": list(dataset.class_names),
+        "feature_names": list(dataset.feature_names), "target_names": list(dataset.target_names),
+        "name": str(getattr(dataset, "name", "")), "digest": content_digest(dataset),
+    }
+    if split is not None:
+        record["window"] = int(split.window)
+        if not dataset.is_text:
+            record["mean"] = [float(v) for v in np.asarray(split.mean, dtype=np.float64)]
+            record["std"] = [float(v) for v in np.asarray(split.std, dtype=np.float64)]
+            record["target_indices"] = [int(i) for i in split.target_indices]
+    return record
+
+
+def check_dataset(ck: Checkpoint, dataset, window=None) -> None:
+    """Refuse a dataset the checkpoint's model cannot run on (task, vocabulary, window), as a
+    :class:`CheckpointError`; run before anything is built for it."""
+    saved = ck.dataset
+    if saved.get("task") and saved["task"] != dataset.task:
+        raise CheckpointError(f"{ck.path} was trained for task {saved['task']!r} but the dataset is {dataset.task!r}")
+    if dataset.is_text and saved.get("vocabulary") and saved["vocabulary"] != list(dataset.vocabulary):
+        raise CheckpointError(
+            f"{ck.path} was trained on a text with a different character vocabulary "
+            f"({len(saved['vocabulary'])} vs {len(dataset.vocabulary)} characters); open the same text")
+    if window is not None and dataset.task != "classify_sequence":
+        longest = int(max(len(s) for s in dataset.sequences))
+        if window > longest and not dataset.is_text:
+            raise CheckpointError(f"{ck.path}: its window of {window:,} steps is longer than the longest "
+                                  f"sequence of {getattr(dataset, 'name', 'the dataset')} ({longest:,} steps)")
+
+
+def check_model(ck: Checkpoint, param_shapes: dict, state_shapes: dict, dtype: str, optimizer: str) -> None:
+    """The stored arrays are exactly the model's parameters and the optimizer's state."""
+    if list(ck.params) != list(param_shapes):
+        raise CheckpointError(f"{ck.path}: parameters {list(ck.params)[:8]} do not match the model "
+                              f"{list(param_shapes)[:8]}")
+    for name, shape in param_shapes.items():
+        if ck.params[name].shape != tuple(shape):
+            raise CheckpointError(
+                f"{ck.path}: parameter {name} has shape {ck.params[name].shape} but this dataset needs "
+                f"{tuple(shape)}; was the checkpoint trained on another dataset?")
+        if str(ck.params[name].dtype) != dtype:
+            raise CheckpointError(f"{ck.path}: parameter {name} is {ck.params[name].dtype} but the config says {dtype}")
+    if list(ck.optimizer_state) != list(state_shapes) or any(
+            ck.optimizer_state[k].shape != tuple(s) for k, s in state_shapes.items()):
+        raise CheckpointError(f"{ck.path}: optimizer state does not match optimizer {optimizer!r} for this model")
+
+
+def check_same_data(ck: Checkpoint, dataset) -> None:
+    """Raise :class:`CheckpointDatasetMismatch` if the checkpoint was trained on other data.
+
+    Compares the content digest and the column/class names; a checkpoint written before digests
+    were stored is compared by its names and the dataset's name."""
+    saved = ck.dataset
+    current = fingerprint(dataset)
+    keys = ["digest"] if "digest" in saved else ["name"]
+    keys += ["feature_names", "target_names", "class_names"]
+    differs = [k for k in keys if k in saved and saved[k] != current[k]]
+    if differs:
+        raise CheckpointDatasetMismatch(
+            f"{ck.path} was trained on another dataset ({saved.get('name') or 'unnamed'!s}, not "
+            f"{current['name'] or 'this one'}: {', '.join(differs)} differ); its weights can start a new "
+            f"run on this dataset, but its history and optimizer state belong to the other one",
+            path=ck.path, saved=saved, current=current)
+
+
+def inference_record(ck: Checkpoint) -> dict:
+    """The dataset record checked to be complete enough to predict without the data file."""
+    saved = ck.dataset
+    needed = ["task", "n_features", "n_outputs", "window"]
+    if not saved.get("vocabulary"):  # numeric inputs: the normalisation the model was trained with
+        needed += ["mean", "std", "target_indices"]
+    missing = [k for k in needed if k not in saved]
+    if missing:
+        raise CheckpointError(f"{ck.path} does not store its data's {', '.join(missing)} (it was written before "
+                              f"checkpoints were self-contained); load it together with its dataset")
+    return saved

@@ -24,9 +24,14 @@ import zlib
 
 import numpy as np
 
-from engine import limits
-
-MAX_META_BYTES = 64 << 20  # the JSON metadata (config, history of up to MAX_EPOCHS epochs, vocabulary)
+# Bounds of the format itself, checked before anything is read or allocated (the model's own
+# limits, hidden sizes, layers, epochs, ..., are engine.limits, checked by TrainingConfig).
+MAX_META_BYTES = 64 << 20  # the JSON metadata (config, history, vocabulary)
+MAX_CHECKPOINT_BYTES = 16 << 30  # all arrays together, uncompressed
+MAX_ARRAYS = 1024  # arrays in one checkpoint (parameters + optimizer state)
+MAX_ARRAY_DIMS = 4  # dimensions of one stored array
+MAX_DEFLATE_RATIO = 64  # a compressed member may expand at most this much (zip bombs)
+MAX_NAMES = 1 << 20  # characters, classes, features or targets named in the dataset record
 TEMP_PREFIX = ".ckpt-"
 TEMP_SUFFIX = ".tmp"
 _TEMP_NAME = re.compile(r"^\.ckpt-(?:(\d+)-)?[0-9A-Za-z_]+(?:\.npz)?\.tmp$")
@@ -114,7 +119,7 @@ def _reason(exc: BaseException) -> str:
 def _check_members(path: str, zf: zipfile.ZipFile, file_size: int) -> dict:
     """Central-directory checks: names, encryption, compression, declared sizes vs the budget."""
     infos = zf.infolist()
-    if len(infos) > 2 * limits.MAX_ARRAYS + 1:
+    if len(infos) > 2 * MAX_ARRAYS + 1:
         raise ArchiveProblem(f"{path}: {len(infos):,} members, more than a checkpoint holds")
     out, total = {}, 0
     for info in infos:
@@ -130,13 +135,13 @@ def _check_members(path: str, zf: zipfile.ZipFile, file_size: int) -> dict:
                                               and info.file_size != info.compress_size):
             raise ArchiveProblem(f"{path}: member {name!r} declares sizes the file cannot hold "
                                  "(corrupt or truncated file)")
-        if info.file_size > limits.MAX_DEFLATE_RATIO * info.compress_size + _CHUNK:
+        if info.file_size > MAX_DEFLATE_RATIO * info.compress_size + _CHUNK:
             raise ArchiveProblem(f"{path}: member {name!r} claims {info.file_size:,} bytes from "
-                                 f"{info.compress_size:,} compressed (over {limits.MAX_DEFLATE_RATIO}x)")
+                                 f"{info.compress_size:,} compressed (over {MAX_DEFLATE_RATIO}x)")
         total += info.file_size
-        if total > limits.MAX_CHECKPOINT_BYTES:
+        if total > MAX_CHECKPOINT_BYTES:
             raise ArchiveProblem(f"{path}: the arrays claim more than the limit of "
-                                 f"{limits.MAX_CHECKPOINT_BYTES:,} bytes")
+                                 f"{MAX_CHECKPOINT_BYTES:,} bytes")
         out[name[:-4]] = info
     return out
 
@@ -182,7 +187,7 @@ def _read_header(fp):
 def _header_problem(shape, dtype, dtypes, expected, body_bytes) -> str:
     if dtype.str not in dtypes or dtype.hasobject or dtype.fields is not None:
         return f"holds {dtype}, not {' or '.join(np.dtype(d).name for d in dtypes)}"
-    if len(shape) > limits.MAX_ARRAY_DIMS or not all(isinstance(d, int) and d >= 0 for d in shape):
+    if len(shape) > MAX_ARRAY_DIMS or not all(isinstance(d, int) and d >= 0 for d in shape):
         return f"has an invalid shape {shape!r:.60}"
     if expected is not None and (tuple(shape) != tuple(expected[0]) or dtype.name != expected[1]):
         return f"has shape {tuple(shape)} {dtype.name}, expected {tuple(expected[0])} {expected[1]}"

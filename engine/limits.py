@@ -1,20 +1,31 @@
-"""The engine's size limits, declared once.
+"""The largest model and run RNN Scope accepts: declared once, used everywhere.
 
-Everything that decides how much memory a run takes is bounded here, and every door checks the
-same numbers: ``TrainingConfig`` (so the window, the command line and the Python API refuse the
-same settings), the checkpoint reader (a crafted file must not allocate beyond them) and the
-window's controls (which show them as ranges). Standard library only, like ``engine.names``.
+``TrainingConfig`` validates against these, so every way a config is made (the command line, the
+window's controls, a checkpoint's saved config) meets the same limits with the same message. The
+window's controls and the command-line parser import them for their ranges instead of keeping
+their own numbers. No heavy imports: ``main.py --help`` reads this module.
+
+Without a limit ``--hidden 100000`` asks for 40 GB for one Elman layer's 100000 x 100000 float32
+recurrent matrix before anything else is checked.
 """
 
-MAX_LAYERS = 8  # stacked recurrent layers
-MAX_UNITS = 4096  # hidden units per layer (also the widest character embedding)
-MAX_EPOCHS = 1_000_000  # epochs of one run, counted across resumes
-MAX_WINDOW = 1_000_000  # BPTT / forecast window in steps (the loaders' longest numeric sequence)
-MAX_BATCH_SIZE = 65_536  # sequences per minibatch
-MAX_VOCABULARY = 1 << 20  # characters, classes, features or targets named in a dataset
+from __future__ import annotations
 
-# Checkpoint files (engine.checkpoint): bounds checked before anything is read or allocated.
-MAX_CHECKPOINT_BYTES = 16 << 30  # uncompressed size of all arrays together
-MAX_ARRAYS = 1024  # arrays in one checkpoint (parameters + optimizer state)
-MAX_ARRAY_DIMS = 4  # dimensions of one stored array
-MAX_DEFLATE_RATIO = 64  # a compressed member may expand at most this much (zip bombs)
+__all__ = ["MAX_LAYERS", "MAX_HIDDEN_UNITS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "MAX_EMBEDDING_SIZE",
+           "hidden_sizes_problem"]
+
+MAX_LAYERS = 8  # stacked recurrent layers
+MAX_HIDDEN_UNITS = 4096  # units in one layer
+MAX_BATCH_SIZE = 65536  # sequences per minibatch
+MAX_EPOCHS = 10_000_000  # epochs of one run, counted across resumes
+MAX_EMBEDDING_SIZE = 4096  # text inputs: width of the character embedding
+
+
+def hidden_sizes_problem(sizes) -> str | None:
+    """What is wrong with a tuple of layer sizes (positive ints assumed), or None if it fits."""
+    if len(sizes) > MAX_LAYERS:
+        return f"{len(sizes)} layers is too many; use at most {MAX_LAYERS}"
+    for size in sizes:
+        if size > MAX_HIDDEN_UNITS:
+            return f"{size} units in one layer is too many; each layer takes 1 to {MAX_HIDDEN_UNITS} units"
+    return None

@@ -23,7 +23,7 @@ import numpy as np
 
 from engine import backend
 from engine import checkpoint as ckpt
-from engine import optim
+from engine import limits, optim
 from engine.names import LIVE_SETTINGS
 from engine.model import (CELLS, GATE_NAMES, Model, ModelSpec, build_forward, compile_function, mean_loss,
                           symbolic_inputs)
@@ -70,6 +70,9 @@ class TrainingConfig:
         if (not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes
                 or not all(_positive_int(h) for h in self.hidden_sizes)):
             raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
+        problem = limits.hidden_sizes_problem(self.hidden_sizes)
+        if problem:
+            raise ValueError(f"hidden_sizes: {problem}")
         if self.optimizer not in optim.OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {self.optimizer!r}")
         if not _number(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
@@ -78,12 +81,16 @@ class TrainingConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
         if not _positive_int(self.batch_size):
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if self.batch_size > limits.MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size {self.batch_size} is too large; use at most {limits.MAX_BATCH_SIZE}")
         if self.clip_norm is not None and (not _number(self.clip_norm) or not self.clip_norm >= 0
                                            or not math.isfinite(self.clip_norm)):
             raise ValueError(f"clip_norm must be a positive number, or None/0 to turn clipping off, "
                              f"got {self.clip_norm!r}")
         if not _positive_int(self.epochs):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.epochs > limits.MAX_EPOCHS:
+            raise ValueError(f"epochs {self.epochs} is too many; use at most {limits.MAX_EPOCHS}")
         if not _number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be between 0 and 1 (exclusive), "
                              f"got {self.validation_fraction!r}")
@@ -96,8 +103,13 @@ class TrainingConfig:
         if self.window is not None and not (_positive_int(self.window) and self.window >= 2):
             raise ValueError(f"window must be an integer >= 2, or None for the dataset default, "
                              f"got {self.window!r}")
+        if self.window is not None and self.window > limits.MAX_WINDOW:
+            raise ValueError(f"window {self.window} is too long; use at most {limits.MAX_WINDOW} steps")
         if not _positive_int(self.embedding_size):
             raise ValueError(f"embedding_size must be a positive integer, got {self.embedding_size!r}")
+        if self.embedding_size > limits.MAX_EMBEDDING_SIZE:
+            raise ValueError(f"embedding_size {self.embedding_size} is too large; "
+                             f"use at most {limits.MAX_EMBEDDING_SIZE}")
 
     def replace(self, **changes) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)
