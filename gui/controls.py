@@ -3,9 +3,9 @@
 Two kinds of change leave this widget:
 
 * ``sigLiveChanged(name, value)`` for settings the Trainer takes between steps without
-  recompiling (``learning_rate``, ``clip_norm``, ``momentum``, ``probe_index``);
+  recompiling (``engine.names.LIVE_SETTINGS``: learning rate, clip norm, momentum, epochs, probe);
 * ``sigRestartNeeded(dict)`` for settings that change the graph or the data (cell, hidden sizes,
-  dtype, optimizer, batch size, epochs, validation fraction, seed, task). The window decides
+  dtype, optimizer, batch size, validation fraction, seed, task). The window decides
   (asking the user if a run is in progress) and calls :meth:`ControlPanel.revert_last` if the
   change is refused.
 
