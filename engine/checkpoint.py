@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import limits
+from engine.data import Split
 from engine.checkpoint_io import (MAX_ARRAY_DIMS, MAX_ARRAYS, MAX_NAMES, TEMP_PREFIX, TEMP_SUFFIX, ArchiveProblem,
                                   read_archive, remove_stale_temp_files, write_atomically)
 from engine.names import DTYPES as _DTYPES
 
 __all__ = ["CheckpointError", "CheckpointDatasetMismatch", "Checkpoint", "save", "load",
            "fingerprint", "content_digest", "check_dataset", "check_model", "check_same_data",
-           "inference_record", "remove_stale_temp_files",
+           "inference_record", "StoredDataset", "remove_stale_temp_files",
            "TEMP_PREFIX", "TEMP_SUFFIX"]
 
 FORMAT = "rnn-scope-checkpoint"
@@ -287,8 +288,9 @@ def _check_dataset_record(path, record) -> None:
         if (not isinstance(value, list) or len(value) > MAX_NAMES
                 or not all(isinstance(v, str) for v in value)):
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} is malformed")
-    for key in ("n_features", "n_outputs", "window"):
-        if key in record and not (_is_int(record[key]) and 0 <= record[key] <= MAX_NAMES):
+    bounds = {"n_features": MAX_NAMES, "n_outputs": MAX_NAMES, "window": limits.MAX_WINDOW}
+    for key, bound in bounds.items():
+        if key in record and not (_is_int(record[key]) and 0 < record[key] <= bound):
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} {_short(record[key])} is out of range")
     n = record.get("n_features")
     for key in ("mean", "std"):
@@ -431,3 +433,35 @@ def inference_record(ck: Checkpoint) -> dict:
         raise CheckpointError(f"{ck.path} does not store its data's {', '.join(missing)} (it was written before "
                               f"checkpoints were self-contained); load it together with its dataset")
     return saved
+
+
+class StoredDataset:
+    """What a checkpoint records about its data, standing in for the dataset when a model is
+    loaded without its file: the names, vocabulary and normalisation needed to predict in data
+    units (no sequences: such a trainer predicts but cannot train)."""
+
+    labels = None
+    sequences: tuple = ()
+
+    def __init__(self, record: dict):
+        self.record = record
+        self.task = record["task"]
+        self.name = record.get("name", "")
+        self.vocabulary = list(record.get("vocabulary", []))
+        self.class_names = list(record.get("class_names", []))
+        self.feature_names = list(record.get("feature_names", []))
+        self.target_names = list(record.get("target_names", []))
+        self.n_features = int(record["n_features"])
+        self.n_outputs = int(record["n_outputs"])
+
+    @property
+    def is_text(self) -> bool:
+        return bool(self.vocabulary)
+
+    def split(self) -> Split:
+        """A Split with the stored normalisation and window, and no arrays."""
+        r = self.record
+        mean = np.asarray(r.get("mean", [0.0]), dtype=np.float32)
+        std = np.asarray(r.get("std", [1.0]), dtype=np.float32)
+        return Split(train=None, val=None, mean=mean, std=std, window=int(r["window"]), task=self.task,
+                     target_indices=list(r.get("target_indices", [])), is_text=self.is_text)
