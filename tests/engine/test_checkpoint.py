@@ -302,3 +302,17 @@ def test_a_checkpoint_written_before_self_contained_ones_still_loads(saved, tmp_
     assert resumed.epoch == 1
     with pytest.raises(CheckpointError, match="old.npz does not store its data's .*load it together with its dataset"):
         Trainer.load_checkpoint(old)
+
+
+def test_the_format_document_reads_a_real_checkpoint_with_plain_numpy(saved, tmp_path):
+    import doctest
+    from pathlib import Path
+
+    ds = _offset_dataset()
+    trainer = Trainer(CONFIG.replace(epochs=1, hidden_sizes=(3,)), ds)
+    list(trainer.epochs())
+    path = trainer.save_checkpoint(tmp_path / "doc.npz")
+    doc = Path(__file__).resolve().parents[2] / "docs" / "CHECKPOINT_FORMAT.md"
+    result = doctest.testfile(str(doc), module_relative=False, globs={"path": str(path)},
+                              optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0
