@@ -179,18 +179,30 @@ def test_stale_temporary_files_are_removed_on_the_next_save(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted([".ckpt-notes.txt", live.name, "a.npz"])
 
 
-def test_saving_to_a_read_only_folder_names_the_target(tmp_path):
-    """A read-only tmpfs (needs root and mount; root ignores permission bits on a folder)."""
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        with pytest.raises(CheckpointError) as info:
-            checkpoint.save(mnt / "model.npz", {"W1": np.zeros(2, np.float32)}, CONFIG, {}, 0, [])
-    finally:
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """mount(options) -> a fresh tmpfs folder (needs root and mount; skipped where it cannot be mounted).
+    Root ignores permission bits, so a read-only or full disk needs a real file system."""
+    mounted = []
+
+    def mount(options):
+        mnt = tmp_path / f"fs{len(mounted)}"
+        mnt.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)],
+                          capture_output=True).returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        mounted.append(mnt)
+        return mnt
+
+    yield mount
+    for mnt in mounted:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_saving_to_a_read_only_folder_names_the_target(small_tmpfs):
+    mnt = small_tmpfs("ro,size=64k")
+    with pytest.raises(CheckpointError) as info:
+        checkpoint.save(mnt / "model.npz", {"W1": np.zeros(2, np.float32)}, CONFIG, {}, 0, [])
     message = str(info.value)
     assert "model.npz" in message and "not writable" in message and ".tmp" not in message
 
@@ -222,19 +234,11 @@ def test_full_disk_is_a_clear_error_and_keeps_the_old_file(tmp_path, monkeypatch
     assert open(target, "rb").read() == before and os.listdir(tmp_path) == ["model.npz"]
 
 
-def test_full_disk_on_a_real_small_file_system(tmp_path):
-    """A 64 KB tmpfs (needs root and mount); skipped where it cannot be mounted."""
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        with pytest.raises(CheckpointError, match="the disk is full"):
-            checkpoint.save(mnt / "big.npz", {"W1": np.zeros(100_000, np.float32)}, CONFIG, {}, 0, [])
-        assert os.listdir(mnt) == []
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
+def test_full_disk_on_a_real_small_file_system(small_tmpfs):
+    mnt = small_tmpfs("size=64k")
+    with pytest.raises(CheckpointError, match="the disk is full"):
+        checkpoint.save(mnt / "big.npz", {"W1": np.zeros(100_000, np.float32)}, CONFIG, {}, 0, [])
+    assert os.listdir(mnt) == []
 
 
 def test_folder_is_fsynced_after_the_rename(tmp_path, monkeypatch):
