@@ -198,6 +198,7 @@ class SequenceDataset:
         out = {
             "name": self.name,
             "file": ", ".join(self.source_paths) if self.source_paths else self.name,
+            "source_paths": list(self.source_paths),
             "format": self.format,
             "task": self.task,
             "sequences": self.n_sequences,
