@@ -60,20 +60,41 @@ def _sample(name: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _add_data_flags(p: argparse.ArgumentParser) -> None:
-    from engine.data.formats import NONFINITE_POLICIES
+def _count(text: str):
+    """An integer option that may be switched off: ``--max-vocab none``."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'none', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
 
-    d = p.add_argument_group("data (how FILE is read; automatic when left out)")
-    d.add_argument("--nonfinite", choices=NONFINITE_POLICIES,
-                   help="missing/NaN/inf values: reject the file (default), drop those steps, or interpolate")
-    d.add_argument("--delimiter", metavar="SEP", help="column separator: ',', ';', '|', 'tab' or 'whitespace'")
-    d.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
-                   help="the first row is (--header) or is not (--no-header) a row of column names")
-    d.add_argument("--target-column", metavar="NAME|N", help="the column to forecast, by name or 0-based index")
-    d.add_argument("--skip-non-numeric", action="store_true", default=None,
-                   help="skip rows with a non-numeric value instead of refusing the file")
-    d.add_argument("--layout", metavar="columns|rows",  # the loader checks the value and says what it takes
-                   help="columns: one time step per row; rows: one sequence per row")
+
+def _add_data_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per loading option that engine.data.options offers on the command line (issue 10)."""
+    from engine.data.formats import NONFINITE_POLICIES
+    from engine.data.options import OPTIONS
+    from engine.names import FORMATS, TASKS
+
+    d = p.add_argument_group("data (how FILE is read; detected when left out)")
+    choices = {"nonfinite": NONFINITE_POLICIES, "format": FORMATS, "task": TASKS}
+    given_only = argparse.SUPPRESS  # no attribute unless given: "--max-vocab none" (None) differs from absent
+    for option in OPTIONS.values():
+        if option.flag is None:
+            continue
+        if option.key == "has_header":  # "--header/--no-header"
+            d.add_argument("--header", action=argparse.BooleanOptionalAction, default=given_only, help=option.doc)
+        elif isinstance(option.default, bool):
+            d.add_argument(option.flag, action="store_true", default=given_only, help=option.doc)
+        elif isinstance(option.default, int):
+            d.add_argument(option.flag, type=_count, metavar="N", default=given_only, help=option.doc)
+        elif option.key in choices:
+            d.add_argument(option.flag, choices=choices[option.key], default=given_only, help=option.doc)
+        else:  # the loader checks the value and says what it takes
+            d.add_argument(option.flag, metavar=option.key.upper(), default=given_only, help=option.doc)
 
 
 def build_parser() -> argparse.ArgumentParser:

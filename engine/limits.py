@@ -12,13 +12,14 @@ recurrent matrix before anything else is checked.
 from __future__ import annotations
 
 __all__ = ["MAX_LAYERS", "MAX_HIDDEN_UNITS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "MAX_EMBEDDING_SIZE",
-           "hidden_sizes_problem"]
+           "MAX_WINDOW", "hidden_sizes_problem"]
 
 MAX_LAYERS = 8  # stacked recurrent layers
 MAX_HIDDEN_UNITS = 4096  # units in one layer
 MAX_BATCH_SIZE = 65536  # sequences per minibatch
 MAX_EPOCHS = 10_000_000  # epochs of one run, counted across resumes
 MAX_EMBEDDING_SIZE = 4096  # text inputs: width of the character embedding
+MAX_WINDOW = 1_000_000  # BPTT / forecast window in steps (the loaders' longest numeric sequence)
 
 
 def hidden_sizes_problem(sizes) -> str | None:

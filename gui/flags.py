@@ -5,15 +5,17 @@ the window and headless mode.
 issue 10's data flags) and :func:`dataset_paths` (the files to open) are all the two modes use, so
 a flag means the same in both. :func:`flag_for` names the flag of a field or option, for messages.
 
-Qt-free and light (no engine import), so ``gui.app`` and ``gui.headless`` both use it without
-importing each other.
+The data flags are the loading options that ``engine.data.options.OPTIONS`` gives a flag (declared
+there once, with the dialog's labels); ``main.py`` builds its "data" group from the same table.
+Qt-free, so ``gui.app`` and ``gui.headless`` both use it without importing each other.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
-__all__ = ["CONFIG_FLAGS", "LOAD_FLAGS", "config_changes", "load_options", "flag_for", "dataset_paths"]
+__all__ = ["CONFIG_FLAGS", "config_changes", "load_flags", "load_options", "flag_for", "dataset_paths"]
 
 # args attribute -> TrainingConfig field (only the ones given on the command line are passed)
 CONFIG_FLAGS = {
@@ -27,17 +29,6 @@ CONFIG_FLAGS = {
     "backend": "backend",
     "dtype": "dtype",
 }
-# args attribute -> load_sequences option (the preview dialog's options, as flags)
-LOAD_FLAGS = {
-    "nonfinite": "nonfinite",
-    "delimiter": "delimiter",
-    "header": "has_header",
-    "target_column": "target_column",
-    "skip_non_numeric": "skip_non_numeric",
-    "layout": "layout",
-}
-
-
 def config_changes(args) -> dict:
     """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``)."""
     changes = {}
@@ -50,27 +41,45 @@ def config_changes(args) -> dict:
     return changes
 
 
+@functools.lru_cache(maxsize=1)
+def load_flags() -> dict:
+    """args attribute -> load_sequences option, for every option engine.data.options gives a flag."""
+    from engine.data.options import OPTIONS
+
+    return {_dest(o.flag): key for key, o in OPTIONS.items() if o.flag}
+
+
+def _dest(flag: str) -> str:
+    return flag.split("/")[0].lstrip("-").replace("-", "_")  # "--header/--no-header" -> "header"
+
+
+def _columns(text: str):
+    """``--target-column price`` / ``2`` / ``a,b`` / ``none`` -> "price" / 2 / ["a", "b"] / []."""
+    if text.strip().lower() == "none":
+        return []
+    parts = [int(p) if p.strip().isdigit() else p.strip() for p in str(text).split(",") if p.strip()]
+    return parts[0] if len(parts) == 1 else parts
+
+
 def load_options(args) -> dict:
     """``load_sequences`` keyword options for the data flags given (the rest stay automatic)."""
     options = {}
-    for arg, option in LOAD_FLAGS.items():
-        value = getattr(args, arg, None)
-        if value is None:
+    for arg, option in load_flags().items():
+        if not hasattr(args, arg):  # the parser sets a data flag's attribute only when it is given
             continue
-        if option == "target_column" and str(value).strip().isdigit():
-            value = int(value)  # "--target-column 2" is an index; a name stays a string
-        options[option] = value
+        value = getattr(args, arg)
+        options[option] = _columns(value) if option in ("target_column", "index_columns") else value
     return options
 
 
 def flag_for(field: str) -> str:
     """The flag that sets a TrainingConfig field or loading option: ``hidden_sizes`` -> ``--hidden``,
     ``has_header`` -> ``--header``."""
-    for table in (CONFIG_FLAGS, LOAD_FLAGS):
+    for table in (CONFIG_FLAGS, load_flags()):
         for arg, name in table.items():
             if name == field:
                 return "--" + arg.replace("_", "-")
-    known = [*CONFIG_FLAGS.values(), *LOAD_FLAGS.values()]
+    known = [*CONFIG_FLAGS.values(), *load_flags().values()]
     raise KeyError(f"no command-line flag sets {field!r}; flags set {', '.join(known)}")
 
 

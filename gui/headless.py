@@ -51,7 +51,7 @@ def _load_dataset(args, console: Console):
     try:
         return load_sequences(files if len(files) > 1 else files[0], **load_options(args))
     except DataError as exc:
-        raise UsageError(exc) from None
+        raise UsageError(exc.render("cli")) from None  # an option that fixes it is named by its flag
     except OSError as exc:
         # DataError covers the files we can read; this is the operating system's refusal
         name = getattr(exc, "filename", None) or ", ".join(files)

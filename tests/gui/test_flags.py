@@ -34,12 +34,35 @@ FLAGS = ["--nonfinite", "interpolate", "--delimiter", ";", "--no-header", "--tar
 def test_each_data_flag_becomes_a_loading_option():
     args = main.build_parser().parse_args(FLAGS)
     assert load_options(args) == {"nonfinite": "interpolate", "delimiter": ";", "has_header": False,
-                                            "target_column": 2, "skip_non_numeric": True, "layout": "columns"}
-    args = main.build_parser().parse_args(["--header", "--target-column", "price"])
-    assert load_options(args) == {"has_header": True, "target_column": "price"}
+                                  "target_column": 2, "skip_non_numeric": True, "layout": "columns"}
+    args = main.build_parser().parse_args(["--header", "--target-column", "price", "--index-columns", "none",
+                                           "--max-vocab", "none", "--decimal", ","])
+    assert load_options(args) == {"has_header": True, "target_column": "price", "index_columns": [],
+                                  "max_vocab": None, "decimal": ","}
+    args = main.build_parser().parse_args(["--target-column", "a,3", "--max-length", "500"])
+    assert load_options(args) == {"target_column": ["a", 3], "max_length": 500}
     assert load_options(main.build_parser().parse_args([])) == {}
     assert flag_for("has_header") == "--header"
     assert flag_for("skip_non_numeric") == "--skip-non-numeric"
+
+
+def test_every_flag_a_loading_error_can_name_is_a_flag_of_the_parser():
+    from engine.data.options import OPTIONS
+
+    parser_flags = {s for action in main.build_parser()._actions for s in action.option_strings}
+    for option in OPTIONS.values():
+        for flag in (option.flag or "").split("/"):
+            if flag:
+                assert flag in parser_flags, f"{option.key}: {flag} is named in hints but not parsed"
+
+
+def test_headless_errors_name_the_flag_that_fixes_them(tmp_path, capsys):
+    bad = tmp_path / "na.csv"
+    bad.write_text("value\n1\nn/a\n3\n4\n5\n6\n")
+    code, printed = _headless([str(bad), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert printed.err == ("rnn-scope: error: na.csv, line 3: 'n/a' is not a number (column 'value'); "
+                           "remove it, or pass --skip-non-numeric\n")
 
 
 @pytest.fixture
