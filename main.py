@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from engine import backend
+
+    backend.configure(args.backend)  # the app's process set-up, before numpy, JAX or Qt load
     if args.backend:
         import os
 

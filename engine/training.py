@@ -259,9 +259,9 @@ class Trainer:
             if self._model is None:
                 configured = self.config.backend
                 dtype = self.config.dtype  # not a live setting: fixed for the run
-                # configure() imports JAX the first time (seconds): outside the settings lock, so
+                # select() imports JAX the first time (seconds): outside the settings lock, so
                 # a command from the GUI thread never waits for it.
-                backend.configure(configured, dtype)
+                backend.select(configured, dtype)
                 model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
                 self._train = _TimeMajor(self.split.train, self.task, dtype)
                 self._val = _TimeMajor(self.split.val, self.task, dtype)
@@ -270,7 +270,7 @@ class Trainer:
                 with self._settings_lock:
                     config = self.config
                     if config.backend != configured:  # changed meanwhile (rare; the imports are done by now)
-                        backend.configure(config.backend, dtype)
+                        backend.select(config.backend, dtype)
                     self._optimizer = optim.Optimizer(
                         config.optimizer, model.tparams, learning_rate=config.learning_rate,
                         momentum=config.momentum, clip_norm=config.clip_norm)
