@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 PACKAGES = ("engine", "gui", "resources")
 DATA = {
     "resources/rnn-scope.desktop",
+    "resources/help/getting_started.md",
     "resources/icons/rnnscope.png",
     "resources/icons/rnnscope.svg",
     "resources/samples/README.md",
