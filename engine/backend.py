@@ -64,7 +64,8 @@ def cache_dir() -> Path:
     return Path(base) / "rnn-scope"
 
 
-def _requested_backend() -> str:
+def requested_backend() -> str:
+    """What select() uses when not told: ``$RNNSCOPE_BACKEND`` if it names a backend, else jax."""
     name = os.environ.get(ENV_BACKEND, "jax").strip().lower() or "jax"
     return name if name in BACKENDS else "jax"
 
@@ -111,7 +112,7 @@ def configure(backend: str | None = None, *, threads: int = 1) -> None:
     call it before NumPy, JAX or PyTensor are imported so the thread limits and the compile folder
     take effect. A library user who never calls it gets PyTensor's and JAX's defaults.
     """
-    requested = (backend or _requested_backend()).strip().lower()
+    requested = (backend or requested_backend()).strip().lower()
     if requested not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if threads < 1:
@@ -162,7 +163,7 @@ def select(backend: str | None = None, dtype: str = "float32") -> BackendInfo:
     raises only for a name that is not a backend or dtype.
     """
     global _info, _mode
-    requested = (backend or _requested_backend()).strip().lower()
+    requested = (backend or requested_backend()).strip().lower()
     if requested not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if dtype not in DTYPES:
@@ -226,6 +227,11 @@ def _enable_jax_cache(jax) -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
     except Exception as exc:  # an older/newer jax without these options: not worth failing for
         log.debug("JAX compile cache not enabled: %s", exc)
+
+
+def selected() -> BackendInfo | None:
+    """The backend select() chose, or None if none yet (no import, nothing selected by asking)."""
+    return _info
 
 
 def info() -> BackendInfo:

@@ -22,6 +22,7 @@ from PyQt5.QtCore import Qt
 
 from gui import dialogs
 from gui.controls import ControlPanel, format_hidden_sizes
+from gui.help import install_help_menu
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, export_plot
 from gui.worker import TrainingWorker
 
@@ -226,6 +227,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        self.help_menu = install_help_menu(self)  # gui/help.py: Getting started, shortcuts, About
 
         self.toolbar = self.addToolBar("Run")
         self.toolbar.setObjectName("toolbar_run")
