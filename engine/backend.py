@@ -30,10 +30,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.names import BACKENDS, DTYPES  # noqa: F401  (re-exported)
+
 log = logging.getLogger("rnnscope.backend")
 
-BACKENDS = ("jax", "c", "numba")
-DTYPES = ("float32", "float64")
 ENV_BACKEND = "RNNSCOPE_BACKEND"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
