@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     samples = ", ".join(resources.list_samples())
     p = OneLineParser(
-        prog="rnn-scope",
+        prog="rnn-scope", allow_abbrev=False,  # a script's "--back" must not change meaning when flags are added
         description="Train a recurrent neural network and watch its loss and hidden states live.",
         epilog=(f"With no FILE, the bundled noisy-sine forecasting sample is opened. A FILE that does not "
                 f"exist here but is a bundled sample's name opens that sample ({samples}). Headless exit "
@@ -142,11 +142,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="headless: print the summary as one JSON object on stdout (losses, accuracy, epochs, files)")
     o.add_argument("-v", "--verbose", action="store_true", help="log details to stderr (replaces $RNNSCOPE_LOG)")
     o.add_argument("--log-file", metavar="PATH", help="also write the detailed log to PATH")
+    k = p.add_argument_group("desktop (Linux)")
+    k.add_argument("--install-desktop", action="store_true",
+                   help="add RNN Scope to the application menu (~/.local/share) and exit")
+    k.add_argument("--uninstall-desktop", action="store_true", help="remove it from the menu and exit")
     return p
 
 
+def _backend_named(argv: list[str]) -> str | None:
+    """``--backend NAME`` from the raw arguments (None if absent or not a backend): the process is
+    set up before the parser is built, because the parser's data flags import engine.data (NumPy)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        name = argv[i + 1] if arg == "--backend" and i + 1 < len(argv) else (
+            arg.split("=", 1)[1] if arg.startswith("--backend=") else None)
+        if name is not None:
+            return name.strip().lower() if name.strip().lower() in BACKENDS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from engine import backend
+
+    backend.configure(_backend_named(argv))  # the app's process set-up, before numpy, JAX or Qt load
     args = build_parser().parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from gui.desktop import run
+
+        return run("install" if args.install_desktop else "uninstall")
     from gui.cli_output import EXIT_INTERRUPTED, EXIT_USAGE, write_line
     from gui.logging_setup import configure
 
@@ -167,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_headless(args)
         return _run_window(args)
     except KeyboardInterrupt:  # Ctrl+C before training started (headless handles it during training)
-        write_line(sys.stderr, "rnn-scope: interrupted before training started; nothing was written")
+        where = "before training started; nothing was written" if args.headless else "(Ctrl+C)"
+        write_line(sys.stderr, f"rnn-scope: interrupted {where}")
         return EXIT_INTERRUPTED
 
 

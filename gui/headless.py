@@ -333,6 +333,9 @@ def _check_plots(args) -> bool:
 
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
+    from engine import backend
+
+    backend.configure(_given(args, "backend"))  # idempotent: main.py did it before the heavy imports
     console = Console.from_args(args)
     try:
         return _run(args, console)
