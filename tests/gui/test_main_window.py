@@ -433,3 +433,19 @@ def test_space_toggles_start_and_pause(qtbot, make_window, forecast_csv, tiny_co
     assert window.run_state == "paused" and window.act_start.text() == "&Resume"
     window.act_stop.trigger()
     assert window.run_state is RunState.STOPPED and window.is_idle and not window.act_stop.isEnabled()
+
+
+def test_divergence_message_names_the_clip_norm_in_force_after_a_live_change(qtbot, make_window, forecast_csv,
+                                                                            tiny_config):
+    """Issue 10: with clipping turned off live, the dialog still said "gradient clipping (now 5)"
+    (the worker explained the divergence from its copy of the config at the start of the run)."""
+    window = make_window(tiny_config.replace(optimizer="sgd", learning_rate=10.0, clip_norm=5.0, epochs=400))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()
+    qtbot.waitUntil(lambda: _points(window)[0] >= 1 and window.run_state == "paused", timeout=TRAIN_TIMEOUT)
+    window.controls._param("clip_norm").setValue(0.0)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=TRAIN_TIMEOUT)
+    assert "diverged" in window.last_error
+    assert "gradient clipping (now off)" in window.last_error, window.last_error
