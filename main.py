@@ -2,7 +2,7 @@
 
 Thin launcher: parse the command line, then hand over to the window (``gui.app``) or to the
 headless runner (``gui.headless``). Everything else lives in ``engine/`` and ``gui/``; what the
-flags mean for training and loading is in ``gui.flags`` (one table for both modes), and what
+flags mean for training and loading is in ``gui.cli_flags`` (one table for both modes), and what
 the command line prints and returns in ``gui.cli_output``.
 """
 from __future__ import annotations

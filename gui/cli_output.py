@@ -1,7 +1,8 @@
 """What the command line prints and returns: the contract scripts rely on.
 
 * Results go to stdout (the closing summary line, or with ``--json`` one JSON object and nothing
-  else); progress and messages go to stderr; ``--quiet`` silences progress, never errors.
+  else, ``{"status": "error", "exit_code": 2, "error": ...}`` when it fails); progress and messages
+  go to stderr; ``--quiet`` silences progress, never errors.
 * Exit codes: :data:`EXIT_OK` (finished), :data:`EXIT_USAGE` (bad input or settings: one line on
   stderr), :data:`EXIT_INTERRUPTED` (Ctrl+C; the epochs done are still written), and 1 only for a
   real bug (Python's own traceback).
@@ -96,15 +97,20 @@ class Console:
         write_line(self.stderr, f"{PROG}: warning: {one_line(text)}")
 
     def fail(self, message) -> int:
-        """Print the one-line error and return :data:`EXIT_USAGE`."""
+        """Print the one-line error (and with ``--json`` the error object on stdout); :data:`EXIT_USAGE`."""
         write_line(self.stderr, f"{PROG}: error: {one_line(message)}")
+        if self.as_json:  # a script that parses stdout always gets one JSON object
+            self._json({"status": "error", "exit_code": EXIT_USAGE, "error": one_line(message)})
         return EXIT_USAGE
+
+    def _json(self, obj: dict) -> None:
+        # ensure_ascii: undecodable file-name bytes become \\udcXX escapes, valid in any encoding
+        self.stdout.write(json.dumps(obj, ensure_ascii=True, allow_nan=False) + "\n")
+        self.stdout.flush()
 
     def result(self, text: str, summary: dict) -> None:
         """The closing result: ``text`` on stdout, or ``summary`` as one JSON object with ``--json``."""
         if self.as_json:
-            # ensure_ascii: undecodable file-name bytes become \\udcXX escapes, valid in any encoding
-            self.stdout.write(json.dumps(summary, ensure_ascii=True, allow_nan=False) + "\n")
-            self.stdout.flush()
+            self._json(summary)
         else:
             write_line(self.stdout, text)

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from gui.flags import config_changes, dataset_paths, flag_for, load_options
+from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options
 from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
 

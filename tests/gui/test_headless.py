@@ -2,6 +2,7 @@
 import argparse
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
@@ -102,6 +103,14 @@ def test_bad_file_exits_2_with_one_line(tmp_path, capsys):
     err = _one_line_error(capsys)
     assert "bad.csv" in err and "oops" in err
     assert not (tmp_path / "out").exists()  # nothing written for bad input
+
+
+def test_with_json_a_failure_is_a_json_object_on_stdout_too(tmp_path, capsys):
+    assert headless.run_headless(_args([tmp_path / "nope.csv"], tmp_path / "out", json=True)) == 2
+    printed = capsys.readouterr()
+    failure = json.loads(printed.out)
+    assert failure["status"] == "error" and failure["exit_code"] == 2 and "nope.csv" in failure["error"]
+    assert printed.err == f"rnn-scope: error: {failure['error']}\n"
 
 
 def test_bad_setting_exits_2(tiny_csv, tmp_path, capsys):

@@ -6,7 +6,7 @@ import pytest
 
 import main
 from gui import headless
-from gui.flags import config_changes, dataset_paths, flag_for, load_options
+from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options
 
 
 def test_the_window_and_headless_mode_read_flags_the_same_way(monkeypatch):
