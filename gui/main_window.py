@@ -11,7 +11,6 @@ fresh Trainer waits at epoch 0), ``compiling``, ``running``, ``paused``.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ import time
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import Qt
 
+from engine.run_folder import write_metrics_csv
 from gui import dialogs
 from gui.controls import ControlPanel, format_hidden_sizes
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, export_plot
@@ -48,7 +48,7 @@ DIAGNOSTICS_INTERVAL_S = 0.25
 STATUS_INTERVAL_S = 0.2  # status-bar text at most this often: each change re-lays out the bar
 SAMPLE_LENGTH = 300
 ACTIVE_STATES = ("compiling", "running", "paused")
-HISTORY_COLUMNS = ("run", "epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "changes")
+HISTORY_EXTRA_COLUMNS = ("run", "changes")  # after the run folder's metrics columns (engine.run_folder)
 MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
@@ -87,7 +87,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._last_epoch = 0
         self._last_report = None
         self._latest_snapshot = None
-        self._history: list[tuple] = []  # rows of HISTORY_COLUMNS for the current run
+        self._history: list[dict] = []  # Trainer.history-style rows of the current run, plus run and changes
         self._incoming: list = []  # reports arrived since the last frame
         self._loss_pending: list = []  # reports not yet on the loss plot
         self._diagnostics_pending: list = []
@@ -523,7 +523,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._loss_pending.extend(reports)
         self._diagnostics_pending.extend(reports)
         for r in reports:
-            self._history.append(self._history_row(vars(r), self._changes_at.pop(r.epoch, "")))
+            self._history.append(self._history_row(r.to_history(), self._changes_at.pop(r.epoch, "")))
         last = reports[-1]
         self._last_report = last
         self._latest_snapshot = (last.epoch, last.hidden, last.gates)
@@ -532,9 +532,9 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.worker.request_predictions()
 
-    def _history_row(self, fields: dict, changes: str = "") -> tuple:
-        """One CSV row (HISTORY_COLUMNS) of the current run from a report's fields or a history dict."""
-        return (self._run_label, *(fields.get(name) for name in HISTORY_COLUMNS[1:-1]), changes)
+    def _history_row(self, entry: dict, changes: str = "") -> dict:
+        """One exported row of the current run from a ``Trainer.history`` entry."""
+        return {**entry, "run": self._run_label, "changes": changes}
 
     # One plot per frame, round robin (see _draw): each returns True if it changed something.
     def _draw_loss(self) -> bool:
@@ -807,13 +807,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def export_history(self, path: str) -> str:
         """All runs of this session (earlier ones first), one row per epoch."""
         self._drain()  # epochs that arrived since the last frame belong in the file
-        try:
-            with open(path, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(HISTORY_COLUMNS)
-                for rows in (*self._earlier_runs, self._history):
-                    for row in rows:
-                        writer.writerow(["" if v is None else v for v in row])
+        try:  # the one history writer: the run folder's metrics.csv columns, then run and changes
+            write_metrics_csv(path, *self._earlier_runs, self._history, extra=HISTORY_EXTRA_COLUMNS)
         except OSError as exc:
             self._error("Export failed", f"Could not write {path}: {exc.strerror or exc}. Choose another folder.")
             return ""
