@@ -154,15 +154,16 @@ def snapshot_name(epoch: int) -> str:
     return f"epoch_{int(epoch):07d}.npz"
 
 
-def is_log_epoch(epoch: int) -> bool:
-    """Epochs kept for good: 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, ... (about 3 per doubling)."""
-    return epoch >= 1 and epoch in _log_epochs(epoch)
+def is_log_epoch(epoch: int, per_doubling: int = 3) -> bool:
+    """Epochs kept for good: 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, ... (3 per doubling), or
+    1, 2, 4, 8, ... (1 per doubling) for a probe too big for the denser set."""
+    return epoch >= 1 and epoch in _log_epochs(epoch, per_doubling)
 
 
-def _log_epochs(limit: int) -> set:
+def _log_epochs(limit: int, per_doubling: int = 3) -> set:
     out, k = set(), 0
     while True:
-        value = int(round(2 ** (k / 3)))
+        value = int(round(2 ** (k / per_doubling)))
         if value > limit:
             return out
         out.add(value)
@@ -212,22 +213,21 @@ class SnapshotStore:
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        size = sum(a.nbytes for a in arrays.values())
-        self._recent = [e for e in self._recent if e != epoch] + [epoch]
-        self._prune(self._keep_last(size, epoch))
+        size = max(sum(a.nbytes for a in arrays.values()), 1)
+        self._recent = sorted(set(self._recent) | {epoch})
+        # The log-spaced epochs of a long run number ~3 per doubling (~60 for a million epochs);
+        # a big probe keeps 1 per doubling, and fewer recent ones, to stay near the budget.
+        per_doubling = 3 if size * len(_log_epochs(max(epoch, 1000))) <= self.budget // 2 else 1
+        permanent = len(_log_epochs(epoch, per_doubling))
+        keep_last = int(min(self.keep_last, max(self.budget // size - permanent, 5)))
+        self._prune(keep_last, per_doubling)
 
-    def _keep_last(self, size: int, epoch: int) -> int:
-        # The log-spaced epochs of a very long run number ~3 per doubling (~60 for a million epochs).
-        permanent = len(_log_epochs(max(epoch, 1)))
-        room = self.budget // max(size, 1) - permanent
-        return int(min(self.keep_last, max(room, 5)))
-
-    def _prune(self, keep_last: int) -> None:
-        recent = [e for e in self._recent if not is_log_epoch(e)]
-        for epoch in recent[:-keep_last] if len(recent) > keep_last else []:
+    def _prune(self, keep_last: int, per_doubling: int) -> None:
+        recent = set(self._recent[-keep_last:])
+        dropped = [e for e in self._recent if e not in recent and not is_log_epoch(e, per_doubling)]
+        for epoch in dropped:
             _unlink_quietly(self.folder / snapshot_name(epoch))
-        dropped = set(recent[:-keep_last]) if len(recent) > keep_last else set()
-        self._recent = [e for e in self._recent if e not in dropped]
+        self._recent = [e for e in self._recent if e not in set(dropped)]
 
 
 # --------------------------------------------------------------------------- appending logs

@@ -51,7 +51,7 @@ class Run:
         self._t0 = time.monotonic()
         history = trainer.history
         self._wall_offset = wall_times(history)[-1] if history else 0.0
-        self._last_checkpoint = time.monotonic()
+        self._last_checkpoint = float("-inf")  # the first epoch is checkpointed at once: resumable
         self.meta = meta
         self._metrics = self._events = self._snapshots = self._control = None
         if self.folder is not None:
@@ -360,6 +360,7 @@ class Run:
             raise OSError(getattr(cause, "errno", None), str(exc), str(self.folder / CHECKPOINT)) from exc
         self._last_checkpoint = time.monotonic()
         self._log("checkpoint", file=CHECKPOINT)
+        self._save_meta()
 
     def _save_meta(self) -> None:
         if self.folder is None or self.meta is None:
