@@ -21,22 +21,11 @@ import time
 from pathlib import Path
 
 from engine.names import RunState
+from gui.flags import config_changes, flag_for
 
 DEFAULT_OUT = "rnn-scope-out"
 BAR_WIDTH = 24
 
-# args attribute -> TrainingConfig field (only the ones given on the command line are passed)
-_CONFIG_ARGS = {
-    "cell": "cell",
-    "hidden": "hidden_sizes",
-    "optimizer": "optimizer",
-    "lr": "learning_rate",
-    "batch_size": "batch_size",
-    "epochs": "epochs",
-    "seed": "seed",
-    "backend": "backend",
-    "dtype": "dtype",
-}
 # settings that define the model a checkpoint holds: they cannot change on resume
 _FIXED_ON_RESUME = ("cell", "hidden_sizes", "optimizer", "dtype", "seed", "batch_size")
 
@@ -56,21 +45,6 @@ def _fail(message) -> int:
 
 def _given(args, name):
     return getattr(args, name, None)
-
-
-def config_changes(args) -> dict:
-    """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``).
-
-    Shared by the window (``gui.app``) and headless mode, so a flag means the same in both.
-    """
-    changes = {}
-    for arg, field in _CONFIG_ARGS.items():
-        value = _given(args, arg)
-        if value is not None:
-            changes[field] = tuple(value) if field == "hidden_sizes" else value
-    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
-        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
-    return changes
 
 
 def _load_dataset(args):
@@ -114,9 +88,8 @@ def _build_trainer(args, dataset):
     saved = trainer.config
     for field in _FIXED_ON_RESUME:
         if field in changes and changes[field] != getattr(saved, field):
-            flag = next(a for a, f in _CONFIG_ARGS.items() if f == field).replace("_", "-")
             raise UsageError(
-                f"--{flag} {changes[field]!r} differs from the checkpoint {checkpoint} "
+                f"{flag_for(field)} {changes[field]!r} differs from the checkpoint {checkpoint} "
                 f"({getattr(saved, field)!r}); leave it out to resume, or start a new run without --checkpoint")
     epochs = changes.get("epochs", saved.epochs)
     if epochs <= trainer.epoch:

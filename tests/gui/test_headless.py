@@ -165,15 +165,3 @@ def test_main_headless_bad_file_exit_code(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "missing.csv" in result.stderr
-
-
-def test_the_window_and_headless_mode_read_flags_the_same_way(monkeypatch):
-    import main
-    from engine.training import TrainingConfig
-    from gui.app import config_from_args
-
-    monkeypatch.setenv("RNNSCOPE_BACKEND", " C ")
-    args = main.build_parser().parse_args(["--hidden", "8,4", "--lr", "0.05", "--epochs", "7"])
-    changes = headless.config_changes(args)
-    assert changes == {"hidden_sizes": (8, 4), "learning_rate": 0.05, "epochs": 7, "backend": "c"}
-    assert config_from_args(TrainingConfig(), args) == TrainingConfig(**changes)
