@@ -99,7 +99,9 @@ def make_text(path: str, megabytes: float, rng) -> None:
 
 
 def make_csv(path: str, megabytes: float, rng) -> None:
-    _repeat_lines(path, "a,b,c,d\n", _random_lines(rng, 2000, 4, lambda i: ""), megabytes)
+    """24 columns, so 200 MB stays under max_length (1,000,000 rows)."""
+    header = ",".join(f"c{j}" for j in range(24)) + "\n"
+    _repeat_lines(path, header, _random_lines(rng, 500, 24, lambda i: ""), megabytes)
 
 
 def _cases(folder: str, mb: float, rng):
