@@ -131,11 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--checkpoint", metavar="PATH", help="open a saved run (.npz checkpoint)")
     r.add_argument("--headless", action="store_true",
                    help="train without a window; progress on stderr, the summary on stdout, results in --out")
-    r.add_argument("--out", metavar="DIR", help="headless output folder (default: rnn-scope-out)")
+    r.add_argument("--out", metavar="DIR", help="headless run folder to write (default: rnn-scope-out)")
+    r.add_argument("--resume", metavar="DIR",
+                   help="headless: continue the run in DIR (its run folder) to --epochs, appending")
     r.add_argument("--overwrite", action="store_true",
                    help="replace an earlier run's results in --out (refused otherwise)")
     r.add_argument("--no-plots", action="store_true",
                    help="headless: write no PNGs (and need none of Qt's graphics libraries)")
+    r.add_argument("--tensorboard", action="store_true",
+                   help="headless: also write TensorBoard event files to DIR/tensorboard "
+                        "(pip install 'rnn-scope[tensorboard]')")
     o = p.add_argument_group("output")
     o.add_argument("-q", "--quiet", action="store_true", help="headless: no progress, only the summary and errors")
     o.add_argument("--json", action="store_true",

@@ -1,10 +1,12 @@
 """Headless mode: train from the command line, print progress, write results to a folder.
 
-``python main.py --headless [FILE ...] --epochs N --out DIR`` trains with the same engine as the
-window and writes ``history.csv``, ``checkpoint.npz``, ``loss.png`` and one
-``hidden_layer{l}.png`` per layer (l = 1, 2, ...). The PNGs are drawn by the window's own plot
-widgets on Qt's offscreen platform (``gui.headless_plots``), so no display is needed;
-``--no-plots`` skips them and never loads Qt's graphics libraries.
+``python main.py --headless [FILE ...] --epochs N --out DIR`` trains an ``engine.runs.Run`` and
+writes its run folder to DIR (run.json, metrics.csv, events.jsonl, checkpoint.npz, best.npz,
+snapshots/; docs/RUN_FORMAT.md), then ``loss.png`` and one ``hidden_layer{l}.png`` per layer
+(l = 1, 2, ...). ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
+While it trains, another process may steer it through DIR/control.jsonl. The PNGs are drawn by
+the window's own plot widgets on Qt's offscreen platform (``gui.headless_plots``), so no display
+is needed; ``--no-plots`` skips them and never loads Qt's graphics libraries.
 
 Before the first epoch everything that can be checked is: the data, the settings, that the PNGs
 can be drawn, and that ``--out`` is writable and holds no earlier run (``gui.out_folder``). What
@@ -13,8 +15,6 @@ is printed and the exit codes (0, 2, 130; 1 only for a bug) follow ``gui.cli_out
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import signal
@@ -22,16 +22,18 @@ import sys
 import time
 from pathlib import Path
 
+from engine.names import RunState
 from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options
 from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
 
-__all__ = ["run_headless", "Progress", "history_rows", "history_csv", "DEFAULT_OUT", "UsageError",
-           "config_changes"]
+__all__ = ["run_headless", "Progress", "DEFAULT_OUT", "UsageError", "config_changes"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OUT = "rnn-scope-out"
+# what the Run writes to its folder (docs/RUN_FORMAT.md), listed in the summary's "files"
+RUN_FOLDER_FILES = ("run.json", "metrics.csv", "events.jsonl", "checkpoint.npz", "best.npz", "steps.csv")
 BAR_WIDTH = 24
 
 # settings that define the model a checkpoint holds: they cannot change on resume
@@ -169,10 +171,10 @@ def _fmt(value) -> str:
 
 
 class _StopOnInterrupt:
-    """First Ctrl+C asks the trainer to stop after the current step; a second one aborts."""
+    """First Ctrl+C asks the run to stop after the current step; a second one aborts."""
 
-    def __init__(self, trainer, progress: Progress):
-        self.trainer = trainer
+    def __init__(self, run, progress: Progress):
+        self.run = run
         self.progress = progress
         self.interrupted = False
         self._previous = None
@@ -181,7 +183,7 @@ class _StopOnInterrupt:
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = True
-        self.trainer.stop()
+        self.run.stop()
         self.progress.notice("interrupted: stopping after the current step and writing the results so far "
                              "(press Ctrl+C again to abort)")
 
@@ -198,70 +200,72 @@ class _StopOnInterrupt:
         return False
 
 
-def _train(trainer, progress: Progress):
-    """Run the epoch generator; returns (last report or None, whether Ctrl+C stopped it)."""
+def _train(run, progress: Progress):
+    """Run the run's epochs (reading its control.jsonl between them); returns (the last report or
+    None if no epoch finished, whether Ctrl+C stopped it)."""
     last = None
-    with _StopOnInterrupt(trainer, progress) as guard:
+    with _StopOnInterrupt(run, progress) as guard:
         try:
-            for report in trainer.epochs():
+            for report in run.epochs():
+                progress.total = run.config.epochs  # control.jsonl may extend the run
                 progress.update(report)
                 last = report
         except KeyboardInterrupt:
             # second Ctrl+C (or one during compiling): keep what has been trained so far
             guard.interrupted = True
+            run.stop()
+            run.step()  # ends the run: writes the checkpoint of the last complete epoch
         progress.finish()
     return last, guard.interrupted
 
 
-def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
-    """CSV header and rows from ``Trainer.history`` (one dict per epoch)."""
-    layers: list[str] = []
-    for entry in history:
-        for name in entry.get("grad_norms", {}) or {}:
-            if name not in layers:
-                layers.append(name)
-    header = ["epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
-              *[f"grad_norm_{name}" for name in layers], "seconds"]
-    rows = []
-    for entry in history:
-        norms = entry.get("grad_norms", {}) or {}
-        rows.append([
-            entry.get("epoch"), entry.get("train_loss"), entry.get("val_loss"),
-            "" if entry.get("val_accuracy") is None else entry.get("val_accuracy"),
-            entry.get("learning_rate"),
-            *[norms.get(name, "") for name in layers],
-            entry.get("seconds", ""),
-        ])
-    return header, rows
-
-
-def history_csv(history: list[dict]) -> bytes:
-    """``history.csv``'s bytes (written whole, so the output folder can write it atomically)."""
-    header, rows = history_rows(history)
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return text.getvalue().encode("utf-8")
-
-
-def _write_outputs(out: OutFolder, trainer, last, title: str, plots: bool, progress: Progress) -> None:
-    """checkpoint.npz, history.csv and the PNGs; UsageError naming the file if one cannot be written."""
+def _open_run(args, out: Path, dataset):
+    """The Run headless mode trains: resumed in place (--resume DIR) or new in ``out``."""
     from engine.checkpoint import CheckpointError
+    from engine.run_reader import RunFolderError
+    from engine.runs import Run
 
+    resume = _given(args, "resume")
     try:
-        out.written.append(Path(trainer.save_checkpoint(out.path / "checkpoint.npz")))
-        out.write_bytes("history.csv", history_csv(trainer.history))
+        if resume:
+            changes = config_changes(args)
+            return Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
+        trainer = _build_trainer(args, dataset)
+        return Run.create(trainer, dataset, out, overwrite=bool(_given(args, "overwrite")))
+    except OSError as exc:  # e.g. a full disk while the run folder is created: name the folder
+        raise UsageError(f"cannot write the run folder {exc.filename or out}: {exc.strerror or exc}; "
+                         "free some space or choose another --out") from None
+    except (RunFolderError, CheckpointError, ValueError) as exc:
+        raise UsageError(exc) from None
+
+
+def _out_folder(args) -> Path:
+    resume, out = _given(args, "resume"), _given(args, "out")
+    if resume and out and Path(out).resolve() != Path(resume).resolve():
+        raise UsageError(f"--resume {resume} continues that run in its own folder; leave out --out {out}")
+    return Path(resume or out or DEFAULT_OUT)
+
+
+def _write_outputs(out: OutFolder, args, trainer, last, title: str, plots: bool, progress: Progress) -> None:
+    """The PNGs (and TensorBoard files) next to the run folder; UsageError naming the file if one
+    cannot be written (the Run has written its own files, checkpoint.npz included, as it went)."""
+    try:
         if plots:
             if last is None:
                 progress.message("no epoch finished, so there are no hidden states to draw")
             from gui.headless_plots import render_pngs
 
             render_pngs(out, trainer.history, last, title)
-    except (CheckpointError, OutputError) as exc:
-        done = ", ".join(p.name for p in out.written) or "nothing"
-        raise UsageError(f"{exc}; written before it: {done}; the other files in {out.path} are as they were "
-                         "(free some space or choose another --out)") from None
+        if _given(args, "tensorboard"):
+            from engine.tensorboard_export import export_run
+
+            out.written.append(Path(export_run(out.path)))
+    except ImportError as exc:  # the tensorboard extra is not installed
+        raise UsageError(exc) from None
+    except OSError as exc:
+        done = ", ".join(p.name for p in out.written) or "no PNG"
+        raise UsageError(f"{exc}; written before it: the run folder, {done}; the other files in {out.path} are "
+                         "as they were (free some space or choose another --out)") from None
 
 
 def _best(history: list[dict]) -> dict:
@@ -283,7 +287,8 @@ def _summary(trainer, dataset, out: OutFolder, interrupted: bool, plots: bool, s
              removed: list) -> dict:
     """What ``--json`` prints: the machine-readable result of the run."""
     history = trainer.history
-    files = {p.name: str(p) for p in out.written}
+    run_files = sorted(p for p in out.path.iterdir() if p.is_file() and p.name in RUN_FOLDER_FILES)
+    files = {p.name: str(p) for p in [*run_files, *out.written]}
     return {
         "status": "interrupted" if interrupted else "finished",
         "exit_code": EXIT_INTERRUPTED if interrupted else EXIT_OK,
@@ -345,28 +350,36 @@ def run_headless(args) -> int:
 
 def _run(args, console: Console) -> int:
     plots = _check_plots(args)
-    dataset = _load_dataset(args, console)
-    trainer = _build_trainer(args, dataset)
-    out = OutFolder(_given(args, "out") or DEFAULT_OUT, overwrite=bool(_given(args, "overwrite")),
-                    resume=bool(_given(args, "resume")))
-    out.prepare()
-
+    out_path = _out_folder(args)
+    resume = _given(args, "resume")
+    given_data = _given(args, "files") or _given(args, "sample")
+    dataset = _load_dataset(args, console) if (given_data or not resume) else None
+    out = OutFolder(out_path, overwrite=bool(_given(args, "overwrite")), resume=bool(resume))
+    out.prepare()  # before any epoch: writable, and no earlier results unless --overwrite/--resume
+    run = _open_run(args, out_path, dataset)
+    run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
+    trainer, dataset = run.trainer, run.trainer.dataset
     config = trainer.config
     log.info("headless run: %s -> %s with %s", dataset.name, out.path, config)
     progress = Progress(total=config.epochs, quiet=console.quiet)
     sizes = ",".join(str(h) for h in config.hidden_sizes)
+    source = resume or _given(args, "checkpoint")
     progress.message(
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
-        + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
+        + (f" · resumed from {source}" if source else ""))
     started = time.perf_counter()
     try:
-        last, interrupted = _train(trainer, progress)
+        last, interrupted = _train(run, progress)
     except ValueError as exc:
         # e.g. a dataset the model cannot be built for: a setting the user can change
         raise UsageError(exc) from None
+    finally:
+        run.close()
+    if run.state is RunState.FAILED:
+        raise UsageError(run.message)
     title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
-    _write_outputs(out, trainer, last, title, plots, progress)
+    _write_outputs(out, args, trainer, last, title, plots, progress)
     removed = out.finish()
     summary = _summary(trainer, dataset, out, interrupted, plots, time.perf_counter() - started, removed)
     log.info("headless run ended: %s", summary)

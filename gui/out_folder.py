@@ -9,7 +9,7 @@
   fsynced and renamed over the old one, then the folder is fsynced. A failure (full disk,
   folder gone read-only) raises :class:`OutputError` naming the file; the earlier file of that
   name stays as it was.
-* :meth:`OutFolder.finish` removes earlier-run files this run did not write (after success only).
+* :meth:`OutFolder.finish` removes an earlier run's plots this run did not draw (after success only).
 
 Qt-free: the PNGs arrive as bytes encoded in memory (``gui.headless_plots``).
 """
@@ -24,11 +24,12 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["OutFolder", "OutputError", "OUR_FILES", "OUR_PATTERNS", "is_our_file"]
+__all__ = ["OutFolder", "OutputError", "OUR_FILES", "OUR_PATTERNS", "PLOT_FILES", "is_our_file"]
 
-# What a run writes (run folders may add names here: they count as "our files" when refusing
-# a folder and when clearing an earlier run's leftovers).
-OUR_FILES = ("checkpoint.npz", "history.csv", "loss.png")
+# What a headless run leaves in --out: the Run's folder (docs/RUN_FORMAT.md; engine.run_meta refuses
+# and clears its own files) and our plots. Any of them means "an earlier run's results".
+PLOT_FILES = ("loss.png",)
+OUR_FILES = ("run.json", "metrics.csv", "checkpoint.npz", "history.csv", *PLOT_FILES)
 OUR_PATTERNS = ("hidden_layer*.png",)
 TEMP_PREFIX = ".rnn-scope-"
 TEMP_SUFFIX = ".tmp"
@@ -151,11 +152,12 @@ class OutFolder:
         return final
 
     def finish(self) -> list[Path]:
-        """Remove earlier-run files this run did not write; returns what was removed."""
+        """Remove an earlier run's plots this run did not draw (a 2-layer run's hidden_layer2.png);
+        returns what was removed. The run folder's own files are the Run's to replace."""
         removed = []
         keep = {p.name for p in self.written}
         for p in self.earlier_outputs():
-            if p.name not in keep:
+            if p.name not in keep and (p.name in PLOT_FILES or any(p.match(x) for x in OUR_PATTERNS)):
                 try:
                     p.unlink()
                     removed.append(p)

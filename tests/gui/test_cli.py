@@ -89,10 +89,11 @@ def test_progress_on_stderr_summary_on_stdout_quiet_and_json(wave_csv, tmp_path)
     assert summary["final"]["epoch"] == 2 and summary["final"]["val_loss"] > 0
     assert summary["best"]["val_loss"] <= summary["final"]["val_loss"]
     assert summary["plots"] is True
-    assert sorted(summary["files"]) == ["checkpoint.npz", "hidden_layer1.png", "history.csv", "loss.png"]
+    assert sorted(summary["files"]) == ["best.npz", "checkpoint.npz", "events.jsonl", "hidden_layer1.png",
+                                        "loss.png", "metrics.csv", "run.json"]
     for path in summary["files"].values():
         assert os.path.getsize(path) > 0
-    with open(summary["files"]["history.csv"], newline="") as f:
+    with open(summary["files"]["metrics.csv"], newline="") as f:
         rows = list(csv.DictReader(f))
     assert float(rows[-1]["val_loss"]) == pytest.approx(summary["final"]["val_loss"])
 
@@ -109,8 +110,8 @@ def test_earlier_results_are_refused_unless_overwrite(wave_csv, tmp_path):
 
     result = _run("--headless", wave_csv, *FAST, "--out", out, "--overwrite")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "hidden_layer1.png", "history.csv",
-                                                     "loss.png", "notes.txt"]
+    names = {p.name for p in out.iterdir()}
+    assert {"run.json", "hidden_layer1.png", "loss.png", "notes.txt"} <= names and "hidden_layer2.png" not in names
     assert "removed the earlier run's hidden_layer2.png" in result.stdout
 
 
@@ -130,7 +131,7 @@ def test_ctrl_c_exits_130_and_writes_the_epochs_done(wave_csv, tmp_path):
             proc.kill()
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
-    with open(out / "history.csv", newline="") as f:
+    with open(out / "metrics.csv", newline="") as f:
         done = len(list(csv.DictReader(f)))
     assert done >= 1
     assert stdout.startswith(f"interrupted after epoch {done} of 100000 (Ctrl+C); ")
@@ -158,25 +159,27 @@ def test_unwritable_out_is_refused_before_training(wave_csv, tmp_path):
     assert "epoch" not in result.stderr  # discovered before training, not after
 
 
-def test_full_disk_is_a_clear_error_and_leaves_no_cut_file(wave_csv, tmp_path):
-    # 24 KB holds the checkpoint and history.csv but not loss.png (~35 KB)
+def test_full_disk_while_drawing_is_a_clear_error_and_leaves_no_cut_file(wave_csv, tmp_path):
+    # 64 KB holds this run's folder (~36 KB, ~52 KB at its peak) but not loss.png as well (~35 KB)
     disk, copy = tmp_path / "disk", tmp_path / "copy"
     copy.mkdir()
-    result = _in_tmpfs("size=24k", disk, "--headless", wave_csv, *FAST, "--out", disk / "out", copy_to=copy)
+    result = _in_tmpfs("size=64k", disk, "--headless", wave_csv, *FAST, "--out", disk / "out", copy_to=copy)
     assert result.returncode == 2, result.stderr
     line = _one_error_line(result.stderr)
     assert "loss.png: No space left on device" in line and ".tmp" not in line
     assert "libpng" not in result.stderr
     left = sorted(p.name for p in (copy / "out").iterdir())
-    assert left == ["checkpoint.npz", "history.csv"]  # complete files only: no cut PNG, no temp file
+    assert "run.json" in left and not [n for n in left if n.endswith(".png") or ".tmp" in n]  # no cut PNG
 
 
-def test_full_disk_while_saving_the_checkpoint(wave_csv, tmp_path):
+@pytest.mark.parametrize("size, where", [("24k", "run folder"), ("4k", "run folder")])
+def test_full_disk_while_training_or_at_the_start(wave_csv, tmp_path, size, where):
+    # 24 KB: the run's checkpoint save fails after an epoch; 4 KB: creating the run folder fails
     disk = tmp_path / "disk"
-    result = _in_tmpfs("size=4k", disk, "--headless", wave_csv, *FAST, "--out", disk / "out")
+    result = _in_tmpfs(f"size={size}", disk, "--headless", wave_csv, *FAST, "--out", disk / "out")
     assert result.returncode == 2, result.stderr
     line = _one_error_line(result.stderr)
-    assert "checkpoint.npz" in line and "No space left on device" in line
+    assert "No space left on device" in line and where in line and "[Errno" not in line
 
 
 def test_without_qt_graphics_libraries(wave_csv, tmp_path):
@@ -193,7 +196,7 @@ def test_without_qt_graphics_libraries(wave_csv, tmp_path):
 
     result = _run("--headless", wave_csv, *FAST, "--out", out, "--no-plots", env=env)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "history.csv"]
+    assert "run.json" in {p.name for p in out.iterdir()} and not list(out.glob("*.png"))
     assert "(no PNGs: --no-plots)" in result.stdout
 
 
@@ -239,7 +242,6 @@ def test_verbose_and_log_file(wave_csv, tmp_path):
     assert "INFO gui.headless: headless run: wave ->" in result.stderr
     text = log.read_text()
     assert "INFO gui.headless: headless run ended: {'status': 'finished'" in text
-    assert "DEBUG gui.out_folder: wrote " in text and "history.csv" in text
 
     result = _run("--headless", wave_csv, "--log-file", tmp_path)  # a folder, not a file
     assert result.returncode == 2
