@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -11,6 +10,7 @@ from PyQt5 import QtWidgets
 
 from engine.data import load_sequences as load_dataset
 from engine.training import Trainer
+from tests.engine.test_checkpoint import _rewrite_meta
 
 
 def _error_boxes(window):
@@ -40,16 +40,6 @@ def opened(qtbot, make_window, tmp_path, tiny_config):
     return window, checkpoint
 
 
-def _rewrite_meta(src, dst, change):
-    with np.load(src) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    meta = json.loads(arrays["__meta__"].tobytes())
-    change(meta)
-    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-    np.savez(dst, **arrays)
-    return str(dst)
-
-
 @pytest.mark.parametrize("change, message", [
     (lambda m: m["config"].update(epochs=2**40), "epochs 1099511627776 is too many"),
     (lambda m: m.update(epoch=2**40), "invalid epoch 1099511627776"),
@@ -59,7 +49,7 @@ def _rewrite_meta(src, dst, change):
 def test_a_crafted_checkpoint_is_a_clear_dialog_and_the_current_run_goes_on(opened, tmp_path, monkeypatch,
                                                                            change, message):
     window, good = opened
-    bad = _rewrite_meta(good, tmp_path / "crafted.npz", change)
+    bad = str(_rewrite_meta(good, tmp_path / "crafted.npz", change))
     run_id, state = window._run_id, window.run_state
     monkeypatch.setattr(window.worker, "load_checkpoint", lambda *a, **k: pytest.fail("the run was replaced"))
     monkeypatch.setattr(window, "_close_current_run", lambda: pytest.fail("the current run was ended"))
