@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-CELLS = ("elman", "gru", "lstm")
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
-BACKENDS = ("jax", "c", "numba")
+from engine.names import BACKENDS, CELLS, DTYPES, OPTIMIZERS
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
@@ -50,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--cell", choices=CELLS, help="recurrent cell (default: elman)")
     m.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
                    help="hidden units per layer, comma separated, e.g. 64,32")
-    m.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
+    m.add_argument("--dtype", choices=DTYPES, help="default: float32")
     t = p.add_argument_group("training")
     t.add_argument("--lr", type=_positive(float), metavar="RATE", help="learning rate")
     t.add_argument("--optimizer", choices=OPTIMIZERS, help="default: adam")

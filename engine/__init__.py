@@ -12,7 +12,6 @@ _LAZY = {
     "Trainer": "engine.training",
     "TrainingConfig": "engine.training",
     "EpochReport": "engine.training",
-    "Command": "engine.training",
     "load_sequences": "engine.data",
     "SequenceDataset": "engine.data",
     "DataError": "engine.data",

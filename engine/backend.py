@@ -22,10 +22,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.names import BACKENDS, DTYPES  # noqa: F401  (re-exported)
+
 log = logging.getLogger("rnnscope.backend")
 
-BACKENDS = ("jax", "c", "numba")
-DTYPES = ("float32", "float64")
 ENV_BACKEND = "RNNSCOPE_BACKEND"
 
 _XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.names import DTYPES as _DTYPES
+
 FORMAT = "rnn-scope-checkpoint"
 VERSION = 1
 _META = "__meta__"
 _PARAM = "param/"
 _OPT = "opt/"
-_DTYPES = ("float32", "float64")
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile)
 
 

@@ -27,12 +27,9 @@ from pytensor.gradient import DisconnectedType
 from pytensor.tensor.special import log_softmax, softmax
 
 from engine import backend
-from engine.data import TASKS  # the data owns the tasks; the model builds a head per task
+from engine.names import CELLS, GATE_NAMES, TASKS  # noqa: F401  (re-exported: engine.model.CELLS)
 
-CELLS = ("elman", "gru", "lstm")
 GATES = {"elman": 1, "gru": 3, "lstm": 4}
-# Gate activations exposed by the probe function, in the order the scan returns them.
-GATE_NAMES = {"elman": (), "gru": ("z", "r"), "lstm": ("i", "f", "o", "c")}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+from engine.names import OPTIMIZERS  # noqa: F401  (re-exported)
+
 ADAM_BETA2 = 0.999
 EPS = 1e-8  # rmsprop / adam denominator; well above float32's tiny
 

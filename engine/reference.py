@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-CELLS = ("elman", "gru", "lstm")
-TASKS = ("classify_sequence", "next_token", "forecast")
+from engine.names import CELLS, TASKS  # noqa: F401  (re-exported: benchmarks use reference.TASKS)
+
 GATES = {"elman": 1, "gru": 3, "lstm": 4}
 
 

@@ -1,14 +1,15 @@
 """Training as a generator: ``TrainingConfig``, ``EpochReport`` and ``Trainer``.
 
 ``Trainer.epochs()`` compiles on its first ``next()`` and yields one :class:`EpochReport`
-per epoch; a Qt worker turns each yield into a signal (superqt's ``GeneratorWorker``
-pattern). Commands (learning rate, clip norm, momentum, probe, stop) are thread-safe: any
-thread may call them at any time. Hyperparameters are shared scalars read by every compiled
-call, so a change lands between two steps (the step in flight keeps the old values) and
-never recompiles anything; stop() ends the epoch after the current step.
+per epoch; a Qt worker or an :class:`engine.runs.Run` turns each yield into a signal or a row
+of the run folder (superqt's ``GeneratorWorker`` pattern). Live changes have one door,
+``Trainer.update(**changes)`` with the names in ``engine.names.LIVE_SETTINGS``; it is
+thread-safe: any thread may call it at any time. Hyperparameters are shared scalars read by
+every compiled call, so a change lands between two steps (the step in flight keeps the old
+values) and never recompiles anything; ``stop()`` ends the epoch after the current step.
 
-Minibatches have one fixed shape ``(T, B)`` (JAX needs static shapes): the last partial
-batch is padded with all-zero-mask examples, which count nothing in the masked losses.
+Minibatches have one fixed shape ``(T, B)`` (engine.batches; JAX needs static shapes).
+Inference (predictions, hidden states, generation, the probe) lives in engine.inference.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import numpy as np
 from engine import backend
 from engine import checkpoint as ckpt
 from engine import optim
-from engine.model import (CELLS, GATE_NAMES, Model, ModelSpec, build_forward, compile_function, mean_loss,
-                          symbolic_inputs)
+from engine.names import BACKENDS, CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS
+from engine.batches import TimeMajor, fixed_batches
+from engine.inference import Inference, probe_arrays
+from engine.model import Model, ModelSpec, build_forward, compile_function, mean_loss, symbolic_inputs
 
 # pytensor's compiler is not thread-safe: the GUI thread may compile an inference function
 # while the worker compiles the training graph.
@@ -69,8 +72,8 @@ class TrainingConfig:
         if (not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes
                 or not all(_positive_int(h) for h in self.hidden_sizes)):
             raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
-        if self.optimizer not in optim.OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if not _number(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         if not _number(self.momentum) or not 0 <= self.momentum < 1:
@@ -88,10 +91,10 @@ class TrainingConfig:
                              f"got {self.validation_fraction!r}")
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if self.dtype not in backend.DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(backend.DTYPES)}, got {self.dtype!r}")
-        if self.backend not in backend.BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(backend.BACKENDS)}, got {self.backend!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.window is not None and not (_positive_int(self.window) and self.window >= 2):
             raise ValueError(f"window must be an integer >= 2, or None for the dataset default, "
                              f"got {self.window!r}")
@@ -137,79 +140,62 @@ class EpochReport:
     diverged: bool  # a non-finite step was refused in this epoch
     skipped_steps: int
     stopped: bool  # stop() ended the run during (or right at the end of) this epoch
+    clip_norm: float | None = None  # in force at the end of the epoch (None = off)
+    momentum: float | None = None  # in force at the end of the epoch
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
         return {
             "epoch": self.epoch, "train_loss": self.train_loss, "val_loss": self.val_loss,
             "val_accuracy": self.val_accuracy, "learning_rate": self.learning_rate,
+            "clip_norm": self.clip_norm, "momentum": self.momentum,
             "grad_norms": dict(self.grad_norms), "weight_norms": dict(self.weight_norms),
             "seconds": self.seconds, "step_ms": self.step_ms, "diverged": self.diverged,
             "skipped_steps": self.skipped_steps, "stopped": self.stopped,
         }
 
 
-@dataclass(frozen=True)
-class Command:
-    """A command sent into the epoch generator (``gen.send(Command("set_learning_rate", 0.01))``).
+class _EpochTally:
+    """What one epoch's training steps add up to (losses, norms, step times, refused steps)."""
 
-    ``name`` is one of ``set_learning_rate``, ``set_clip_norm``, ``set_momentum``,
-    ``set_probe``, ``stop``; tuples ``(name, value)`` are accepted too.
-    """
+    def __init__(self, n_groups: int):
+        self.loss_sum = self.weight_sum = 0.0
+        self.norm_sum = np.zeros(n_groups)
+        self.n_ok = self.skipped = self.n_sequences = 0
+        self.step_times: list[float] = []
+        self._t_last = time.perf_counter()
 
-    name: str
-    value: object = None
-
-
-_COMMANDS = ("set_learning_rate", "set_clip_norm", "set_momentum", "set_probe", "stop")
-
-
-class _TimeMajor:
-    """One Arrays split, transposed once to time-major, with a zero padding example at index N."""
-
-    def __init__(self, arrays, task: str, dtype: str):
-        x = np.asarray(arrays.x)
-        self.n = int(x.shape[0])
-        self.T = int(x.shape[1])
-        self.is_text = x.ndim == 2
-        pad = lambda a: np.concatenate([a, np.zeros((1,) + a.shape[1:], a.dtype)], axis=0)  # noqa: E731
-        x = pad(x.astype("int32" if self.is_text else dtype))
-        self.x = np.ascontiguousarray(np.swapaxes(x, 0, 1))  # (T, N+1[, F])
-        mask = pad(np.asarray(arrays.mask, dtype=dtype))
-        self.mask = np.ascontiguousarray(mask.T)  # (T, N+1)
-        y = np.asarray(arrays.y)
-        if task == "classify_sequence":
-            self.y = pad(y.astype("int32"))  # (N+1,)
-        elif task == "next_token":
-            self.y = np.ascontiguousarray(pad(y.astype("int32")).T)  # (T, N+1)
+    def finish(self, step) -> None:
+        """Book a step in flight ``(loss, norms, ok, weight)``: waits for the device."""
+        loss, norms, ok, w = step
+        loss = float(np.asarray(loss))
+        now = time.perf_counter()
+        self.step_times.append(now - self._t_last)
+        self._t_last = now
+        if bool(np.asarray(ok)):
+            self.loss_sum += loss * w
+            self.weight_sum += w
+            self.norm_sum += np.asarray(norms, dtype=np.float64)
+            self.n_ok += 1
         else:
-            self.y = np.ascontiguousarray(np.swapaxes(pad(y.astype(dtype)), 0, 1))  # (T, N+1, K)
-        self.task = task
-        self.lengths = np.asarray(arrays.lengths)  # real (masked) steps
+            self.skipped += 1
 
-    def batch(self, idx):
-        """Columns ``idx`` (index N is the padding example)."""
-        if self.task == "classify_sequence":
-            y = self.y[idx]
-        else:
-            y = self.y[:, idx]
-        return self.x[:, idx], self.mask[:, idx], y
+    def take_compile_excess(self, compiling: bool) -> float:
+        """JAX compiles on the first call: its excess over a normal step counts as compiling
+        and is dropped from the step times. Returns the excess in seconds."""
+        times = self.step_times
+        if not (compiling and times):
+            return 0.0
+        excess = max(times[0] - (float(np.median(times[1:])) if len(times) > 1 else 0.0), 0.0)
+        self.step_times = times[1:] or times
+        return excess
 
-    def weight(self, mask_b) -> float:
-        if self.task == "classify_sequence":
-            return float(mask_b.max(axis=0).sum())
-        return float(mask_b.sum())
+    @property
+    def train_loss(self) -> float:
+        return self.loss_sum / self.weight_sum if self.weight_sum > 0 else float("nan")
 
-
-def _batches(n: int, batch_size: int, order) -> list:
-    """Index arrays of exactly ``batch_size``, the last one padded with index ``n``."""
-    out = []
-    for start in range(0, n, batch_size):
-        idx = np.asarray(order[start:start + batch_size], dtype=np.int64)
-        if len(idx) < batch_size:
-            idx = np.concatenate([idx, np.full(batch_size - len(idx), n, dtype=np.int64)])
-        out.append(idx)
-    return out
+    def grad_norms(self, groups) -> dict:
+        return {g: float(v / self.n_ok) if self.n_ok else float("nan") for g, v in zip(groups, self.norm_sum)}
 
 
 class Trainer:
@@ -241,6 +227,7 @@ class Trainer:
         # at any time: the step in flight finishes with the old values, the next one uses the new.
         self._settings_lock = threading.RLock()
         self._stop = threading.Event()
+        self._iterating = False  # an epochs() generator is running (at most one at a time)
         self._lock = threading.RLock()  # inference functions and lazy set-up
         self._probe_index = 0
         self._model: Model | None = None
@@ -248,36 +235,33 @@ class Trainer:
         self._pending_params = None  # from a checkpoint, applied when the model is built
         self._pending_state = None
         self._train = self._val = None
-        self.f_train = self.f_loss = self.f_predict = None
-        self._f_hidden: dict[int, object] = {}
+        self.f_train = self.f_loss = None
         self.batch_size = min(config.batch_size, len(split.train))
         self.val_batch_size = min(len(split.val), max(self.batch_size, 32))
+        self.inference = Inference(self)
 
     # ------------------------------------------------------------------ set-up
     def _ensure_model(self) -> Model:
         with self._lock:
             if self._model is None:
-                configured = self.config.backend
                 dtype = self.config.dtype  # not a live setting: fixed for the run
                 # configure() imports JAX the first time (seconds): outside the settings lock, so
-                # a command from the GUI thread never waits for it.
-                backend.configure(configured, dtype)
+                # a live change from the GUI thread never waits for it.
+                backend.configure(self.config.backend, dtype)
                 model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
-                self._train = _TimeMajor(self.split.train, self.task, dtype)
-                self._val = _TimeMajor(self.split.val, self.task, dtype)
-                # Under the settings lock: a command landing between reading the config and
+                self._train = TimeMajor(self.split.train, self.task, dtype)
+                self._val = TimeMajor(self.split.val, self.task, dtype)
+                # Under the settings lock: a change landing between reading the config and
                 # publishing the optimizer would change the config but not the shared scalars.
                 with self._settings_lock:
                     config = self.config
-                    if config.backend != configured:  # changed meanwhile (rare; the imports are done by now)
-                        backend.configure(config.backend, dtype)
                     self._optimizer = optim.Optimizer(
                         config.optimizer, model.tparams, learning_rate=config.learning_rate,
                         momentum=config.momentum, clip_norm=config.clip_norm)
                     if self._pending_state is not None:
                         self._optimizer.set_state(self._pending_state)
                     self._pending_params = self._pending_state = None
-                    self._model = model  # from here on the backend is fixed
+                    self._model = model
             return self._model
 
     def _compile(self, build):
@@ -299,100 +283,53 @@ class Trainer:
         if self.f_loss is None:
             self.f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True))
 
-    def _hidden_fn(self, T: int):
-        model = self._ensure_model()
-        with self._lock:
-            if T not in self._f_hidden:
-                self._f_hidden[T] = self._compile(lambda: model.compile_hidden(T, 1))
-            return self._f_hidden[T]
+    # ------------------------------------------------------------------ live changes (the one door)
+    def update(self, **changes) -> dict:
+        """Change live settings (``engine.names.LIVE_SETTINGS``) between two steps, no recompile.
 
-    @property
-    def inference_length(self) -> int:
-        self._ensure_model()
-        return max(self._train.T, self._val.T)
-
-    # ------------------------------------------------------------------ commands
-    def set_learning_rate(self, lr: float) -> None:
-        if not _number(lr) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
-        self._update_settings(learning_rate=float(lr))
-
-    def set_clip_norm(self, value) -> None:
-        if value is not None and (not _number(value) or not value >= 0 or not math.isfinite(value)):
-            raise ValueError(f"clip_norm must be a positive number, or None/0 to turn clipping off, got {value!r}")
-        self._update_settings(clip_norm=None if not value else float(value))
-
-    def set_optimizer_params(self, momentum=None) -> None:
-        if momentum is not None:
-            if not _number(momentum) or not 0 <= momentum < 1:
-                raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-            self._update_settings(momentum=float(momentum))
-
-    def set_probe(self, index: int) -> None:
-        n = len(self.split.val)
-        if not isinstance(index, (int, np.integer)) or not 0 <= index < n:
-            raise ValueError(f"probe index must be between 0 and {n - 1} (validation sequences), got {index!r}")
+        Thread-safe; all changes are validated before any is applied (a bad value changes
+        nothing). ``clip_norm`` None or 0 turns clipping off. Returns ``{name: (old, new)}`` for
+        the settings whose value changed.
+        """
+        unknown = sorted(set(changes) - set(LIVE_SETTINGS))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a live setting; live settings are "
+                             f"{', '.join(LIVE_SETTINGS)} (anything else needs a new run)")
+        changes = dict(changes)
+        has_probe = "probe_index" in changes
+        probe = changes.pop("probe_index", None)
+        if has_probe:
+            n = len(self.split.val)
+            if not isinstance(probe, (int, np.integer)) or isinstance(probe, bool) or not 0 <= probe < n:
+                raise ValueError(f"probe_index must be between 0 and {n - 1} (validation sequences), "
+                                 f"got {probe!r}")
+        if "clip_norm" in changes and not changes["clip_norm"]:
+            changes["clip_norm"] = None
+        for name in set(changes) - {"epochs"}:  # the rest are floats
+            if _number(changes[name]):
+                changes[name] = float(changes[name])
         with self._settings_lock:
-            self._probe_index = int(index)
+            old = self._config
+            new = old.replace(**changes)  # TrainingConfig validates every value
+            diff = {k: (getattr(old, k), v) for k, v in changes.items() if getattr(old, k) != v}
+            if has_probe and int(probe) != self._probe_index:
+                diff["probe_index"] = (self._probe_index, int(probe))
+                self._probe_index = int(probe)
+            self._config = new
+            if self._optimizer is not None:
+                self._optimizer.set_learning_rate(new.learning_rate)
+                self._optimizer.set_clip_norm(new.clip_norm)
+                self._optimizer.set_momentum(new.momentum)
+        return diff
 
     def stop(self) -> None:
         """Ask the running epoch to end after the current step (thread-safe, returns at once)."""
         self._stop.set()
 
-    def send(self, command) -> None:
-        """Apply a :class:`Command` or ``(name, value)`` tuple (what ``gen.send`` does)."""
-        if isinstance(command, Command):
-            name, value = command.name, command.value
-        elif isinstance(command, tuple) and len(command) in (1, 2) and isinstance(command[0], str):
-            name, value = command[0], (command[1] if len(command) == 2 else None)
-        else:
-            raise ValueError(f"a command is Command(name, value) or (name, value), got {command!r}")
-        if name not in _COMMANDS:
-            raise ValueError(f"unknown command {name!r}; commands are {', '.join(_COMMANDS)}")
-        if name == "stop":
-            self.stop()
-        elif name == "set_learning_rate":
-            self.set_learning_rate(value)
-        elif name == "set_clip_norm":
-            self.set_clip_norm(value)
-        elif name == "set_momentum":
-            self.set_optimizer_params(momentum=value)
-        else:
-            self.set_probe(value)
-
-    def _update_settings(self, **changes) -> None:
-        with self._settings_lock:
-            self.config = self.config.replace(**changes)
-
     @property
     def config(self) -> TrainingConfig:
+        """The run's settings; change the live ones with :meth:`update`."""
         return self._config
-
-    @config.setter
-    def config(self, config: TrainingConfig) -> None:
-        """Replace the config: live settings (learning rate, clip, momentum, epochs) always;
-        the backend until the model is built; anything that shapes the graph or the data never.
-        Thread-safe: the new hyperparameters are shared scalars read by the next compiled step."""
-        if not isinstance(config, TrainingConfig):
-            raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
-        with self._settings_lock:
-            self._set_config(config)
-
-    def _set_config(self, config: TrainingConfig) -> None:
-        live = {"learning_rate", "clip_norm", "momentum", "epochs"}
-        if self._model is None:
-            live.add("backend")
-        old = self._config
-        fixed = [f.name for f in dataclasses.fields(config)
-                 if f.name not in live and getattr(config, f.name) != getattr(old, f.name)]
-        if fixed:
-            raise ValueError(f"{', '.join(fixed)} cannot change on an existing run (the model is built for "
-                             f"them); start a new run with the new settings")
-        self._config = config
-        if self._optimizer is not None:
-            self._optimizer.set_learning_rate(config.learning_rate)
-            self._optimizer.set_clip_norm(config.clip_norm)
-            self._optimizer.set_momentum(config.momentum)
 
     @property
     def probe_index(self) -> int:
@@ -400,11 +337,19 @@ class Trainer:
 
     # ------------------------------------------------------------------ training
     def epochs(self):
-        """Generator of :class:`EpochReport`; ``gen.send(Command(...))`` applies a command."""
+        """Generator of :class:`EpochReport`, one per epoch up to ``config.epochs`` (read before
+        every epoch, so a larger ``epochs`` extends the run). One at a time per Trainer: a second
+        generator that starts while another is running raises RuntimeError."""
+        with self._settings_lock:
+            if self._iterating:
+                raise RuntimeError("this Trainer is already training in another epochs() generator; "
+                                   "close that one (gen.close()) or let it finish first")
+            self._iterating = True
         try:
             yield from self._epochs()
         finally:
             self._stop.clear()  # a stop() ends this generator only; a later epochs() runs again
+            self._iterating = False
 
     def _epochs(self):
         t_compile = time.perf_counter()
@@ -421,43 +366,20 @@ class Trainer:
         while self.epoch < self.config.epochs:
             report = self._run_epoch(compile_seconds)
             compile_seconds = 0.0
-            command = yield report
-            if command is not None:
-                self.send(command)
-            if report.stopped or self._stop.is_set():
+            yield report
+            if report.stopped:
                 return
+            # A stop() that landed after this report was built is answered by the next epoch's
+            # first check: one stopped report that counts no epoch, so a stop always shows.
 
-    def _run_epoch(self, compile_seconds: float) -> EpochReport:
-        t_epoch = time.perf_counter()
+    def _train_steps(self, epoch: int) -> tuple:
+        """One pass over the shuffled training data; returns (tally, stopped)."""
         data = self._train
-        epoch = self.epoch + 1
-        rng = np.random.default_rng([self.config.seed, epoch])  # resumable: depends on the epoch only
-        order = rng.permutation(data.n)
-        groups = list(self.spec.param_groups())
-        loss_sum = weight_sum = 0.0
-        norm_sum = np.zeros(len(groups))
-        n_ok = skipped = n_sequences = 0
-        step_times = []
-        stopped = False
+        order = np.random.default_rng([self.config.seed, epoch]).permutation(data.n)  # resumable
+        tally = _EpochTally(len(self.spec.param_groups()))
         pending = None  # the step in flight: (loss, norms, ok, weight)
-        t_last = time.perf_counter()
-
-        def finish(step):
-            nonlocal loss_sum, weight_sum, norm_sum, n_ok, skipped, t_last
-            loss, norms, ok, w = step
-            loss = float(np.asarray(loss))  # waits for the device
-            now = time.perf_counter()
-            step_times.append(now - t_last)
-            t_last = now
-            if bool(np.asarray(ok)):
-                loss_sum += loss * w
-                weight_sum += w
-                norm_sum += np.asarray(norms, dtype=np.float64)
-                n_ok += 1
-            else:
-                skipped += 1
-
-        for idx in _batches(data.n, self.batch_size, order):
+        stopped = False
+        for idx in fixed_batches(data.n, self.batch_size, order):
             if self._stop.is_set():
                 stopped = True
                 break
@@ -465,54 +387,43 @@ class Trainer:
             # asynchronously); at most two steps are in flight, so stop() lands within a step.
             x, mask, y = data.batch(idx)
             outputs = self.f_train(x, mask, y)
-            n_sequences += int(np.count_nonzero(idx < data.n))
+            tally.n_sequences += int(np.count_nonzero(idx < data.n))
             if pending is not None:
-                finish(pending)
+                tally.finish(pending)
             pending = (*outputs, data.weight(mask))
         if pending is not None:
-            finish(pending)
-        train_seconds = sum(step_times)
-        first_excess = 0.0
-        if compile_seconds and step_times:
-            # JAX compiles on the first call: count its excess over a normal step as compiling.
-            first_excess = step_times[0] - (float(np.median(step_times[1:])) if len(step_times) > 1 else 0.0)
-            first_excess = max(first_excess, 0.0)
-            compile_seconds += first_excess
-            train_seconds -= first_excess
-            step_times = step_times[1:] or step_times
+            tally.finish(pending)
+        return tally, stopped
+
+    def _run_epoch(self, compile_seconds: float) -> EpochReport:
+        t_epoch = time.perf_counter()
+        epoch = self.epoch + 1
+        tally, stopped = self._train_steps(epoch)
+        train_seconds = sum(tally.step_times)
+        first_excess = tally.take_compile_excess(bool(compile_seconds))
+        train_seconds -= first_excess
         val_loss, val_accuracy, hidden, gates = self._evaluate()
         # A stop() that arrives after the last step still ends the run with this report.
         stopped = stopped or self._stop.is_set()
-        if step_times or not stopped:
+        if tally.step_times or not stopped:
             # A stop before the first step trained nothing: report it, but count no epoch.
             self.epoch = epoch
+        config = self.config
         report = EpochReport(
-            epoch=epoch,
-            train_loss=loss_sum / weight_sum if weight_sum > 0 else float("nan"),
-            val_loss=val_loss,
-            val_accuracy=val_accuracy,
-            grad_norms={g: float(v / n_ok) if n_ok else float("nan") for g, v in zip(groups, norm_sum)},
-            weight_norms=self._model.weight_norms(),
-            hidden=hidden,
-            gates=gates,
-            probe_index=self._probe_index,
-            learning_rate=float(self.config.learning_rate),
+            epoch=epoch, train_loss=tally.train_loss, val_loss=val_loss, val_accuracy=val_accuracy,
+            grad_norms=tally.grad_norms(self.spec.param_groups()), weight_norms=self._model.weight_norms(),
+            hidden=hidden, gates=gates, probe_index=self._probe_index,
+            learning_rate=float(config.learning_rate),
             seconds=time.perf_counter() - t_epoch - first_excess,
-            sequences_per_second=n_sequences / train_seconds if train_seconds > 0 else 0.0,
-            step_ms=float(np.median(step_times)) * 1e3 if step_times else 0.0,
-            compile_seconds=compile_seconds,
-            diverged=skipped > 0,
-            skipped_steps=skipped,
-            stopped=stopped,
+            sequences_per_second=tally.n_sequences / train_seconds if train_seconds > 0 else 0.0,
+            step_ms=float(np.median(tally.step_times)) * 1e3 if tally.step_times else 0.0,
+            compile_seconds=compile_seconds + first_excess,
+            diverged=tally.skipped > 0, skipped_steps=tally.skipped, stopped=stopped,
+            clip_norm=config.clip_norm, momentum=float(config.momentum),
         )
         if self.epoch == epoch:
             self.history.append(report.to_history())
         return report
-
-    def evaluate(self) -> tuple:
-        """(validation loss, validation accuracy or None) over the whole validation split."""
-        loss, accuracy, _, _ = self._evaluate()
-        return loss, accuracy
 
     def _evaluate(self) -> tuple:
         """Validation loss and accuracy, plus the probe's hidden states and gates, which come
@@ -523,234 +434,41 @@ class Trainer:
         probe_batch, probe_column = divmod(probe, self.val_batch_size)
         total = weight = correct = 0.0
         hidden = gates = None
-        for k, idx in enumerate(_batches(data.n, self.val_batch_size, np.arange(data.n))):
+        for k, idx in enumerate(fixed_batches(data.n, self.val_batch_size, np.arange(data.n))):
             res = self.f_loss(*data.batch(idx), np.int32(probe_column if k == probe_batch else 0))
             total += float(np.asarray(res[0]))
             weight += float(np.asarray(res[1]))
             correct += float(np.asarray(res[2]))
             if k == probe_batch:
-                hidden, gates = self._probe_arrays(res[3:], int(data.lengths[probe]))
+                hidden, gates = probe_arrays(self.spec, res[3:], int(data.lengths[probe]))
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
         return loss, accuracy, hidden, gates
 
-    def _probe_arrays(self, arrays, length: int) -> tuple:
-        """f_loss's probe outputs -> per layer (T_probe, H) hidden and gate dicts (fresh float32)."""
-        n_layers = self.spec.n_layers
-        names = GATE_NAMES[self.spec.cell]
-        length = max(length, 1)
-        fresh = [np.array(np.asarray(a)[:length], dtype=np.float32) for a in arrays]
-        hidden = fresh[:n_layers]
-        gates = [dict(zip(names, fresh[n_layers + layer * len(names): n_layers + (layer + 1) * len(names)]))
-                 for layer in range(n_layers)]
-        return hidden, gates
-
-    # ------------------------------------------------------------------ probing and inference
-    def _run(self, x):
-        """Run one sequence (time-major (L, F) normalised or (L,) ids) in chunks, state carried.
-
-        Returns (per_step outputs (L, n_out), hidden list (L, H), gates list of dicts, states).
-        """
-        T = self.inference_length
-        return self._run_with(self._hidden_fn(T), T, x)
-
-    def _run_with(self, fn, T, x, states=None):
-        spec = self.spec
-        dtype = self.config.dtype
-        L = int(x.shape[0])
-        n_state = 2 if spec.cell == "lstm" else 1
-        if states is None:
-            states = [np.zeros((1, H), dtype=dtype) for H in spec.hidden_sizes for _ in range(n_state)]
-        n_layers = spec.n_layers
-        gate_names = GATE_NAMES[spec.cell]
-        outs, hiddens, gates = [], [[] for _ in range(n_layers)], [[] for _ in range(n_layers)]
-        for start in range(0, max(L, 1), T):
-            n = min(T, L - start)
-            xc = np.zeros((T, 1) + x.shape[1:], dtype=x.dtype)
-            xc[:n, 0] = x[start:start + n]
-            mc = np.zeros((T, 1), dtype=dtype)
-            mc[:n, 0] = 1  # every step of the sequence is real; the rest of the chunk is padding
-            with self._lock:
-                res = fn(xc, mc, *states)
-            res = [np.asarray(r) for r in res]
-            outs.append(res[0][:n, 0])
-            k = 1
-            for layer in range(n_layers):
-                hiddens[layer].append(res[k][:n, 0])
-                k += 1
-            for layer in range(n_layers):
-                gates[layer].append([res[k + j][:n, 0] for j in range(len(gate_names))])
-                k += len(gate_names)
-            states = res[k:]
-        per_step = np.concatenate(outs, axis=0)
-        hidden = [np.ascontiguousarray(np.concatenate(h, axis=0), dtype=np.float32) for h in hiddens]
-        gate_dicts = []
-        for layer in range(n_layers):
-            gate_dicts.append({
-                name: np.ascontiguousarray(np.concatenate([chunk[j] for chunk in gates[layer]], axis=0),
-                                           dtype=np.float32)
-                for j, name in enumerate(gate_names)})
-        return per_step, hidden, gate_dicts, states
-
-    def _val_sequence(self, index: int):
-        """Validation sequence ``index``: (x (L, ...), y, length) trimmed to its real steps."""
-        data = self._val
-        length = max(int(data.lengths[index]), 1)
-        x = data.x[:length, index]
-        y = data.y[index] if self.task == "classify_sequence" else data.y[:length, index]
-        return x, y, length
-
-    def probe(self) -> tuple:
-        """Hidden states and gates of the probe sequence: fresh float32 (T_probe, H) arrays."""
-        self._ensure_training_functions()
-        data, probe = self._val, self._probe_index
-        probe_batch, probe_column = divmod(probe, self.val_batch_size)
-        idx = _batches(data.n, self.val_batch_size, np.arange(data.n))[probe_batch]
-        res = self.f_loss(*data.batch(idx), np.int32(probe_column))
-        return self._probe_arrays(res[3:], int(data.lengths[probe]))
-
-    def _prepare_input(self, sequence) -> np.ndarray:
-        """User input -> (L, F) normalised floats or (L,) int ids."""
-        if self.is_text:
-            if isinstance(sequence, str):
-                return self._encode(sequence)
-            ids = np.asarray(sequence)
-            if ids.ndim != 1 or ids.dtype.kind not in "iu":
-                raise ValueError(f"a text model takes a string or a 1-D array of token ids, got shape "
-                                 f"{ids.shape} {ids.dtype}")
-            if ids.size and (ids.min() < 0 or ids.max() >= self.spec.n_in):
-                raise ValueError(f"token ids must be in [0, {self.spec.n_in}), got {ids.min()}..{ids.max()}")
-            return ids.astype("int32")
-        try:
-            x = np.asarray(sequence, dtype=np.float64)
-        except (TypeError, ValueError):  # e.g. a dict or ragged lists: bad input, not a crash
-            raise ValueError(f"expected a numeric sequence of shape (T, {self.spec.n_in}), "
-                             f"got {type(sequence).__name__}") from None
-        if x.ndim == 1 and self.spec.n_in == 1:
-            x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.spec.n_in:
-            raise ValueError(f"expected a sequence of shape (T, {self.spec.n_in}), got {x.shape}")
-        if x.shape[0] == 0:
-            raise ValueError("the sequence is empty")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("the sequence contains NaN or infinite values")
-        return np.asarray(self.split.normalize(x), dtype=self.config.dtype)
-
-    def _encode(self, text: str) -> np.ndarray:
-        vocab = list(self.dataset.vocabulary)
-        index = {ch: i for i, ch in enumerate(vocab)}
-        unk = index.get("<unk>")
-        ids = []
-        for ch in text:
-            i = index.get(ch, unk)
-            if i is None:
-                raise ValueError(f"character {ch!r} is not in the model's vocabulary of {len(vocab)} characters")
-            ids.append(i)
-        return np.asarray(ids, dtype="int32")
-
-    def _denormalize(self, y) -> np.ndarray:
-        return np.asarray(self.split.denormalize_target(np.asarray(y)), dtype=np.float32)
+    # ------------------------------------------------------------------ inference (engine.inference)
+    @property
+    def inference_length(self) -> int:
+        return self.inference.length
 
     def predict(self, x) -> np.ndarray:
         """Class probabilities (C,) | next values (T, n_out) denormalised | next-char dists (T, V)."""
-        seq = self._prepare_input(x)
-        if seq.shape[0] == 0:
-            raise ValueError("the sequence is empty")
-        per_step, _, _, _ = self._run(seq)
-        if self.task == "classify_sequence":
-            return per_step[-1].astype(np.float32)
-        if self.task == "forecast":
-            return self._denormalize(per_step)
-        return per_step.astype(np.float32)
+        return self.inference.predict(x)
+
+    def predict_validation(self) -> dict:
+        """Predictions over the validation set or the probe (see ``Inference.predict_validation``)."""
+        return self.inference.predict_validation()
 
     def hidden_states(self, sequence) -> list:
         """Per layer, float32 (T, H) hidden states of any sequence (raw values, ids or text)."""
-        seq = self._prepare_input(sequence)
-        _, hidden, _, _ = self._run(seq)
-        return hidden
-
-    def predict_validation(self) -> dict:
-        """classify: {"true", "pred", "probs"} over the validation set; forecast:
-        {"actual", "forecast"} (denormalised, one step ahead) for the probe sequence;
-        next_token: {"true", "pred", "probs"} per step of the probe sequence."""
-        model = self._ensure_model()
-        data = self._val
-        if self.task == "classify_sequence":
-            with self._lock:
-                if self.f_predict is None:
-                    self.f_predict = self._compile(lambda: model.compile_predict(data.T, self.val_batch_size))
-            probs = []
-            for idx in _batches(data.n, self.val_batch_size, np.arange(data.n)):
-                x, mask, _ = data.batch(idx)
-                with self._lock:
-                    probs.append(np.asarray(self.f_predict(x, mask)))
-            probs = np.concatenate(probs, axis=0)[:data.n].astype(np.float32)
-            return {"true": data.y[:data.n].astype(np.int64), "pred": probs.argmax(axis=1), "probs": probs}
-        x, y, _ = self._val_sequence(self._probe_index)
-        per_step, _, _, _ = self._run(x)
-        if self.task == "forecast":
-            return {"actual": self._denormalize(y), "forecast": self._denormalize(per_step),
-                    "index": self._probe_index}
-        return {"true": y.astype(np.int64), "pred": per_step.argmax(axis=1),
-                "probs": per_step.astype(np.float32), "index": self._probe_index}
+        return self.inference.hidden_states(sequence)
 
     def generate(self, n: int, temperature: float = 1.0, prime="", seed=None):
-        """Sample ``n`` characters (text) or forecast ``n`` steps autoregressively (forecast).
+        """Sample text or forecast ``n`` steps autoregressively (see ``Inference.generate``)."""
+        return self.inference.generate(n, temperature=temperature, prime=prime, seed=seed)
 
-        Text returns the generated string (without the prime); forecasting returns float32
-        (n, n_out) denormalised values continuing ``prime`` (raw (T, F) values; default: the
-        probe validation sequence).
-        """
-        if not _positive_int(n):
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        if not _number(temperature) or not temperature > 0:
-            raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-        if self.task == "classify_sequence":
-            raise ValueError("generate() needs a next_token or forecast model; this one classifies sequences")
-        step = self._hidden_fn(1)
-        if self.task == "next_token":
-            return self._generate_text(step, n, temperature, prime, seed)
-        if list(self.dataset.target_names) != list(self.dataset.feature_names):
-            raise ValueError("generate() feeds forecasts back as inputs, so the forecast targets must be "
-                             f"the input features; targets {list(self.dataset.target_names)} differ from "
-                             f"inputs {list(self.dataset.feature_names)}")
-        if prime is None or (isinstance(prime, str) and prime == ""):
-            # Continue after the probe's last observed value. Its mask length counts the steps
-            # that have a target, one fewer than the inputs when the window ends its sequence.
-            length = int(self._val.lengths[self._probe_index])
-            seq = self._val.x[:min(length + 1, self._val.x.shape[0]), self._probe_index]
-        else:
-            seq = self._prepare_input(prime)
-        per_step, _, _, states = self._run(seq)
-        value = per_step[-1:]  # (1, n_out), normalised
-        out = []
-        for _ in range(n):
-            out.append(value[0].copy())
-            res, _, _, states = self._run_with(step, 1, value.astype(self.config.dtype), states=states)
-            value = res[-1:]
-        return self._denormalize(np.stack(out))
-
-    def _generate_text(self, step, n, temperature, prime, seed) -> str:
-        rng = np.random.default_rng(seed)
-        vocab = list(self.dataset.vocabulary)
-        if prime is not None and len(prime):  # a string or token ids ("if prime" fails on arrays)
-            ids = self._prepare_input(prime)
-            probs, _, _, states = self._run(ids)
-            p = probs[-1]
-        else:
-            # No prime: start from the training text's character frequencies.
-            counts = np.bincount(self._train.x[self._train.mask > 0].ravel(), minlength=len(vocab))
-            p, states = counts / counts.sum(), None
-        chars = []
-        for _ in range(n):
-            logp = np.log(np.maximum(np.asarray(p, dtype=np.float64), 1e-30)) / temperature
-            q = np.exp(logp - logp.max())
-            q /= q.sum()
-            token = int(rng.choice(len(q), p=q))
-            chars.append(vocab[token])
-            res, _, _, states = self._run_with(step, 1, np.asarray([token], dtype="int32"), states=states)
-            p = res[-1]
-        return "".join(chars)
+    def probe(self) -> tuple:
+        """Hidden states and gates of the probe sequence: fresh float32 (T_probe, H) arrays."""
+        return self.inference.probe()
 
     # ------------------------------------------------------------------ checkpoints
     def _fingerprint(self) -> dict:
@@ -769,11 +487,14 @@ class Trainer:
                          self.epoch, self.history, extra={"dataset": self._fingerprint()})
 
     @classmethod
-    def load_checkpoint(cls, path, dataset, *, split=None) -> "Trainer":
-        """A trainer that resumes exactly where the checkpoint stopped (same data, same seed)."""
+    def load_checkpoint(cls, path, dataset, *, split=None, backend=None) -> "Trainer":
+        """A trainer that resumes exactly where the checkpoint stopped (same data, same seed);
+        ``backend`` overrides the saved one (it changes no result, only the compiled code)."""
         ck = ckpt.load(path)
         try:
             config = TrainingConfig.from_dict(ck.config)
+            if backend is not None:
+                config = config.replace(backend=backend)
         except (TypeError, ValueError) as exc:
             raise ckpt.CheckpointError(f"{ck.path}: its training settings are invalid ({exc})") from exc
         fp = ck.extra.get("dataset", {})
@@ -809,8 +530,3 @@ class Trainer:
         trainer.epoch = ck.epoch
         trainer.history = list(ck.history)
         return trainer
-
-
-def train(config: TrainingConfig, dataset, **kwargs):
-    """Shorthand: ``for report in train(config, dataset): ...``."""
-    return Trainer(config, dataset, **kwargs).epochs()

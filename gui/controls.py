@@ -3,9 +3,9 @@
 Two kinds of change leave this widget:
 
 * ``sigLiveChanged(name, value)`` for settings the Trainer takes between steps without
-  recompiling (``learning_rate``, ``clip_norm``, ``momentum``, ``probe_index``);
+  recompiling (``engine.names.LIVE_SETTINGS``: learning rate, clip norm, momentum, epochs, probe);
 * ``sigRestartNeeded(dict)`` for settings that change the graph or the data (cell, hidden sizes,
-  dtype, optimizer, batch size, epochs, validation fraction, seed, task). The window decides
+  dtype, optimizer, batch size, validation fraction, seed, task). The window decides
   (asking the user if a run is in progress) and calls :meth:`ControlPanel.revert_last` if the
   change is refused.
 
@@ -22,14 +22,9 @@ from PyQt5 import QtCore, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import pyqtSignal
 from pyqtgraph.parametertree import Parameter, ParameterTree
 
-from gui.worker import LIVE_SETTINGS
+from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
 
 log = logging.getLogger(__name__)
-
-CELLS = ("elman", "gru", "lstm")
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
-DTYPES = ("float32", "float64")
-TASKS = ("classify_sequence", "next_token", "forecast")
 
 LIVE = LIVE_SETTINGS  # what the worker forwards to the Trainer without a restart
 RESTART = (

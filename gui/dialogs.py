@@ -12,10 +12,10 @@ import logging
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
+from engine.names import FORMATS, TASKS
+
 log = logging.getLogger(__name__)
 
-FORMATS = ("csv", "ucr", "ts", "text", "npy", "npz")
-TASKS = ("classify_sequence", "next_token", "forecast")
 AUTO = "auto"
 
 

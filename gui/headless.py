@@ -105,7 +105,7 @@ def _build_trainer(args, dataset):
             raise UsageError(exc) from None
 
     try:
-        trainer = Trainer.load_checkpoint(checkpoint, dataset)
+        trainer = Trainer.load_checkpoint(checkpoint, dataset, backend=changes.get("backend"))
     except (CheckpointError, ValueError, OSError) as exc:
         raise UsageError(exc) from None
     saved = trainer.config
@@ -121,12 +121,8 @@ def _build_trainer(args, dataset):
             f"checkpoint {checkpoint} has already trained {trainer.epoch} epochs; "
             f"pass --epochs with a larger total (e.g. --epochs {trainer.epoch + 10}) to continue")
     try:
-        # epochs count across resumes; backend and learning rate may change freely
-        trainer.config = saved.replace(
-            epochs=epochs,
-            backend=changes.get("backend", saved.backend),
-            learning_rate=changes.get("learning_rate", saved.learning_rate),
-        )
+        # epochs count across resumes; backend (above) and learning rate may change freely
+        trainer.update(epochs=epochs, learning_rate=changes.get("learning_rate", saved.learning_rate))
     except (TypeError, ValueError) as exc:
         raise UsageError(exc) from None
     return trainer

@@ -22,6 +22,8 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers pg.exporters.*)
 
+from engine.names import GATE_NAMES
+
 # Once, for the whole app: (T, H) arrays display as rows = time; no antialiasing so
 # million-point curves stay cheap to draw.
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -46,12 +48,6 @@ TASK_CLASSIFY = "classify_sequence"
 TASK_TEXT = "next_token"
 TASK_FORECAST = "forecast"
 
-# Gate order and meaning as in docs/ARCHITECTURE.md (EpochReport.gates).
-GATE_NAMES = {
-    "elman": (),
-    "gru": ("z", "r"),
-    "lstm": ("i", "f", "o", "c"),
-}
 GATE_TITLES = {
     "h": "hidden state h",
     "z": "z (update gate)",

@@ -31,6 +31,8 @@ import traceback
 import numpy as np
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
+from engine.names import LIVE_SETTINGS
+
 log = logging.getLogger(__name__)
 
 # Inference (predictions, text samples) while training runs at most this often and takes at
@@ -41,7 +43,6 @@ INFERENCE_BUDGET_RATIO = 10
 WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
 GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
-LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "probe_index", "epochs")
 
 
 def _copy_tree(value):
@@ -55,9 +56,10 @@ def _copy_tree(value):
     return value
 
 
-def divergence_message(report, config) -> str:
-    """What happened and what to try, for a report with ``diverged`` set."""
-    clip = config.clip_norm
+def divergence_message(report) -> str:
+    """What happened and what to try, for a report with ``diverged`` set (its settings are the
+    ones in force when it happened, after any live change)."""
+    clip = report.clip_norm
     clip_text = "off" if not clip else f"{clip:g}"
     return (
         f"Training diverged in epoch {report.epoch}: {report.skipped_steps} step(s) produced a "
@@ -104,7 +106,6 @@ class TrainingWorker(QObject):
         self._active_run = 0  # run the worker thread is executing
         self._trainer = None
         self._generator = None
-        self._config = None
         self._epochs_done = 0
         self._live: dict = {}
         self._in_flight = 0
@@ -207,7 +208,7 @@ class TrainingWorker(QObject):
             self._cond.notify_all()
 
     def set_live(self, name: str, value) -> None:
-        """Forward a live setting to the Trainer's thread-safe setter (next step, no recompile)."""
+        """Forward a live setting to ``Trainer.update`` (thread-safe; next step, no recompile)."""
         if name not in LIVE_SETTINGS:
             raise ValueError(f"{name!r} is not a live setting; live settings are {LIVE_SETTINGS}")
         with self._cond:
@@ -389,7 +390,6 @@ class TrainingWorker(QObject):
             if run_id != self._run_id:  # replaced while we were building
                 return
             self._trainer = trainer
-            self._config = config
             self._generator = trainer.epochs()
             live = dict(self._live)
         for name, value in live.items():  # changes made while the trainer was being built
@@ -476,7 +476,7 @@ class TrainingWorker(QObject):
                 self._paused = True
                 self._steps = 0
             self._emit_state("paused")
-            self.sigDiverged.emit(divergence_message(report, self._config))
+            self.sigDiverged.emit(divergence_message(report))
             return
         with self._cond:
             paused = self._paused and self._steps <= 0
@@ -560,16 +560,9 @@ def _lower_thread_priority() -> None:
 
 
 def _apply_live(trainer, name, value) -> None:
-    if name == "learning_rate":
-        trainer.set_learning_rate(float(value))
-    elif name == "clip_norm":
-        trainer.set_clip_norm(None if not value else float(value))
-    elif name == "momentum":
-        trainer.set_optimizer_params(momentum=float(value))
-    elif name == "probe_index":
-        trainer.set_probe(int(value))
-    elif name == "epochs":  # the epoch generator reads config.epochs before every epoch
-        trainer.config = trainer.config.replace(epochs=int(value))
+    # The one door (Trainer.update validates); the epoch generator reads config.epochs before
+    # every epoch, so more epochs extend a running run.
+    trainer.update(**{name: value})
 
 
 def _describe_exception(exc: BaseException) -> str:

@@ -14,11 +14,11 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from engine.names import TASKS
+
 from .errors import DataError
 
 __all__ = ["TASKS", "SequenceDataset", "Split", "Arrays", "Batch"]
-
-TASKS = ("classify_sequence", "next_token", "forecast")
 
 DEFAULT_TEXT_WINDOW = 64
 DEFAULT_FORECAST_WINDOW = 256

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.names import FORMATS
+
 from .dataset import SequenceDataset, check_task
 from .errors import DataError, check_file, data_error, decode_text, display_name, read_bytes
 from .formats import NONFINITE_POLICIES, Loaded, read_npy, read_npz, read_text, read_ts
@@ -14,7 +16,6 @@ from .tables import HEAD_BYTES, looks_like_numeric_table, read_table
 
 __all__ = ["load_sequences", "preview", "Preview", "FORMATS", "detect_format"]
 
-FORMATS = ("csv", "ucr", "ts", "text", "npy", "npz")
 _FORMAT_ALIASES = {"tsv": "csv", "table": "csv", "txt": "text"}
 _TABLE_EXTENSIONS = {".csv", ".tsv", ".tab", ".dat", ".data", ".psv", ".ssv"}
 _UNK = "<unk>"

@@ -54,7 +54,7 @@ def test_training_resumes_exactly_where_the_checkpoint_stopped(tmp_path):
 
     resumed = Trainer.load_checkpoint(path, ds)
     assert resumed.epoch == 2 and len(resumed.history) == 2
-    resumed.config = resumed.config.replace(epochs=4)
+    resumed.update(epochs=4)
     assert _losses(resumed.epochs()) == straight[2:]
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
 

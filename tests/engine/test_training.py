@@ -8,7 +8,8 @@ import pytest
 
 from engine import backend
 from engine.data import SequenceDataset
-from engine.training import Command, EpochReport, Trainer, TrainingConfig, _batches
+from engine.batches import fixed_batches
+from engine.training import EpochReport, Trainer, TrainingConfig
 
 
 def sine_dataset(n=24, length=30, seed=0):
@@ -76,7 +77,7 @@ def test_config_round_trip_and_normalisation():
 
 
 def test_batches_have_fixed_size_and_cover_every_example_once():
-    batches = _batches(10, 4, np.arange(10)[::-1])
+    batches = fixed_batches(10, 4, np.arange(10)[::-1])
     assert [len(b) for b in batches] == [4, 4, 4]
     flat = np.concatenate(batches)
     assert sorted(flat[flat < 10].tolist()) == list(range(10))
@@ -94,9 +95,10 @@ def sine_run():
     gen = trainer.epochs()
     first = next(gen)
     compiles_after_first = backend.compile_count()
-    trainer.set_learning_rate(5e-3)
+    trainer.update(learning_rate=5e-3)
     second = next(gen)
-    third = gen.send(Command("set_learning_rate", 2e-3))
+    trainer.update(learning_rate=2e-3)
+    third = next(gen)
     with pytest.raises(StopIteration):
         next(gen)
     return dict(trainer=trainer, reports=[first, second, third], compiles_first=compiles_after_first - before,
@@ -129,7 +131,7 @@ def test_learning_rate_changes_never_recompile(sine_run):
     trainer, reports = sine_run["trainer"], sine_run["reports"]
     assert sine_run["compiles_first"] >= 2  # f_train, f_loss (and the probe)
     assert sine_run["compiles_end"] == sine_run["compiles_first"]
-    # set_learning_rate between epochs 1 and 2, gen.send(...) between epochs 2 and 3.
+    # update(learning_rate=...) between epochs 1 and 2 and between epochs 2 and 3.
     assert [r.learning_rate for r in reports] == [pytest.approx(1e-2), pytest.approx(5e-3), pytest.approx(2e-3)]
     assert float(np.asarray(trainer._optimizer.hyper["lr"].get_value())) == pytest.approx(2e-3)
     assert trainer.n_compiles == sine_run["compiles_first"]
@@ -212,7 +214,7 @@ def test_stop_from_another_thread_ends_the_generator_quickly():
 
     def hammer():  # a GUI changing the learning rate while the worker trains
         for lr in rates:
-            trainer.set_learning_rate(lr)
+            trainer.update(learning_rate=lr)
 
     timer = threading.Timer(0.3, trainer.stop)
     changer = threading.Thread(target=hammer)
@@ -233,29 +235,44 @@ def test_stop_from_another_thread_ends_the_generator_quickly():
     assert len(last) == 1 and last[0].stopped and last[0].skipped_steps == 0
 
 
-def test_commands_are_validated():
+def test_live_changes_are_validated_all_or_nothing():
     trainer = Trainer(TrainingConfig(**SMALL), sine_dataset(n=8))
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
-        trainer.set_learning_rate(-1)
-    with pytest.raises(ValueError, match="probe index must be between 0 and"):
-        trainer.set_probe(99)
-    with pytest.raises(ValueError, match="unknown command"):
-        trainer.send(("fly", 1))
+        trainer.update(learning_rate=-1)
+    with pytest.raises(ValueError, match="probe_index must be between 0 and"):
+        trainer.update(probe_index=99)
+    with pytest.raises(ValueError, match="fly: not a live setting; live settings are learning_rate"):
+        trainer.update(fly=1)
+    with pytest.raises(ValueError, match="cell: not a live setting"):
+        trainer.update(cell="gru")
     with pytest.raises(ValueError, match="momentum must be in"):
-        trainer.set_optimizer_params(momentum=1.5)
-    # Valid commands take effect at once, also while no epoch runs.
-    trainer.set_learning_rate(0.05)
-    trainer.send(("set_clip_norm", 0))
-    trainer.set_optimizer_params(momentum=0.5)
-    trainer.set_probe(1)
+        trainer.update(learning_rate=0.5, momentum=1.5)
+    assert trainer.config.learning_rate == SMALL["learning_rate"]  # the valid half was not applied either
+    # Valid changes take effect at once, also while no epoch runs; the answer says what changed.
+    changed = trainer.update(learning_rate=0.05, clip_norm=0, momentum=0.5, probe_index=1, epochs=3)
+    assert changed == {"learning_rate": (1e-2, 0.05), "clip_norm": (5.0, None), "momentum": (0.9, 0.5),
+                       "probe_index": (0, 1)}
     assert (trainer.config.learning_rate, trainer.config.clip_norm, trainer.config.momentum) == (0.05, None, 0.5)
     assert trainer.probe_index == 1
+
+
+def test_a_second_concurrent_epochs_generator_is_refused():
+    trainer = Trainer(TrainingConfig(**{**SMALL, "epochs": 2}), sine_dataset(n=8))
+    first = trainer.epochs()
+    next(first)
+    with pytest.raises(RuntimeError, match="already training in another epochs\\(\\) generator"):
+        next(trainer.epochs())
+    assert next(first).epoch == 2  # the first one is unharmed
+    first.close()
+    assert [r.epoch for r in trainer.epochs()] == []  # after close, a new generator may run (2 of 2 done)
+    trainer.update(epochs=3)
+    assert [r.epoch for r in trainer.epochs()] == [3]
 
 
 def test_classifier_reports_accuracy_and_predicts_probabilities():
     ds = classify_dataset()
     trainer = Trainer(TrainingConfig(cell="lstm", **{**SMALL, "epochs": 2}), ds)
-    trainer.set_probe(1)
+    trainer.update(probe_index=1)
     reports = list(trainer.epochs())
     assert all(0 <= r.val_accuracy <= 1 for r in reports)
     assert reports[-1].probe_index == 1
@@ -295,15 +312,13 @@ def test_text_model_generates_from_its_vocabulary():
         trainer.generate(5, temperature=0)
 
 
-def test_config_replacement_syncs_live_settings_and_refuses_structural_ones(sine_run):
+def test_update_syncs_live_settings_and_config_is_read_only(sine_run):
     trainer = sine_run["trainer"]
-    trainer.config = trainer.config.replace(learning_rate=7e-4, clip_norm=None, epochs=5)
+    trainer.update(learning_rate=7e-4, clip_norm=None, epochs=5)
     assert float(np.asarray(trainer._optimizer.hyper["lr"].get_value())) == pytest.approx(7e-4)
     assert float(np.asarray(trainer._optimizer.hyper["clip"].get_value())) == 0.0
-    with pytest.raises(ValueError, match="cell, hidden_sizes cannot change on an existing run"):
-        trainer.config = trainer.config.replace(cell="lstm", hidden_sizes=(4,))
-    with pytest.raises(ValueError, match="backend cannot change"):
-        trainer.config = trainer.config.replace(backend="c")
+    with pytest.raises(AttributeError):
+        trainer.config = trainer.config.replace(cell="lstm")
 
 
 def test_command_racing_the_model_build_reaches_the_optimizer(monkeypatch):
@@ -318,7 +333,7 @@ def test_command_racing_the_model_build_reaches_the_optimizer(monkeypatch):
             racer.start()
             racer.join(timeout=0.3)
 
-    racer = threading.Thread(target=trainer.set_learning_rate, args=(0.5,))
+    racer = threading.Thread(target=trainer.update, kwargs={"learning_rate": 0.5})
     monkeypatch.setattr(optim, "Optimizer", RacedOptimizer)
     trainer._ensure_model()
     racer.join(timeout=5)

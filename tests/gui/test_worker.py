@@ -45,7 +45,7 @@ class ScriptedTrainer:
                 grad_norms={"layer1": 1.0}, weight_norms={"layer1": 2.0},
                 hidden=[np.full((4, 3), 0.1 * epoch, np.float32)], gates=[{}], probe_index=0,
                 learning_rate=self.learning_rate, seconds=self.epoch_seconds, sequences_per_second=100.0,
-                step_ms=1.0, compile_seconds=0.0, diverged=epoch == self.diverge_at,
+                step_ms=1.0, compile_seconds=0.0, diverged=epoch == self.diverge_at, clip_norm=self.config.clip_norm,
                 skipped_steps=1 if epoch == self.diverge_at else 0, stopped=self._stop.is_set(), owner=self,
             )
             self.history.append({"epoch": epoch, "train_loss": report.train_loss})
@@ -53,18 +53,13 @@ class ScriptedTrainer:
             if report.stopped:
                 return
 
-    def set_learning_rate(self, lr):
-        self.calls.append(("learning_rate", lr))
-        self.learning_rate = lr
-
-    def set_clip_norm(self, value):
-        self.calls.append(("clip_norm", value))
-
-    def set_optimizer_params(self, momentum=None):
-        self.calls.append(("momentum", momentum))
-
-    def set_probe(self, index):
-        self.calls.append(("probe_index", index))
+    def update(self, **changes):
+        for name, value in changes.items():
+            self.calls.append((name, value))
+        if "learning_rate" in changes:
+            self.learning_rate = changes["learning_rate"]
+        if "epochs" in changes:
+            self.config = self.config.replace(epochs=changes["epochs"])
 
     def stop(self):
         self._stop.set()
@@ -186,7 +181,7 @@ def test_live_settings_reach_the_trainer_even_while_it_is_being_built(qtbot, mak
     worker.set_live("learning_rate", 0.25)
     qtbot.waitUntil(lambda: rec.epochs[-1][1].learning_rate == 0.25, timeout=3000)
     calls = made[0].calls
-    assert ("learning_rate", 0.5) in calls and ("momentum", 0.8) in calls and ("clip_norm", None) in calls  # 0 means off
+    assert ("learning_rate", 0.5) in calls and ("momentum", 0.8) in calls and ("clip_norm", 0.0) in calls  # Trainer.update turns 0 into off
     with pytest.raises(ValueError, match="not a live setting"):
         worker.set_live("hidden_sizes", (3,))
 
