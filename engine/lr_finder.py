@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.batches import fixed_batches
+
 SMOOTHING = 0.9  # exponential moving average of the step losses (bias-corrected)
 BLOW_UP = 4.0  # the sweep ends when the smoothed loss exceeds this multiple of its best
 
@@ -59,8 +61,6 @@ def _steepest(rates, smoothed) -> float | None:
 def find_learning_rate(trainer, min_lr: float = 1e-5, max_lr: float = 1.0, steps: int = 200,
                        seed: int = 0) -> LRFinderResult:
     """Sweep the learning rate on a copy of ``trainer``'s weights (see the module docstring)."""
-    from engine.training import _batches
-
     if not (0 < min_lr < max_lr) or not math.isfinite(max_lr):
         raise ValueError(f"the sweep needs 0 < min_lr < max_lr, got {min_lr!r} and {max_lr!r}")
     if not isinstance(steps, int) or steps < 10:
@@ -74,8 +74,8 @@ def find_learning_rate(trainer, min_lr: float = 1e-5, max_lr: float = 1.0, steps
     average, best = 0.0, math.inf
     for k, lr in enumerate(rates):
         if not batches:
-            batches = _batches(data.n, copy.batch_size, rng.permutation(data.n))
-        copy.set_learning_rate(float(lr))
+            batches = fixed_batches(data.n, copy.batch_size, rng.permutation(data.n))
+        copy.update(learning_rate=float(lr))  # the shared scalar: no recompile
         loss, _, ok = copy.f_train(*data.batch(batches.pop()))
         loss = float(np.asarray(loss))
         if not bool(np.asarray(ok)) or not math.isfinite(loss):
