@@ -28,6 +28,7 @@ from engine import optim
 from engine.names import BACKENDS, CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS
 from engine.batches import TimeMajor, fixed_batches
 from engine.inference import Inference, probe_arrays
+from engine.progress import BestWeights, StepMeter
 from engine.model import Model, ModelSpec, build_forward, compile_function, mean_loss, symbolic_inputs
 
 # pytensor's compiler is not thread-safe: the GUI thread may compile an inference function
@@ -61,6 +62,7 @@ class TrainingConfig:
     backend: str = "jax"  # "jax" | "c" | "numba"
     window: int | None = None  # BPTT / forecast window in steps; None = dataset default
     embedding_size: int = 32  # text inputs only: width of the character embedding
+    patience: int | None = None  # early stopping: epochs without a lower validation loss; None/0 = off
 
     def __post_init__(self):
         if isinstance(self.hidden_sizes, (int, np.integer)) and not isinstance(self.hidden_sizes, bool):
@@ -100,6 +102,9 @@ class TrainingConfig:
                              f"got {self.window!r}")
         if not _positive_int(self.embedding_size):
             raise ValueError(f"embedding_size must be a positive integer, got {self.embedding_size!r}")
+        if self.patience is not None and not (self.patience == 0 or _positive_int(self.patience)):
+            raise ValueError(f"patience must be a positive number of epochs, or None/0 for no early stopping, "
+                             f"got {self.patience!r}")
 
     def replace(self, **changes) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)
@@ -142,6 +147,8 @@ class EpochReport:
     stopped: bool  # stop() ended the run during (or right at the end of) this epoch
     clip_norm: float | None = None  # in force at the end of the epoch (None = off)
     momentum: float | None = None  # in force at the end of the epoch
+    best_epoch: int = 0  # epoch of the lowest validation loss so far (the weights restore_best() restores)
+    early_stopped: bool = False  # patience ran out at this epoch: the run ends here
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
@@ -239,6 +246,9 @@ class Trainer:
         self.batch_size = min(config.batch_size, len(split.train))
         self.val_batch_size = min(len(split.val), max(self.batch_size, 32))
         self.inference = Inference(self)
+        self.best = BestWeights()  # lowest-validation-loss parameters; restore_best() puts them back
+        self.step_listeners: list = []  # fn(StepReport) on the training thread, ~every 0.5 s of an epoch
+        self._meter = StepMeter(self.step_listeners)
 
     # ------------------------------------------------------------------ set-up
     def _ensure_model(self) -> Model:
@@ -367,7 +377,7 @@ class Trainer:
             report = self._run_epoch(compile_seconds)
             compile_seconds = 0.0
             yield report
-            if report.stopped:
+            if report.stopped or report.early_stopped:
                 return
             # A stop() that landed after this report was built is answered by the next epoch's
             # first check: one stopped report that counts no epoch, so a stop always shows.
@@ -379,7 +389,9 @@ class Trainer:
         tally = _EpochTally(len(self.spec.param_groups()))
         pending = None  # the step in flight: (loss, norms, ok, weight)
         stopped = False
-        for idx in fixed_batches(data.n, self.batch_size, order):
+        batches = fixed_batches(data.n, self.batch_size, order)
+        self._meter.start_epoch(epoch, len(batches))
+        for idx in batches:
             if self._stop.is_set():
                 stopped = True
                 break
@@ -390,6 +402,7 @@ class Trainer:
             tally.n_sequences += int(np.count_nonzero(idx < data.n))
             if pending is not None:
                 tally.finish(pending)
+                self._meter.step(tally)
             pending = (*outputs, data.weight(mask))
         if pending is not None:
             tally.finish(pending)
@@ -409,6 +422,9 @@ class Trainer:
             # A stop before the first step trained nothing: report it, but count no epoch.
             self.epoch = epoch
         config = self.config
+        if self.epoch == epoch:
+            self.best.observe(epoch, val_loss, self._model)
+        patience = config.patience
         report = EpochReport(
             epoch=epoch, train_loss=tally.train_loss, val_loss=val_loss, val_accuracy=val_accuracy,
             grad_norms=tally.grad_norms(self.spec.param_groups()), weight_norms=self._model.weight_norms(),
@@ -419,7 +435,8 @@ class Trainer:
             step_ms=float(np.median(tally.step_times)) * 1e3 if tally.step_times else 0.0,
             compile_seconds=compile_seconds + first_excess,
             diverged=tally.skipped > 0, skipped_steps=tally.skipped, stopped=stopped,
-            clip_norm=config.clip_norm, momentum=float(config.momentum),
+            clip_norm=config.clip_norm, momentum=float(config.momentum), best_epoch=self.best.epoch,
+            early_stopped=bool(patience) and self.epoch == epoch and self.best.epochs_since(epoch) >= patience,
         )
         if self.epoch == epoch:
             self.history.append(report.to_history())
@@ -444,6 +461,15 @@ class Trainer:
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
         return loss, accuracy, hidden, gates
+
+    def restore_best(self) -> int:
+        """Put the lowest-validation-loss epoch's parameters back into the model (the optimizer
+        state stays as it is); returns that epoch, or 0 when no epoch has been validated."""
+        if self.best.params is None:
+            return 0
+        with self._lock:
+            self._ensure_model().set_params(self.best.params)
+        return self.best.epoch
 
     # ------------------------------------------------------------------ inference (engine.inference)
     @property
