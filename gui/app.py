@@ -29,6 +29,9 @@ def make_application(argv=None) -> QtWidgets.QApplication:
     icon = app_icon()
     if icon is not None:
         app.setWindowIcon(icon)
+    from gui.plots.style import configure
+
+    configure()  # pyqtgraph's global options, before any plot is built
     return app
 
 

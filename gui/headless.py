@@ -281,6 +281,9 @@ def _ensure_qapp():
     if app is None:
         QtCore.qInstallMessageHandler(_qt_message)
         app = QtWidgets.QApplication([sys.argv[0] if sys.argv else "rnn-scope"])
+    from gui.plots.style import configure
+
+    configure()  # pyqtgraph's global options, before any plot is built
     return app
 
 

@@ -7,6 +7,14 @@ import pytest
 from PyQt5 import QtCore, QtWidgets
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plot_options():
+    """pyqtgraph's global options, set once as the app sets them at start-up."""
+    from gui.plots.style import configure
+
+    configure()
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, qapp):
     """Every QSettings() in a test reads and writes an INI file under tmp_path, never the real one."""

@@ -1,0 +1,491 @@
+"""Heatmaps (time x units) of every layer's hidden state or gates, unit traces and the epoch scrubber.
+
+Row-major images: an array of shape (T, H) is drawn with time down the vertical axis and one
+column per hidden unit. The snapshots themselves live in a Qt-free ``SnapshotStore``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
+import pyqtgraph as pg
+import numpy as np
+
+from gui.plots.axis import ReadableAxisItem, format_tick
+from gui.plots.export import export_image
+from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapshot
+from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TITLE_HEIGHT, anchor_inside, retitle,
+                             set_compact_title)
+
+TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
+
+
+class HiddenStatePanel(QtWidgets.QWidget):
+    """Heatmaps (time x units) of every layer's hidden state or gates for the probe sequence."""
+
+    MAX_SNAPSHOTS = 200
+    SNAPSHOT_BUDGET_BYTES = 128 * 1024 * 1024  # the scrubber never holds more than this
+
+    sigUnitsChanged = QtCore.pyqtSignal()
+
+    def __init__(self, parent=None, max_snapshots: int | None = None):
+        super().__init__(parent)
+        self.snapshots = SnapshotStore(int(max_snapshots or self.MAX_SNAPSHOTS), self.SNAPSHOT_BUDGET_BYTES)
+
+        self.layer_combo = QtWidgets.QComboBox()
+        self.layer_combo.setToolTip("Which layer to show")
+        self.gate_combo = QtWidgets.QComboBox()
+        self.gate_combo.setToolTip("Hidden state or one of the gates (GRU / LSTM)")
+        self.info_label = QtWidgets.QLabel("")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(QtWidgets.QLabel("Layer"))
+        top.addWidget(self.layer_combo)
+        self.gate_label = QtWidgets.QLabel("Show")
+        top.addWidget(self.gate_label)
+        top.addWidget(self.gate_combo)
+        top.addStretch(1)
+        top.addWidget(self.info_label)
+
+        self._build_views()
+
+        self.scrubber = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.scrubber.setToolTip("Replay the hidden states of earlier epochs; rightmost = live")
+        self.scrubber.setEnabled(False)
+        self.scrub_label = QtWidgets.QLabel("no snapshot yet")
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(QtWidgets.QLabel("Epoch"))
+        bottom.addWidget(self.scrubber, 1)
+        bottom.addWidget(self.scrub_label)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(bottom)
+
+        self._plots: list[pg.PlotItem] = []
+        self._images: list[pg.ImageItem] = []
+        self._bars: list[pg.ColorBarItem] = []
+        self._hover: list[pg.TextItem] = []
+        self._displayed: list[np.ndarray | None] = []
+        self._traces: dict[tuple[int, int], pg.PlotDataItem] = {}
+        self._layer_sizes: tuple[int, ...] = ()
+        self._cell = "elman"
+        self._scrub_epoch: int | None = None  # None = follow the latest snapshot
+
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_selected)
+        self.gate_combo.currentIndexChanged.connect(self._on_gate_selected)
+        self.scrubber.valueChanged.connect(self._on_scrub)
+        scene = self.graphics.scene()
+        self._mouse_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self.reset((), "elman")
+
+    def _build_views(self) -> None:
+        """The heatmap area above the unit-trace plot, in a splitter."""
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.trace_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
+        self.trace_widget.setMinimumHeight(90)
+        self.trace_plot: pg.PlotItem = self.trace_widget.getPlotItem()
+        self.trace_plot.setLabel("bottom", "time step t")
+        for axis in ("left", "bottom"):
+            self.trace_plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.trace_legend = self.trace_plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
+        # The empty trace plot says what it is for, in its middle (it follows the view box's size,
+        # not the data range, so it stays centred whatever range the last traces left behind).
+        self.trace_hint = pg.TextItem(TRACE_HINT, color=(170, 170, 170), anchor=(0.5, 0.5))
+        self.trace_hint.setParentItem(self.trace_plot.vb)
+        self.trace_hint.textItem.document().setDefaultTextOption(QtGui.QTextOption(QtCore.Qt.AlignCenter))
+        self.trace_hint.setZValue(20)
+        self.trace_plot.vb.sigResized.connect(self._place_trace_hint)
+        # heatmaps above, traces below; the user can drag the handle, the heatmaps get most room
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.graphics)
+        self.splitter.addWidget(self.trace_widget)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, 110])
+
+    # ----- setup
+    def reset(self, layer_sizes, cell: str = "elman") -> None:
+        """Start over for a model with these hidden sizes and cell type (drops all snapshots)."""
+        cell = str(cell).lower()
+        if cell not in GATE_NAMES:
+            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(GATE_NAMES)}")
+        sizes = tuple(int(s) for s in layer_sizes)
+        if any(s <= 0 for s in sizes):
+            raise ValueError(f"hidden sizes must be positive, got {sizes}")
+        self._layer_sizes = sizes
+        self._cell = cell
+        self.snapshots.clear()
+        self._scrub_epoch = None
+        for key in list(self._traces):
+            self.trace_plot.removeItem(self._traces.pop(key))
+        self._update_trace_hint()
+
+        self._build_layer_plots(sizes)
+        self._fill_combos(sizes, cell)
+        self._layout_plots()
+        self._apply_levels()
+        self._update_scrubber()
+        self.info_label.setText(f"{cell.upper()} · {len(sizes)} layer(s)" if sizes else "")
+
+    def _build_layer_plots(self, sizes: tuple[int, ...]) -> None:
+        self.graphics.clear()  # rebuilding the layout for a new model, not per update
+        self._plots, self._images, self._bars, self._hover = [], [], [], []
+        self._displayed = [None] * len(sizes)
+        for layer, size in enumerate(sizes):
+            plot = pg.PlotItem(axisItems={"left": ReadableAxisItem("left"), "bottom": ReadableAxisItem("bottom")})
+            plot.setLabel("left", "t")
+            plot.setLabel("bottom", "unit")  # ReadableAxisItem: integer indices, never "t (x0.001)"
+            plot.invertY(True)  # t = 0 at the top, like reading a table
+            set_compact_title(plot, f"layer {layer + 1} · {size} units")
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setLevels(HIDDEN_LEVELS)
+            plot.addItem(image)
+            bar = pg.ColorBarItem(values=HIDDEN_LEVELS, colorMap="CET-D1", interactive=False, width=14)
+            bar.setImageItem(image)
+            # span only the heatmap's height, not its title row: stacked bars' end labels
+            # ("-1.0" over "1.0") no longer touch
+            bar.layout.setContentsMargins(0, TITLE_HEIGHT + 2, 0, 6)
+            hover = pg.TextItem(anchor=(0, 1), color=(240, 240, 240), fill=(20, 20, 20, 210))
+            hover.setZValue(50)
+            hover.hide()
+            plot.addItem(hover, ignoreBounds=True)
+            self._plots.append(plot)
+            self._images.append(image)
+            self._bars.append(bar)
+            self._hover.append(hover)
+
+    def _fill_combos(self, sizes: tuple[int, ...], cell: str) -> None:
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        if len(sizes) > 1:
+            self.layer_combo.addItem("all layers", None)
+        for layer, size in enumerate(sizes):
+            self.layer_combo.addItem(f"layer {layer + 1} ({size})", layer)
+        self.layer_combo.setCurrentIndex(0)
+        self.layer_combo.blockSignals(False)
+
+        self.gate_combo.blockSignals(True)
+        self.gate_combo.clear()
+        self.gate_combo.addItem(GATE_TITLES["h"], "h")
+        for gate in GATE_NAMES[cell]:
+            self.gate_combo.addItem(GATE_TITLES[gate], gate)
+        self.gate_combo.setCurrentIndex(0)
+        self.gate_combo.blockSignals(False)
+        has_gates = bool(GATE_NAMES[cell])
+        self.gate_combo.setVisible(has_gates)
+        self.gate_label.setVisible(has_gates)
+
+    def layer_sizes(self) -> tuple[int, ...]:
+        return self._layer_sizes
+
+    def cell(self) -> str:
+        return self._cell
+
+    def selected_layers(self) -> list[int]:
+        layer = self.layer_combo.currentData()
+        if layer is None:
+            return list(range(len(self._layer_sizes)))
+        return [int(layer)]
+
+    def selected_gate(self) -> str:
+        return self.gate_combo.currentData() or "h"
+
+    def set_layer(self, layer: int | None) -> None:
+        """Show one layer (0-based) or all (None)."""
+        index = self.layer_combo.findData(layer)
+        if index < 0:
+            raise ValueError(f"no layer {layer!r}; this model has {len(self._layer_sizes)} layer(s)")
+        self.layer_combo.setCurrentIndex(index)
+
+    def set_gate(self, gate: str) -> None:
+        index = self.gate_combo.findData(gate)
+        if index < 0:
+            names = ", ".join(["h", *GATE_NAMES[self._cell]])
+            raise ValueError(f"{self._cell} has no gate {gate!r}; choose one of {names}")
+        self.gate_combo.setCurrentIndex(index)
+
+    def _layout_plots(self) -> None:
+        # Remove and re-add the persistent items: only the selected layers take space.
+        ci = self.graphics.ci
+        for item in list(ci.items.keys()):
+            ci.removeItem(item)
+        selected = self.selected_layers()
+        for row, layer in enumerate(selected):
+            ci.addItem(self._plots[layer], row=row, col=0)
+            ci.addItem(self._bars[layer], row=row, col=1)
+            # stacked layers share the x-axis title: only the bottom one spends a row on "unit"
+            self._plots[layer].getAxis("bottom").showLabel(layer == selected[-1])
+        ci.layout.activate()
+
+    def _apply_levels(self) -> None:
+        gate = self.selected_gate()
+        for layer, (image, bar) in enumerate(zip(self._images, self._bars)):
+            if gate == "h":
+                levels, cmap = HIDDEN_LEVELS, "CET-D1"
+            elif gate == "c":
+                # the LSTM cell state is unbounded: symmetric levels around 0 from the data shown
+                data = self._displayed[layer]
+                peak = float(np.max(np.abs(data))) if data is not None and data.size else 1.0
+                peak = peak if peak > 0 else 1.0
+                levels, cmap = (-peak, peak), "CET-D1"
+            else:
+                levels, cmap = GATE_LEVELS, "viridis"
+            if bar.colorMap() is None or bar.colorMap().name != cmap:
+                bar.setColorMap(cmap)
+            bar.setLevels(levels)
+            image.setLevels(levels)
+            # ends and middle only: a short bar cannot hold pyqtgraph's five labels
+            low, high = levels
+            bar.axis.setTicks([[(v, format_tick(v, 2) if v >= 0 else "-" + format_tick(-v, 2))
+                                for v in (low, (low + high) / 2, high)]])
+
+    def levels(self, layer: int = 0) -> tuple[float, float]:
+        return tuple(float(v) for v in self._images[layer].getLevels())
+
+    # ----- snapshots
+    def set_snapshot(self, epoch: int, hidden, gates=None) -> None:
+        """Show the hidden states of one epoch (the latest) and remember it for the scrubber."""
+        snap, cell = make_snapshot(epoch, hidden, gates)
+        if snap.layer_sizes != self._layer_sizes or cell != self._cell:
+            # A snapshot from a differently shaped model (new run): adopt its shape.
+            self.reset(snap.layer_sizes, cell)
+        self.snapshots.add(snap)
+        self._update_scrubber()
+        if self._scrub_epoch is None:
+            self._show(snap)
+
+    def snapshot_epochs(self) -> list[int]:
+        """Epochs the scrubber can replay (kept snapshots plus the latest)."""
+        return self.snapshots.epochs()
+
+    def _update_scrubber(self) -> None:
+        frames = self.snapshots.frames()
+        self.scrubber.blockSignals(True)
+        self.scrubber.setEnabled(len(frames) > 1)
+        self.scrubber.setRange(0, max(0, len(frames) - 1))
+        if self._scrub_epoch is None:
+            self.scrubber.setValue(len(frames) - 1)
+        else:
+            self.scrubber.setValue(self.snapshots.nearest_index(self._scrub_epoch))
+        self.scrubber.blockSignals(False)
+        self._update_scrub_label()
+
+    def _update_scrub_label(self) -> None:
+        snap = self.displayed_snapshot()
+        if snap is None:
+            self.scrub_label.setText("no snapshot yet")
+        else:
+            live = " (live)" if self._scrub_epoch is None else ""
+            self.scrub_label.setText(f"epoch {snap.epoch}{live}")
+
+    def _on_scrub(self, index: int) -> None:
+        frames = self.snapshots.frames()
+        if not frames:
+            return
+        index = min(max(index, 0), len(frames) - 1)
+        if index == len(frames) - 1:
+            self._scrub_epoch = None
+        else:
+            self._scrub_epoch = frames[index].epoch
+        self._show(frames[index])
+        self._update_scrub_label()
+
+    def scrub_to(self, epoch: int | None) -> None:
+        """Replay the kept snapshot nearest to ``epoch``; None returns to live."""
+        frames = self.snapshots.frames()
+        if not frames:
+            return
+        if epoch is None:
+            self.scrubber.setValue(len(frames) - 1)
+            self._on_scrub(len(frames) - 1)
+            return
+        self.scrubber.setValue(self.snapshots.nearest_index(epoch))
+
+    def displayed_snapshot(self) -> Snapshot | None:
+        if self._scrub_epoch is None:
+            return self.snapshots.latest
+        return self.snapshots.nearest(self._scrub_epoch)
+
+    def displayed_epoch(self) -> int | None:
+        snap = self.displayed_snapshot()
+        return None if snap is None else snap.epoch
+
+    def _layer_array(self, snap: Snapshot, layer: int) -> np.ndarray:
+        gate = self.selected_gate()
+        if gate == "h":
+            return snap.hidden[layer]
+        return snap.gates[layer][gate]
+
+    def _show(self, snap: Snapshot | None) -> None:
+        if snap is None:
+            return
+        for layer, image in enumerate(self._images):
+            data = self._layer_array(snap, layer)  # (T, H)
+            self._displayed[layer] = data
+            image.setImage(data, autoLevels=False)
+            # pixel centres on integer (unit, t), so axis ticks name units and steps
+            image.setRect(QtCore.QRectF(-0.5, -0.5, data.shape[1], data.shape[0]))
+            retitle(self._plots[layer], self._layer_title(layer, snap.epoch))
+        if self.selected_gate() == "c":
+            self._apply_levels()
+        self._update_traces()
+
+    def _layer_title(self, layer: int, epoch: int | None) -> str:
+        gate = self.selected_gate()
+        what = "" if gate == "h" else f" · {GATE_TITLES[gate]}"
+        when = "" if epoch is None else f" · epoch {epoch}"
+        return f"layer {layer + 1} · {self._layer_sizes[layer]} units{what}{when}"
+
+    def _on_layer_selected(self, _index: int) -> None:
+        self._layout_plots()
+
+    def _on_gate_selected(self, _index: int) -> None:
+        self._show(self.displayed_snapshot())
+        self._apply_levels()
+
+    # ----- read back / export
+    def image_array(self, layer: int | None = None) -> np.ndarray:
+        """The (T, H) array the heatmap of ``layer`` (default: first selected) is showing."""
+        if layer is None:
+            selected = self.selected_layers()
+            if not selected:
+                raise ValueError("no layers: call reset(layer_sizes, cell) first")
+            layer = selected[0]
+        if not 0 <= layer < len(self._displayed):
+            raise ValueError(f"no layer {layer}; this model has {len(self._displayed)} layer(s)")
+        data = self._displayed[layer]
+        if data is None:
+            raise ValueError("nothing displayed yet: no snapshot has been set")
+        return data.copy()
+
+    def plot_item(self, layer: int) -> pg.PlotItem:
+        return self._plots[layer]
+
+    def export_item(self):
+        return self.graphics.ci
+
+    def render_layer_image(self, layer: int, width: int | None = None) -> QtGui.QImage:
+        """Render one layer's heatmap with axes and colour bar to a QImage (pyqtgraph ImageExporter)."""
+        if not 0 <= layer < len(self._plots):
+            raise ValueError(f"no layer {layer}; this model has {len(self._plots)} layer(s)")
+        previous = self.layer_combo.currentIndex()
+        alone = self.selected_layers() == [layer]
+        if not alone:
+            self.set_layer(layer)  # only this layer in the layout: the export holds plot + colour bar
+        try:
+            self.graphics.ci.layout.activate()
+            return export_image(self.graphics.ci, width)
+        finally:
+            if not alone:
+                self.layer_combo.setCurrentIndex(previous)
+
+    # ----- unit traces
+    def toggle_unit(self, layer: int, unit: int) -> bool:
+        """Add (or remove, if present) the line trace of one unit; returns True if now traced."""
+        if not 0 <= layer < len(self._layer_sizes):
+            raise ValueError(f"no layer {layer}; this model has {len(self._layer_sizes)} layer(s)")
+        if not 0 <= unit < self._layer_sizes[layer]:
+            raise ValueError(f"layer {layer + 1} has {self._layer_sizes[layer]} units, no unit {unit}")
+        key = (layer, unit)
+        if key in self._traces:
+            self.trace_plot.removeItem(self._traces.pop(key))
+            traced = False
+        else:
+            item = pg.PlotDataItem(pen=pg.mkPen(pg.intColor(len(self._traces) + 3 * layer, hues=9), width=1.5),
+                                   name=f"L{layer + 1} u{unit}")
+            self.trace_plot.addItem(item)
+            self._traces[key] = item
+            traced = True
+        self._update_trace_hint()
+        self._update_traces()
+        self.sigUnitsChanged.emit()
+        return traced
+
+    def _update_trace_hint(self) -> None:
+        self.trace_hint.setVisible(not self._traces)
+        self.trace_legend.setVisible(bool(self._traces))  # an empty legend is a stray grey box
+        if self._traces:
+            set_compact_title(self.trace_plot, "unit traces · click a unit again to remove it")
+        else:
+            self.trace_plot.setTitle(None)
+            self.trace_plot.layout.setRowFixedHeight(0, 8)  # room for the top tick label
+        self._place_trace_hint()
+
+    def _place_trace_hint(self, *_args) -> None:
+        rect = self.trace_plot.vb.rect()
+        self.trace_hint.setTextWidth(max(80.0, rect.width() - 20))
+        self.trace_hint.setPos(rect.center())
+
+    def traced_units(self) -> list[tuple[int, int]]:
+        return sorted(self._traces)
+
+    def trace_data(self, layer: int, unit: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._traces[(layer, unit)].getData()
+
+    def _update_traces(self) -> None:
+        for (layer, unit), item in self._traces.items():
+            data = self._displayed[layer] if layer < len(self._displayed) else None
+            if data is None or unit >= data.shape[1]:
+                item.setData([], [])
+                continue
+            column = data[:, unit]
+            item.setData(np.arange(column.size), column)
+
+    # ----- mouse
+    def _hit(self, scene_pos) -> tuple[int, float, float] | None:
+        for layer in self.selected_layers():
+            vb = self._plots[layer].vb
+            if vb.sceneBoundingRect().contains(scene_pos):
+                view = vb.mapSceneToView(scene_pos)
+                return layer, view.x(), view.y()
+        return None
+
+    def _cell_at(self, layer: int, x: float, y: float) -> tuple[int, int] | None:
+        data = self._displayed[layer]
+        if data is None:
+            return None
+        t, unit = int(math.floor(y + 0.5)), int(math.floor(x + 0.5))
+        if 0 <= t < data.shape[0] and 0 <= unit < data.shape[1]:
+            return t, unit
+        return None
+
+    def readout(self, layer: int, t: int, unit: int) -> str:
+        value = self._displayed[layer][t, unit]
+        return f"t {t}  unit {unit}\n{self.selected_gate()} = {value:+.4f}"
+
+    def _on_mouse_moved(self, event) -> None:
+        pos = event[0]
+        hit = self._hit(pos)
+        for layer, text in enumerate(self._hover):
+            if hit is None or hit[0] != layer:
+                text.hide()
+        if hit is None:
+            return
+        layer, x, y = hit
+        cell = self._cell_at(layer, x, y)
+        text = self._hover[layer]
+        if cell is None:
+            text.hide()
+            return
+        text.setText(self.readout(layer, *cell))
+        anchor_inside(text, self._plots[layer].vb, QtCore.QPointF(x, y))
+        text.setPos(x, y)
+        text.show()
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != QtCore.Qt.LeftButton or event.double():
+            return
+        hit = self._hit(event.scenePos())
+        if hit is None:
+            return
+        layer, x, y = hit
+        cell = self._cell_at(layer, x, y)
+        if cell is not None:
+            self.toggle_unit(layer, cell[1])
+            event.accept()
+

@@ -1,0 +1,269 @@
+"""Train and validation loss per epoch: markers, smoothing, hover read-out and earlier runs in grey."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
+import pyqtgraph as pg
+
+from gui.plots.axis import ReadableAxisItem
+from gui.plots.series import GrowableSeries, finite_or_none, trailing_mean
+from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
+                             configure_long_curve, set_series)
+
+
+class LossPlot(QtWidgets.QWidget):
+    """Train and validation loss per epoch, with markers, smoothing and earlier runs."""
+
+    MAX_OVERLAY_RUNS = 8  # older runs are dropped so a long session stays bounded
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
+        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_item.setLabel("bottom", "epoch")
+        self.plot_item.setLabel("left", "loss")
+        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = self.plot_item.addLegend(offset=(-10, 10))
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+
+        self._train = GrowableSeries()
+        self._val = GrowableSeries()
+        self.train_curve = self.plot_item.plot(pen=pg.mkPen(TRAIN_COLOR, width=1.5), name="train")
+        self.val_curve = self.plot_item.plot(pen=pg.mkPen(VAL_COLOR, width=1.5), name="validation")
+        self.train_smooth_curve = pg.PlotDataItem(pen=pg.mkPen(TRAIN_COLOR, width=2.5))
+        self.val_smooth_curve = pg.PlotDataItem(pen=pg.mkPen(VAL_COLOR, width=2.5))
+        for item in (self.train_smooth_curve, self.val_smooth_curve):
+            self.plot_item.addItem(item)
+            item.hide()
+        for item in (self.train_curve, self.val_curve, self.train_smooth_curve, self.val_smooth_curve):
+            configure_long_curve(item)
+        self._smoothing = 0
+        self._log_y = False
+
+        self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
+        self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
+
+        # Hover readout: a text that follows the mouse plus dots on the nearest points.
+        self.hover_text = pg.TextItem(anchor=(0, 1), color=(230, 230, 230), fill=(20, 20, 20, 200))
+        self.hover_text.setZValue(100)
+        self.hover_text.hide()
+        self.plot_item.addItem(self.hover_text, ignoreBounds=True)
+        self.hover_dots = pg.PlotDataItem(pen=None, symbol="o", symbolSize=7,
+                                          symbolBrush=(255, 255, 255, 180), symbolPen=None)
+        self.hover_dots.setZValue(99)
+        self.plot_item.addItem(self.hover_dots, ignoreBounds=True)
+        self._mouse_proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved,
+                                           rateLimit=60, slot=self._on_mouse_moved)
+
+        # Coalesce bursts of add_point calls into one setData per event-loop pass; a child
+        # timer dies with the widget, so a pending redraw never reaches a deleted plot.
+        self._redraw_pending = False
+        self._redraw_timer = QtCore.QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self.flush)
+
+    # ----- data in
+    def add_point(self, epoch: float, train_loss, val_loss) -> None:
+        """Append one epoch; a non-finite loss is skipped (not drawn, not stored)."""
+        epoch = float(epoch)
+        train = finite_or_none(train_loss)
+        val = finite_or_none(val_loss)
+        if train is not None:
+            self._train.append(epoch, train)
+        else:
+            self._train.dropped += 1
+        if val is not None:
+            self._val.append(epoch, val)
+        else:
+            self._val.dropped += 1
+        self._schedule_redraw()
+
+    def extend(self, epochs, train_losses, val_losses) -> None:
+        """Append many epochs at once (loading a history, benchmarks): one setData."""
+        self._train.extend(epochs, train_losses)
+        self._val.extend(epochs, val_losses)
+        self.flush()
+
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self._redraw_timer.start()
+
+    def flush(self) -> None:
+        """Push the buffered points to the curves now (normally done on the next event loop pass)."""
+        self._redraw_pending = False
+        self._redraw_timer.stop()
+        set_series(self.train_curve, self._train.x, self._train.y)
+        set_series(self.val_curve, self._val.x, self._val.y)
+        self._update_smoothed()
+
+    def _update_smoothed(self) -> None:
+        window = self._smoothing
+        if window <= 1:
+            self.train_smooth_curve.hide()
+            self.val_smooth_curve.hide()
+            return
+        for series, item in ((self._train, self.train_smooth_curve), (self._val, self.val_smooth_curve)):
+            set_series(item, series.x, trailing_mean(series.y, window))
+            item.show()
+
+    # ----- options
+    def set_log_y(self, enabled: bool) -> None:
+        self._log_y = bool(enabled)
+        self.plot_item.setLogMode(x=False, y=self._log_y)
+
+    def log_y(self) -> bool:
+        return self._log_y
+
+    def set_smoothing(self, window: int) -> None:
+        """Draw a trailing moving average over ``window`` epochs on top of the raw curves; 0 or 1 = off."""
+        window = int(window)
+        if window < 0:
+            raise ValueError(f"smoothing window must be >= 0 (0 or 1 = off), got {window}")
+        self._smoothing = window
+        fade = 90 if window > 1 else 255
+        self.train_curve.setPen(pg.mkPen(QtGui.QColor(TRAIN_COLOR).getRgb()[:3] + (fade,), width=1.5))
+        self.val_curve.setPen(pg.mkPen(QtGui.QColor(VAL_COLOR).getRgb()[:3] + (fade,), width=1.5))
+        self._update_smoothed()
+
+    def smoothing(self) -> int:
+        return self._smoothing
+
+    def smoothed_data(self) -> dict:
+        """The smoothed curves as drawn (empty arrays when smoothing is off)."""
+        if self._smoothing <= 1:
+            empty = (np.empty(0), np.empty(0))
+            return {"train": empty, "val": empty}
+        return {
+            "train": (self._train.x.copy(), trailing_mean(self._train.y, self._smoothing)),
+            "val": (self._val.x.copy(), trailing_mean(self._val.y, self._smoothing)),
+        }
+
+    # ----- markers
+    def add_marker(self, epoch: float, text: str) -> None:
+        """A labelled vertical line where a hyperparameter changed (e.g. 'lr 1e-3 -> 3e-4')."""
+        line = pg.InfiniteLine(
+            pos=float(epoch), angle=90, movable=False,
+            pen=pg.mkPen(MARKER_COLOR, width=1, style=QtCore.Qt.DashLine),
+            label=str(text),
+            labelOpts={"position": 0.92, "color": MARKER_COLOR, "fill": (20, 20, 20, 170),
+                       "anchors": [(0, 0), (0, 0)]},
+        )
+        self.plot_item.addItem(line, ignoreBounds=True)
+        self._markers.append((float(epoch), str(text), line))
+
+    def markers(self) -> list[tuple[float, str]]:
+        return [(epoch, text) for epoch, text, _ in self._markers]
+
+    def _clear_markers(self) -> None:
+        for _, _, line in self._markers:
+            self.plot_item.removeItem(line)
+        self._markers.clear()
+
+    # ----- runs
+    def new_run(self, label: str) -> None:
+        """Grey out the current curves as an earlier run (legend: ``label``) and start afresh."""
+        self.flush()
+        if len(self._train) or len(self._val):
+            pen_train = pg.mkPen(OVERLAY_COLOR, width=1)
+            pen_val = pg.mkPen(OVERLAY_COLOR, width=1, style=QtCore.Qt.DashLine)
+            old_train = pg.PlotDataItem(pen=pen_train, name=str(label))
+            old_val = pg.PlotDataItem(pen=pen_val)
+            for item, series in ((old_train, self._train), (old_val, self._val)):
+                configure_long_curve(item)
+                item.setZValue(-10)
+                self.plot_item.addItem(item)
+                x, y = series.copy_data()
+                set_series(item, x, y)
+            self._overlays.append((str(label), old_train, old_val))
+            while len(self._overlays) > self.MAX_OVERLAY_RUNS:
+                _, a, b = self._overlays.pop(0)
+                self.plot_item.removeItem(a)
+                self.plot_item.removeItem(b)
+        self._clear_markers()
+        self._train.clear()
+        self._val.clear()
+        self.flush()
+
+    def overlays(self) -> list[str]:
+        """Labels of the earlier runs drawn in grey, oldest first."""
+        return [label for label, _, _ in self._overlays]
+
+    def overlay_data(self, index: int) -> dict:
+        _, train_item, val_item = self._overlays[index]
+        return {"train": train_item.getData(), "val": val_item.getData()}
+
+    def reset(self) -> None:
+        """Forget everything: current curves, markers and earlier runs."""
+        for _, a, b in self._overlays:
+            self.plot_item.removeItem(a)
+            self.plot_item.removeItem(b)
+        self._overlays.clear()
+        self._clear_markers()
+        self._train.clear()
+        self._val.clear()
+        self.hover_text.hide()
+        self.hover_dots.setData([], [])
+        self.flush()
+
+    # ----- read back
+    def curve_data(self) -> dict:
+        """{'train': (x, y), 'val': (x, y)}: copies of the points of the current run."""
+        return {"train": self._train.copy_data(), "val": self._val.copy_data()}
+
+    def point_count(self) -> int:
+        return max(len(self._train), len(self._val))
+
+    def export_item(self) -> pg.PlotItem:
+        self.flush()
+        return self.plot_item
+
+    # ----- hover
+    @staticmethod
+    def _nearest(series: GrowableSeries, epoch: float) -> tuple[float, float] | None:
+        if not len(series):
+            return None
+        x = series.x
+        i = int(np.searchsorted(x, epoch))
+        candidates = [j for j in (i - 1, i) if 0 <= j < x.size]
+        j = min(candidates, key=lambda k: abs(x[k] - epoch))
+        return float(x[j]), float(series.y[j])
+
+    def readout_at(self, epoch: float) -> str:
+        """Text of the hover readout for the point nearest to ``epoch`` ('' when empty)."""
+        lines = []
+        train = self._nearest(self._train, epoch)
+        val = self._nearest(self._val, epoch)
+        ref = train or val
+        if ref is None:
+            return ""
+        lines.append(f"epoch {ref[0]:g}")
+        if train is not None:
+            lines.append(f"train {train[1]:.5g}")
+        if val is not None:
+            lines.append(f"val {val[1]:.5g}" + ("" if val[0] == ref[0] else f" (epoch {val[0]:g})"))
+        return "\n".join(lines)
+
+    def _on_mouse_moved(self, event) -> None:
+        pos = event[0]
+        vb = self.plot_item.vb
+        if not vb.sceneBoundingRect().contains(pos):
+            self.hover_text.hide()
+            self.hover_dots.setData([], [])
+            return
+        view = vb.mapSceneToView(pos)
+        text = self.readout_at(view.x())
+        if not text:
+            self.hover_text.hide()
+            return
+        self.hover_text.setText(text)
+        anchor_inside(self.hover_text, vb, view)
+        self.hover_text.setPos(view.x(), view.y())
+        self.hover_text.show()
+        dots = [p for p in (self._nearest(self._train, view.x()), self._nearest(self._val, view.x())) if p]
+        self.hover_dots.setData([p[0] for p in dots], [p[1] for p in dots])
+

@@ -1,0 +1,76 @@
+"""The plots' look, shared by every widget: colours, levels, compact titles, curve settings.
+
+``configure()`` sets pyqtgraph's global options; the app (``gui.app.make_application``), headless
+rendering and the test suite call it once at start-up, so importing a plot module changes nothing.
+"""
+
+from __future__ import annotations
+
+# PyQt5 first, so pyqtgraph binds to it and not to another Qt binding that happens to be installed.
+from PyQt5 import QtCore  # noqa: I001
+import pyqtgraph as pg
+import numpy as np
+
+TRAIN_COLOR = "#4c9be8"
+VAL_COLOR = "#f28e2b"
+OVERLAY_COLOR = (150, 150, 150, 140)
+MARKER_COLOR = (230, 200, 60)
+ACTUAL_COLOR = (225, 225, 225)  # forecast view: the data, neutral
+FORECAST_COLORS = ("#f28e2b", "#59d0a0", "#e15ce0", "#4c9be8", "#f2d22b")  # one per target
+ACTUAL_STYLES = (QtCore.Qt.SolidLine, QtCore.Qt.DashLine, QtCore.Qt.DotLine, QtCore.Qt.DashDotLine)
+
+GATE_TITLES = {
+    "h": "hidden state h",
+    "z": "z (update gate)",
+    "r": "r (reset gate)",
+    "i": "i (input gate)",
+    "f": "f (forget gate)",
+    "o": "o (output gate)",
+    "c": "c (cell state)",
+}
+TITLE_HEIGHT = 20  # px: compact plot titles (pyqtgraph reserves 30)
+HIDDEN_LEVELS = (-1.0, 1.0)  # tanh range
+GATE_LEVELS = (0.0, 1.0)  # sigmoid range
+
+
+def configure() -> None:
+    """pyqtgraph's global options for the whole app; call once before building any plot.
+
+    (T, H) arrays display as rows = time; no antialiasing so million-point curves stay cheap to draw.
+    """
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+
+def set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: int = None) -> None:
+    """A smaller plot title in a shorter title row (pyqtgraph's default reserves 30 px)."""
+    height = TITLE_HEIGHT if height is None else height
+    plot.setTitle(text, size=size)
+    plot.titleLabel.setMaximumHeight(height)
+    plot.layout.setRowFixedHeight(0, height)
+
+
+def retitle(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
+    """New text for a title already made compact: ``setTitle`` would reset the row to 30 px and
+    back, two layout passes for every frame that only changes the text."""
+    plot.titleLabel.setText(text, size=size)
+
+
+def configure_long_curve(item: pg.PlotDataItem) -> None:
+    # scrollingPlots.py: long curves are cheap only with peak downsampling and view clipping.
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+
+
+def set_series(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    # Data is pre-filtered (GrowableSeries drops non-finite points), so skip pyqtgraph's scan.
+    item.setData(x, y, skipFiniteCheck=True)
+
+
+def anchor_inside(text: pg.TextItem, vb: pg.ViewBox, view_pos) -> None:
+    """Put a hover text on the side of the cursor that faces the middle of the view."""
+    (x0, x1), (y0, y1) = vb.viewRange()
+    right = view_pos.x() > (x0 + x1) / 2
+    upper = view_pos.y() > (y0 + y1) / 2
+    if vb.yInverted():
+        upper = not upper
+    text.setAnchor((1 if right else 0, 0 if upper else 1))

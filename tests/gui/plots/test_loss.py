@@ -1,0 +1,118 @@
+"""LossPlot: what is stored is what is drawn, markers, smoothing, earlier runs, hover."""
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt5 import QtCore
+
+from gui.plots import LossPlot
+from tests.gui.plots.helpers import assert_apart, drawn_labels, not_blank
+
+
+def test_loss_plot_points_log_markers_and_hover(loss_plot, qtbot):
+    for epoch in range(1, 11):
+        loss_plot.add_point(epoch, 2.0 / epoch, 2.5 / epoch)
+    loss_plot.add_point(11, float("nan"), 0.2)  # a diverged train loss is not drawn
+    data = loss_plot.curve_data()
+    assert data["train"][0].tolist() == list(range(1, 11))
+    assert data["val"][0].tolist() == list(range(1, 12))
+    qtbot.waitUntil(lambda: loss_plot.train_curve.getData()[0] is not None
+                    and len(loss_plot.train_curve.getData()[0]) == 10)
+    np.testing.assert_allclose(loss_plot.train_curve.getData()[1], 2.0 / np.arange(1, 11))
+
+    loss_plot.set_log_y(True)
+    assert loss_plot.plot_item.ctrl.logYCheck.isChecked()
+    loss_plot.add_marker(4, "lr 3e-3 -> 1e-3")
+    loss_plot.add_marker(7, "clip off")
+    assert loss_plot.markers() == [(4.0, "lr 3e-3 -> 1e-3"), (7.0, "clip off")]
+    lines = [i for i in loss_plot.plot_item.items if isinstance(i, pg.InfiniteLine)]
+    assert sorted(line.value() for line in lines) == [4.0, 7.0]
+    assert "lr 3e-3 -> 1e-3" in [line.label.toPlainText() for line in lines]
+
+    text = loss_plot.readout_at(3.2)
+    assert text.splitlines()[0] == "epoch 3" and "train 0.66667" in text and "val 0.83333" in text
+
+    # Moving the mouse over the plot shows the readout for the epoch under the cursor.
+    loss_plot.flush()
+    loss_plot.plot_item.vb.setRange(xRange=(1, 10), yRange=(-1, 0.5), padding=0)
+    scene_pos = loss_plot.plot_item.vb.mapViewToScene(QtCore.QPointF(5.1, 0.0))
+    loss_plot._on_mouse_moved((scene_pos,))
+    assert loss_plot.hover_text.isVisible()
+    assert loss_plot.hover_text.toPlainText().startswith("epoch 5")
+    assert "train 0.4" in loss_plot.hover_text.toPlainText()
+
+    image = loss_plot.plot_item
+    assert not_blank(pg.exporters.ImageExporter(image).export(toBytes=True)) > 5
+
+
+def test_loss_plot_smoothing_is_a_trailing_mean(loss_plot):
+    y = np.array([4.0, 2.0, 6.0, 0.0, 8.0])
+    for epoch, value in enumerate(y, start=1):
+        loss_plot.add_point(epoch, value, value + 1)
+    assert loss_plot.smoothed_data()["train"][0].size == 0
+    loss_plot.set_smoothing(3)
+    x, smoothed = loss_plot.smoothed_data()["train"]
+    np.testing.assert_allclose(smoothed, [4.0, 3.0, 4.0, 8 / 3, 14 / 3])
+    assert loss_plot.train_smooth_curve.isVisible()
+    np.testing.assert_allclose(loss_plot.train_smooth_curve.getData()[1], smoothed)
+    loss_plot.set_smoothing(1)
+    assert not loss_plot.train_smooth_curve.isVisible()
+    with pytest.raises(ValueError, match="smoothing window"):
+        loss_plot.set_smoothing(-2)
+
+
+def test_new_run_moves_curves_to_grey_overlays(loss_plot):
+    for epoch in range(1, 6):
+        loss_plot.add_point(epoch, 1.0 / epoch, 1.5 / epoch)
+    loss_plot.add_marker(3, "lr 1e-2 -> 1e-3")
+    loss_plot.new_run("elman (64) · adam lr 1e-2")
+    assert loss_plot.overlays() == ["elman (64) · adam lr 1e-2"]
+    old = loss_plot.overlay_data(0)
+    np.testing.assert_allclose(old["train"][1], 1.0 / np.arange(1, 6))
+    assert loss_plot.curve_data()["train"][0].size == 0
+    assert loss_plot.markers() == []
+    legend_names = [label.text for _, label in loss_plot.legend.items]
+    assert "elman (64) · adam lr 1e-2" in legend_names
+
+    loss_plot.add_point(1, 0.9, 1.0)
+    loss_plot.new_run("gru (32)")
+    assert loss_plot.overlays() == ["elman (64) · adam lr 1e-2", "gru (32)"]
+    loss_plot.new_run("empty run is not kept")
+    assert len(loss_plot.overlays()) == 2
+    for i in range(LossPlot.MAX_OVERLAY_RUNS + 3):
+        loss_plot.add_point(1, 1.0, 1.0)
+        loss_plot.new_run(f"run {i}")
+    assert len(loss_plot.overlays()) == LossPlot.MAX_OVERLAY_RUNS
+    loss_plot.reset()
+    assert loss_plot.overlays() == [] and loss_plot.point_count() == 0
+
+
+def test_million_point_curve(loss_plot):
+    x = np.arange(1, 1_000_001, dtype=np.float64)
+    y = 1.0 / np.sqrt(x)
+    loss_plot.extend(x, y, y * 1.1)
+    assert loss_plot.point_count() == 1_000_000
+    xs, ys = loss_plot.train_curve.getData()
+    assert len(xs) == 1_000_000 and ys[-1] == pytest.approx(1e-3)
+    loss_plot.add_point(1_000_001, 0.5, 0.5)
+    loss_plot.flush()
+    assert len(loss_plot.train_curve.getData()[0]) == 1_000_001
+    # drawn with peak downsampling and clipping, no symbols
+    assert loss_plot.train_curve.opts["autoDownsample"] and loss_plot.train_curve.opts["clipToView"]
+    assert loss_plot.train_curve.opts["symbol"] is None
+
+
+def test_loss_plot_log_mode_uses_the_readable_axis(loss_plot, qtbot):
+    for epoch in range(1, 30):
+        loss_plot.add_point(epoch, 0.3 - 0.22 * epoch / 29, 0.31 - 0.2 * epoch / 29)
+    loss_plot.flush()
+    loss_plot.set_log_y(True)
+    loss_plot.plot_item.vb.setRange(yRange=(np.log10(0.08), np.log10(0.31)), padding=0)
+    qtbot.wait(1)
+    labels = drawn_labels(loss_plot.plot_item.getAxis("left"), qtbot)
+    assert 2 <= len(labels) <= 6
+    assert_apart(labels)
+    loss_plot.set_log_y(False)  # linear again: plain numbers, no "(x0.001)" label suffix
+    qtbot.wait(1)
+    axis = loss_plot.plot_item.getAxis("left")
+    assert "(x" not in axis.labelString()
+    assert_apart(drawn_labels(axis, qtbot))
