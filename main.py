@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--headless", action="store_true",
                    help="train without a window; print progress, write results to --out")
     r.add_argument("--out", metavar="DIR", help="headless output folder (default: rnn-scope-out)")
+    e = p.add_argument_group("results")
+    e.add_argument("--suggested", action="store_true",
+                   help="use settings suggested from the data's size and shape (flags given explicitly still win)")
+    e.add_argument("--test", metavar="FILE", help="test file scored with the best weights at the end, never trained on")
+    e.add_argument("--test-every", type=_positive(int), metavar="K", help="also score the test file every K epochs")
+    e.add_argument("--patience", type=_positive(int), metavar="N",
+                   help="stop after N epochs without a lower validation loss (default: off)")
     return p
 
 

@@ -12,12 +12,15 @@ still written), 2 with a one-line message on stderr when the input or a setting 
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import signal
 import sys
 import time
 from pathlib import Path
+
+from gui.headless_results import StepsCsv, TestSet, suggested_changes
 
 DEFAULT_OUT = "rnn-scope-out"
 BAR_WIDTH = 24
@@ -33,6 +36,7 @@ _CONFIG_ARGS = {
     "seed": "seed",
     "backend": "backend",
     "dtype": "dtype",
+    "patience": "patience",
 }
 # settings that define the model a checkpoint holds: they cannot change on resume
 _FIXED_ON_RESUME = ("cell", "hidden_sizes", "optimizer", "dtype", "seed", "batch_size")
@@ -88,11 +92,12 @@ def _load_dataset(args):
         raise UsageError(f"{name}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
-def _build_trainer(args, dataset):
+def _build_trainer(args, dataset, defaults=None):
+    """A new Trainer (``defaults`` under the flags given) or one resumed from --checkpoint."""
     from engine.checkpoint import CheckpointError
     from engine.training import Trainer, TrainingConfig
 
-    changes = config_changes(args)
+    changes = {**(defaults or {}), **config_changes(args)}
     checkpoint = _given(args, "checkpoint")
     if not checkpoint:
         try:
@@ -155,6 +160,8 @@ class Progress:
             text += f"  [{report.skipped_steps} non-finite step(s) skipped]"
         if report.stopped:
             text += "  [stopped]"
+        if getattr(report, "early_stopped", False):
+            text += f"  [early stop: no better validation loss since epoch {report.best_epoch}]"
         return text
 
     def update(self, report) -> None:
@@ -165,6 +172,15 @@ class Progress:
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+    def partial(self, step) -> None:
+        """A partial report within a long epoch: redrawn in place on a terminal only (logs stay short)."""
+        if not self.in_place:
+            return
+        self.stream.write(f"\r\x1b[2Kepoch {step.epoch}/{self.total}  step {step.step}/{step.steps_in_epoch}  "
+                          f"train {_fmt(step.train_loss)}  {step.steps_per_s:,.1f} steps/s  ETA {step.eta_s:,.0f} s")
+        self.stream.flush()
+        self._open_line = True
 
     def message(self, text: str) -> None:
         self.finish()
@@ -216,13 +232,15 @@ class _StopOnInterrupt:
         return False
 
 
-def _train(trainer, progress: Progress):
+def _train(trainer, progress: Progress, test=None):
     """Run the epoch generator; returns the last report (None if no epoch finished)."""
     last = None
     with _StopOnInterrupt(trainer, progress) as guard:
         try:
             for report in trainer.epochs():
                 progress.update(report)
+                if test is not None:
+                    test.after_epoch(report)
                 last = report
         except KeyboardInterrupt:
             # second Ctrl+C (or one during compiling): keep what has been trained so far
@@ -240,8 +258,9 @@ def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
         for name in entry.get("grad_norms", {}) or {}:
             if name not in layers:
                 layers.append(name)
+    tested = [k for k in ("test_loss", "test_accuracy") if any(k in entry for entry in history)]
     header = ["epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
-              *[f"grad_norm_{name}" for name in layers], "seconds"]
+              *[f"grad_norm_{name}" for name in layers], "seconds", *tested]
     rows = []
     for entry in history:
         norms = entry.get("grad_norms", {}) or {}
@@ -251,6 +270,7 @@ def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
             entry.get("learning_rate"),
             *[norms.get(name, "") for name in layers],
             entry.get("seconds", ""),
+            *["" if entry.get(k) is None else entry[k] for k in tested],
         ])
     return header, rows
 
@@ -333,12 +353,46 @@ def render_pngs(out: Path, history: list[dict], last_report, title: str = "") ->
     return written
 
 
+def _suggested(args, dataset) -> tuple[dict, str | None]:
+    """--suggested: settings from the data under the flags given, and the header line."""
+    if not _given(args, "suggested"):
+        return {}, None
+    if _given(args, "checkpoint"):
+        raise UsageError("--suggested chooses the settings of a new run; leave it out to resume --checkpoint")
+    return suggested_changes(dataset, config_changes(args))
+
+
+def _test_set(args, trainer):
+    from engine.data import DataError
+
+    path = _given(args, "test")
+    if not path:
+        if _given(args, "test_every"):
+            raise UsageError("--test-every K scores the --test FILE every K epochs; give --test FILE too")
+        return None
+    try:
+        return TestSet(path, trainer, every=_given(args, "test_every"))
+    except DataError as exc:
+        raise UsageError(exc) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}; check the path and its permissions") from None
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write to a temporary name in the same folder, then rename: never a half-written file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=float) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
     out = Path(_given(args, "out") or DEFAULT_OUT)
     try:
         dataset = _load_dataset(args)
-        trainer = _build_trainer(args, dataset)
+        defaults, suggested = _suggested(args, dataset)
+        trainer = _build_trainer(args, dataset, defaults)
+        test = _test_set(args, trainer)
         out.mkdir(parents=True, exist_ok=True)
     except UsageError as exc:
         return _fail(exc)
@@ -352,15 +406,29 @@ def run_headless(args) -> int:
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
         + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
+    if suggested:
+        progress.message(suggested)
     started = time.perf_counter()
     try:
-        last = _train(trainer, progress)
+        steps = StepsCsv(out / "steps.csv")
+    except OSError as exc:
+        return _fail(f"cannot write {out / 'steps.csv'}: {exc.strerror or exc}; choose another --out folder")
+    trainer.step_listeners.append(steps)
+    trainer.step_listeners.append(progress.partial)
+    try:
+        last = _train(trainer, progress, test)
     except ValueError as exc:
         # e.g. a dataset the model cannot be built for: a setting the user can change
         return _fail(exc)
+    finally:
+        steps.close()
 
     try:
-        trainer.save_checkpoint(out / "checkpoint.npz")
+        trainer.save_checkpoint(out / "checkpoint.npz")  # the last weights: a resumable run
+        if test is not None:
+            result = test.final()  # restores the best weights, then scores them
+            progress.message(result.describe())
+            write_json_atomic(out / "test.json", {"test": result.to_json(), "test_file": test.path})
         write_history_csv(out / "history.csv", trainer.history)
         if last is None:
             progress.message("no epoch finished, so there are no hidden states to draw")
@@ -370,6 +438,7 @@ def run_headless(args) -> int:
         return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
     progress.message(
         f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote "
-        + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", *written])
+        + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", out / "steps.csv", *written,
+                                     *([out / "test.json"] if test is not None else [])])
         + f" to {out}")
     return 0

@@ -62,7 +62,8 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     assert "\r" not in printed.out  # not a terminal: plain lines
 
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["checkpoint.npz", "hidden_layer1.png", "hidden_layer2.png", "history.csv", "loss.png"]
+    assert names == ["checkpoint.npz", "hidden_layer1.png", "hidden_layer2.png", "history.csv", "loss.png",
+                     "steps.csv"]
     rows = _read_csv(out / "history.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert set(rows[0]) >= {"epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
