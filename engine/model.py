@@ -141,8 +141,8 @@ def set_values(tparams, values) -> None:
 # Each layer is a forward scan wrapped in an OpFromGraph whose gradient is a hand-written
 # reverse scan (BPTT). Autodiff through scan would accumulate dU inside the loop: one small
 # (H, B) @ (B, G*H) product per step. Here the loop only carries the state gradient, and dU is
-# one large (H, T*B) @ (T*B, G*H) product after it; on the workloads of issue 3 this makes a
-# training step about 1.8x faster. tests/engine/test_gradients.py checks these gradients
+# one large (H, T*B) @ (T*B, G*H) product after it, which makes a training step markedly
+# faster (measured in benchmarks/README.md). tests/engine/test_gradients.py checks these gradients
 # against the NumPy reference and finite differences. The ops are inlined when compiled.
 
 

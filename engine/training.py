@@ -249,6 +249,7 @@ class Trainer:
         self.best = BestWeights()  # lowest-validation-loss parameters; restore_best() puts them back
         self.step_listeners: list = []  # fn(StepReport) on the training thread, ~every 0.5 s of an epoch
         self._meter = StepMeter(self.step_listeners)
+        self.epoch_listeners: list = []  # fn(history entry) on the training thread, before the report is yielded
 
     # ------------------------------------------------------------------ set-up
     def _ensure_model(self) -> Model:
@@ -440,6 +441,8 @@ class Trainer:
         )
         if self.epoch == epoch:
             self.history.append(report.to_history())
+            for listener in list(self.epoch_listeners):  # e.g. a test set scored every K epochs
+                listener(self.history[-1])
         return report
 
     def _evaluate(self) -> tuple:

@@ -250,40 +250,13 @@ class ControlPanel(QtWidgets.QWidget):
         self._set_values({name: value})
 
     def set_dataset(self, dataset) -> None:
-        """Fill the read-only dataset summary and the task selector."""
-        lengths = getattr(dataset, "lengths", None)
-        if lengths is not None and len(lengths):
-            import numpy as np
-
-            lengths_text = f"{int(np.min(lengths))} / {int(np.median(lengths))} / {int(np.max(lengths))}"
-        else:
-            lengths_text = ""
-        if getattr(dataset, "is_text", False):
-            inputs = f"text, vocabulary {len(dataset.vocabulary)}"
-        else:
-            names = list(getattr(dataset, "feature_names", []))
-            inputs = f"{dataset.n_features} feature(s)" + (f": {', '.join(names[:6])}" if names else "")
-            if len(names) > 6:
-                inputs += ", …"
-        if dataset.task == "classify_sequence":
-            outputs = f"{len(dataset.class_names)} classes: {', '.join(map(str, dataset.class_names[:8]))}"
-        elif dataset.task == "next_token":
-            outputs = f"next character ({dataset.n_outputs} symbols)"
-        else:
-            targets = list(getattr(dataset, "target_names", []))
-            outputs = f"forecast {len(targets)} target(s)" + (f": {', '.join(targets[:6])}" if targets else "")
-        paths = list(getattr(dataset, "source_paths", []))
-        # The tree column is narrow: show file names, keep the full paths in the tooltip.
-        file_text = ", ".join(os.path.basename(p) for p in paths) if paths else getattr(dataset, "name", "")
-        file_tip = "\n".join(paths) if paths else file_text
+        """Fill the read-only dataset summary (from ``dataset.summary()``) and the task selector."""
+        texts = summary_texts(dataset.summary())
         self._applying = True
         try:
-            self._param("file").setValue(file_text)
-            self._param("file").setOpts(tip=file_tip)
-            self._param("sequences").setValue(str(dataset.n_sequences))
-            self._param("lengths").setValue(lengths_text)
-            self._param("inputs").setValue(inputs)
-            self._param("outputs").setValue(outputs)
+            for name in ("file", "sequences", "lengths", "inputs", "outputs"):
+                self._param(name).setValue(texts[name])
+            self._param("file").setOpts(tip=texts["file_tip"])
             self._param("task").setValue(dataset.task)
             self._param("task").setDefault(dataset.task)
         finally:
@@ -378,3 +351,31 @@ class ControlPanel(QtWidgets.QWidget):
         self._last_change = {name: previous}
         self._accepted[name] = value
         self.sigRestartNeeded.emit({name: emitted})
+
+
+def _listed(names, limit: int) -> str:
+    names = [str(n) for n in names]
+    text = ", ".join(names[:limit])
+    return text + (", …" if len(names) > limit else "")
+
+
+def summary_texts(summary: dict) -> dict:
+    """The dataset panel's lines from ``SequenceDataset.summary()``: file, sequences, lengths, inputs, outputs."""
+    lengths = (f"{summary['min_length']} / {int(summary['median_length'])} / {summary['max_length']}"
+               if summary["sequences"] else "")
+    if summary["task"] == "next_token":
+        inputs = f"text, vocabulary {summary['vocab']}"
+        outputs = f"next character ({summary['vocab']} symbols)"
+    else:
+        names = summary["feature_names"]
+        inputs = f"{summary['features']} feature(s)" + (f": {_listed(names, 6)}" if names else "")
+        targets = summary["targets"]
+        outputs = f"forecast {len(targets)} target(s)" + (f": {_listed(targets, 6)}" if targets else "")
+    if summary["task"] == "classify_sequence":
+        classes = summary["classes"]
+        outputs = f"{len(classes)} classes: {', '.join(map(str, classes[:8]))}"
+    paths = summary["source_paths"]
+    # The tree column is narrow: show file names, keep the full paths in the tooltip.
+    file_text = ", ".join(os.path.basename(p) for p in paths) if paths else summary["name"]
+    return {"file": file_text, "file_tip": "\n".join(paths) if paths else file_text,
+            "sequences": str(summary["sequences"]), "lengths": lengths, "inputs": inputs, "outputs": outputs}

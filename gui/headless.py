@@ -1,9 +1,11 @@
 """Headless mode: train from the command line, print progress, write results to a folder.
 
-``python main.py --headless [FILE ...] --epochs N --out DIR`` trains with the same engine as the
-window and writes ``history.csv``, ``checkpoint.npz``, ``loss.png`` and one
-``hidden_layer{l}.png`` per layer (l = 1, 2, ...). The PNGs are drawn by the window's own plot
-widgets on Qt's offscreen platform, so no display is needed.
+``python main.py --headless [FILE ...] --epochs N --out DIR`` trains an ``engine.runs.Run`` and
+writes its run folder to DIR (run.json, metrics.csv, events.jsonl, checkpoint.npz, best.npz,
+snapshots/; docs/RUN_FORMAT.md), then ``loss.png`` and one ``hidden_layer{l}.png`` per layer
+(l = 1, 2, ...). ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
+While it trains, another process may steer it through DIR/control.jsonl. The PNGs are drawn by
+the window's own plot widgets on Qt's offscreen platform, so no display is needed.
 
 Exit codes: 0 on success (also after Ctrl+C: the run stops at the next step and its results are
 still written), 2 with a one-line message on stderr when the input or a setting is bad.
@@ -11,8 +13,6 @@ still written), 2 with a one-line message on stderr when the input or a setting 
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import signal
@@ -20,24 +20,13 @@ import sys
 import time
 from pathlib import Path
 
+from engine.names import RunState
+from gui.flags import config_changes, flag_for
 from gui.headless_results import StepsCsv, TestSet, suggested_changes
 
 DEFAULT_OUT = "rnn-scope-out"
 BAR_WIDTH = 24
 
-# args attribute -> TrainingConfig field (only the ones given on the command line are passed)
-_CONFIG_ARGS = {
-    "cell": "cell",
-    "hidden": "hidden_sizes",
-    "optimizer": "optimizer",
-    "lr": "learning_rate",
-    "batch_size": "batch_size",
-    "epochs": "epochs",
-    "seed": "seed",
-    "backend": "backend",
-    "dtype": "dtype",
-    "patience": "patience",
-}
 # settings that define the model a checkpoint holds: they cannot change on resume
 _FIXED_ON_RESUME = ("cell", "hidden_sizes", "optimizer", "dtype", "seed", "batch_size")
 
@@ -59,21 +48,6 @@ def _given(args, name):
     return getattr(args, name, None)
 
 
-def config_changes(args) -> dict:
-    """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``).
-
-    Shared by the window (``gui.app``) and headless mode, so a flag means the same in both.
-    """
-    changes = {}
-    for arg, field in _CONFIG_ARGS.items():
-        value = _given(args, arg)
-        if value is not None:
-            changes[field] = tuple(value) if field == "hidden_sizes" else value
-    if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
-        changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
-    return changes
-
-
 def _load_dataset(args):
     from engine.data import DataError, load_sequences
 
@@ -93,7 +67,7 @@ def _load_dataset(args):
 
 
 def _build_trainer(args, dataset, defaults=None):
-    """A new Trainer (``defaults`` under the flags given) or one resumed from --checkpoint."""
+    """A new Trainer (``defaults`` under the flags given) or one restored from --checkpoint."""
     from engine.checkpoint import CheckpointError
     from engine.training import Trainer, TrainingConfig
 
@@ -116,9 +90,8 @@ def _build_trainer(args, dataset, defaults=None):
     saved = trainer.config
     for field in _FIXED_ON_RESUME:
         if field in changes and changes[field] != getattr(saved, field):
-            flag = next(a for a, f in _CONFIG_ARGS.items() if f == field).replace("_", "-")
             raise UsageError(
-                f"--{flag} {changes[field]!r} differs from the checkpoint {checkpoint} "
+                f"{flag_for(field)} {changes[field]!r} differs from the checkpoint {checkpoint} "
                 f"({getattr(saved, field)!r}); leave it out to resume, or start a new run without --checkpoint")
     epochs = changes.get("epochs", saved.epochs)
     if epochs <= trainer.epoch:
@@ -160,7 +133,7 @@ class Progress:
             text += f"  [{report.skipped_steps} non-finite step(s) skipped]"
         if report.stopped:
             text += "  [stopped]"
-        if getattr(report, "early_stopped", False):
+        if getattr(report, "early_stopped", False):  # reports restored from elsewhere may lack it
             text += f"  [early stop: no better validation loss since epoch {report.best_epoch}]"
         return text
 
@@ -203,10 +176,10 @@ def _fmt(value) -> str:
 
 
 class _StopOnInterrupt:
-    """First Ctrl+C asks the trainer to stop after the current step; a second one aborts."""
+    """First Ctrl+C asks the run to stop after the current step; a second one aborts."""
 
-    def __init__(self, trainer, progress: Progress):
-        self.trainer = trainer
+    def __init__(self, run, progress: Progress):
+        self.run = run
         self.progress = progress
         self.interrupted = False
         self._previous = None
@@ -215,7 +188,7 @@ class _StopOnInterrupt:
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = True
-        self.trainer.stop()
+        self.run.stop()
         self.progress.message("interrupted: stopping after the current step and writing results "
                               "(press Ctrl+C again to abort)")
 
@@ -232,55 +205,73 @@ class _StopOnInterrupt:
         return False
 
 
-def _train(trainer, progress: Progress, test=None):
-    """Run the epoch generator; returns the last report (None if no epoch finished)."""
+def _train(run, progress: Progress):
+    """Run the run's epochs (reading its control.jsonl between them); returns the last report
+    (None if no epoch finished)."""
     last = None
-    with _StopOnInterrupt(trainer, progress) as guard:
+    with _StopOnInterrupt(run, progress) as guard:
         try:
-            for report in trainer.epochs():
+            for report in run.epochs():
+                progress.total = run.config.epochs  # control.jsonl may extend the run
                 progress.update(report)
-                if test is not None:
-                    test.after_epoch(report)
                 last = report
         except KeyboardInterrupt:
             # second Ctrl+C (or one during compiling): keep what has been trained so far
             guard.interrupted = True
+            run.stop()
+            run.step()  # ends the run: writes the checkpoint of the last complete epoch
         progress.finish()
         if guard.interrupted:
-            progress.message(f"stopped after epoch {trainer.epoch}")
+            progress.message(f"stopped after epoch {run.epoch}")
     return last
 
 
-def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
-    """CSV header and rows from ``Trainer.history`` (one dict per epoch)."""
-    layers: list[str] = []
-    for entry in history:
-        for name in entry.get("grad_norms", {}) or {}:
-            if name not in layers:
-                layers.append(name)
-    tested = [k for k in ("test_loss", "test_accuracy") if any(k in entry for entry in history)]
-    header = ["epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
-              *[f"grad_norm_{name}" for name in layers], "seconds", *tested]
-    rows = []
-    for entry in history:
-        norms = entry.get("grad_norms", {}) or {}
-        rows.append([
-            entry.get("epoch"), entry.get("train_loss"), entry.get("val_loss"),
-            "" if entry.get("val_accuracy") is None else entry.get("val_accuracy"),
-            entry.get("learning_rate"),
-            *[norms.get(name, "") for name in layers],
-            entry.get("seconds", ""),
-            *["" if entry.get(k) is None else entry[k] for k in tested],
-        ])
-    return header, rows
+def _open_run(args, out: Path, dataset, defaults=None):
+    """The Run headless mode trains (resumed in place with --resume DIR, or new in ``out``) and its
+    --test set, checked before a new folder is written."""
+    from engine.checkpoint import CheckpointError
+    from engine.run_reader import RunFolderError
+    from engine.runs import Run
+
+    resume = _given(args, "resume")
+    try:
+        if resume:
+            changes = config_changes(args)
+            run = Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
+            return run, _test_set(args, run.trainer)
+        trainer = _build_trainer(args, dataset, defaults)
+        test = _test_set(args, trainer)
+        run = Run.create(trainer, dataset, out, overwrite=bool(_given(args, "overwrite")),
+                         test_columns=bool(test and test.every))
+        return run, test
+    except (RunFolderError, CheckpointError, ValueError, OSError) as exc:
+        raise UsageError(exc) from None
 
 
-def write_history_csv(path, history: list[dict]) -> None:
-    header, rows = history_rows(history)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+def _suggested(args, dataset) -> tuple[dict, str | None]:
+    """--suggested: settings from the data under the flags given, and the header line."""
+    if not _given(args, "suggested"):
+        return {}, None
+    if _given(args, "checkpoint") or _given(args, "resume"):
+        raise UsageError("--suggested chooses the settings of a new run; leave it out to resume a run")
+    return suggested_changes(dataset, config_changes(args))
+
+
+def _test_set(args, trainer):
+    """--test FILE (and --test-every K) for ``trainer``; UsageError naming both files if it does not fit."""
+    from engine.data import DataError
+
+    path = _given(args, "test")
+    if not path:
+        if _given(args, "test_every"):
+            raise UsageError("--test-every K scores the --test FILE every K epochs; give --test FILE too")
+        return None
+    try:
+        return TestSet(path, trainer, every=_given(args, "test_every"))
+    except DataError as exc:
+        raise UsageError(exc) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
 # Harmless notes the offscreen platform prints; they would bury the progress output.
@@ -353,83 +344,54 @@ def render_pngs(out: Path, history: list[dict], last_report, title: str = "") ->
     return written
 
 
-def _suggested(args, dataset) -> tuple[dict, str | None]:
-    """--suggested: settings from the data under the flags given, and the header line."""
-    if not _given(args, "suggested"):
-        return {}, None
-    if _given(args, "checkpoint"):
-        raise UsageError("--suggested chooses the settings of a new run; leave it out to resume --checkpoint")
-    return suggested_changes(dataset, config_changes(args))
-
-
-def _test_set(args, trainer):
-    from engine.data import DataError
-
-    path = _given(args, "test")
-    if not path:
-        if _given(args, "test_every"):
-            raise UsageError("--test-every K scores the --test FILE every K epochs; give --test FILE too")
-        return None
-    try:
-        return TestSet(path, trainer, every=_given(args, "test_every"))
-    except DataError as exc:
-        raise UsageError(exc) from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}; check the path and its permissions") from None
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write to a temporary name in the same folder, then rename: never a half-written file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+def _out_folder(args) -> Path:
+    resume, out = _given(args, "resume"), _given(args, "out")
+    if resume and out and Path(out).resolve() != Path(resume).resolve():
+        raise UsageError(f"--resume {resume} continues that run in its own folder; leave out --out {out}")
+    return Path(resume or out or DEFAULT_OUT)
 
 
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
-    out = Path(_given(args, "out") or DEFAULT_OUT)
     try:
-        dataset = _load_dataset(args)
+        out = _out_folder(args)
+        dataset = _load_dataset(args) if (_given(args, "files") or not _given(args, "resume")) else None
         defaults, suggested = _suggested(args, dataset)
-        trainer = _build_trainer(args, dataset, defaults)
-        test = _test_set(args, trainer)
-        out.mkdir(parents=True, exist_ok=True)
+        run, test = _open_run(args, out, dataset, defaults)
+        steps = StepsCsv(out / "steps.csv")  # partial reports of long epochs, flushed as they come
     except UsageError as exc:
         return _fail(exc)
     except OSError as exc:
-        return _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
-
+        return _fail(f"cannot write {out / 'steps.csv'}: {exc.strerror or exc}; choose another --out folder")
+    run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
+    trainer, dataset = run.trainer, run.trainer.dataset
     config = trainer.config
     progress = Progress(total=config.epochs)
     sizes = ",".join(str(h) for h in config.hidden_sizes)
+    source = _given(args, "resume") or _given(args, "checkpoint")
     progress.message(
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
-        + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
+        + (f" · resumed from {source}" if source else ""))
     if suggested:
         progress.message(suggested)
+    trainer.step_listeners.extend([steps, progress.partial])
     started = time.perf_counter()
     try:
-        steps = StepsCsv(out / "steps.csv")
-    except OSError as exc:
-        return _fail(f"cannot write {out / 'steps.csv'}: {exc.strerror or exc}; choose another --out folder")
-    trainer.step_listeners.append(steps)
-    trainer.step_listeners.append(progress.partial)
-    try:
-        last = _train(trainer, progress, test)
+        last = _train(run, progress)
     except ValueError as exc:
         # e.g. a dataset the model cannot be built for: a setting the user can change
         return _fail(exc)
     finally:
+        run.close()
         steps.close()
-
+    if run.state is RunState.FAILED:
+        return _fail(run.message)
+    if test is not None and trainer.epoch:
+        result = test.final()  # restores the best weights (checkpoint.npz keeps the last), then scores
+        progress.message(result.describe())
+        run.set_test({**result.to_json(), "file": test.path})
     try:
-        trainer.save_checkpoint(out / "checkpoint.npz")  # the last weights: a resumable run
-        if test is not None:
-            result = test.final()  # restores the best weights, then scores them
-            progress.message(result.describe())
-            write_json_atomic(out / "test.json", {"test": result.to_json(), "test_file": test.path})
-        write_history_csv(out / "history.csv", trainer.history)
         if last is None:
             progress.message("no epoch finished, so there are no hidden states to draw")
         title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
@@ -437,8 +399,7 @@ def run_headless(args) -> int:
     except OSError as exc:
         return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
     progress.message(
-        f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote "
-        + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", out / "steps.csv", *written,
-                                     *([out / "test.json"] if test is not None else [])])
-        + f" to {out}")
+        f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote the run folder "
+        f"(run.json, metrics.csv, steps.csv, events.jsonl, checkpoint.npz, snapshots/) and "
+        + ", ".join(p.name for p in written) + f" to {out}")
     return 0

@@ -40,13 +40,13 @@ class TestSet:
         self.trainer = trainer
         self.every = every
         self.scorer = TestScorer(trainer, load_test_set(path, trainer.dataset))  # DataError if it does not fit
+        if every:
+            trainer.epoch_listeners.append(self.after_epoch)
 
-    def after_epoch(self, report) -> None:
-        """Every ``every`` epochs: score the current weights into the epoch's history row."""
-        if not self.every or report.epoch % self.every or not self.trainer.history:
-            return
-        entry = self.trainer.history[-1]
-        if entry.get("epoch") != report.epoch:
+    def after_epoch(self, entry: dict) -> None:
+        """A Trainer epoch listener: every ``every`` epochs, score the current weights into the
+        epoch's history entry (before the run folder records it)."""
+        if not self.every or entry.get("epoch", 0) % self.every:
             return
         result = self.scorer.score(weights="last")
         entry["test_loss"], entry["test_accuracy"] = result.loss, result.accuracy
@@ -64,10 +64,11 @@ class StepsCsv:
 
     def __init__(self, path):
         self.path = path
-        self._file = open(path, "w", newline="", encoding="utf-8")
+        self._file = open(path, "a", newline="", encoding="utf-8")  # a resumed run appends
         self._writer = csv.writer(self._file)
-        self._writer.writerow(STEPS_CSV_HEADER)
-        self._file.flush()
+        if self._file.tell() == 0:
+            self._writer.writerow(STEPS_CSV_HEADER)
+            self._file.flush()
 
     def __call__(self, report) -> None:
         self._writer.writerow(report.to_row())

@@ -74,12 +74,10 @@ def divergence_message(report) -> str:
 class TrainingWorker(QObject):
     """Runs ``Trainer.epochs()`` on its own QThread; all public methods are thread-safe.
 
-    Contract signals (docs/ARCHITECTURE.md): ``sigEpoch(report)``, ``sigStarted``,
-    ``sigFinished``, ``sigError(str)``, ``sigDiverged(str)``. The window uses the run-scoped
-    variants that carry the run id.
+    Contract signals (docs/ARCHITECTURE.md): ``sigStarted``, ``sigFinished``, ``sigError(str)``,
+    ``sigDiverged(str)``, and run-scoped ones that carry the run id (``sigRunEpoch`` for reports).
     """
 
-    sigEpoch = pyqtSignal(object)  # EpochReport of the current run, every epoch
     sigStarted = pyqtSignal()  # a run began training (after its compile)
     sigFinished = pyqtSignal()  # a run ended (all epochs done, or stopped)
     sigError = pyqtSignal(str)  # any exception in the worker, as a message for a dialog
@@ -403,9 +401,9 @@ class TrainingWorker(QObject):
             self.sigRunLoaded.emit(run_id, {"config": config, "history": history})
         self._emit_state("ready")
 
-    # A full (generation 2) collection walks every object of the process: ~270,000 after a
-    # compile (PyTensor graphs, JAX, pyqtgraph), 60-150 ms with the GIL held, which the window
-    # feels as a stall. Once a run has compiled, its graphs live as long as the run, so they are
+    # A full (generation 2) collection walks every object of the process, hundreds of thousands
+    # after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
+    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as long as the run, so they are
     # moved out of the collector's sight (gc.freeze); they are handed back, and the old runs'
     # garbage collected, when a later run starts (a moment the window already shows as busy).
     # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
@@ -464,7 +462,6 @@ class TrainingWorker(QObject):
             self._freeze_garbage_collector()
             self.sigStarted.emit()
             self.sigStatus.emit("training")
-        self.sigEpoch.emit(report)
         self.sigRunEpoch.emit(run_id, report)
         if getattr(report, "stopped", False):
             self._close_generator()

@@ -7,8 +7,9 @@ Qt-free (numpy only). The contract is in docs/ARCHITECTURE.md (engine.data)::
     for batch in split.train.batches(32, shuffle=True, seed=epoch):
         ...                                      # time-major x (T, B, F), mask (T, B), y
 
-Modules: ``errors`` (DataError, careful file access), ``tables`` (CSV/TSV/UCR), ``formats``
-(.ts, .npy/.npz, text), ``dataset`` (SequenceDataset, Split, Arrays), ``loading``
+Modules (one noun each; the map is in docs/ARCHITECTURE.md): ``errors`` (DataError), ``files``
+(careful file access), ``formats`` (Loaded, value cleaning), ``tables`` (CSV/TSV/UCR), ``ts``,
+``npy`` (.npy/.npz), ``text``, ``dataset`` (SequenceDataset, Split, Arrays), ``loading``
 (load_sequences, preview).
 """
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from engine.names import TASKS
 
-from .errors import DataError
+from .errors import DataError, data_error
+from .formats import to_float32_checked
 
 __all__ = ["TASKS", "SequenceDataset", "Split", "Arrays", "Batch"]
 
@@ -28,6 +29,32 @@ _MIN_STD = 1e-6
 def default_feature_names(n_features: int) -> list:
     """Names for unnamed feature columns: "value" for one, else x1..xn."""
     return ["value"] if n_features == 1 else [f"x{j + 1}" for j in range(n_features)]
+
+
+def _finite_float32(a: np.ndarray, error, index: int) -> np.ndarray:
+    """float32 (T, F) with every value finite (a NaN or inf would make every loss NaN)."""
+    def locate(t, j):
+        return None, f"in sequence {index + 1}, step {t + 1}, feature {j + 1}"
+    try:
+        out = to_float32_checked(a, None, locate) if a.dtype.kind == "f" else a.astype(np.float32)
+    except DataError as exc:
+        raise error(exc.problem, exc.hint) from None
+    finite = np.isfinite(out)
+    if not finite.all():
+        t, j = (int(v) for v in np.argwhere(~finite)[0])
+        word = "NaN" if np.isnan(out[t, j]) else "an infinite value"
+        raise error(f"{word} {locate(t, j)[1]}", "clean the data, or load the file with non-finite handling "
+                    "\"drop\" or \"interpolate\"")
+    return out
+
+
+def _normalisation(train_seqs):
+    """Per-feature (mean, std) float32 fitted on the training sequences; identity for text (None)."""
+    if train_seqs is None:
+        return np.zeros(1, np.float32), np.ones(1, np.float32)
+    stacked = np.concatenate(train_seqs, axis=0).astype(np.float64)
+    std = stacked.std(axis=0)
+    return stacked.mean(axis=0).astype(np.float32), np.where(std < _MIN_STD, 1.0, std).astype(np.float32)
 
 
 def check_task(task: str) -> str:
@@ -61,82 +88,98 @@ class SequenceDataset:
     source_labels: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
+        # The one place the dataset rules are checked (loading builds its datasets through here).
         check_task(self.task)
         self.sequences = list(self.sequences)
         if not self.sequences:
-            raise DataError(f"{self.name}: no sequences; choose a file that contains data")
+            raise self._error("no sequences", "choose a file that contains data")
         if self.vocabulary:
-            self.vocabulary = [str(v) for v in self.vocabulary]
-            self.sequences = [np.asarray(s, dtype=np.int32).reshape(-1) for s in self.sequences]
-            if self.task != "next_token":
-                raise DataError(f"{self.name}: text supports only the task 'next_token', not {self.task!r}; "
-                                "choose next_token or load a numeric file")
-            v = len(self.vocabulary)
-            for i, s in enumerate(self.sequences):
-                if s.size and (s.min() < 0 or s.max() >= v):
-                    raise DataError(f"{self.name}: sequence {i} has token ids outside the vocabulary (0..{v - 1})")
-            self.feature_names, self.target_names, self.class_names = [], [], []
+            self._check_text()
         else:
-            seqs = []
-            for s in self.sequences:
-                a = np.asarray(s, dtype=np.float32)
-                if a.ndim == 1:
-                    a = a[:, None]
-                if a.ndim != 2:
-                    raise DataError(f"{self.name}: a sequence must be (T,) or (T, F), got shape {a.shape}")
-                seqs.append(a)
-            widths = {a.shape[1] for a in seqs}
-            if len(widths) != 1:
-                raise DataError(f"{self.name}: sequences have different numbers of features {sorted(widths)}; "
-                                "every sequence needs the same columns")
-            self.sequences = seqs
-            n_feat = widths.pop()
-            if not self.feature_names:
-                self.feature_names = default_feature_names(n_feat)
-            self.feature_names = [str(f) for f in self.feature_names]
-            if len(self.feature_names) != n_feat:
-                raise DataError(f"{self.name}: {len(self.feature_names)} feature names for {n_feat} features")
-            if self.task == "next_token":
-                raise DataError(f"{self.name}: next_token needs text; numeric sequences support "
-                                "'forecast' or (with labels) 'classify_sequence'")
-            if not self.target_names:
-                self.target_names = list(self.feature_names)
-            unknown = [t for t in self.target_names if t not in self.feature_names]
-            if unknown:
-                raise DataError(f"{self.name}: target {unknown[0]!r} is not a feature; "
-                                f"choose one of {', '.join(self.feature_names)}")
+            self._check_numeric()
+        self._check_labels()
+        self._check_lengths()
+
+    def _error(self, problem: str, hint: str | None = None, record: str | None = None) -> DataError:
+        return data_error(self.name, problem, hint, record=record)
+
+    def _check_text(self) -> None:
+        self.vocabulary = [str(v) for v in self.vocabulary]
+        self.sequences = [np.asarray(s, dtype=np.int32).reshape(-1) for s in self.sequences]
+        if self.task != "next_token":
+            raise self._error(f"text supports only the task 'next_token', not {self.task!r}",
+                              "choose next_token, or load a numeric file")
+        v = len(self.vocabulary)
+        for i, s in enumerate(self.sequences):
+            if s.size and (s.min() < 0 or s.max() >= v):
+                raise self._error(f"sequence {i + 1} has token ids outside the vocabulary (0..{v - 1})",
+                                  "build the ids from the vocabulary")
+        self.feature_names, self.target_names, self.class_names = [], [], []
+
+    def _check_numeric(self) -> None:
+        seqs = []
+        for i, s in enumerate(self.sequences):
+            a = np.asarray(s)
+            if a.ndim == 1:
+                a = a[:, None]
+            if a.ndim != 2:
+                raise self._error(f"a sequence must be (T,) or (T, F), got shape {a.shape}", "reshape it")
+            seqs.append(_finite_float32(a, self._error, i))
+        widths = {a.shape[1] for a in seqs}
+        if len(widths) != 1:
+            raise self._error(f"sequences have different numbers of features {sorted(widths)}",
+                              "every sequence (and every file) needs the same columns")
+        self.sequences = seqs
+        n_feat = widths.pop()
+        self.feature_names = [str(f) for f in self.feature_names or default_feature_names(n_feat)]
+        if len(self.feature_names) != n_feat:
+            raise self._error(f"{len(self.feature_names)} feature names for {n_feat} features",
+                              "give one name per feature column")
+        if self.task == "next_token":
+            raise self._error("next_token needs text, but these sequences are numeric",
+                              "choose 'forecast', or load a text file")
+        if not self.target_names:
+            self.target_names = list(self.feature_names)
+        unknown = [t for t in self.target_names if t not in self.feature_names]
+        if unknown:
+            raise self._error(f"target {unknown[0]!r} is not a feature", f"choose one of {', '.join(self.feature_names)}")
+
+    def _check_labels(self) -> None:
         if self.labels is not None:
             self.labels = np.asarray(self.labels, dtype=np.int64).reshape(-1)
-        if self.task == "classify_sequence":
-            if self.labels is None:
-                self.labels = None if self.source_labels is None else np.asarray(self.source_labels, np.int64)
-            if self.labels is None:
-                raise DataError(f"{self.name}: classify_sequence needs a label per sequence; load a labelled "
-                                "file (UCR, .ts, .npz with y, or label from folder) or choose 'forecast'")
-            if len(self.labels) != len(self.sequences):
-                raise DataError(f"{self.name}: {len(self.labels)} labels for {len(self.sequences)} sequences")
-            if not self.class_names:
-                self.class_names = [str(c) for c in range(int(self.labels.max()) + 1)]
-            if self.labels.min() < 0 or self.labels.max() >= len(self.class_names):
-                raise DataError(f"{self.name}: labels outside 0..{len(self.class_names) - 1}")
-            if len(np.unique(self.labels)) < 2:
-                only = self.class_names[int(self.labels[0])]
-                raise DataError(f"{self.name}: only one class ({only!r}); classification needs at least two "
-                                "classes: add sequences of another class or choose task 'forecast'")
-            self.source_labels = self.labels
-        else:
+        if self.task != "classify_sequence":
             if self.labels is not None:
                 self.source_labels = self.labels
             self.labels = None
             if not self.vocabulary and self.source_labels is None:
                 self.class_names = []
+            self.class_names = [str(c) for c in self.class_names]
+            return
+        if self.labels is None and self.source_labels is not None:
+            self.labels = np.asarray(self.source_labels, np.int64)
+        if self.labels is None:
+            raise self._error("has no class labels, so it cannot be used to classify sequences",
+                              "use a UCR / .ts / .npz-with-y file, label files by folder, or choose 'forecast'")
+        if len(self.labels) != len(self.sequences):
+            raise self._error(f"{len(self.labels)} labels for {len(self.sequences)} sequences",
+                              "give one label per sequence")
+        if not self.class_names:
+            self.class_names = [str(c) for c in range(int(self.labels.max()) + 1)]
         self.class_names = [str(c) for c in self.class_names]
+        if self.labels.min() < 0 or self.labels.max() >= len(self.class_names):
+            raise self._error(f"labels outside 0..{len(self.class_names) - 1}", "give one class name per label")
+        if len(np.unique(self.labels)) < 2:
+            raise self._error(f"only one class ({self.class_names[int(self.labels[0])]!r})",
+                              "classification needs at least two classes: add sequences of another class "
+                              "or choose task 'forecast'")
+        self.source_labels = self.labels
+
+    def _check_lengths(self) -> None:
         min_len = 1 if self.task == "classify_sequence" else 2
         for i, s in enumerate(self.sequences):
             if len(s) < min_len:
-                what = "a classifier needs at least 1 step" if min_len == 1 else \
-                    f"{self.task} needs at least 2 steps (an input and its next value)"
-                raise DataError(f"{self.name}: sequence {i + 1} has {len(s)} step(s); {what}")
+                raise self._error(f"sequence {i + 1} has only {len(s)} step(s)",
+                                  f"{self.task} needs at least {min_len} steps per sequence; remove short sequences")
 
     # ----------------------------------------------------------------- derived properties
     @property
@@ -198,6 +241,7 @@ class SequenceDataset:
         out = {
             "name": self.name,
             "file": ", ".join(self.source_paths) if self.source_paths else self.name,
+            "source_paths": list(self.source_paths),
             "format": self.format,
             "task": self.task,
             "sequences": self.n_sequences,
@@ -255,15 +299,7 @@ class SequenceDataset:
             train_labels = None if self.labels is None else self.labels[train_idx]
             val_labels = None if self.labels is None else self.labels[val_idx]
 
-        if self.is_text:
-            mean = np.zeros(1, np.float32)
-            std = np.ones(1, np.float32)
-        else:
-            stacked = np.concatenate(train_seqs, axis=0).astype(np.float64)
-            mean = stacked.mean(axis=0).astype(np.float32)
-            std = stacked.std(axis=0)
-            std = np.where(std < _MIN_STD, 1.0, std).astype(np.float32)
-
+        mean, std = _normalisation(None if self.is_text else train_seqs)
         if self.task == "classify_sequence":
             longest = int(max(len(s) for s in self.sequences))
             if window is not None and int(window) < longest:

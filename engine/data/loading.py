@@ -10,19 +10,24 @@ import numpy as np
 from engine.names import FORMATS
 
 from .dataset import SequenceDataset, check_task
-from .errors import DataError, check_file, data_error, decode_text, display_name, read_bytes
-from .formats import NONFINITE_POLICIES, Loaded, read_npy, read_npz, read_text, read_ts
+from .errors import DataError, data_error, display_name
+from .files import decode_text, open_data_file, read_bytes
+from .formats import NONFINITE_POLICIES, Loaded
+from .npy import read_npy, read_npz
+from .text import DEFAULT_MAX_VOCAB, read_text
+from .text import vocabulary as text_vocabulary
+from .ts import preview_head as ts_preview_head
+from .ts import read_ts
 from .tables import HEAD_BYTES, looks_like_numeric_table, read_table
 
 __all__ = ["load_sequences", "preview", "Preview", "FORMATS", "detect_format"]
 
 _FORMAT_ALIASES = {"tsv": "csv", "table": "csv", "txt": "text"}
 _TABLE_EXTENSIONS = {".csv", ".tsv", ".tab", ".dat", ".data", ".psv", ".ssv"}
-_UNK = "<unk>"
 
 _DEFAULTS = dict(format=None, task=None, target_column=None, delimiter=None, has_header=None, layout=None,
                  nonfinite="reject", skip_non_numeric=False, multi_file="sequences", label_from_folder=False,
-                 max_vocab=None, size_limit=1 << 30, max_length=1_000_000)
+                 max_vocab=DEFAULT_MAX_VOCAB, size_limit=1 << 30, max_length=1_000_000)
 
 
 def _options(given: dict) -> dict:
@@ -104,20 +109,21 @@ def detect_format(path, head: bytes, complete: bool) -> str:
 
 
 def _read_one(path, opts) -> Loaded:
-    size = check_file(path, opts["size_limit"])
-    head = read_bytes(path, HEAD_BYTES)
-    complete = len(head) >= size
-    fmt = opts["format"] or detect_format(path, head, complete)
-    if fmt == "npy":
-        return read_npy(path, opts)
-    if fmt == "npz":
-        return read_npz(path, opts)
-    if fmt == "ts":
-        return read_ts(path, opts)
-    if fmt == "text":
-        return read_text(path, opts, head if complete else None)
-    return read_table(path, opts, head, complete, size, force_ucr=(fmt == "ucr"),
-                      allow_ucr=(opts["format"] != "csv"))
+    # Opened and checked once; the readers read from this descriptor, never the path again.
+    with open_data_file(path, opts["size_limit"]) as source:
+        head = source.head(HEAD_BYTES)
+        complete = len(head) >= source.size
+        fmt = opts["format"] or detect_format(source.path, head, complete)
+        if fmt == "npy":
+            return read_npy(source, opts)
+        if fmt == "npz":
+            return read_npz(source, opts)
+        if fmt == "ts":
+            return read_ts(source, opts)
+        if fmt == "text":
+            return read_text(source, opts, head if complete else None)
+        return read_table(source.path, opts, head, complete, source.size, force_ucr=(fmt == "ucr"),
+                          allow_ucr=(opts["format"] != "csv"))
 
 
 def _read_guarded(path, opts) -> Loaded:
@@ -157,32 +163,6 @@ def _class_mapping(labels: list, orders: list):
     return names, np.array([index[s] for s in strings], dtype=np.int64)
 
 
-def _vocabulary(texts: list, max_vocab, path):
-    """Token ids per text (int32) and the vocabulary (sorted characters, "<unk>" last if capped)."""
-    codes = [np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32) for t in texts]
-    top = int(max(c.max() for c in codes))
-    counts = np.zeros(top + 1, dtype=np.int64)
-    for c in codes:
-        counts += np.bincount(c, minlength=top + 1)
-    present = np.flatnonzero(counts)
-    kept = present
-    capped = max_vocab is not None and len(present) > max_vocab
-    if capped:
-        # keep the max_vocab - 1 most frequent characters (ties by code point), the rest -> <unk>
-        order = np.lexsort((present, -counts[present]))
-        kept = np.sort(present[order[:max_vocab - 1]])
-    vocabulary = [chr(int(c)) for c in kept]
-    lut = np.full(top + 1, len(kept), dtype=np.int32)     # unknown -> <unk> id (only used if capped)
-    lut[kept] = np.arange(len(kept), dtype=np.int32)
-    note = None
-    if capped:
-        vocabulary.append(_UNK)
-        rare = int(counts.sum() - counts[kept].sum())
-        note = (f"{display_name(path)}: {len(present) - len(kept)} rare character(s) ({rare} occurrences) "
-                f"mapped to {_UNK} (max_vocab={max_vocab})")
-    return [lut[c] for c in codes], vocabulary, note
-
-
 def _combine(loaded: list, opts) -> SequenceDataset:
     first = loaded[0]
     label = display_name(first.path) if len(loaded) == 1 else f"{display_name(first.path)} (+{len(loaded) - 1} files)"
@@ -208,7 +188,7 @@ def _combine(loaded: list, opts) -> SequenceDataset:
         texts = [l.text for l in loaded]
         if opts["multi_file"] == "append" and len(texts) > 1:
             texts = ["".join(t if t.endswith("\n") else t + "\n" for t in texts)]
-        ids, vocabulary, note = _vocabulary(texts, opts["max_vocab"], first.path)
+        ids, vocabulary, note = text_vocabulary(texts, opts["max_vocab"], first.path)
         if note:
             notes.append(note)
         ds = SequenceDataset(sequences=ids, task=task, vocabulary=vocabulary, source_paths=paths, name=label,
@@ -374,6 +354,8 @@ def _head_text(path, rows: int, loaded: Loaded) -> str:
             label = f" label {loaded.labels[i]!r}" if loaded.labels is not None else ""
             lines.append(f"[{i}]{label} length {len(s)}: {shown}{' ...' if len(s) > 8 else ''}")
         return "\n".join(lines)
+    if loaded.format == "ts":
+        return ts_preview_head(loaded, rows)
     text, _ = decode_text(read_bytes(path, HEAD_BYTES), path, partial=True)
     return "\n".join(text.splitlines()[:rows])
 

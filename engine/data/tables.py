@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import data_error, decode_text, display_name, read_bytes
+from .errors import data_error, display_name
+from .files import decode_text, read_bytes
 from .formats import Loaded, clean_nonfinite, nonfinite_note, too_long, trim_trailing_nan
 
 __all__ = ["TableSniff", "sniff_table", "read_table", "looks_like_numeric_table", "HEAD_BYTES"]

@@ -48,9 +48,6 @@ class DiagnosticsPlot(QtWidgets.QWidget):
             self._series[key] = GrowableSeries()
         return self._items[key]
 
-    def add_report(self, epoch: float, grad_norms: dict, weight_norms: dict) -> None:
-        self.add_reports([(epoch, grad_norms, weight_norms)])
-
     def add_reports(self, reports) -> None:
         """Append (epoch, grad_norms, weight_norms) rows; each curve gets one setData for all of them."""
         touched = set()

@@ -7,7 +7,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 
 from gui.plots.axis import ReadableAxisItem
-from gui.plots.series import GrowableSeries, finite_or_none, trailing_mean
+from gui.plots.series import GrowableSeries, trailing_mean
 from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
                              configure_long_curve, set_series)
 
@@ -58,45 +58,15 @@ class LossPlot(QtWidgets.QWidget):
         self._mouse_proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved,
                                            rateLimit=60, slot=self._on_mouse_moved)
 
-        # Coalesce bursts of add_point calls into one setData per event-loop pass; a child
-        # timer dies with the widget, so a pending redraw never reaches a deleted plot.
-        self._redraw_pending = False
-        self._redraw_timer = QtCore.QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(0)
-        self._redraw_timer.timeout.connect(self.flush)
-
     # ----- data in
-    def add_point(self, epoch: float, train_loss, val_loss) -> None:
-        """Append one epoch; a non-finite loss is skipped (not drawn, not stored)."""
-        epoch = float(epoch)
-        train = finite_or_none(train_loss)
-        val = finite_or_none(val_loss)
-        if train is not None:
-            self._train.append(epoch, train)
-        else:
-            self._train.dropped += 1
-        if val is not None:
-            self._val.append(epoch, val)
-        else:
-            self._val.dropped += 1
-        self._schedule_redraw()
-
     def extend(self, epochs, train_losses, val_losses) -> None:
-        """Append many epochs at once (loading a history, benchmarks): one setData."""
+        """Append epochs (one or many; a non-finite loss is skipped, not drawn, not stored): one
+        setData per curve. The window calls this once per frame with everything that arrived."""
         self._train.extend(epochs, train_losses)
         self._val.extend(epochs, val_losses)
-        self.flush()
+        self._redraw()
 
-    def _schedule_redraw(self) -> None:
-        if not self._redraw_pending:
-            self._redraw_pending = True
-            self._redraw_timer.start()
-
-    def flush(self) -> None:
-        """Push the buffered points to the curves now (normally done on the next event loop pass)."""
-        self._redraw_pending = False
-        self._redraw_timer.stop()
+    def _redraw(self) -> None:
         set_series(self.train_curve, self._train.x, self._train.y)
         set_series(self.val_curve, self._val.x, self._val.y)
         self._update_smoothed()
@@ -167,7 +137,6 @@ class LossPlot(QtWidgets.QWidget):
     # ----- runs
     def new_run(self, label: str) -> None:
         """Grey out the current curves as an earlier run (legend: ``label``) and start afresh."""
-        self.flush()
         if len(self._train) or len(self._val):
             pen_train = pg.mkPen(OVERLAY_COLOR, width=1)
             pen_val = pg.mkPen(OVERLAY_COLOR, width=1, style=QtCore.Qt.DashLine)
@@ -187,7 +156,7 @@ class LossPlot(QtWidgets.QWidget):
         self._clear_markers()
         self._train.clear()
         self._val.clear()
-        self.flush()
+        self._redraw()
 
     def overlays(self) -> list[str]:
         """Labels of the earlier runs drawn in grey, oldest first."""
@@ -208,7 +177,7 @@ class LossPlot(QtWidgets.QWidget):
         self._val.clear()
         self.hover_text.hide()
         self.hover_dots.setData([], [])
-        self.flush()
+        self._redraw()
 
     # ----- read back
     def curve_data(self) -> dict:
@@ -219,7 +188,6 @@ class LossPlot(QtWidgets.QWidget):
         return max(len(self._train), len(self._val))
 
     def export_item(self) -> pg.PlotItem:
-        self.flush()
         return self.plot_item
 
     # ----- hover

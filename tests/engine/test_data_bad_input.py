@@ -7,16 +7,9 @@ import numpy as np
 import pytest
 
 from engine.data import DataError, load_sequences, preview
-from engine.data import errors as data_errors
+from engine.data import files as data_files
 
-
-def load_error(path, **options) -> str:
-    with pytest.raises(DataError) as err:
-        load_sequences(path, **options)
-    message = str(err.value)
-    assert message.startswith(os.path.basename(str(path))), message
-    assert ";" in message, f"no hint in: {message}"
-    return message
+from .data.helpers import load_error
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.txt", "empty.ts", "empty"])
@@ -134,7 +127,7 @@ def test_size_limit_is_checked_before_reading(tmp_path, monkeypatch):
     def no_open(*args, **kwargs):
         raise AssertionError("the file was opened")
 
-    monkeypatch.setattr(data_errors, "_open", no_open)
+    monkeypatch.setattr(data_files, "_open", no_open)
     monkeypatch.setattr(np, "loadtxt", no_open)
     msg = load_error(p, size_limit=100)
     assert "size limit" in msg and "size_limit" in msg
@@ -155,7 +148,7 @@ def test_permission_denied(tmp_path, monkeypatch):
         if os.access(p, os.R_OK):   # running as root: simulate the refusal at open time
             def denied(*args, **kwargs):
                 raise PermissionError(13, "Permission denied")
-            monkeypatch.setattr(data_errors, "_open", denied)
+            monkeypatch.setattr(data_files, "_open", denied)
         assert "permission denied" in load_error(p)
     finally:
         p.chmod(0o644)

@@ -38,21 +38,25 @@ def test_test_file_is_scored_with_the_best_weights(pair, tmp_path, capsys):
     header = [line for line in printed.splitlines() if line.startswith("suggested:")]
     assert len(header) == 1 and "given explicitly: epochs, hidden_sizes" in header[0]
     assert "(best weights, epoch" in printed
-    record = json.loads((out / "test.json").read_text())["test"]
+    record = json.loads((out / "run.json").read_text())["test"]
     assert record["n"] == 10 and 0 <= record["accuracy"] <= 1 and record["weights"] == "best"
     assert 1 <= record["epoch"] <= 4 and np.array(record["confusion"]).sum() == 10
-    with open(out / "history.csv", newline="") as f:
+    assert record["file"] == pair[1]
+    with open(out / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["test_loss"] != "" for r in rows] == [False, True, False, True]  # every 2 epochs
+    assert all(r["test_accuracy"] == "" or 0 <= float(r["test_accuracy"]) <= 1 for r in rows)
     with open(out / "steps.csv", newline="") as f:
         assert next(csv.reader(f)) == ["epoch", "step", "wall_s", "train_loss", "steps_per_s"]
 
 
-def test_mismatched_test_file_exits_2_naming_both(pair, tmp_path, capsys):
+def test_a_mismatched_test_file_writes_no_run_folder(pair, tmp_path, capsys):
     other = _ucr(tmp_path / "Other_TEST.tsv", 6, 2, classes=(1, 3))
-    code = main.main([pair[0], "--headless", "--test", other, "--epochs", "1", "--out", str(tmp_path / "o")])
+    out = tmp_path / "o"
+    code = main.main([pair[0], "--headless", "--test", other, "--epochs", "1", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "Other_TEST.tsv" in err and "Toy_TRAIN.tsv" in err and "'3'" in err
+    assert not out.exists()
 
 
 def test_test_every_needs_a_test_file(pair, tmp_path, capsys):

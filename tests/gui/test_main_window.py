@@ -67,9 +67,9 @@ def test_open_sample_through_the_dialog_and_train_three_epochs(qtbot, monkeypatc
     assert _points(window) == (3, 3)
     assert list(window.loss_plot.curve_data()["train"][0]) == [1.0, 2.0, 3.0]
     _assert_heatmap_drawn(window, 0, 6)
-    assert window.progress.value() == 3 and window.progress.maximum() == 3
-    assert window.lbl_epoch.text() == "epoch 3"
-    assert "PyTensor" in window.lbl_backend.text()
+    assert window.status_line.progress.value() == 3 and window.status_line.progress.maximum() == 3
+    assert window.status_line.lbl_epoch.text() == "epoch 3"
+    assert "PyTensor" in window.status_line.lbl_backend.text()
     qtbot.waitUntil(lambda: len(window.predictions.forecast_data().get("actual", [])) > 0, timeout=10_000)
 
     exported = window.export_history(str(tmp_path / "history.csv"))
@@ -120,7 +120,7 @@ def test_more_epochs_extend_the_running_model_without_a_new_run(qtbot, make_wind
     qtbot.waitUntil(lambda: _points(window)[0] == 1 and window.run_state == "paused", timeout=TRAIN_TIMEOUT)
     trainer, compiles = window.worker.trainer, backend.compile_count()
     window.controls._param("epochs").setValue(8)  # while paused mid-run
-    assert window.progress.maximum() == 8
+    assert window.status_line.progress.maximum() == 8
     window.toggle_run()
     qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 8, timeout=TRAIN_TIMEOUT)
     assert window.worker.trainer is trainer and trainer.epoch == 8

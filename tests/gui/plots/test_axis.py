@@ -13,8 +13,8 @@ def test_log_axis_labels_fit_under_a_decade_and_over_many(qtbot, low, high):
     qtbot.addWidget(plot)
     plot.resize(500, 400)
     plot.show()
-    for epoch, value in enumerate(np.geomspace(low, high, 12), start=1):
-        plot.add_report(epoch, {"layer1": value}, {"layer1": value})
+    plot.add_reports((epoch, {"layer1": value}, {"layer1": value})
+                     for epoch, value in enumerate(np.geomspace(low, high, 12), start=1))
     for item in (plot.grad_plot, plot.weight_plot):
         item.vb.setRange(yRange=(np.log10(low), np.log10(high)), padding=0)
         qtbot.wait(1)

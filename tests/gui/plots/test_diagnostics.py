@@ -10,9 +10,9 @@ def test_diagnostics_plot(qtbot):
     qtbot.addWidget(plot)
     plot.resize(500, 400)
     plot.show()
-    for epoch in range(1, 6):
-        plot.add_report(epoch, {"layer1": 1.0 / epoch, "head": 0.5}, {"layer1": 2.0 + epoch, "head": 1.0})
-    plot.add_report(6, {"layer1": float("inf"), "head": 0.0}, {"layer1": 9.0, "head": 1.0})
+    plot.add_reports((epoch, {"layer1": 1.0 / epoch, "head": 0.5}, {"layer1": 2.0 + epoch, "head": 1.0})
+                     for epoch in range(1, 6))
+    plot.add_reports([(6, {"layer1": float("inf"), "head": 0.0}, {"layer1": 9.0, "head": 1.0})])
     data = plot.curve_data()
     assert data[("grad", "layer1")][0].tolist() == [1, 2, 3, 4, 5]  # inf dropped
     assert data[("grad", "head")][0].size == 5  # zero cannot be drawn on log-y

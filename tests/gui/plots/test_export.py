@@ -8,8 +8,8 @@ from tests.gui.plots.helpers import not_blank
 
 
 def test_export_png_and_svg(loss_plot, tmp_path):
-    for epoch in range(1, 20):
-        loss_plot.add_point(epoch, np.exp(-epoch / 5), np.exp(-epoch / 6))
+    epochs = np.arange(1, 20)
+    loss_plot.extend(epochs, np.exp(-epochs / 5), np.exp(-epochs / 6))
     png = export_plot(loss_plot, tmp_path / "loss.png")
     svg = export_plot(loss_plot.plot_item, tmp_path / "loss.svg")
     assert not_blank(QtGui.QImage(png)) > 5

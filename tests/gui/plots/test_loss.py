@@ -9,14 +9,13 @@ from tests.gui.plots.helpers import assert_apart, drawn_labels, not_blank
 
 
 def test_loss_plot_points_log_markers_and_hover(loss_plot, qtbot):
-    for epoch in range(1, 11):
-        loss_plot.add_point(epoch, 2.0 / epoch, 2.5 / epoch)
-    loss_plot.add_point(11, float("nan"), 0.2)  # a diverged train loss is not drawn
+    epochs = np.arange(1, 11)
+    loss_plot.extend(epochs, 2.0 / epochs, 2.5 / epochs)
+    loss_plot.extend([11], [float("nan")], [0.2])  # a diverged train loss is not drawn
     data = loss_plot.curve_data()
     assert data["train"][0].tolist() == list(range(1, 11))
     assert data["val"][0].tolist() == list(range(1, 12))
-    qtbot.waitUntil(lambda: loss_plot.train_curve.getData()[0] is not None
-                    and len(loss_plot.train_curve.getData()[0]) == 10)
+    assert len(loss_plot.train_curve.getData()[0]) == 10  # drawn at once, one setData
     np.testing.assert_allclose(loss_plot.train_curve.getData()[1], 2.0 / np.arange(1, 11))
 
     loss_plot.set_log_y(True)
@@ -32,7 +31,6 @@ def test_loss_plot_points_log_markers_and_hover(loss_plot, qtbot):
     assert text.splitlines()[0] == "epoch 3" and "train 0.66667" in text and "val 0.83333" in text
 
     # Moving the mouse over the plot shows the readout for the epoch under the cursor.
-    loss_plot.flush()
     loss_plot.plot_item.vb.setRange(xRange=(1, 10), yRange=(-1, 0.5), padding=0)
     scene_pos = loss_plot.plot_item.vb.mapViewToScene(QtCore.QPointF(5.1, 0.0))
     loss_plot._on_mouse_moved((scene_pos,))
@@ -46,8 +44,7 @@ def test_loss_plot_points_log_markers_and_hover(loss_plot, qtbot):
 
 def test_loss_plot_smoothing_is_a_trailing_mean(loss_plot):
     y = np.array([4.0, 2.0, 6.0, 0.0, 8.0])
-    for epoch, value in enumerate(y, start=1):
-        loss_plot.add_point(epoch, value, value + 1)
+    loss_plot.extend(np.arange(1, y.size + 1), y, y + 1)
     assert loss_plot.smoothed_data()["train"][0].size == 0
     loss_plot.set_smoothing(3)
     x, smoothed = loss_plot.smoothed_data()["train"]
@@ -61,8 +58,8 @@ def test_loss_plot_smoothing_is_a_trailing_mean(loss_plot):
 
 
 def test_new_run_moves_curves_to_grey_overlays(loss_plot):
-    for epoch in range(1, 6):
-        loss_plot.add_point(epoch, 1.0 / epoch, 1.5 / epoch)
+    epochs = np.arange(1, 6)
+    loss_plot.extend(epochs, 1.0 / epochs, 1.5 / epochs)
     loss_plot.add_marker(3, "lr 1e-2 -> 1e-3")
     loss_plot.new_run("elman (64) · adam lr 1e-2")
     assert loss_plot.overlays() == ["elman (64) · adam lr 1e-2"]
@@ -73,13 +70,13 @@ def test_new_run_moves_curves_to_grey_overlays(loss_plot):
     legend_names = [label.text for _, label in loss_plot.legend.items]
     assert "elman (64) · adam lr 1e-2" in legend_names
 
-    loss_plot.add_point(1, 0.9, 1.0)
+    loss_plot.extend([1], [0.9], [1.0])
     loss_plot.new_run("gru (32)")
     assert loss_plot.overlays() == ["elman (64) · adam lr 1e-2", "gru (32)"]
     loss_plot.new_run("empty run is not kept")
     assert len(loss_plot.overlays()) == 2
     for i in range(LossPlot.MAX_OVERLAY_RUNS + 3):
-        loss_plot.add_point(1, 1.0, 1.0)
+        loss_plot.extend([1], [1.0], [1.0])
         loss_plot.new_run(f"run {i}")
     assert len(loss_plot.overlays()) == LossPlot.MAX_OVERLAY_RUNS
     loss_plot.reset()
@@ -93,8 +90,7 @@ def test_million_point_curve(loss_plot):
     assert loss_plot.point_count() == 1_000_000
     xs, ys = loss_plot.train_curve.getData()
     assert len(xs) == 1_000_000 and ys[-1] == pytest.approx(1e-3)
-    loss_plot.add_point(1_000_001, 0.5, 0.5)
-    loss_plot.flush()
+    loss_plot.extend([1_000_001], [0.5], [0.5])
     assert len(loss_plot.train_curve.getData()[0]) == 1_000_001
     # drawn with peak downsampling and clipping, no symbols
     assert loss_plot.train_curve.opts["autoDownsample"] and loss_plot.train_curve.opts["clipToView"]
@@ -102,9 +98,8 @@ def test_million_point_curve(loss_plot):
 
 
 def test_loss_plot_log_mode_uses_the_readable_axis(loss_plot, qtbot):
-    for epoch in range(1, 30):
-        loss_plot.add_point(epoch, 0.3 - 0.22 * epoch / 29, 0.31 - 0.2 * epoch / 29)
-    loss_plot.flush()
+    epochs = np.arange(1, 30)
+    loss_plot.extend(epochs, 0.3 - 0.22 * epochs / 29, 0.31 - 0.2 * epochs / 29)
     loss_plot.set_log_y(True)
     loss_plot.plot_item.vb.setRange(yRange=(np.log10(0.08), np.log10(0.31)), padding=0)
     qtbot.wait(1)

@@ -1,0 +1,100 @@
+"""The window's file dialogs: open, checkpoints, exports, drag and drop (mixed into MainWindow).
+
+Each dialog only asks for a path and hands it to the window's own method (``open_paths``,
+``open_checkpoint``, the worker's ``save_checkpoint``, ``export_history``, ``export_plot``), so tests
+drive those methods directly.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PyQt5 import QtCore, QtGui, QtWidgets
+
+from gui.plots import export_plot
+
+FILE_FILTERS = ";;".join(
+    [
+        "All supported (*.csv *.tsv *.txt *.ts *.npy *.npz)",
+        "CSV / TSV tables (*.csv *.tsv)",
+        "UCR / sktime time series (*.tsv *.ts)",
+        "Text (*.txt)",
+        "NumPy arrays (*.npy *.npz)",
+        "All files (*)",
+    ]
+)
+CHECKPOINT_FILTER = "RNN Scope checkpoint (*.npz)"
+IMAGE_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
+
+
+class FileActions:
+    """File ▸ dialogs of :class:`gui.main_window.MainWindow` (needs its worker, history and plots)."""
+
+    def open_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open sequences", self.last_dir(), FILE_FILTERS)
+        if paths:
+            self.open_paths(paths)
+
+    def _save_path(self, title: str, filters: str, default_name: str) -> str:
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, title, os.path.join(self.last_dir(), default_name),
+                                                             filters)
+        if path and not os.path.splitext(path)[1]:
+            ext = ".svg" if "svg" in (chosen or "").lower() else os.path.splitext(default_name)[1]
+            path += ext
+        return path
+
+    def save_checkpoint_dialog(self) -> None:
+        path = self._save_path("Save checkpoint", CHECKPOINT_FILTER, "checkpoint.npz")
+        if path:
+            self.worker.save_checkpoint(path)
+
+    def load_checkpoint_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load checkpoint", self.last_dir(), CHECKPOINT_FILTER)
+        if path:
+            self.open_checkpoint(path)
+
+    def export_history_dialog(self) -> None:
+        path = self._save_path("Export loss history", "CSV (*.csv)", "loss-history.csv")
+        if path:
+            self.export_history(path)
+
+    def export_history(self, path: str) -> str:
+        """All runs of this session (earlier ones first), one row per epoch."""
+        self._drain()  # epochs that arrived since the last frame belong in the file
+        try:
+            self.history.write_csv(path)
+        except OSError as exc:
+            self._error("Export failed", f"Could not write {path}: {exc.strerror or exc}. Choose another folder.")
+            return ""
+        self._show_status(f"loss history written to {path}")
+        return path
+
+    def export_plot_dialog(self, key: str) -> None:
+        path = self._save_path("Export plot", IMAGE_FILTERS, f"{key}.png")
+        if path:
+            self.export_plot(key, path)
+
+    def export_plot(self, key: str, path: str) -> str:
+        widget = {"loss": self.loss_plot, "hidden": self.hidden_panel, "diagnostics": self.diagnostics,
+                  "predictions": self.predictions}[key]
+        try:
+            self.flush_snapshot()
+            export_plot(widget, path)
+        except (OSError, ValueError) as exc:
+            self._error("Export failed", str(exc))
+            return ""
+        self._show_status(f"plot written to {path}")
+        return path
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            # After the drop returns: the preview dialog must not run inside the drag's event loop.
+            QtCore.QTimer.singleShot(0, lambda: self.open_paths(paths))

@@ -1,0 +1,40 @@
+"""The loss history of this session's runs, one row per epoch, for File ▸ Export loss history (CSV).
+
+Written by the one history writer (``engine.run_folder.write_metrics_csv``): the run folder's
+metrics.csv columns, then ``run`` (the run's label) and ``changes`` (settings changed at that epoch).
+"""
+
+from __future__ import annotations
+
+from engine.run_folder import write_metrics_csv
+
+EXTRA_COLUMNS = ("run", "changes")  # after the run folder's metrics columns
+
+
+class RunHistory:
+    """``Trainer.history``-style rows of the current run plus the last ``max_earlier`` runs."""
+
+    def __init__(self, max_earlier: int):
+        self.max_earlier = int(max_earlier)
+        self.label = ""  # the current run's "run" column
+        self.rows: list[dict] = []
+        self.earlier: list[list[dict]] = []
+
+    def add(self, fields: dict, changes: str = "") -> None:
+        """One row from a report's fields (``vars(report)``) or a checkpoint's history dict."""
+        entry = {k: v for k, v in fields.items() if k not in ("hidden", "gates")}  # no arrays kept
+        self.rows.append({**entry, "run": self.label, "changes": changes})
+
+    def close_run(self) -> None:
+        """The current run becomes an earlier one (if it has rows); the next run starts empty."""
+        if self.rows:
+            self.earlier.append(self.rows)
+            del self.earlier[:-self.max_earlier]
+        self.rows = []
+
+    def has_rows(self) -> bool:
+        return bool(self.rows or self.earlier)
+
+    def write_csv(self, path: str) -> None:
+        """All runs, earlier ones first, atomically; OSError when the file cannot be written."""
+        write_metrics_csv(path, *self.earlier, self.rows, extra=EXTRA_COLUMNS)

@@ -1,0 +1,93 @@
+"""The window's actions, menus and toolbar (what each one calls lives in gui.main_window)."""
+
+from __future__ import annotations
+
+from PyQt5 import QtGui, QtWidgets
+from PyQt5.QtCore import Qt
+
+PLOT_TITLES = (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
+               ("predictions", "Predictions"))
+SMOOTHING_WINDOWS = (0, 5, 20, 100)
+
+
+def make_action(window, text, slot, shortcut=None, tip=None, icon=None) -> QtWidgets.QAction:
+    action = QtWidgets.QAction(text, window)
+    if shortcut:
+        action.setShortcut(QtGui.QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def build_actions(w) -> None:
+    """The ``act_*`` attributes of window ``w``."""
+    sp = QtWidgets.QStyle
+    w.act_open = make_action(w, "&Open…", w.open_dialog, "Ctrl+O", "Open sequence file(s)", sp.SP_DialogOpenButton)
+    w.act_save_ckpt = make_action(w, "&Save checkpoint…", w.save_checkpoint_dialog, "Ctrl+S",
+                                  "Save the current run's weights and history")
+    w.act_load_ckpt = make_action(w, "&Load checkpoint…", w.load_checkpoint_dialog, "Ctrl+L",
+                                  "Continue a saved run on the current dataset")
+    w.act_export_csv = make_action(w, "Export loss &history (CSV)…", w.export_history_dialog, None,
+                                   "Loss per epoch with hyperparameter changes")
+    w.act_quit = make_action(w, "&Quit", w.close, "Ctrl+Q")
+    w.act_start = make_action(w, "&Start", w.toggle_run, "Space", "Start / pause / resume training", sp.SP_MediaPlay)
+    w.act_step = make_action(w, "Step &one epoch", w.step_epoch, "F10", "Train one epoch, then pause",
+                             sp.SP_MediaSeekForward)
+    w.act_stop = make_action(w, "S&top", w.stop_run, "Shift+F5", "End this run", sp.SP_MediaStop)
+    w.act_reset = make_action(w, "&Reset weights", w.reset_weights, "Ctrl+R",
+                              "Fresh initial weights, same settings (new run)", sp.SP_BrowserReload)
+    w.act_log_y = QtWidgets.QAction("&Log-scale loss", w, checkable=True)
+    w.act_log_y.toggled.connect(w.loss_plot.set_log_y)
+
+
+def _build_file_menu(w, bar) -> None:
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(w.act_open)
+    w.recent_menu = file_menu.addMenu("Open &recent")
+    file_menu.addSeparator()
+    file_menu.addAction(w.act_save_ckpt)
+    file_menu.addAction(w.act_load_ckpt)
+    file_menu.addSeparator()
+    file_menu.addAction(w.act_export_csv)
+    export_menu = file_menu.addMenu("Export &plot (PNG/SVG)")
+    for key, title in PLOT_TITLES:
+        export_menu.addAction(make_action(w, f"{title}…", lambda key=key: w.export_plot_dialog(key)))
+    file_menu.addSeparator()
+    file_menu.addAction(w.act_quit)
+
+
+def _build_view_menu(w, bar) -> None:
+    view_menu = bar.addMenu("&View")
+    view_menu.addAction(w.act_log_y)
+    smooth_menu = view_menu.addMenu("Loss &smoothing")
+    group = QtWidgets.QActionGroup(w)
+    for window in SMOOTHING_WINDOWS:
+        action = QtWidgets.QAction("off" if window == 0 else f"{window} epochs", w, checkable=True)
+        action.setChecked(window == 0)
+        action.triggered.connect(lambda _c=False, n=window: w.loss_plot.set_smoothing(n))
+        group.addAction(action)
+        smooth_menu.addAction(action)
+    view_menu.addSeparator()
+    for dock in w.docks.values():
+        view_menu.addAction(dock.toggleViewAction())
+
+
+def build_menus_and_toolbar(w) -> None:
+    bar = w.menuBar()
+    _build_file_menu(w, bar)
+    run_actions = (w.act_start, w.act_step, w.act_stop, w.act_reset)
+    run_menu = bar.addMenu("&Run")
+    for action in run_actions:
+        run_menu.addAction(action)
+    _build_view_menu(w, bar)
+    w.toolbar = w.addToolBar("Run")
+    w.toolbar.setObjectName("toolbar_run")
+    w.toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    w.toolbar.addAction(w.act_open)
+    w.toolbar.addSeparator()
+    for action in run_actions:
+        w.toolbar.addAction(action)
