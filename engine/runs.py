@@ -186,6 +186,8 @@ class Run:
             changed = self.trainer.update(**changes)
             for name, (old, new) in changed.items():
                 self._log("set", name=name, old=old, new=new, source=source)
+            if changed:  # checkpoint after the next epoch, so a resume continues with the change
+                self._last_checkpoint = float("-inf")
             if (self._state in (RunState.FINISHED, RunState.STOPPED) and "epochs" in changed
                     and self.trainer.epoch < self.trainer.config.epochs):
                 self._generator = None

@@ -75,7 +75,9 @@ def test_a_subprocess_run_is_steered_through_control_jsonl_survives_kill_9_and_r
         assert [e["line"] for e in rejected] == [2, 3] and "cannot set 'hidden_sizes'" in rejected[0]["reason"]
         first_new = min(e["epoch"] for e in reader.epochs if e["learning_rate"] == 0.0005)
         assert first_new > changed[0]["epoch"]  # landed between epochs, after the one in flight
-        _wait_for(lambda: (out / "checkpoint.npz").exists(), proc, what="a checkpoint")
+        # A change is checkpointed after the next epoch, so a resume continues with it.
+        _wait_for(lambda: [e for e in _events(out) if e["kind"] == "checkpoint" and e["epoch"] > changed[0]["epoch"]],
+                  proc, what="a checkpoint after the change")
         assert proc.poll() is None  # a bad command never stopped the run
     finally:
         proc.kill()  # SIGKILL: no chance to write anything more
