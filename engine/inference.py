@@ -48,6 +48,8 @@ class Inference:
         """Chunk length of the inference graph (the longest training or validation window)."""
         t = self._trainer
         t._ensure_model()
+        if not t.has_data:  # loaded without its dataset: the window the model was trained with
+            return int(t.split.window)
         return max(t._train.T, t._val.T)
 
     def _hidden_fn(self, T: int):
@@ -93,6 +95,7 @@ class Inference:
     def probe(self) -> tuple:
         """Hidden states and gates of the probe sequence: fresh float32 (T_probe, H) arrays."""
         t = self._trainer
+        t.require_data("the probe")
         t._ensure_training_functions()
         data, probe = t._val, t.probe_index
         probe_batch, probe_column = divmod(probe, t.val_batch_size)
@@ -167,6 +170,7 @@ class Inference:
         {"actual", "forecast"} (denormalised, one step ahead) for the probe sequence;
         next_token: {"true", "pred", "probs"} per step of the probe sequence."""
         t = self._trainer
+        t.require_data("predictions on the validation set")
         model = t._ensure_model()
         data = t._val
         if t.task == "classify_sequence":
@@ -216,6 +220,7 @@ class Inference:
         if prime is None or (isinstance(prime, str) and prime == ""):
             # Continue after the probe's last observed value. Its mask length counts the steps
             # that have a target, one fewer than the inputs when the window ends its sequence.
+            t.require_data("a forecast without a prime")
             probe = t.probe_index
             length = int(t._val.lengths[probe])
             seq = t._val.x[:min(length + 1, t._val.x.shape[0]), probe]
@@ -239,6 +244,7 @@ class Inference:
             p = probs[-1]
         else:
             # No prime: start from the training text's character frequencies.
+            t.require_data("text without a prime")
             counts = np.bincount(t._train.x[t._train.mask > 0].ravel(), minlength=len(vocab))
             p, states = counts / counts.sum(), None
         chars = []

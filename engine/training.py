@@ -24,7 +24,7 @@ import numpy as np
 
 from engine import backend
 from engine import checkpoint as ckpt
-from engine import optim
+from engine import limits, optim
 from engine.names import BACKENDS, CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS
 from engine.batches import TimeMajor, fixed_batches
 from engine.inference import Inference, probe_arrays
@@ -74,6 +74,9 @@ class TrainingConfig:
         if (not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes
                 or not all(_positive_int(h) for h in self.hidden_sizes)):
             raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
+        problem = limits.hidden_sizes_problem(self.hidden_sizes)
+        if problem:
+            raise ValueError(f"hidden_sizes: {problem}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if not _number(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
@@ -82,12 +85,16 @@ class TrainingConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
         if not _positive_int(self.batch_size):
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if self.batch_size > limits.MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size {self.batch_size} is too large; use at most {limits.MAX_BATCH_SIZE}")
         if self.clip_norm is not None and (not _number(self.clip_norm) or not self.clip_norm >= 0
                                            or not math.isfinite(self.clip_norm)):
             raise ValueError(f"clip_norm must be a positive number, or None/0 to turn clipping off, "
                              f"got {self.clip_norm!r}")
         if not _positive_int(self.epochs):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.epochs > limits.MAX_EPOCHS:
+            raise ValueError(f"epochs {self.epochs} is too many; use at most {limits.MAX_EPOCHS}")
         if not _number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be between 0 and 1 (exclusive), "
                              f"got {self.validation_fraction!r}")
@@ -100,11 +107,16 @@ class TrainingConfig:
         if self.window is not None and not (_positive_int(self.window) and self.window >= 2):
             raise ValueError(f"window must be an integer >= 2, or None for the dataset default, "
                              f"got {self.window!r}")
+        if self.window is not None and self.window > limits.MAX_WINDOW:
+            raise ValueError(f"window {self.window} is too long; use at most {limits.MAX_WINDOW} steps")
         if not _positive_int(self.embedding_size):
             raise ValueError(f"embedding_size must be a positive integer, got {self.embedding_size!r}")
         if self.patience is not None and not (self.patience == 0 or _positive_int(self.patience)):
             raise ValueError(f"patience must be a positive number of epochs, or None/0 for no early stopping, "
                              f"got {self.patience!r}")
+        if self.embedding_size > limits.MAX_EMBEDDING_SIZE:
+            raise ValueError(f"embedding_size {self.embedding_size} is too large; "
+                             f"use at most {limits.MAX_EMBEDDING_SIZE}")
 
     def replace(self, **changes) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)
@@ -218,15 +230,14 @@ class Trainer:
             split = dataset.split(validation_fraction=config.validation_fraction, seed=config.seed,
                                   window=config.window)
         self.split = split
-        if len(split.train) == 0 or len(split.val) == 0:
+        # A trainer loaded from a checkpoint without its data file has no arrays (split.train is
+        # None): it predicts in data units with the stored normalisation, but cannot train.
+        self.has_data = split.train is not None
+        if self.has_data and (len(split.train) == 0 or len(split.val) == 0):
             raise ValueError(f"dataset {getattr(dataset, 'name', '?')!r} needs at least one training and "
                              f"one validation sequence, got {len(split.train)} and {len(split.val)}")
         self.is_text = bool(dataset.is_text)
-        self.spec = ModelSpec(
-            cell=config.cell, task=self.task, n_in=int(dataset.n_features),
-            hidden_sizes=tuple(config.hidden_sizes), n_out=int(dataset.n_outputs),
-            is_text=self.is_text, embedding_size=config.embedding_size,
-        )
+        self.spec = _model_spec(config, dataset)
         self.history: list[dict] = []
         self.epoch = 0  # completed (or stopped) epochs, across resumes
         self.n_compiles = 0
@@ -243,8 +254,8 @@ class Trainer:
         self._pending_state = None
         self._train = self._val = None
         self.f_train = self.f_loss = None
-        self.batch_size = min(config.batch_size, len(split.train))
-        self.val_batch_size = min(len(split.val), max(self.batch_size, 32))
+        self.batch_size = min(config.batch_size, len(split.train)) if self.has_data else config.batch_size
+        self.val_batch_size = min(len(split.val), max(self.batch_size, 32)) if self.has_data else 1
         self.inference = Inference(self)
         self.best = BestWeights()  # lowest-validation-loss parameters; restore_best() puts them back
         self.step_listeners: list = []  # fn(StepReport) on the training thread, ~every 0.5 s of an epoch
@@ -260,8 +271,9 @@ class Trainer:
                 # a live change from the GUI thread never waits for it.
                 backend.configure(self.config.backend, dtype)
                 model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
-                self._train = TimeMajor(self.split.train, self.task, dtype)
-                self._val = TimeMajor(self.split.val, self.task, dtype)
+                if self.has_data:
+                    self._train = TimeMajor(self.split.train, self.task, dtype)
+                    self._val = TimeMajor(self.split.val, self.task, dtype)
                 # Under the settings lock: a change landing between reading the config and
                 # publishing the optimizer would change the config but not the shared scalars.
                 with self._settings_lock:
@@ -281,7 +293,14 @@ class Trainer:
         self.n_compiles += 1
         return fn
 
+    def require_data(self, what: str) -> None:
+        """Refuse ``what`` on a trainer loaded from a checkpoint without its dataset."""
+        if not self.has_data:
+            raise ValueError(f"{what} needs the training data; this model was loaded from a checkpoint "
+                             "without its dataset (it can predict; load it with its dataset to train)")
+
     def _ensure_training_functions(self) -> None:
+        self.require_data("training")
         model = self._ensure_model()
         if self.f_train is None:
             def build():
@@ -310,6 +329,7 @@ class Trainer:
         has_probe = "probe_index" in changes
         probe = changes.pop("probe_index", None)
         if has_probe:
+            self.require_data("a probe")
             n = len(self.split.val)
             if not isinstance(probe, (int, np.integer)) or isinstance(probe, bool) or not 0 <= probe < n:
                 raise ValueError(f"probe_index must be between 0 and {n - 1} (validation sequences), "
@@ -500,62 +520,69 @@ class Trainer:
         return self.inference.probe()
 
     # ------------------------------------------------------------------ checkpoints
-    def _fingerprint(self) -> dict:
-        ds = self.dataset
-        return {
-            "task": self.task, "n_features": int(ds.n_features), "n_outputs": int(ds.n_outputs),
-            "vocabulary": list(ds.vocabulary), "class_names": list(ds.class_names),
-            "feature_names": list(ds.feature_names), "target_names": list(ds.target_names),
-            "name": getattr(ds, "name", ""),
-        }
-
     def save_checkpoint(self, path) -> str:
-        """Save parameters, optimizer state, config, epoch and history to one .npz (atomic)."""
+        """Save parameters, optimizer state, config, epoch, history and the data's fingerprint and
+        normalisation to one .npz (atomic; see docs/CHECKPOINT_FORMAT.md)."""
         model = self._ensure_model()
+        record = self.dataset.record if isinstance(self.dataset, ckpt.StoredDataset) else \
+            ckpt.fingerprint(self.dataset, self.split)
         return ckpt.save(path, model.get_params(), self.config.to_dict(), self._optimizer.get_state(),
-                         self.epoch, self.history, extra={"dataset": self._fingerprint()})
+                         self.epoch, self.history, extra={"dataset": record})
 
     @classmethod
-    def load_checkpoint(cls, path, dataset, *, split=None, backend=None) -> "Trainer":
-        """A trainer that resumes exactly where the checkpoint stopped (same data, same seed);
-        ``backend`` overrides the saved one (it changes no result, only the compiled code)."""
-        ck = ckpt.load(path)
-        try:
-            config = TrainingConfig.from_dict(ck.config)
-            if backend is not None:
-                config = config.replace(backend=backend)
-        except (TypeError, ValueError) as exc:
-            raise ckpt.CheckpointError(f"{ck.path}: its training settings are invalid ({exc})") from exc
-        fp = ck.extra.get("dataset", {})
-        if not isinstance(fp, dict):
-            raise ckpt.CheckpointError(f"{ck.path}: the dataset fingerprint is malformed")
-        if fp.get("task") and fp["task"] != dataset.task:
-            raise ckpt.CheckpointError(
-                f"{ck.path} was trained for task {fp['task']!r} but the dataset is {dataset.task!r}")
-        if dataset.is_text and fp.get("vocabulary") and list(fp["vocabulary"]) != list(dataset.vocabulary):
-            raise ckpt.CheckpointError(
-                f"{ck.path} was trained on a text with a different character vocabulary "
-                f"({len(fp['vocabulary'])} vs {len(dataset.vocabulary)} characters); open the same text")
+    def check_checkpoint(cls, path, dataset=None, *, weights_only=False, backend=None) -> ckpt.Checkpoint:
+        """Read ``path`` and run every check against ``dataset`` without building anything (no
+        split, no model); returns the checkpoint to pass to :meth:`load_checkpoint`.
+
+        Raises :class:`~engine.checkpoint.CheckpointError`, or its subclass
+        :class:`~engine.checkpoint.CheckpointDatasetMismatch` when the weights fit but the data
+        differ (unless ``weights_only``). Without ``dataset`` the checkpoint must carry its data's
+        normalisation (and vocabulary) to predict on its own."""
+        ck = path if isinstance(path, ckpt.Checkpoint) else ckpt.load(path)
+        config = _checkpoint_config(ck, backend)
+        if dataset is None:
+            dataset = ckpt.StoredDataset(ckpt.inference_record(ck))
+        else:
+            ckpt.check_dataset(ck, dataset, config.window)
+        shapes = _model_spec(config, dataset).param_shapes()
+        ckpt.check_model(ck, shapes, optim.state_shapes(config.optimizer, shapes), config.dtype, config.optimizer)
+        if not weights_only and not isinstance(dataset, ckpt.StoredDataset):
+            ckpt.check_same_data(ck, dataset)
+        return ck
+
+    @classmethod
+    def load_checkpoint(cls, path, dataset=None, *, split=None, backend=None, weights_only=False) -> "Trainer":
+        """A trainer that resumes exactly where the checkpoint stopped (same data, same seed).
+
+        ``path`` is a file or a :class:`~engine.checkpoint.Checkpoint` from :meth:`check_checkpoint`.
+        ``weights_only`` starts a new run (epoch 0, no history, fresh optimizer state) from the
+        saved weights, e.g. on another dataset of the same shape. Without ``dataset`` the trainer
+        predicts in data units from what the checkpoint stores but cannot train. ``backend``
+        overrides the saved one (it changes no result, only the compiled code)."""
+        ck = cls.check_checkpoint(path, dataset, weights_only=weights_only, backend=backend)
+        config = _checkpoint_config(ck, backend)
+        if dataset is None:
+            dataset = ckpt.StoredDataset(ck.dataset)
+            split = dataset.split()
         trainer = cls(config, dataset, split=split)
-        expected = trainer.spec.param_shapes()
-        if list(ck.params) != list(expected):
-            raise ckpt.CheckpointError(
-                f"{ck.path}: parameters {list(ck.params)} do not match the model {list(expected)}")
-        for name, shape in expected.items():
-            if ck.params[name].shape != tuple(shape):
-                raise ckpt.CheckpointError(
-                    f"{ck.path}: parameter {name} has shape {ck.params[name].shape} but this dataset needs "
-                    f"{tuple(shape)}; was the checkpoint trained on another dataset?")
-            if str(ck.params[name].dtype) != config.dtype:
-                raise ckpt.CheckpointError(
-                    f"{ck.path}: parameter {name} is {ck.params[name].dtype} but the config says {config.dtype}")
-        expected_state = optim.state_shapes(config.optimizer, expected)
-        if list(ck.optimizer_state) != list(expected_state) or any(
-                ck.optimizer_state[k].shape != s for k, s in expected_state.items()):
-            raise ckpt.CheckpointError(
-                f"{ck.path}: optimizer state does not match optimizer {config.optimizer!r} for this model")
         trainer._pending_params = ck.params
-        trainer._pending_state = ck.optimizer_state
-        trainer.epoch = ck.epoch
-        trainer.history = list(ck.history)
+        if not weights_only:
+            trainer._pending_state = ck.optimizer_state
+            trainer.epoch = ck.epoch
+            trainer.history = list(ck.history)
         return trainer
+
+
+def _model_spec(config: TrainingConfig, dataset) -> ModelSpec:
+    """The shapes ``config`` gives a model of ``dataset`` (nothing is allocated)."""
+    return ModelSpec(cell=config.cell, task=dataset.task, n_in=int(dataset.n_features),
+                     hidden_sizes=tuple(config.hidden_sizes), n_out=int(dataset.n_outputs),
+                     is_text=bool(dataset.is_text), embedding_size=config.embedding_size)
+
+
+def _checkpoint_config(ck, backend=None) -> TrainingConfig:
+    try:
+        config = TrainingConfig.from_dict(ck.config)
+        return config if backend is None else config.replace(backend=backend)
+    except (TypeError, ValueError) as exc:
+        raise ckpt.CheckpointError(f"{ck.path}: its training settings are invalid ({exc})") from None

@@ -182,3 +182,137 @@ def test_malformed_metadata_is_a_checkpoint_error(saved, tmp_path, change):
     bad = _rewrite_meta(good, tmp_path / "bad.npz", change)
     with pytest.raises(CheckpointError, match="bad.npz"):
         Trainer.load_checkpoint(bad, ds)
+
+
+# ------------------------------------------------------------------ hostile metadata (issue 11)
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m["config"].update(window=5_000_000), "window 5000000 is too long"),
+    (lambda m: m["config"].update(window=10**9), "window 1000000000 is too long"),
+    (lambda m: m["config"].update(hidden_sizes=[10**9]), "1000000000 units in one layer is too many"),
+    (lambda m: m["config"].update(hidden_sizes=[4] * 9), "9 layers is too many; use at most 8"),
+    (lambda m: m["config"].update(epochs=2**40), "epochs 1099511627776 is too many"),
+    (lambda m: m.update(epoch=2**40), "invalid epoch 1099511627776"),
+    (lambda m: m["params"][0].__setitem__(1, [10**9, 10**9]), r"expected \(1000000000, 1000000000\)"),
+    (lambda m: m["history"].__setitem__(0, 3), "history entry 1 is malformed .3 is not a record"),
+    (lambda m: m["history"].__setitem__(0, "epoch 1"), "history entry 1 is malformed"),
+    (lambda m: m["history"][0].update(epoch=2**40), "history entry 1 is malformed .epoch 1099511627776"),
+    (lambda m: m["history"][0].update(train_loss="0.5"), "train_loss '0.5' is not a number"),
+], ids=["window5e6", "window1e9", "hidden1e9", "layers9", "epochs2^40", "epoch2^40", "param-table",
+        "history-int", "history-str", "history-epoch", "history-loss-str"])
+def test_absurd_metadata_is_refused_before_anything_is_allocated(saved, tmp_path, change, message):
+    import tracemalloc
+
+    good, ds = saved
+    bad = _rewrite_meta(good, tmp_path / "absurd.npz", change)
+    assert bad.stat().st_size < 16_000  # a few KB that used to ask for gigabytes
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=message) as info:
+            Trainer.load_checkpoint(bad, ds)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "absurd.npz" in str(info.value)
+    assert peak < 20 << 20, f"{peak / 1e6:.0f} MB allocated before refusing"
+
+
+def test_a_window_longer_than_the_data_is_refused_before_the_split(saved, tmp_path, monkeypatch):
+    good, ds = saved
+    bad = _rewrite_meta(good, tmp_path / "long.npz", lambda m: m["config"].update(window=500_000))
+    monkeypatch.setattr(SequenceDataset, "split", lambda *a, **k: pytest.fail("split before the check"))
+    with pytest.raises(CheckpointError, match="long.npz: its window of 500,000 steps is longer than the longest"):
+        Trainer.load_checkpoint(bad, ds)
+
+
+# ------------------------------------------------------------------ another dataset (issue 10)
+def test_a_checkpoint_of_another_dataset_with_the_same_shapes_is_not_loaded_silently(saved):
+    good, ds = saved
+    other = sine_dataset(n=8, seed=7)  # same shapes and names, other numbers
+    other.name = "sine"
+    with pytest.raises(checkpoint.CheckpointDatasetMismatch, match="trained on another dataset") as info:
+        Trainer.load_checkpoint(good, other)
+    err = info.value
+    assert err.saved["digest"] != err.current["digest"] and err.path == str(good)
+    # The weights can still start a new run on this dataset.
+    fresh = Trainer.load_checkpoint(good, other, weights_only=True)
+    assert fresh.epoch == 0 and fresh.history == [] and fresh.dataset is other
+    fresh._ensure_model()
+    for k, v in fresh._model.get_params().items():
+        np.testing.assert_array_equal(v, checkpoint.load(good).params[k])
+    assert float(fresh._optimizer.get_state().get("t", 0.0)) == 0.0
+    # The same data loaded again (a new object) is recognised.
+    Trainer.load_checkpoint(good, sine_dataset(n=8))
+
+
+def test_check_checkpoint_builds_nothing(saved, monkeypatch):
+    good, ds = saved
+    monkeypatch.setattr(SequenceDataset, "split", lambda *a, **k: pytest.fail("split during the check"))
+    ck = Trainer.check_checkpoint(good, ds)
+    assert isinstance(ck, checkpoint.Checkpoint) and ck.epoch == 1
+
+
+# ------------------------------------------------------------------ self-contained (issue 9)
+def _offset_dataset():
+    rng = np.random.default_rng(3)
+    t = np.arange(40)
+    seqs = [np.stack([100 + 20 * np.sin(0.3 * t + p), -5 + 0.1 * np.cos(0.2 * t)], 1) for p in rng.uniform(0, 6, 10)]
+    return SequenceDataset(sequences=seqs, task="forecast", name="offset", feature_names=["level", "rate"],
+                           target_names=["level"])
+
+
+def test_a_checkpoint_predicts_in_data_units_without_its_data_file(tmp_path):
+    ds = _offset_dataset()
+    trainer = Trainer(CONFIG.replace(epochs=2, hidden_sizes=(5,)), ds)
+    list(trainer.epochs())
+    path = trainer.save_checkpoint(tmp_path / "model.npz")
+    alone = Trainer.load_checkpoint(path)  # no dataset at all
+    probe = ds.sequences[3][:25]
+    expected = trainer.predict(probe)
+    np.testing.assert_allclose(alone.predict(probe), expected, rtol=1e-5, atol=1e-4)
+    assert 50 < float(np.mean(expected)) < 150  # data units, not normalised ones
+    np.testing.assert_allclose(alone.hidden_states(probe)[0], trainer.hidden_states(probe)[0], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="loaded from a checkpoint without its dataset"):
+        next(alone.epochs())
+    # Saving again keeps it self-contained.
+    again = Trainer.load_checkpoint(alone.save_checkpoint(tmp_path / "again.npz"))
+    np.testing.assert_allclose(again.predict(probe), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_a_text_checkpoint_keeps_its_vocabulary(tmp_path):
+    text = "the cat sat on the mat. " * 20
+    vocab = sorted(set(text))
+    ds = SequenceDataset(sequences=[np.array([vocab.index(c) for c in text])], vocabulary=vocab,
+                         task="next_token", name="cat")
+    trainer = Trainer(CONFIG.replace(epochs=1, hidden_sizes=(8,), window=16), ds)
+    list(trainer.epochs())
+    alone = Trainer.load_checkpoint(trainer.save_checkpoint(tmp_path / "text.npz"))
+    np.testing.assert_allclose(alone.predict("the ca"), trainer.predict("the ca"), rtol=1e-5, atol=1e-6)
+    assert alone.generate(10, prime="the ", seed=1) == trainer.generate(10, prime="the ", seed=1)
+
+
+def test_a_checkpoint_written_before_self_contained_ones_still_loads(saved, tmp_path):
+    good, ds = saved
+
+    def strip(meta):
+        for key in ("digest", "mean", "std", "target_indices", "window"):
+            meta["extra"]["dataset"].pop(key, None)
+
+    old = _rewrite_meta(good, tmp_path / "old.npz", strip)
+    resumed = Trainer.load_checkpoint(old, ds)
+    assert resumed.epoch == 1
+    with pytest.raises(CheckpointError, match="old.npz does not store its data's .*load it together with its dataset"):
+        Trainer.load_checkpoint(old)
+
+
+def test_the_format_document_reads_a_real_checkpoint_with_plain_numpy(saved, tmp_path):
+    import doctest
+    from pathlib import Path
+
+    ds = _offset_dataset()
+    trainer = Trainer(CONFIG.replace(epochs=1, hidden_sizes=(3,)), ds)
+    list(trainer.epochs())
+    path = trainer.save_checkpoint(tmp_path / "doc.npz")
+    doc = Path(__file__).resolve().parents[2] / "docs" / "CHECKPOINT_FORMAT.md"
+    result = doctest.testfile(str(doc), module_relative=False, globs={"path": str(path)},
+                              optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0
