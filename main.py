@@ -72,11 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--test-every", type=_positive(int), metavar="K", help="also score the test file every K epochs")
     e.add_argument("--patience", type=_positive(int), metavar="N",
                    help="stop after N epochs without a lower validation loss (default: off)")
+    d = p.add_argument_group("desktop (Linux)")
+    d.add_argument("--install-desktop", action="store_true",
+                   help="add RNN Scope to the application menu (~/.local/share) and exit")
+    d.add_argument("--uninstall-desktop", action="store_true", help="remove it from the menu and exit")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from gui.desktop import run
+
+        return run("install" if args.install_desktop else "uninstall")
+    from engine import backend
+
+    backend.configure(args.backend)  # the app's process set-up, before numpy, JAX or Qt load
     if args.backend:
         import os
 
