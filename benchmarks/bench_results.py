@@ -30,6 +30,10 @@ for path in (ROOT, HERE):
     if path not in sys.path:
         sys.path.insert(0, path)
 
+from engine import backend  # noqa: E402
+
+backend.configure()  # the app's process set-up: one compute thread, before numpy
+
 import numpy as np  # noqa: E402
 
 from engine.data import load_sequences  # noqa: E402
