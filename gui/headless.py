@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from engine.names import RunState
-from gui.flags import config_changes, flag_for
+from gui.cli_flags import config_changes, flag_for
 from gui.headless_results import StepsCsv, TestSet, suggested_changes
 
 DEFAULT_OUT = "rnn-scope-out"
