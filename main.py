@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DIR", help="headless run folder to write (default: rnn-scope-out)")
     r.add_argument("--resume", metavar="DIR",
                    help="headless: continue the run in DIR (its run folder) to --epochs, appending")
+    r.add_argument("--tensorboard", action="store_true",
+                   help="headless: also write TensorBoard event files to DIR/tensorboard "
+                        "(pip install 'rnn-scope[tensorboard]')")
     e = p.add_argument_group("results")
     e.add_argument("--suggested", action="store_true",
                    help="use settings suggested from the data's size and shape (flags given explicitly still win)")

@@ -19,14 +19,18 @@ which ``epochs()`` calls between epochs). A write that fails (a full disk) ends 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.run_folder import (BEST, CHECKPOINT, METRICS, RUN_JSON, AppendLog, ControlReader, SnapshotStore,
-                               event_line, metrics_columns, metrics_row, parse_command, wall_times)
-from engine.run_meta import RunMeta, check_new_folder, csv_line, load_dataset_for, read_meta
+                               event_record, json_line, metrics_columns, metrics_row, parse_command, wall_times)
+from engine.run_meta import (RunMeta, check_new_folder, check_not_being_written, csv_line, load_dataset_for,
+                             read_meta)
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_INTERVAL_S = 10.0  # checkpoint.npz at most this often while training (always at the end)
 _ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
@@ -44,6 +48,9 @@ class Run:
         self.checkpoint_interval_s = checkpoint_interval_s
         self._test_columns = test_columns  # a new metrics.csv gets test_loss/test_accuracy columns
         self.pause_on_divergence = True  # the window pauses on a refused step; headless trains on
+        # Called with every event dict (as in events.jsonl) and {"kind": "state", "state", "epoch",
+        # "message"} on every state change, on the thread that made the change.
+        self.listeners: list = []
         self._lock = threading.RLock()
         self._state = RunState.READY
         self._generator = None
@@ -87,6 +94,7 @@ class Run:
 
         folder = Path(folder)
         meta = read_meta(folder)
+        check_not_being_written(folder)
         dataset = load_dataset_for(meta, dataset)
         checkpoint = folder / CHECKPOINT
         if not checkpoint.exists():
@@ -176,6 +184,11 @@ class Run:
             if message is not None:
                 self.message = message
         self._save_meta()
+        self._notify_state()
+
+    def _notify_state(self) -> None:
+        self._notify({"kind": "state", "state": self._state.value, "epoch": self.trainer.epoch,
+                      "message": self.message})
 
     # ------------------------------------------------------------------ the one door for changes
     def update(self, *, source: str = "local", **changes) -> dict:
@@ -216,7 +229,9 @@ class Run:
                 return
             self._stop_requested = True
             self._log("stop", source=source)
-        self.trainer.stop()
+            training = self._generator is not None
+        if training:  # end the epoch in flight; between runs of epochs() there is nothing to end
+            self.trainer.stop()
         self._wake.set()
 
     def poll_control(self) -> int:
@@ -224,12 +239,16 @@ class Run:
         as ``rejected`` and changes nothing. Returns the number of lines read."""
         if self._control is None:
             return 0
-        lines = self._control.read()
-        for number, text in lines:
-            self._apply_control(number, text)
-        if lines:
-            self.meta.data["control"] = {"offset": self._control.offset, "line": self._control.line}
-            self._save_meta()
+        try:
+            lines = self._control.read()
+            for number, text in lines:
+                self._apply_control(number, text)
+            if lines:
+                self.meta.data["control"] = {"offset": self._control.offset, "line": self._control.line}
+                self._save_meta()
+        except OSError as exc:  # logging the command failed (a full disk): end the run, do not crash
+            self._end_on_write_error(exc)
+            return 0
         return len(lines)
 
     def _apply_control(self, number: int, text) -> None:
@@ -288,6 +307,11 @@ class Run:
         self._after_report(report)
         return report
 
+    def _close_generator(self) -> None:
+        generator, self._generator = self._generator, None
+        if generator is not None:
+            generator.close()  # the Trainer forgets the stop and frees epochs() for a later run
+
     def _after_report(self, report) -> None:
         if report.stopped:
             self._end(RunState.STOPPED)
@@ -301,13 +325,12 @@ class Run:
 
     def _end(self, state: RunState, message: str = "") -> None:
         with self._lock:
-            self._generator = None
+            self._close_generator()
             self._state = state
             self.message = message
-        if self.folder is None:
-            return
+        self._notify_state()
         try:
-            if self.trainer.epoch and state is not RunState.FAILED:
+            if self.folder is not None and self.trainer.epoch and state is not RunState.FAILED:
                 self._save_checkpoint()
             if state is not RunState.STOPPED:  # stop() logged the stop when it was asked for
                 self._log("finish" if state is RunState.FINISHED else "fail", message=message)
@@ -320,11 +343,12 @@ class Run:
         filename = getattr(exc, "filename", None) or "the run folder"
         what = exc.strerror or str(exc)
         with self._lock:
-            self._generator = None
+            self._close_generator()
             self._state = RunState.FAILED
             self.message = (f"could not write {filename} ({what}): the run stopped at epoch {self.trainer.epoch}; "
                             f"{CHECKPOINT} in {self.folder} is the last complete checkpoint. Free some space, "
                             f"then resume the run (--resume {self.folder})")
+        self._notify_state()
         try:
             self._log("fail", message=self.message)
             self._save_meta()
@@ -377,10 +401,18 @@ class Run:
         self.meta.save(self.folder / RUN_JSON, self._state, self.message, self.trainer)
 
     def _log(self, kind: str, **fields) -> None:
-        if self._events is None:
-            return
-        with self._lock:
-            self._events.write_line(event_line(kind, self.trainer.epoch, self.wall_s, **fields))
+        record = event_record(kind, self.trainer.epoch, self.wall_s, **fields)
+        if self._events is not None:
+            with self._lock:
+                self._events.write_line(json_line(record))
+        self._notify(record)
+
+    def _notify(self, record: dict) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(record)
+            except Exception:  # a view's bug must not end the run
+                log.exception("run listener failed")
 
     def close(self) -> None:
         """Close the folder's files (the run stays readable; a resume appends to them)."""

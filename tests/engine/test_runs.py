@@ -192,3 +192,61 @@ def test_full_disk_stops_the_run_and_keeps_the_last_complete_checkpoint(tmp_path
     meta = json.loads((folder / "run.json").read_text())
     assert meta["status"] == "failed" and "No space left" in meta["message"]
     run.close()
+
+
+def test_a_run_without_a_folder_tells_its_listeners(tmp_path):
+    run = Run.start(CONFIG.replace(epochs=2), sine_dataset())
+    heard = []
+    run.listeners.append(heard.append)
+    run.listeners.append(lambda record: 1 / 0)  # a broken view does not end the run
+    run.update(learning_rate=2e-3)
+    assert [r.epoch for r in run.epochs()] == [1, 2]
+    assert run.folder is None and not list(tmp_path.iterdir())
+    kinds = [(r["kind"], r.get("state") or r.get("name")) for r in heard]
+    assert kinds == [("set", "learning_rate"), ("state", "compiling"), ("state", "running"), ("state", "finished"),
+                     ("finish", None)]
+
+
+def test_the_core_does_not_import_tensorboard():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys, engine.runs, engine.run_reader; from engine.training import Trainer; "
+            "print('tensorboardX' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         timeout=120)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_folder_still_being_written_is_not_taken_over(finished, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    folder = tmp_path / "busy"
+    shutil.copytree(finished["folder"], folder)
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        meta = json.loads((folder / "run.json").read_text())
+        meta.update(status="running", writer={"host": socket.gethostname(), "pid": writer.pid})
+        (folder / "run.json").write_text(json.dumps(meta))
+        with pytest.raises(FileExistsError, match=f"still being trained by process {writer.pid}"):
+            Run.reopen(folder, finished["dataset"], epochs=5)
+    finally:
+        writer.kill()
+        writer.wait()
+    run = Run.reopen(folder, finished["dataset"], epochs=4)  # its writer is gone: interrupted, resumable
+    assert [r.epoch for r in run.epochs()] == [4]
+    run.close()
+
+
+def test_stop_before_training_then_more_epochs_trains_again(tmp_path):
+    run = Run.start(CONFIG.replace(epochs=2), sine_dataset(), tmp_path / "s")
+    run.stop()
+    assert run.step() is None and run.state is RunState.STOPPED
+    run.update(epochs=3)
+    assert run.state is RunState.PAUSED and run.step().epoch == 1 and not run.trainer._stop.is_set()
+    run.close()
