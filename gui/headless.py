@@ -351,6 +351,15 @@ def _out_folder(args) -> Path:
     return Path(resume or out or DEFAULT_OUT)
 
 
+def _score_test(test, run, progress) -> None:
+    """--test: restore the best weights (checkpoint.npz keeps the last), score, record in run.json."""
+    if test is None or not run.trainer.epoch:
+        return
+    result = test.final()
+    progress.message(result.describe())
+    run.set_test({**result.to_json(), "file": test.path})
+
+
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
     from engine import backend
@@ -390,10 +399,7 @@ def run_headless(args) -> int:
         steps.close()
     if run.state is RunState.FAILED:
         return _fail(run.message)
-    if test is not None and trainer.epoch:
-        result = test.final()  # restores the best weights (checkpoint.npz keeps the last), then scores
-        progress.message(result.describe())
-        run.set_test({**result.to_json(), "file": test.path})
+    _score_test(test, run, progress)
     try:
         if last is None:
             progress.message("no epoch finished, so there are no hidden states to draw")
