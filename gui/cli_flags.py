@@ -28,6 +28,7 @@ CONFIG_FLAGS = {
     "seed": "seed",
     "backend": "backend",
     "dtype": "dtype",
+    "patience": "patience",
 }
 def config_changes(args) -> dict:
     """TrainingConfig fields for the flags given on the command line (and ``$RNNSCOPE_BACKEND``)."""

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from engine.names import RunState
 from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options
+from gui.headless_results import StepsCsv, TestSet, suggested_changes
 from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
 
@@ -60,11 +61,12 @@ def _load_dataset(args, console: Console):
         raise UsageError(f"{name}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
-def _build_trainer(args, dataset):
+def _build_trainer(args, dataset, defaults=None):
+    """A new Trainer (``defaults`` under the flags given) or one restored from --checkpoint."""
     from engine.checkpoint import CheckpointError
     from engine.training import Trainer, TrainingConfig
 
-    changes = config_changes(args)
+    changes = {**(defaults or {}), **config_changes(args)}
     checkpoint = _given(args, "checkpoint")
     if not checkpoint:
         try:
@@ -134,6 +136,8 @@ class Progress:
             text += f"  [{report.skipped_steps} non-finite step(s) skipped]"
         if report.stopped:
             text += "  [stopped]"
+        if getattr(report, "early_stopped", False):  # reports restored from elsewhere may lack it
+            text += f"  [early stop: no better validation loss since epoch {report.best_epoch}]"
         return text
 
     def update(self, report) -> None:
@@ -146,6 +150,15 @@ class Progress:
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+    def partial(self, step) -> None:
+        """A partial report within a long epoch: redrawn in place on a terminal only (logs stay short)."""
+        if not self.in_place:
+            return
+        self.stream.write(f"\r\x1b[2Kepoch {step.epoch}/{self.total}  step {step.step}/{step.steps_in_epoch}  "
+                          f"train {_fmt(step.train_loss)}  {step.steps_per_s:,.1f} steps/s  ETA {step.eta_s:,.0f} s")
+        self.stream.flush()
+        self._open_line = True
 
     def message(self, text: str) -> None:
         if not self.quiet:
@@ -219,8 +232,9 @@ def _train(run, progress: Progress):
     return last, guard.interrupted
 
 
-def _open_run(args, out: Path, dataset):
-    """The Run headless mode trains: resumed in place (--resume DIR) or new in ``out``."""
+def _open_run(args, out: OutFolder, dataset, defaults=None):
+    """The Run headless mode trains (resumed in place with --resume DIR, or new in ``out``) and its
+    --test set; the settings and the test set are checked before the folder is touched."""
     from engine.checkpoint import CheckpointError
     from engine.run_reader import RunFolderError
     from engine.runs import Run
@@ -229,14 +243,46 @@ def _open_run(args, out: Path, dataset):
     try:
         if resume:
             changes = config_changes(args)
-            return Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
-        trainer = _build_trainer(args, dataset)
-        return Run.create(trainer, dataset, out, overwrite=bool(_given(args, "overwrite")))
+            out.prepare()
+            run = Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
+            return run, _test_set(args, run.trainer)
+        trainer = _build_trainer(args, dataset, defaults)
+        test = _test_set(args, trainer)
+        out.prepare()  # before any epoch: writable, and no earlier results unless --overwrite/--resume
+        run = Run.create(trainer, dataset, out.path, overwrite=bool(_given(args, "overwrite")),
+                         test_columns=bool(test and test.every))
+        return run, test
     except OSError as exc:  # e.g. a full disk while the run folder is created: name the folder
-        raise UsageError(f"cannot write the run folder {exc.filename or out}: {exc.strerror or exc}; "
+        raise UsageError(f"cannot write the run folder {exc.filename or out.path}: {exc.strerror or exc}; "
                          "free some space or choose another --out") from None
     except (RunFolderError, CheckpointError, ValueError) as exc:
         raise UsageError(exc) from None
+
+
+def _suggested(args, dataset) -> tuple[dict, str | None]:
+    """--suggested: settings from the data under the flags given, and the header line."""
+    if not _given(args, "suggested"):
+        return {}, None
+    if _given(args, "checkpoint") or _given(args, "resume"):
+        raise UsageError("--suggested chooses the settings of a new run; leave it out to resume a run")
+    return suggested_changes(dataset, config_changes(args))
+
+
+def _test_set(args, trainer):
+    """--test FILE (and --test-every K) for ``trainer``; UsageError naming both files if it does not fit."""
+    from engine.data import DataError
+
+    path = _given(args, "test")
+    if not path:
+        if _given(args, "test_every"):
+            raise UsageError("--test-every K scores the --test FILE every K epochs; give --test FILE too")
+        return None
+    try:
+        return TestSet(path, trainer, every=_given(args, "test_every"))
+    except DataError as exc:
+        raise UsageError(exc.render("cli")) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
 def _out_folder(args) -> Path:
@@ -336,6 +382,15 @@ def _check_plots(args) -> bool:
     return True
 
 
+def _score_test(test, run, progress) -> None:
+    """--test: restore the best weights (checkpoint.npz keeps the last), score, record in run.json."""
+    if test is None or not run.trainer.epoch:
+        return
+    result = test.final()
+    progress.message(result.describe())
+    run.set_test({**result.to_json(), "file": test.path})
+
+
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
     from engine import backend
@@ -354,9 +409,14 @@ def _run(args, console: Console) -> int:
     resume = _given(args, "resume")
     given_data = _given(args, "files") or _given(args, "sample")
     dataset = _load_dataset(args, console) if (given_data or not resume) else None
+    defaults, suggested = _suggested(args, dataset)
     out = OutFolder(out_path, overwrite=bool(_given(args, "overwrite")), resume=bool(resume))
-    out.prepare()  # before any epoch: writable, and no earlier results unless --overwrite/--resume
-    run = _open_run(args, out_path, dataset)
+    run, test = _open_run(args, out, dataset, defaults)
+    try:
+        steps = StepsCsv(out_path / "steps.csv")  # partial reports of long epochs, flushed as they come
+    except OSError as exc:
+        raise UsageError(f"cannot write {out_path / 'steps.csv'}: {exc.strerror or exc}; "
+                         "choose another --out folder") from None
     run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
     trainer, dataset = run.trainer, run.trainer.dataset
     config = trainer.config
@@ -368,6 +428,9 @@ def _run(args, console: Console) -> int:
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
         + (f" · resumed from {source}" if source else ""))
+    if suggested:
+        progress.message(suggested)
+    trainer.step_listeners.extend([steps, progress.partial])
     started = time.perf_counter()
     try:
         last, interrupted = _train(run, progress)
@@ -376,8 +439,10 @@ def _run(args, console: Console) -> int:
         raise UsageError(exc) from None
     finally:
         run.close()
+        steps.close()
     if run.state is RunState.FAILED:
         raise UsageError(run.message)
+    _score_test(test, run, progress)
     title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
     _write_outputs(out, args, trainer, last, title, plots, progress)
     removed = out.finish()

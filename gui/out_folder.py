@@ -29,7 +29,7 @@ __all__ = ["OutFolder", "OutputError", "OUR_FILES", "OUR_PATTERNS", "PLOT_FILES"
 # What a headless run leaves in --out: the Run's folder (docs/RUN_FORMAT.md; engine.run_meta refuses
 # and clears its own files) and our plots. Any of them means "an earlier run's results".
 PLOT_FILES = ("loss.png",)
-OUR_FILES = ("run.json", "metrics.csv", "checkpoint.npz", "history.csv", *PLOT_FILES)
+OUR_FILES = ("run.json", "metrics.csv", "steps.csv", "checkpoint.npz", "history.csv", *PLOT_FILES)
 OUR_PATTERNS = ("hidden_layer*.png",)
 TEMP_PREFIX = ".rnn-scope-"
 TEMP_SUFFIX = ".tmp"

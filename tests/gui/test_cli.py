@@ -90,7 +90,7 @@ def test_progress_on_stderr_summary_on_stdout_quiet_and_json(wave_csv, tmp_path)
     assert summary["best"]["val_loss"] <= summary["final"]["val_loss"]
     assert summary["plots"] is True
     assert sorted(summary["files"]) == ["best.npz", "checkpoint.npz", "events.jsonl", "hidden_layer1.png",
-                                        "loss.png", "metrics.csv", "run.json"]
+                                        "loss.png", "metrics.csv", "run.json", "steps.csv"]
     for path in summary["files"].values():
         assert os.path.getsize(path) > 0
     with open(summary["files"]["metrics.csv"], newline="") as f:
@@ -172,7 +172,7 @@ def test_full_disk_while_drawing_is_a_clear_error_and_leaves_no_cut_file(wave_cs
     assert "run.json" in left and not [n for n in left if n.endswith(".png") or ".tmp" in n]  # no cut PNG
 
 
-@pytest.mark.parametrize("size, where", [("24k", "run folder"), ("4k", "run folder")])
+@pytest.mark.parametrize("size, where", [("24k", "cannot save checkpoint"), ("4k", "run folder")])
 def test_full_disk_while_training_or_at_the_start(wave_csv, tmp_path, size, where):
     # 24 KB: the run's checkpoint save fails after an epoch; 4 KB: creating the run folder fails
     disk = tmp_path / "disk"
