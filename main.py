@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--checkpoint", metavar="PATH", help="open a saved run (.npz checkpoint)")
     r.add_argument("--headless", action="store_true",
                    help="train without a window; print progress, write results to --out")
-    r.add_argument("--out", metavar="DIR", help="headless output folder (default: rnn-scope-out)")
+    r.add_argument("--out", metavar="DIR", help="headless run folder to write (default: rnn-scope-out)")
+    r.add_argument("--resume", metavar="DIR",
+                   help="headless: continue the run in DIR (its run folder) to --epochs, appending")
     return p
 
 
