@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
-from PyQt5.QtCore import Qt
 
 from engine.names import RunState
+from engine.run_reader import RunFolderError
 from gui import dialogs
 from gui.controls import ControlPanel, format_hidden_sizes
 from gui.file_actions import FileActions
@@ -27,8 +28,10 @@ from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
 from gui.recent_files import RecentFiles
 from gui.run_history import RunHistory
+from gui.run_summaries import default_runs_dir
+from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
-from gui.window_menus import build_actions, build_menus_and_toolbar
+from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
 from gui.worker import TrainingWorker
 
 log = logging.getLogger(__name__)
@@ -96,7 +99,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.diagnostics = DiagnosticsPlot()
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
-        self._build_docks()
+        self.runs_panel = RunsPanel(self.runs_dir())
+        build_docks(self)
         build_actions(self)
         build_menus_and_toolbar(self)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_paths)
@@ -106,9 +110,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._connect_worker()
         self.worker.start_thread()
 
-        self.controls.sigLiveChanged.connect(self._on_live_changed)
-        self.controls.sigRestartNeeded.connect(self._on_restart_needed)
-        self.predictions.sigSampleRequested.connect(self._on_sample_requested)
+        self._connect_views()
 
         self.draw_timer = QtCore.QTimer(self)
         self.draw_timer.setInterval(DRAW_INTERVAL_MS)
@@ -120,29 +122,13 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._reset_hidden_panel()
 
     # ================================================================== construction
-    def _build_docks(self) -> None:
-        self.docks: dict[str, QtWidgets.QDockWidget] = {}
-        specs = [
-            ("controls", "Controls", self.controls, Qt.LeftDockWidgetArea),
-            ("loss", "Loss", self.loss_plot, Qt.RightDockWidgetArea),
-            ("hidden", "Hidden states", self.hidden_panel, Qt.RightDockWidgetArea),
-            ("diagnostics", "Diagnostics", self.diagnostics, Qt.RightDockWidgetArea),
-            ("predictions", "Predictions", self.predictions, Qt.RightDockWidgetArea),
-        ]
-        for key, title, widget, area in specs:
-            dock = QtWidgets.QDockWidget(title, self)
-            dock.setObjectName(f"dock_{key}")
-            dock.setWidget(widget)
-            self.addDockWidget(area, dock)
-            self.docks[key] = dock
-        self.splitDockWidget(self.docks["loss"], self.docks["hidden"], Qt.Horizontal)
-        self.splitDockWidget(self.docks["loss"], self.docks["diagnostics"], Qt.Vertical)
-        self.splitDockWidget(self.docks["hidden"], self.docks["predictions"], Qt.Vertical)
-        self.resize(1560, 960)
-        self.resizeDocks([self.docks["controls"], self.docks["loss"], self.docks["hidden"]], [380, 560, 620],
-                         Qt.Horizontal)
-        self.resizeDocks([self.docks["loss"], self.docks["diagnostics"]], [520, 340], Qt.Vertical)
-        self.resizeDocks([self.docks["hidden"], self.docks["predictions"]], [560, 300], Qt.Vertical)
+    def _connect_views(self) -> None:
+        self.controls.sigLiveChanged.connect(self._on_live_changed)
+        self.controls.sigRestartNeeded.connect(self._on_restart_needed)
+        self.predictions.sigSampleRequested.connect(self._on_sample_requested)
+        self.runs_panel.sigCompareChanged.connect(
+            lambda: self.loss_plot.set_compared(self.runs_panel.compared_curves()))
+        self.runs_panel.sigMessage.connect(self._show_status)
 
     def _worker_connections(self) -> list:
         """(signal, slot) pairs: connected here, disconnected on close (one list for both)."""
@@ -186,6 +172,26 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
     def last_dir(self) -> str:
         return self.recent.last_dir()
+
+    # ================================================================== runs folder (Runs dock)
+    def runs_dir(self) -> Path:
+        """Where window runs go and the Runs dock looks (setting ``runs/dir``; default under the data dir)."""
+        return Path(str(self.settings.value("runs/dir", "") or default_runs_dir()))
+
+    def set_runs_dir(self, folder) -> None:
+        self.settings.setValue("runs/dir", os.fspath(folder))
+        self.runs_panel.set_runs_dir(folder)
+
+    def open_run_folder(self, folder) -> bool:
+        """Show a run folder (written here or elsewhere) in the Runs dock, its curves overlaid."""
+        try:
+            self.runs_panel.add_folder(folder, tick=True)
+        except (RunFolderError, OSError) as exc:
+            self._error("Cannot open the run folder", str(exc))
+            return False
+        self.docks["runs"].show()
+        self.docks["runs"].raise_()
+        return True
 
     # ================================================================== datasets
     def open_paths(self, paths, *, preview: bool = True, options: dict | None = None) -> bool:

@@ -24,6 +24,7 @@ def isolated_settings(tmp_path, qapp):
     QtCore.QSettings.setPath(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope, str(folder))
     qapp.setOrganizationName("RNN Scope Tests")
     qapp.setApplicationName("RNN Scope Tests")
+    QtCore.QSettings().setValue("runs/dir", str(tmp_path / "runs"))  # window runs and the Runs dock
     yield folder
 
 

@@ -1,0 +1,59 @@
+"""The window's Runs dock: runs folder from the settings, File > Open run folder, --run DIR."""
+from types import SimpleNamespace
+
+import numpy as np
+from PyQt5 import QtWidgets
+
+from tests.gui.run_folders import write_run
+
+
+def test_the_runs_dock_lists_the_runs_folder_and_overlays_ticked_runs(qtbot, make_window, tmp_path):
+    runs = tmp_path / "runs"  # the conftest points the setting here, never at the user's folder
+    write_run(runs / "a", "baseline", [1.0, 0.6, 0.4])
+    write_run(runs / "b", "lower lr", [1.1, 0.9, 0.8], learning_rate=3e-4)
+    window = make_window()
+    assert window.runs_dir() == runs
+    window.runs_panel.refresh()
+    assert sorted(window.runs_panel.shown_names()) == ["baseline", "lower lr"]
+    window.runs_panel.set_checked("baseline")
+    window.runs_panel.set_checked("lower lr")
+    assert sorted(window.loss_plot.compared()) == ["baseline", "lower lr"]
+    index = window.loss_plot.compared().index("baseline")
+    np.testing.assert_allclose(window.loss_plot.compared_data(index)["val"][1], [1.0, 0.6, 0.4])
+    window.runs_panel.set_checked("baseline", False)
+    assert window.loss_plot.compared() == ["lower lr"]
+
+
+def test_open_run_folder_from_the_file_menu_and_a_bad_folder_explains(qtbot, monkeypatch, make_window, tmp_path):
+    folder = write_run(tmp_path / "cluster" / "run-42", "on the cluster", [0.5, 0.25])
+    window = make_window()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    window.act_open_run.trigger()
+    assert window.loss_plot.compared() == ["on the cluster"]
+    assert window.docks["runs"].isVisible()
+    (tmp_path / "holiday-photos").mkdir()
+    assert window.open_run_folder(tmp_path / "holiday-photos") is False
+    assert "holiday-photos" in window.last_error and "not an RNN Scope run folder" in window.last_error
+
+
+def test_runs_folder_can_be_changed_and_is_remembered(qtbot, monkeypatch, make_window, tmp_path):
+    other = tmp_path / "elsewhere"
+    write_run(other / "x", "moved run", [0.3])
+    window = make_window()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(other)))
+    window.act_runs_dir.trigger()
+    assert window.runs_panel.shown_names() == ["moved run"]
+    assert make_window().runs_dir() == other
+
+
+def test_run_flag_opens_each_folder(qtbot, tmp_path, forecast_csv, auto_dialogs):
+    from gui.app import setup_window
+
+    first = write_run(tmp_path / "r1", "first", [0.9])
+    second = write_run(tmp_path / "r2", "second", [0.8])
+    window = setup_window(SimpleNamespace(files=[forecast_csv], run=[str(first), str(second)]))
+    qtbot.addWidget(window)
+    try:
+        assert sorted(window.loss_plot.compared()) == ["first", "second"]
+    finally:
+        window.close()

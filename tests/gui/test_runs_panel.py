@@ -1,0 +1,97 @@
+"""The Runs dock: table, filter, sort, ticks, config diff, rename and delete (asks first)."""
+import numpy as np
+import pytest
+from PyQt5 import QtCore, QtWidgets
+
+from engine.run_reader import RunFolderError
+from gui.runs_panel import RunsPanel
+from tests.gui.run_folders import write_run
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs / "2026-12-01_a", "gru small", [1.0, 0.5, 0.4])
+    write_run(runs / "2026-12-01_b", "lstm big", [0.9, 0.3], cell="lstm", hidden_sizes=[64])
+    write_run(runs / "2026-12-01_c", "gru fast", [0.8, 0.6], learning_rate=0.01)
+    widget = RunsPanel(runs)
+    qtbot.addWidget(widget)
+    widget.resize(900, 500)
+    widget.show()
+    return widget
+
+
+def test_table_filters_and_sorts_by_value(panel):
+    assert panel.row_count() == 3
+    panel.filter_edit.setText("LSTM")  # any column, any case
+    assert panel.shown_names() == ["lstm big"]
+    panel.filter_edit.setText("")
+    best = list(panel.model.horizontalHeaderItem(i).text() for i in range(panel.model.columnCount())).index(
+        "best val loss")
+    panel.table.sortByColumn(best, QtCore.Qt.AscendingOrder)
+    assert panel.shown_names() == ["lstm big", "gru small", "gru fast"]  # 0.3, 0.4, 0.6 as numbers
+
+
+def test_ticks_and_config_diff(panel, qtbot):
+    with qtbot.waitSignal(panel.sigCompareChanged):
+        panel.set_checked("gru small")
+    panel.set_checked("lstm big")
+    assert sorted(r.name for r in panel.checked_runs()) == ["gru small", "lstm big"]
+    panel.select(["gru small", "gru fast"])
+    names = [r.name for r in panel.selected_runs()]
+    assert [panel.diff.horizontalHeaderItem(j).text() for j in range(2)] == names  # one column per run
+    assert panel.diff_rows() == [("learning_rate", ["0.003" if n == "gru small" else "0.01" for n in names])]
+    assert "1 setting(s) differ" in panel.diff_label.text()
+    panel.select(["gru small"])
+    assert panel.diff_rows() == [] and "two or more" in panel.diff_label.text()
+    panel.refresh()  # ticks survive a refresh
+    assert sorted(r.name for r in panel.checked_runs()) == ["gru small", "lstm big"]
+
+
+def test_rename_and_delete_ask_first(panel, monkeypatch, auto_dialogs):
+    panel.select(["gru fast"])
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText", staticmethod(lambda *a, **k: ("gru lr 1e-2", True)))
+    panel.rename_selected()
+    assert "gru lr 1e-2" in panel.shown_names()
+    panel.select(["gru lr 1e-2"])
+    auto_dialogs["confirm"] = False
+    panel.delete_selected()
+    assert panel.row_count() == 3 and auto_dialogs["asked"] == 1
+    auto_dialogs["confirm"] = True
+    panel.delete_selected()
+    assert panel.row_count() == 2 and "gru lr 1e-2" not in panel.shown_names()
+
+
+def test_an_opened_folder_outside_the_runs_dir_is_listed_and_a_foreign_one_refused(panel, tmp_path):
+    elsewhere = write_run(tmp_path / "cluster" / "run7", "from the cluster", [0.7])
+    panel.add_folder(elsewhere, tick=True)
+    assert "from the cluster" in panel.shown_names()
+    assert [name for name, *_ in panel.compared_curves()] == ["from the cluster"]
+    (tmp_path / "junk").mkdir()
+    with pytest.raises(RunFolderError, match="not an RNN Scope run folder"):
+        panel.add_folder(tmp_path / "junk")
+    assert panel.row_count() == 4
+
+
+def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
+    from engine.data import SequenceDataset
+    from engine.runs import Run
+    from engine.training import TrainingConfig
+
+    t = np.arange(16)
+    dataset = SequenceDataset(sequences=[np.sin(0.5 * t + p)[:, None] for p in np.linspace(0, 5, 8)],
+                              task="forecast", name="sine")
+    config = TrainingConfig(cell="elman", hidden_sizes=(3,), batch_size=4, epochs=2, learning_rate=1e-2)
+    run = Run.start(config, dataset, tmp_path / "runs" / "real")
+    reports = list(run.epochs())
+    run.close()
+    panel = RunsPanel(tmp_path / "runs")
+    qtbot.addWidget(panel)
+    panel.model.item(0, 0).setCheckState(QtCore.Qt.Checked)
+    (name, epochs, train, val), = panel.compared_curves()
+    assert list(epochs) == [1, 2] and list(val) == [r.val_loss for r in reports]
+    row = {panel.model.horizontalHeaderItem(i).text(): panel.model.item(0, i).text()
+           for i in range(panel.model.columnCount())}
+    assert row["status"] == "finished" and row["epochs"] == "2 / 2" and row["cell"] == "elman"
+    assert row["dataset"] == "sine" and row["hidden sizes"] == "3"
+
