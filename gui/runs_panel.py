@@ -170,11 +170,12 @@ class RunsPanel(QtWidgets.QWidget):
 
     def compared_curves(self) -> list:
         """[(name, epochs, train_losses, val_losses)] of the ticked runs, for LossPlot.set_compared."""
+        runs = self.checked_runs()
         out = []
-        for reader in self.checked_runs():
+        for reader, label in zip(runs, _labels(runs)):
             epochs, val = reader.curve("val_loss")
             _, train = reader.curve("train_loss")
-            out.append((reader.name, epochs, train, val))
+            out.append((label, epochs, train, val))
         return out
 
     def _on_item_changed(self, item) -> None:
@@ -188,7 +189,7 @@ class RunsPanel(QtWidgets.QWidget):
         self.diff.clear()
         self.diff.setColumnCount(len(runs) if len(runs) > 1 else 0)
         self.diff.setRowCount(len(rows))
-        self.diff.setHorizontalHeaderLabels([r.name for r in runs])
+        self.diff.setHorizontalHeaderLabels(_labels(runs))
         self.diff.setVerticalHeaderLabels([key for key, _ in rows])
         for i, (_, values) in enumerate(rows):
             for j, value in enumerate(values):
@@ -254,3 +255,7 @@ class RunsPanel(QtWidgets.QWidget):
         self.refresh()
 
 
+def _labels(runs) -> list[str]:
+    """Run names, with the folder added where two runs share a name (same settings, another day)."""
+    names = [r.name for r in runs]
+    return [r.name if names.count(r.name) == 1 else f"{r.name} [{r.folder.name}]" for r in runs]

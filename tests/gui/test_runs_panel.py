@@ -95,3 +95,14 @@ def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
     assert row["status"] == "finished" and row["epochs"] == "2 / 2" and row["cell"] == "elman"
     assert row["dataset"] == "sine" and row["hidden sizes"] == "3"
 
+
+
+def test_runs_with_the_same_name_are_told_apart_by_folder_in_the_legend(qtbot, tmp_path):
+    write_run(tmp_path / "runs" / "monday", "sine · gru (16)", [0.5])
+    write_run(tmp_path / "runs" / "tuesday", "sine · gru (16)", [0.4])
+    widget = RunsPanel(tmp_path / "runs")
+    qtbot.addWidget(widget)
+    for row in range(widget.model.rowCount()):
+        widget.model.item(row, 0).setCheckState(QtCore.Qt.Checked)
+    assert sorted(label for label, *_ in widget.compared_curves()) == ["sine · gru (16) [monday]",
+                                                                       "sine · gru (16) [tuesday]"]
