@@ -22,12 +22,12 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgrap
 from engine.names import RunState
 from engine.run_reader import RunFolderError
 from gui import dialogs
-from gui.controls import ControlPanel, format_hidden_sizes
+from gui.controls import ControlPanel
 from gui.file_actions import FileActions
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
 from gui.recent_files import RecentFiles
-from gui.run_history import RunHistory
+from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
@@ -49,16 +49,6 @@ MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: t
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
 
-def run_label(config, dataset_name: str = "") -> str:
-    """Legend text for a run: its settings in one line."""
-    clip = f"{config.clip_norm:g}" if config.clip_norm else "off"
-    text = (
-        f"{config.cell} {format_hidden_sizes(config.hidden_sizes)} · {config.optimizer} "
-        f"lr={config.learning_rate:.3g} · batch {config.batch_size} · clip {clip}"
-    )
-    return f"{text} · {dataset_name}" if dataset_name else text
-
-
 class MainWindow(FileActions, QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
@@ -77,7 +67,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.last_error: str | None = None
         self.last_status: str = ""
         self._run_id = 0
-        self._run_config = None
         self._run_points = 0
         self._last_epoch = 0
         self._last_report = None
@@ -181,6 +170,16 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     def set_runs_dir(self, folder) -> None:
         self.settings.setValue("runs/dir", os.fspath(folder))
         self.runs_panel.set_runs_dir(folder)
+
+    def _new_run_folder(self) -> Path:
+        """A fresh folder in the runs folder for the next window run, named by time and dataset."""
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in getattr(self.dataset, "name", "run"))
+        stem = f"{time.strftime('%Y-%m-%d_%H%M%S')}_{name}"
+        folder, n = self.runs_dir() / stem, 1
+        while folder.exists():
+            n += 1
+            folder = self.runs_dir() / f"{stem}-{n}"
+        return folder
 
     def open_run_folder(self, folder) -> bool:
         """Show a run folder (written here or elsewhere) in the Runs dock, its curves overlaid."""
@@ -305,14 +304,14 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             return False
         self._close_current_run()
         self._reset_hidden_panel(config)
-        self._run_config = config
         self.history.label = run_label(config, getattr(self.dataset, "name", ""))
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
         if checkpoint:
-            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start)
+            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
+                                                       folder=self._new_run_folder())
         else:
-            self._run_id = self.worker.new_run(config, self.dataset, paused=not start)
+            self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=self._new_run_folder())
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
@@ -397,6 +396,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         if run_id != self._run_id:
             return
         state = RunState(state)
+        if state in ENDED or state is RunState.READY:
+            self.runs_panel.refresh()  # the run's folder appears (READY) and shows how it ended
         if state in ENDED:
             self.run_state = state
             self.status_line.show_now()  # the final numbers at once
@@ -425,7 +426,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         history = payload.get("history") or []
         if config is not None:
             self.controls.set_config(config)
-            self._run_config = config
             self.history.label = run_label(config, getattr(self.dataset, "name", "")) + " (checkpoint)"
             self._reset_hidden_panel(config)
             self.status_line.set_total(config.epochs)
@@ -474,16 +474,14 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
     # ================================================================== controls
     def _on_live_changed(self, name: str, value) -> None:
-        self.worker.set_live(name, value)
+        # the run's one door; it says what changed (the window keeps no copy of the settings)
+        changed = self.worker.set_live(name, value)
         if name == "epochs":  # a longer (or shorter) run: same model, same compiled functions
-            if self._run_config is not None:
-                self._run_config = self._run_config.replace(epochs=int(value))
             self.status_line.set_total(int(value), self._last_epoch)
             return
-        if name not in LIVE_LABELS or self._run_config is None:
+        if name not in LIVE_LABELS or name not in changed:
             return
-        old = getattr(self._run_config, name, None)
-        self._run_config = self._run_config.replace(**{name: value})
+        old, value = changed[name]
         if self.run_state in ACTIVE_STATES and self._run_points:
             fmt = (lambda v: "off" if not v else f"{v:.3g}")
             text = f"{LIVE_LABELS[name]} {fmt(old)} → {fmt(value)}"

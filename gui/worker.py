@@ -31,7 +31,8 @@ import traceback
 import numpy as np
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
-from engine.names import LIVE_SETTINGS
+from engine.names import LIVE_SETTINGS, RunState
+from engine.runs import Run
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class TrainingWorker(QObject):
         self._run_id = 0  # last id handed out (GUI thread, under the lock)
         self._active_run = 0  # run the worker thread is executing
         self._trainer = None
-        self._generator = None
+        self._run = None  # engine.runs.Run around the trainer: THE owner of the run's settings and state
+        self._steppable = False  # the run can train another epoch (it has not ended)
         self._epochs_done = 0
         self._live: dict = {}
         self._in_flight = 0
@@ -133,9 +135,9 @@ class TrainingWorker(QObject):
         """Stop training, end the thread, wait up to ``timeout_ms``. True if the thread ended."""
         with self._cond:
             self._quit = True
-            trainer = self._trainer
+            run = self._run
             self._cond.notify_all()
-        self._stop_trainer(trainer)
+        self._stop_run(run)
         thread = self._thread
         if thread is None:
             return True
@@ -149,23 +151,24 @@ class TrainingWorker(QObject):
         return self._thread is not None and self._thread.isRunning()
 
     # ------------------------------------------------------------------ commands (any thread)
-    def new_run(self, config, dataset, *, paused: bool = True) -> int:
-        """Replace the current run by a fresh Trainer for ``config``/``dataset``; returns run id.
+    def new_run(self, config, dataset, *, paused: bool = True, folder=None) -> int:
+        """Replace the current run by a fresh Run for ``config``/``dataset``, recorded in the run
+        folder ``folder`` (None: no folder); returns the run id.
 
         The old run is stopped at once (its current epoch ends early). The Trainer is built on
         the worker thread; it compiles on the first epoch.
         """
-        return self._replace_run(("new_run", config, dataset), paused)
+        return self._replace_run(("new_run", config, dataset, folder), paused)
 
-    def load_checkpoint(self, path: str, dataset, *, paused: bool = True) -> int:
+    def load_checkpoint(self, path: str, dataset, *, paused: bool = True, folder=None) -> int:
         """Replace the current run by one restored from ``path``; emits sigRunLoaded."""
-        return self._replace_run(("load_checkpoint", path, dataset), paused)
+        return self._replace_run(("load_checkpoint", path, dataset, folder), paused)
 
     def _replace_run(self, command, paused) -> int:
         with self._cond:
             self._run_id += 1
             run_id = self._run_id
-            old = self._trainer
+            old = self._run
             self._live.clear()
             self._pending_predictions = False
             self._pending_sample = None
@@ -175,28 +178,34 @@ class TrainingWorker(QObject):
             self._steps = 0
             self._commands.append((*command, run_id, paused))
             self._cond.notify_all()
-        self._stop_trainer(old)
+        self._stop_run(old)
         return run_id
 
     def stop(self) -> None:
         """End the current run (the trainer is kept for checkpoints and inference)."""
         with self._cond:
-            trainer = self._trainer if self._generator is not None else None
+            run = self._run if self._steppable else None
             self._commands.append(("stop", self._run_id))
             self._cond.notify_all()
-        self._stop_trainer(trainer)
+        self._stop_run(run)
 
     def pause(self) -> None:
         with self._cond:
             self._paused = True
             self._steps = 0
+            run = self._run
             self._cond.notify_all()
+        if run is not None:
+            run.pause()  # recorded in the run folder (events.jsonl, run.json)
 
     def resume(self) -> None:
         with self._cond:
             self._paused = False
             self._steps = 0
+            run = self._run
             self._cond.notify_all()
+        if run is not None:
+            run.resume()
 
     def step(self, n: int = 1) -> None:
         """While paused, run ``n`` more epochs and pause again."""
@@ -205,22 +214,32 @@ class TrainingWorker(QObject):
             self._steps += int(n)
             self._cond.notify_all()
 
-    def set_live(self, name: str, value) -> None:
-        """Forward a live setting to ``Trainer.update`` (thread-safe; next step, no recompile)."""
+    def set_live(self, name: str, value) -> dict:
+        """Change a live setting through the run's one door, ``Run.update`` (thread-safe; next step,
+        no recompile, logged in the run folder). Returns ``{name: (old, new)}`` when the run
+        exists, {} while it is still being built (then it is applied once it is)."""
         if name not in LIVE_SETTINGS:
             raise ValueError(f"{name!r} is not a live setting; live settings are {LIVE_SETTINGS}")
         with self._cond:
             self._live[name] = value
-            trainer = self._trainer
-            if name == "epochs" and trainer is not None:
+            run = self._run
+            if name == "epochs" and run is not None:
                 # A run that already ended at its old epoch count is reopened, paused.
                 self._commands.append(("extend", self._run_id))
                 self._cond.notify_all()
-        if trainer is not None:
-            try:
-                _apply_live(trainer, name, value)
-            except Exception as exc:  # a bad value must not kill the GUI thread
-                self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+        if run is None:
+            return {}
+        try:
+            return run.update(**{name: value}) or {}
+        except Exception as exc:  # a bad value must not kill the GUI thread
+            self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+            return {}
+
+    def run_config(self):
+        """The current run's settings as the run holds them (None before the first run)."""
+        with self._cond:
+            run = self._run
+        return None if run is None else run.config
 
     def request_predictions(self) -> None:
         """Ask for validation predictions; coalesced and rate-limited while training."""
@@ -296,7 +315,7 @@ class TrainingWorker(QObject):
                 self._run_inference()
             else:
                 self._run_epoch()
-        self._close_generator()
+        self._end_run()
         with self._cond:
             self._trainer = None
         thread = self.thread()
@@ -304,13 +323,13 @@ class TrainingWorker(QObject):
             thread.quit()
 
     def _can_train(self) -> bool:
-        return self._generator is not None and (not self._paused or self._steps > 0)
+        return self._steppable and (not self._paused or self._steps > 0)
 
     def _throttled(self) -> bool:
         return self.max_in_flight is not None and self._in_flight >= self.max_in_flight
 
     def _training_continuously(self) -> bool:
-        return self._generator is not None and not self._paused
+        return self._steppable and not self._paused
 
     def _inference_due(self) -> bool:
         if not (self._pending_predictions or self._pending_sample is not None):
@@ -333,8 +352,10 @@ class TrainingWorker(QObject):
             if name == "new_run" or name == "load_checkpoint":
                 self._start_run(command)
             elif name == "stop":
-                if command[1] == self._active_run and self._generator is not None:
-                    self._close_generator()
+                if command[1] == self._active_run and self._steppable:
+                    self._run.stop()
+                    self._run.step()  # ends it now: STOPPED, last checkpoint written, logged
+                    self._steppable = False
                     self._emit_state("stopped")
                     self.sigFinished.emit()
             elif name == "extend":
@@ -348,19 +369,19 @@ class TrainingWorker(QObject):
             self.sigError.emit(_describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
-        trainer = self._trainer
-        if (run_id != self._active_run or self._generator is not None or trainer is None
-                or trainer.epoch >= trainer.config.epochs):
+        run = self._run
+        if (run_id != self._active_run or self._steppable or run is None
+                or run.epoch >= run.config.epochs):
             return  # still running (the generator reads the new count itself) or nothing to add
         with self._cond:
-            self._generator = trainer.epochs()  # continues at trainer.epoch + 1, no compile
+            self._steppable = True  # Run.update reopened it: the next step continues at run.epoch + 1
             self._paused = True
             self._steps = 0
         self._emit_state("ready")
 
     def _start_run(self, command) -> None:
-        kind, source, dataset, run_id, paused = command
-        self._close_generator()
+        kind, source, dataset, folder, run_id, paused = command
+        self._end_run()
         self._thaw_garbage_collector()
         with self._cond:
             superseded = run_id != self._run_id
@@ -372,11 +393,10 @@ class TrainingWorker(QObject):
         self._next_inference = 0.0
         try:
             if kind == "new_run":
-                config = source
-                trainer = self._make_trainer(config, dataset)  # configures the backend itself
+                trainer = self._make_trainer(source, dataset)  # configures the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-                config = getattr(trainer, "config", None)
+            run = Run.create(trainer, dataset, folder)
         except Exception as exc:
             log.exception("could not create the trainer")
             with self._cond:
@@ -386,19 +406,21 @@ class TrainingWorker(QObject):
             return
         with self._cond:
             if run_id != self._run_id:  # replaced while we were building
+                run.close()
                 return
             self._trainer = trainer
-            self._generator = trainer.epochs()
+            self._run = run
+            self._steppable = True
             live = dict(self._live)
         for name, value in live.items():  # changes made while the trainer was being built
             try:
-                _apply_live(trainer, name, value)
+                run.update(**{name: value})
             except Exception as exc:  # as in set_live: a bad value must not keep the run from becoming ready
                 self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
         if kind == "load_checkpoint":
-            history = [dict(row) for row in getattr(trainer, "history", [])]
+            history = [dict(row) for row in run.history]
             self._epochs_done = len(history)
-            self.sigRunLoaded.emit(run_id, {"config": config, "history": history})
+            self.sigRunLoaded.emit(run_id, {"config": run.config, "history": history})
         self._emit_state("ready")
 
     # A full (generation 2) collection walks every object of the process, hundreds of thousands
@@ -439,17 +461,20 @@ class TrainingWorker(QObject):
             self._emit_state("compiling")
             self.sigStatus.emit("compiling…")
         try:
-            report = next(self._generator)
-        except StopIteration:
-            self._close_generator()
-            self._emit_state("finished")
-            self.sigFinished.emit()
-            return
+            report = self._run.step()  # the Run records the epoch in its folder
         except Exception as exc:
             log.exception("training epoch failed")
-            self._close_generator()
+            self._steppable = False
             self._emit_state("failed")
             self.sigError.emit(_describe_exception(exc))
+            return
+        if report is None:  # the run ended: all epochs done, stopped, or a write failed (full disk)
+            self._steppable = False
+            state = str(self._run.state)
+            self._emit_state(state)
+            if self._run.message:
+                self.sigError.emit(self._run.message)
+            self.sigFinished.emit()
             return
         self._epochs_done += 1
         with self._cond:
@@ -463,9 +488,11 @@ class TrainingWorker(QObject):
             self.sigStarted.emit()
             self.sigStatus.emit("training")
         self.sigRunEpoch.emit(run_id, report)
-        if getattr(report, "stopped", False):
-            self._close_generator()
-            self._emit_state("stopped")
+        if report.stopped or self._run.state in (RunState.STOPPED, RunState.FAILED):
+            self._steppable = False
+            self._emit_state(str(self._run.state))
+            if self._run.message:
+                self.sigError.emit(self._run.message)
             self.sigFinished.emit()
             return
         if getattr(report, "diverged", False):
@@ -524,26 +551,32 @@ class TrainingWorker(QObject):
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
 
-    def _close_generator(self) -> None:
-        generator = self._generator
-        self._generator = None
-        if generator is not None:
-            try:
-                generator.close()
-            except Exception:  # closing must never take the worker down
-                log.exception("closing the epoch generator failed")
+    def _end_run(self) -> None:
+        """Stop the current run (if it can still train) and close its folder's files."""
+        run, self._run = self._run, None
+        steppable, self._steppable = self._steppable, False
+        if run is None:
+            return
+        try:
+            if steppable:
+                run.stop()
+                run.step()  # ends it: STOPPED, checkpoint written, logged
+            run.close()
+        except Exception:  # ending a run must never take the worker down
+            log.exception("ending the run failed")
 
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)
 
     @staticmethod
-    def _stop_trainer(trainer) -> None:
-        if trainer is None:
+    def _stop_run(run) -> None:
+        """Ask a run to stop after its current step (any thread; its epoch ends early)."""
+        if run is None:
             return
         try:
-            trainer.stop()
+            run.stop()
         except Exception:
-            log.exception("Trainer.stop failed")
+            log.exception("Run.stop failed")
 
 
 def _lower_thread_priority() -> None:
@@ -554,12 +587,6 @@ def _lower_thread_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
     except (AttributeError, OSError) as exc:  # not Linux, or not allowed: not worth failing for
         log.debug("training thread priority unchanged: %s", exc)
-
-
-def _apply_live(trainer, name, value) -> None:
-    # The one door (Trainer.update validates); the epoch generator reads config.epochs before
-    # every epoch, so more epochs extend a running run.
-    trainer.update(**{name: value})
 
 
 def _describe_exception(exc: BaseException) -> str:

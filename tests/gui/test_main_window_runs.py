@@ -57,3 +57,30 @@ def test_run_flag_opens_each_folder(qtbot, tmp_path, forecast_csv, auto_dialogs)
         assert sorted(window.loss_plot.compared()) == ["first", "second"]
     finally:
         window.close()
+
+
+def test_a_window_run_is_recorded_in_the_runs_folder_with_its_live_changes(qtbot, make_window, forecast_csv,
+                                                                          tiny_config, tmp_path):
+    import json
+
+    from engine.run_reader import open_run
+
+    window = make_window(tiny_config.replace(epochs=4))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1 and window.run_state == "paused", timeout=60_000)
+    window.controls._param("learning_rate").setValue(0.002)  # through the run's one door
+    assert window.worker.run_config().learning_rate == 0.002  # the window keeps no copy to drift
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.is_idle, timeout=60_000)
+    folders = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    assert len(folders) == 1 and folders[0].name.endswith("_sine")
+    reader = open_run(folders[0])
+    assert str(reader.status) == "finished" and [e["epoch"] for e in reader.epochs] == [1, 2, 3, 4]
+    changes = [e for e in reader.events if e["kind"] == "set"]
+    assert [(e["name"], e["old"], e["new"]) for e in changes] == [("learning_rate", 0.01, 0.002)]
+    assert [e["learning_rate"] for e in reader.epochs] == [0.01, 0.002, 0.002, 0.002]
+    assert json.loads((folders[0] / "run.json").read_text())["config"]["learning_rate"] == 0.002
+    assert window.loss_plot.markers() == [(1.0, "lr 0.01 → 0.002")]
+    qtbot.waitUntil(lambda: reader.name in window.runs_panel.shown_names(), timeout=5000)
