@@ -104,3 +104,16 @@ def make_window(qtbot, tiny_config, auto_dialogs):
         window.close()
         assert not window.worker.is_thread_running()
 
+
+
+@pytest.fixture
+def loaded_window(qtbot, make_window):
+    """Factory: a window (``make_window``) with ``path`` loaded, no preview."""
+
+    def make(path, config=None):
+        window = make_window(config)
+        window.open_paths([path], preview=False)
+        qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+        return window
+
+    return make

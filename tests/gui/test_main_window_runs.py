@@ -1,9 +1,11 @@
 """The window's Runs dock: runs folder from the settings, File > Open run folder, --run DIR."""
+import json
 from types import SimpleNamespace
 
 import numpy as np
 from PyQt5 import QtWidgets
 
+from engine.run_reader import open_run
 from tests.gui.run_folders import write_run
 
 
@@ -59,15 +61,9 @@ def test_run_flag_opens_each_folder(qtbot, tmp_path, forecast_csv, auto_dialogs)
         window.close()
 
 
-def test_a_window_run_is_recorded_in_the_runs_folder_with_its_live_changes(qtbot, make_window, forecast_csv,
+def test_a_window_run_is_recorded_in_the_runs_folder_with_its_live_changes(qtbot, loaded_window, forecast_csv,
                                                                           tiny_config, tmp_path):
-    import json
-
-    from engine.run_reader import open_run
-
-    window = make_window(tiny_config.replace(epochs=4))
-    window.open_paths([forecast_csv], preview=False)
-    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=4))
     window.step_epoch()
     qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1 and window.run_state == "paused", timeout=60_000)
     window.controls._param("learning_rate").setValue(0.002)  # through the run's one door
