@@ -9,11 +9,14 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from PyQt5.QtCore import Qt, pyqtSignal
 
 from gui import dialogs
+from engine.run_folder import append_command
 from engine.run_reader import open_run
 from gui.run_summaries import (COLUMNS, config_diff, delete_run, read_runs, rename_run, run_folders, set_note,
                                summary_row)
 
 SORT_ROLE = Qt.UserRole + 1
+FOLLOW_INTERVAL_MS = 500  # ticked runs still being written are read this often (new epochs within ~1 s)
+STEERING = (("Pause", "pause"), ("Resume", "resume"), ("Stop", "stop"))
 
 
 class RunsPanel(QtWidgets.QWidget):
@@ -38,6 +41,10 @@ class RunsPanel(QtWidgets.QWidget):
         self.proxy.setFilterKeyColumn(-1)  # the filter text may match any column
         self._build_widgets()
         self.model.itemChanged.connect(self._on_item_changed)
+        self.follow_timer = QtCore.QTimer(self)
+        self.follow_timer.setInterval(FOLLOW_INTERVAL_MS)
+        self.follow_timer.timeout.connect(self.follow)
+        self.follow_timer.start()
         self.refresh()
 
     def _build_widgets(self) -> None:
@@ -66,6 +73,15 @@ class RunsPanel(QtWidgets.QWidget):
             button.clicked.connect(lambda _c=False, s=slot: s())
             buttons.addWidget(button)
         buttons.addStretch(1)
+        for text, command in STEERING:  # through the run's control.jsonl: works for any writer
+            button = QtWidgets.QPushButton(text)
+            button.setToolTip(f"{text} the selected run (also one trained by another process)")
+            button.clicked.connect(lambda _c=False, c=command: self.steer(c))
+            buttons.addWidget(button)
+        rate = QtWidgets.QPushButton("Rate…")
+        rate.setToolTip("Change the learning rate of the selected run while it trains")
+        rate.clicked.connect(lambda _c=False: self.ask_learning_rate())
+        buttons.addWidget(rate)
         splitter = QtWidgets.QSplitter(Qt.Vertical)
         splitter.addWidget(self.table)
         diff_box = QtWidgets.QWidget()
@@ -182,6 +198,59 @@ class RunsPanel(QtWidgets.QWidget):
         if item.column() == 0 and not self._filling:
             self.sigCompareChanged.emit()
 
+    # ----- following runs that another process writes
+    def follow(self) -> bool:
+        """Read what the ticked runs still being written appended; True if a curve grew."""
+        grew = False
+        for row in range(self.model.rowCount()):
+            reader = self._reader_at(row)
+            if self.model.item(row, 0).checkState() != Qt.Checked or not reader.status.is_active:
+                continue
+            try:
+                update = reader.poll()
+            except (OSError, ValueError) as exc:  # a damaged run.json mid-write: keep the last good view
+                self.sigMessage.emit(f"{reader.folder}: {exc}")
+                continue
+            if update:
+                grew = True
+                self._update_row(row, reader)
+        if grew:
+            self.sigCompareChanged.emit()
+        return grew
+
+    def _update_row(self, row: int, reader) -> None:
+        self._filling = True
+        try:
+            for column, (text, sort_value) in enumerate(summary_row(reader).values()):
+                item = self.model.item(row, column)
+                item.setText(text)
+                item.setData(sort_value, SORT_ROLE)
+        finally:
+            self._filling = False
+
+    def steer(self, command: str, **fields) -> bool:
+        """Append a command to the selected run's control.jsonl (only a run still being written reads it)."""
+        reader = self._one_selected()
+        if reader is None:
+            return False
+        if not reader.status.is_active:
+            self.sigMessage.emit(f"{reader.name} has ended ({reader.status}); only a running run can be steered")
+            return False
+        append_command(reader.folder, command, **fields)
+        what = f"{fields['name']} = {fields['value']}" if command == "set" else command
+        self.sigMessage.emit(f"sent to {reader.name}: {what}")
+        return True
+
+    def ask_learning_rate(self) -> None:
+        reader = self._one_selected()
+        if reader is None:
+            return
+        current = (reader.epochs[-1].get("learning_rate") if reader.epochs else None) or 1e-3
+        value, ok = QtWidgets.QInputDialog.getDouble(self, "Learning rate", f"New learning rate for {reader.name}:",
+                                                     current, 1e-8, 10.0, 8)
+        if ok:
+            self.steer("set", name="learning_rate", value=value)
+
     # ----- the config diff
     def _update_diff(self, *_args) -> None:
         runs = self.selected_runs()
@@ -197,7 +266,8 @@ class RunsPanel(QtWidgets.QWidget):
         if len(runs) < 2:
             self.diff_label.setText("select two or more runs to see the settings that differ")
         else:
-            self.diff_label.setText(f"{len(rows)} setting(s) differ" if rows else "the selected runs have the same settings")
+            same = "the selected runs have the same settings"
+            self.diff_label.setText(f"{len(rows)} setting(s) differ" if rows else same)
 
     def diff_rows(self) -> list[tuple[str, list[str]]]:
         return [(self.diff.verticalHeaderItem(i).text(),

@@ -425,9 +425,10 @@ class TrainingWorker(QObject):
 
     # A full (generation 2) collection walks every object of the process, hundreds of thousands
     # after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
-    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as long as the run, so they are
-    # moved out of the collector's sight (gc.freeze); they are handed back, and the old runs'
-    # garbage collected, when a later run starts (a moment the window already shows as busy).
+    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as
+    # long as the run, so they are moved out of the collector's sight (gc.freeze); they are handed
+    # back, and the old runs' garbage collected, when a later run starts (a moment the window
+    # already shows as busy).
     # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
     # share one collection (at most one per GC_MIN_INTERVAL_S) without losing any garbage.
     def _freeze_garbage_collector(self) -> None:

@@ -183,7 +183,15 @@ class LossPlot(QtWidgets.QWidget):
     # ----- other runs, compared
     def set_compared(self, runs) -> None:
         """Draw other runs' losses in distinct colours with a legend, under the current run:
-        ``runs`` is [(label, epochs, train_losses, val_losses)] (validation solid, train dotted)."""
+        ``runs`` is [(label, epochs, train_losses, val_losses)] (validation solid, train dotted).
+        The same runs again (a followed run grew) only get new data: zoom and legend stay."""
+        if [str(label) for label, *_ in runs] == self.compared():
+            for (_, val_item, train_item), (_, epochs, train, val) in zip(self._compared, runs):
+                for item, losses in ((val_item, val), (train_item, train)):
+                    series = GrowableSeries(max(1, len(epochs)))
+                    series.extend(epochs, losses)
+                    set_series(item, series.x, series.y)
+            return
         for _, val_item, train_item in self._compared:
             self.plot_item.removeItem(val_item)
             self.plot_item.removeItem(train_item)

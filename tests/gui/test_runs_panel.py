@@ -106,3 +106,58 @@ def test_runs_with_the_same_name_are_told_apart_by_folder_in_the_legend(qtbot, t
         widget.model.item(row, 0).setCheckState(QtCore.Qt.Checked)
     assert sorted(label for label, *_ in widget.compared_curves()) == ["sine · gru (16) [monday]",
                                                                        "sine · gru (16) [tuesday]"]
+
+
+WRITER = """
+import sys
+import numpy as np
+from engine.data import SequenceDataset
+from engine.runs import Run
+from engine.training import TrainingConfig
+t = np.arange(16)
+data = SequenceDataset(sequences=[np.sin(0.5 * t + p)[:, None] for p in np.linspace(0, 5, 8)], task="forecast",
+                       name="sine")
+config = TrainingConfig(cell="elman", hidden_sizes=(3,), batch_size=4, epochs=100000, learning_rate=1e-2)
+run = Run.start(config, data, sys.argv[1])
+for report in run.epochs(poll_s=0.05):
+    pass
+run.close()
+"""
+
+
+@pytest.mark.slow
+def test_follow_a_run_another_process_writes_and_steer_it_through_control_jsonl(qtbot, tmp_path):
+    """A run trained by a second process: ticked, its new epochs appear without a refresh (the
+    view's zoom stays: only data changes); rate, then stop go through its control.jsonl."""
+    import os
+    import subprocess
+    import sys
+
+    from engine.run_reader import open_run
+
+    folder = tmp_path / "runs" / "remote"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)], cwd=root,
+                              env=dict(os.environ, PYTHONPATH=root), stderr=subprocess.PIPE)
+    try:
+        qtbot.waitUntil(lambda: (folder / "metrics.csv").exists() and bool(open_run(folder).epochs), timeout=120_000)
+        panel = RunsPanel(tmp_path / "runs")
+        qtbot.addWidget(panel)
+        panel.set_checked(open_run(folder).name)
+        first = len(panel.compared_curves()[0][1])
+        qtbot.waitUntil(lambda: len(panel.compared_curves()[0][1]) > first + 2, timeout=30_000)  # followed
+        panel.select([panel.shown_names()[0]])
+        assert panel.steer("set", name="learning_rate", value=0.0005)
+        reader = open_run(folder)
+        qtbot.waitUntil(lambda: reader.poll() is not None and bool(reader.epochs)
+                        and reader.epochs[-1]["learning_rate"] == 0.0005, timeout=30_000)
+        change = [e for e in reader.events if e["kind"] == "set"][-1]
+        assert (change["name"], change["new"], change.get("source")) == ("learning_rate", 0.0005, "control")
+        assert panel.steer("stop")
+        writer.wait(timeout=60)
+        reader.poll()
+        assert str(reader.status) == "stopped" and writer.returncode == 0
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
