@@ -130,6 +130,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             (w.sigStatus, self._show_status),
             (w.sigError, self._on_worker_error),
             (w.sigDiverged, self._on_diverged),
+            (w.sigSteered, self._on_steered),
             (w.sigPredictions, self._on_predictions),
             (w.sigSample, self._on_sample),
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
@@ -460,6 +461,12 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._show_status("diverged: paused")
         self.last_error = message
         dialogs.show_warning(self, "Training diverged", message)
+
+    def _on_steered(self, run_id: int, what: str) -> None:
+        if run_id == self._run_id and self.run_state in TRAINING:
+            self.run_state = RunState.PAUSED
+            self._update_actions()
+            self._show_status(what)
 
     def _on_predictions(self, run_id: int, result) -> None:
         if run_id == self._run_id and self.dataset is not None:  # drawn on its turn (see _draw)

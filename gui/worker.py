@@ -23,16 +23,14 @@ from __future__ import annotations
 import collections
 import gc
 import logging
-import os
 import threading
 import time
-import traceback
 
-import numpy as np
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
+from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -41,35 +39,8 @@ log = logging.getLogger(__name__)
 INFERENCE_MIN_INTERVAL_S = 0.5
 INFERENCE_BUDGET_RATIO = 10
 
-WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
 GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
-
-
-def _copy_tree(value):
-    """Deep-ish copy of inference results (dicts/lists of arrays) for handing across threads."""
-    if isinstance(value, dict):
-        return {k: _copy_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copy_tree(v) for v in value)
-    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
-        return np.array(value, copy=True)
-    return value
-
-
-def divergence_message(report) -> str:
-    """What happened and what to try, for a report with ``diverged`` set (its settings are the
-    ones in force when it happened, after any live change)."""
-    clip = report.clip_norm
-    clip_text = "off" if not clip else f"{clip:g}"
-    return (
-        f"Training diverged in epoch {report.epoch}: {report.skipped_steps} step(s) produced a "
-        f"non-finite loss or gradient and were refused, so the weights were not updated by them. "
-        f"Training is paused.\n\nWhat to try: lower the learning rate (now "
-        f"{report.learning_rate:.3g}), turn on or tighten gradient clipping (now {clip_text}), "
-        f"use a smaller model or batch size, or switch to a GRU/LSTM cell. Then Resume, or "
-        f"Reset weights to start over."
-    )
 
 
 class TrainingWorker(QObject):
@@ -83,6 +54,7 @@ class TrainingWorker(QObject):
     sigFinished = pyqtSignal()  # a run ended (all epochs done, or stopped)
     sigError = pyqtSignal(str)  # any exception in the worker, as a message for a dialog
     sigDiverged = pyqtSignal(str)  # non-finite step refused; the worker paused itself
+    sigSteered = pyqtSignal(int, str)  # (run_id, what): another process paused the run (control.jsonl)
     sigStatus = pyqtSignal(str)  # short human status: "compiling…", "training", ...
 
     sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
@@ -284,28 +256,9 @@ class TrainingWorker(QObject):
 
     # ------------------------------------------------------------------ worker thread
     def _serve(self) -> None:
-        _lower_thread_priority()
+        lower_thread_priority()
         while True:
-            action = None
-            with self._cond:
-                while action is None:
-                    if self._quit:
-                        break
-                    if self._commands:
-                        action = ("command", self._commands.popleft())
-                        break
-                    if self._inference_due():
-                        action = ("inference", None)
-                        break
-                    if self._can_train():
-                        if self._throttled():
-                            self._cond.wait(0.02)
-                            continue
-                        if self._paused:
-                            self._steps -= 1
-                        action = ("epoch", None)
-                        break
-                    self._cond.wait(self._wait_timeout())
+            action = self._next_action()
             if action is None:  # quit
                 break
             kind, payload = action
@@ -321,6 +274,22 @@ class TrainingWorker(QObject):
         thread = self.thread()
         if thread is not None:
             thread.quit()
+
+    def _next_action(self):
+        """Wait for the next thing to do: ("command", c), ("inference", None), ("epoch", None), or
+        None to quit. Commands first, then due inference, then an epoch (unless throttled)."""
+        with self._cond:
+            while not self._quit:
+                if self._commands:
+                    return "command", self._commands.popleft()
+                if self._inference_due():
+                    return "inference", None
+                if self._can_train() and not self._throttled():
+                    if self._paused:
+                        self._steps -= 1
+                    return "epoch", None
+                self._cond.wait(0.02 if self._can_train() else self._wait_timeout())
+        return None
 
     def _can_train(self) -> bool:
         return self._steppable and (not self._paused or self._steps > 0)
@@ -366,7 +335,7 @@ class TrainingWorker(QObject):
                 self._load_dataset(*command[1:])
         except Exception as exc:
             log.exception("worker command %s failed", name)
-            self.sigError.emit(_describe_exception(exc))
+            self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
         run = self._run
@@ -402,7 +371,7 @@ class TrainingWorker(QObject):
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
-            self.sigError.emit(_describe_exception(exc))
+            self.sigError.emit(describe_exception(exc))
             return
         with self._cond:
             if run_id != self._run_id:  # replaced while we were building
@@ -461,13 +430,15 @@ class TrainingWorker(QObject):
         if first:
             self._emit_state("compiling")
             self.sigStatus.emit("compiling…")
+        if self._obey_control():
+            return
         try:
             report = self._run.step()  # the Run records the epoch in its folder
         except Exception as exc:
             log.exception("training epoch failed")
             self._steppable = False
             self._emit_state("failed")
-            self.sigError.emit(_describe_exception(exc))
+            self.sigError.emit(describe_exception(exc))
             return
         if report is None:  # the run ended: all epochs done, stopped, or a write failed (full disk)
             self._steppable = False
@@ -508,6 +479,22 @@ class TrainingWorker(QObject):
         if first or paused:
             self._emit_state("paused" if paused else "running")
 
+    def _obey_control(self) -> bool:
+        """Apply what another process appended to the run's control.jsonl (rate, clip, pause, stop);
+        True if it paused the run (then no step now)."""
+        try:
+            self._run.poll_control()
+        except Exception:  # a steering file must never stop the window's own run
+            log.exception("reading control.jsonl failed")
+            return False
+        if self._run.state is RunState.PAUSED and not self._paused:
+            with self._cond:
+                self._paused = True
+                self._steps = 0
+            self.sigSteered.emit(self._active_run, "paused through the run's control.jsonl")
+            return True
+        return False
+
     def _run_inference(self) -> None:
         with self._cond:
             want_predictions = self._pending_predictions
@@ -521,14 +508,14 @@ class TrainingWorker(QObject):
             if want_predictions:
                 predictions = trainer.predict_validation()
                 if predictions:
-                    self.sigPredictions.emit(run_id, _copy_tree(predictions))
+                    self.sigPredictions.emit(run_id, copy_tree(predictions))
             if sample is not None:
                 n, temperature, prime = sample
                 text = trainer.generate(n, temperature=temperature, prime=prime)
-                self.sigSample.emit(run_id, _copy_tree(text))
+                self.sigSample.emit(run_id, copy_tree(text))
         except Exception as exc:
             log.exception("inference failed")
-            self.sigError.emit("Prediction failed: " + _describe_exception(exc))
+            self.sigError.emit("Prediction failed: " + describe_exception(exc))
         end = time.monotonic()
         self._next_inference = end + max(INFERENCE_MIN_INTERVAL_S, (end - start) * (INFERENCE_BUDGET_RATIO - 1))
 
@@ -548,7 +535,7 @@ class TrainingWorker(QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, _describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
 
@@ -578,22 +565,3 @@ class TrainingWorker(QObject):
             run.stop()
         except Exception:
             log.exception("Run.stop failed")
-
-
-def _lower_thread_priority() -> None:
-    """Nice the training thread (Linux: niceness is per thread) so that on a busy machine the
-    scheduler prefers the GUI thread; on an idle machine each thread has its own core anyway.
-    QThread priorities are no-ops under Linux's default scheduler, hence setpriority."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
-    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: not worth failing for
-        log.debug("training thread priority unchanged: %s", exc)
-
-
-def _describe_exception(exc: BaseException) -> str:
-    """The message a user sees: the exception's own text (engine errors say what to do)."""
-    text = str(exc).strip()
-    if isinstance(exc, ValueError) and text:
-        return text
-    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return last or type(exc).__name__

@@ -80,3 +80,19 @@ def test_a_window_run_is_recorded_in_the_runs_folder_with_its_live_changes(qtbot
     assert json.loads((folders[0] / "run.json").read_text())["config"]["learning_rate"] == 0.002
     assert window.loss_plot.markers() == [(1.0, "lr 0.01 → 0.002")]
     qtbot.waitUntil(lambda: reader.name in window.runs_panel.shown_names(), timeout=5000)
+
+
+def test_a_window_run_obeys_its_control_jsonl(qtbot, loaded_window, forecast_csv, tiny_config, tmp_path):
+    """Another process (or window) steering this window's run: rate changes, then a pause."""
+    from engine.run_folder import append_command
+
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=100_000))
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 2, timeout=60_000)
+    folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    append_command(folder, "set", name="learning_rate", value=0.004)
+    qtbot.waitUntil(lambda: window.worker.run_config().learning_rate == 0.004, timeout=10_000)
+    append_command(folder, "pause")
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+    assert [e["kind"] for e in events if e.get("source") == "control"][-2:] == ["set", "pause"]
