@@ -309,6 +309,9 @@ def _out_folder(args) -> Path:
 
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
+    from engine import backend
+
+    backend.configure(_given(args, "backend"))  # idempotent: main.py did it before the heavy imports
     try:
         out = _out_folder(args)
         dataset = _load_dataset(args) if (_given(args, "files") or not _given(args, "resume")) else None

@@ -362,7 +362,7 @@ class TrainingWorker(QObject):
         self._next_inference = 0.0
         try:
             if kind == "new_run":
-                trainer = self._make_trainer(source, dataset)  # configures the backend itself
+                trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
             run = Run.create(trainer, dataset, folder)

@@ -8,8 +8,10 @@ Qt-free (numpy only). The contract is in docs/ARCHITECTURE.md (engine.data)::
         ...                                      # time-major x (T, B, F), mask (T, B), y
 
 Modules (one noun each; the map is in docs/ARCHITECTURE.md): ``errors`` (DataError), ``files``
-(careful file access), ``formats`` (Loaded, value cleaning), ``tables`` (CSV/TSV/UCR), ``ts``,
-``npy`` (.npy/.npz), ``text``, ``dataset`` (SequenceDataset, Split, Arrays), ``loading``
+(careful file access), ``options`` (the loading options, their CLI flags and dialog labels),
+``formats`` (Loaded, value cleaning), ``sniff`` (what a table's head says), ``tables`` (streamed
+CSV/TSV/UCR reading), ``ts``, ``npy`` (.npy/.npz), ``text``, ``dataset`` (SequenceDataset, Split,
+Arrays), ``loading``
 (load_sequences, preview).
 """
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import data_error, display_name
+from .options import Fix
 
 __all__ = ["Loaded", "clean_nonfinite", "to_float32_checked", "trim_trailing_nan", "nonfinite_note", "too_long",
            "NONFINITE_POLICIES"]
 
 NONFINITE_POLICIES = ("reject", "drop", "interpolate")
-NONFINITE_HINT = 'clean the file, or choose non-finite handling "drop" or "interpolate"'
+NONFINITE_HINT = "clean the file, or {fix}"
+NONFINITE_FIXES = (Fix("nonfinite", "drop"), Fix("nonfinite", "interpolate"))
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -87,7 +89,8 @@ def clean_nonfinite(seq: np.ndarray, policy: str, path, locate, counts: dict) ->
     t, j = (int(v) for v in np.argwhere(bad)[0])
     line, where = locate(t, j)
     if policy == "reject":
-        raise data_error(path, f"{_value_word(float(seq[t, j]))} {where}", NONFINITE_HINT, line=line)
+        raise data_error(path, f"{_value_word(float(seq[t, j]))} {where}", NONFINITE_HINT, line=line,
+                         fixes=NONFINITE_FIXES)
     counts.setdefault("first", (line, where))
     if policy == "drop":
         keep = ~bad.any(axis=1)

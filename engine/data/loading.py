@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,31 +11,30 @@ import numpy as np
 from engine.names import FORMATS
 
 from .dataset import SequenceDataset, check_task
-from .errors import DataError, data_error, display_name
+from .errors import DataError, data_error, display_name, format_size
 from .files import decode_text, open_data_file, read_bytes
 from .formats import NONFINITE_POLICIES, Loaded
 from .npy import read_npy, read_npz
-from .text import DEFAULT_MAX_VOCAB, read_text
+from .options import DEFAULTS, Fix
+from .text import read_text
 from .text import vocabulary as text_vocabulary
 from .ts import preview_head as ts_preview_head
 from .ts import read_ts
 from .tables import HEAD_BYTES, looks_like_numeric_table, read_table
 
-__all__ = ["load_sequences", "preview", "Preview", "FORMATS", "detect_format"]
+__all__ = ["load_sequences", "preview", "Preview", "FORMATS", "MULTI_FILE", "detect_format", "dataset_stem"]
 
 _FORMAT_ALIASES = {"tsv": "csv", "table": "csv", "txt": "text"}
 _TABLE_EXTENSIONS = {".csv", ".tsv", ".tab", ".dat", ".data", ".psv", ".ssv"}
-
-_DEFAULTS = dict(format=None, task=None, target_column=None, delimiter=None, has_header=None, layout=None,
-                 nonfinite="reject", skip_non_numeric=False, multi_file="sequences", label_from_folder=False,
-                 max_vocab=DEFAULT_MAX_VOCAB, size_limit=1 << 30, max_length=1_000_000)
+_SPLIT_SUFFIX = re.compile(r"_(TRAIN|TEST|VALID|VALIDATION)$", re.IGNORECASE)
+MULTI_FILE = ("sequences", "append", "merge")
 
 
 def _options(given: dict) -> dict:
-    unknown = sorted(set(given) - set(_DEFAULTS))
+    unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
-        raise DataError(f"unknown loading option(s) {', '.join(unknown)}; known: {', '.join(_DEFAULTS)}")
-    opts = dict(_DEFAULTS)
+        raise DataError(f"unknown loading option(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
+    opts = dict(DEFAULTS)
     opts.update({k: v for k, v in given.items()})
     fmt = opts["format"]
     if fmt is not None:
@@ -50,9 +50,9 @@ def _options(given: dict) -> dict:
     if opts["nonfinite"] not in NONFINITE_POLICIES:
         raise DataError(f"unknown non-finite handling {opts['nonfinite']!r}; choose one of "
                         f"{', '.join(NONFINITE_POLICIES)}")
-    if opts["multi_file"] not in ("sequences", "append"):
-        raise DataError(f"unknown multi_file {opts['multi_file']!r}; choose 'sequences' (each file a sequence) "
-                        "or 'append' (rows appended)")
+    if opts["multi_file"] not in MULTI_FILE:
+        raise DataError(f"unknown multi_file {opts['multi_file']!r}; choose 'sequences' (each file its sequences), "
+                        "'append' (rows appended) or 'merge' (files of different datasets as one)")
     for key in ("size_limit", "max_length", "max_vocab"):
         v = opts[key]
         if v is None and key != "max_length":
@@ -108,7 +108,7 @@ def detect_format(path, head: bytes, complete: bool) -> str:
     return "csv" if looks_like_numeric_table(text) else "text"
 
 
-def _read_one(path, opts) -> Loaded:
+def _read_one(path, opts, head_only: bool = False) -> Loaded:
     # Opened and checked once; the readers read from this descriptor, never the path again.
     with open_data_file(path, opts["size_limit"]) as source:
         head = source.head(HEAD_BYTES)
@@ -123,12 +123,12 @@ def _read_one(path, opts) -> Loaded:
         if fmt == "text":
             return read_text(source, opts, head if complete else None)
         return read_table(source.path, opts, head, complete, source.size, force_ucr=(fmt == "ucr"),
-                          allow_ucr=(opts["format"] != "csv"))
+                          allow_ucr=(opts["format"] != "csv"), open_binary=source.stream, head_only=head_only)
 
 
-def _read_guarded(path, opts) -> Loaded:
+def _read_guarded(path, opts, head_only: bool = False) -> Loaded:
     try:
-        return _read_one(path, opts)
+        return _read_one(path, opts, head_only)
     except DataError:
         raise
     except MemoryError:
@@ -163,39 +163,36 @@ def _class_mapping(labels: list, orders: list):
     return names, np.array([index[s] for s in strings], dtype=np.int64)
 
 
-def _combine(loaded: list, opts) -> SequenceDataset:
+def _display_label(loaded: list) -> str:
+    first = display_name(loaded[0].path)
+    return first if len(loaded) == 1 else f"{first} (+{len(loaded) - 1} files)"
+
+
+def _check_same_kind(loaded: list) -> None:
     first = loaded[0]
-    label = display_name(first.path) if len(loaded) == 1 else f"{display_name(first.path)} (+{len(loaded) - 1} files)"
-    stem = os.path.splitext(display_name(first.path))[0]
-    paths = [l.path for l in loaded]
-    notes = [n for l in loaded for n in l.notes]
-    kinds = {l.text is not None for l in loaded}
-    if len(kinds) > 1:
-        other = next(l for l in loaded if (l.text is not None) != (first.text is not None))
+    other = next((l for l in loaded if (l.text is not None) != (first.text is not None)), None)
+    if other is not None:
         raise data_error(other.path, "is text but other files are numeric (or the reverse)",
                          "load text files and numeric files separately")
-    formats = sorted({l.format for l in loaded})
-    fmt = formats[0] if len(formats) == 1 else "+".join(formats)
 
-    if first.text is not None:
-        if opts["label_from_folder"]:
-            raise data_error(first.path, "text files cannot be labelled by folder (text trains a next-character "
-                             "model)", "turn off 'label from folder' or load numeric files")
-        task = opts["task"] or "next_token"
-        if task != "next_token":
-            raise data_error(first.path, f"text supports only the task 'next_token', not {task!r}",
-                             "choose next_token, or load a numeric file")
-        texts = [l.text for l in loaded]
-        if opts["multi_file"] == "append" and len(texts) > 1:
-            texts = ["".join(t if t.endswith("\n") else t + "\n" for t in texts)]
-        ids, vocabulary, note = text_vocabulary(texts, opts["max_vocab"], first.path)
-        if note:
-            notes.append(note)
-        ds = SequenceDataset(sequences=ids, task=task, vocabulary=vocabulary, source_paths=paths, name=label,
-                             notes=notes, format=fmt)
-        ds.name = stem
-        return ds
 
+def _combine_text(loaded: list, opts, fmt: str) -> SequenceDataset:
+    first = loaded[0]
+    if opts["label_from_folder"]:
+        raise data_error(first.path, "text files cannot be labelled by folder (text trains a next-character "
+                         "model)", "turn off 'label from folder' or load numeric files")
+    texts = [l.text for l in loaded]
+    if opts["multi_file"] == "append" and len(texts) > 1:
+        texts = ["".join(t if t.endswith("\n") else t + "\n" for t in texts)]
+    ids, vocabulary, note = text_vocabulary(texts, opts["max_vocab"], first.path)
+    notes = [n for l in loaded for n in l.notes] + ([note] if note else [])
+    return SequenceDataset(sequences=ids, task=opts["task"] or "next_token", vocabulary=vocabulary,
+                           source_paths=[l.path for l in loaded], name=_display_label(loaded), notes=notes,
+                           format=fmt)
+
+
+def _check_same_columns(loaded: list) -> None:
+    first = loaded[0]
     width = first.sequences[0].shape[1]
     for l in loaded[1:]:
         w = l.sequences[0].shape[1]
@@ -206,84 +203,111 @@ def _combine(loaded: list, opts) -> SequenceDataset:
             raise data_error(l.path, f"has columns {l.feature_names} but {display_name(first.path)} has "
                              f"{first.feature_names}", "every file needs the same columns")
 
-    labels = None
-    orders = []
-    if opts["label_from_folder"]:
-        labels = []
-        for l in loaded:
-            folder = os.path.basename(os.path.dirname(os.path.abspath(l.path)))
-            labels.extend([folder] * len(l.sequences))
-    else:
-        labelled = [l.labels is not None for l in loaded]
-        if any(labelled) and not all(labelled):
-            odd = loaded[labelled.index(not labelled[0])]
-            raise data_error(odd.path, "is labelled but other files are not (or the reverse)",
-                             "load labelled and unlabelled files separately, or label by folder")
-        if all(labelled):
-            labels = [v for l in loaded for v in l.labels]
-            orders = [l.class_order for l in loaded if l.class_order]
 
+def _labels(loaded: list, opts):
+    """(raw label per sequence or None, declared class orders)."""
+    if opts["label_from_folder"]:
+        return [os.path.basename(os.path.dirname(os.path.abspath(l.path)))
+                for l in loaded for _ in l.sequences], []
+    labelled = [l.labels is not None for l in loaded]
+    if any(labelled) and not all(labelled):
+        odd = loaded[labelled.index(not labelled[0])]
+        raise data_error(odd.path, "is labelled but other files are not (or the reverse)",
+                         "load labelled and unlabelled files separately, or label by folder")
+    if not all(labelled):
+        return None, []
+    return [v for l in loaded for v in l.labels], [l.class_order for l in loaded if l.class_order]
+
+
+def dataset_stem(path) -> str:
+    """The dataset a file belongs to: its name without extension and UCR's _TRAIN/_TEST."""
+    stem = os.path.splitext(display_name(path))[0]
+    return _SPLIT_SUFFIX.sub("", stem).lower()
+
+
+def _check_same_dataset(loaded: list, opts) -> None:
+    """Labelled files of different datasets (other names, or other fixed lengths) are not merged
+    unless asked: opening GunPoint_TRAIN with ECG200_TRAIN is more often a slip than a plan."""
+    if len(loaded) < 2 or opts["label_from_folder"] or opts["multi_file"] == "merge" or loaded[0].labels is None:
+        return
+    first = loaded[0]
+    first_lengths = {len(s) for s in first.sequences}
+    for l in loaded[1:]:
+        lengths = {len(s) for s in l.sequences}
+        if dataset_stem(l.path) != dataset_stem(first.path):
+            why = f"it is named {dataset_stem(l.path)!r}, not {dataset_stem(first.path)!r}"
+        elif len(lengths) == 1 and len(first_lengths) == 1 and lengths != first_lengths:
+            why = f"its sequences have length {lengths.pop()}, those of {display_name(first.path)} {first_lengths.pop()}"
+        else:
+            continue
+        raise data_error(l.path, f"looks like another dataset than {display_name(first.path)} ({why})",
+                         "open one dataset at a time, or {fix} to train on both as one dataset",
+                         fixes=(Fix("multi_file", "merge"),))
+
+
+def _sequences(loaded: list, labels, opts) -> list:
     sequences = [s for l in loaded for s in l.sequences]
     if opts["multi_file"] == "append" and len(loaded) > 1 and labels is None and \
             all(len(l.sequences) == 1 and l.layout in ("columns", "array") for l in loaded):
         sequences = [np.concatenate(sequences, axis=0)]
         if len(sequences[0]) > opts["max_length"]:
-            raise data_error(first.path, f"the appended series has {len(sequences[0]):,} steps, over the limit "
+            raise data_error(loaded[0].path, f"the appended series has {len(sequences[0]):,} steps, over the limit "
                              f"of {opts['max_length']:,}", "pass a larger max_length or load fewer files")
+    return sequences
 
-    class_names, label_ids = [], None
-    if labels is not None:
-        class_names, label_ids = _class_mapping(labels, orders)
-    task = opts["task"] or ("classify_sequence" if labels is not None else "forecast")
-    if task == "next_token":
-        raise data_error(first.path, "next_token needs text, but this file is numeric",
-                         "choose 'forecast', or load a text file")
-    if task == "classify_sequence" and labels is None:
-        raise data_error(first.path, "has no class labels, so it cannot be used to classify sequences",
-                         "use a UCR / .ts / .npz-with-y file, label files by folder, or choose 'forecast'")
-    feature_names = list(first.feature_names)
-    target_names = list(feature_names)
-    tc = opts["target_column"]
-    if tc is not None:
+
+def _target_names(first: Loaded, feature_names: list, target) -> list:
+    """The forecast targets named by ``target_column`` (a name, an index, or a list of them)."""
+    if target is None:
+        return list(feature_names)
+    chosen = target if isinstance(target, (list, tuple)) else [target]
+    out = []
+    for tc in chosen:
         if isinstance(tc, (int, np.integer)) and not isinstance(tc, bool):
             if not -len(feature_names) <= tc < len(feature_names):
                 raise data_error(first.path, f"target column {tc} is out of range (there are {len(feature_names)} "
                                  "feature columns)", f"choose one of {', '.join(feature_names)}")
-            target_names = [feature_names[tc]]
+            out.append(feature_names[tc])
         elif str(tc) in feature_names:
-            target_names = [str(tc)]
+            out.append(str(tc))
+        elif str(tc) in first.info.get("index_columns", []):
+            raise data_error(first.path, f"{tc!r} is read as an index column, not a feature",
+                             "{fix} to use it as a feature", fixes=(Fix("index_columns", []),))
         else:
             raise data_error(first.path, f"no column named {tc!r}", f"choose one of {', '.join(feature_names)}")
-    if task == "classify_sequence" and len(class_names) < 2:
-        only = class_names[0] if class_names else "?"
-        raise data_error(first.path, f"only one class ({only!r})",
-                         "classification needs at least two classes: add sequences of another class "
-                         "or choose task 'forecast'")
-    min_len = 1 if task == "classify_sequence" else 2
-    if sum(len(s) for s in sequences) == 1 and width == 1:
-        raise data_error(first.path, "contains a single value", "a sequence needs at least 2 steps")
-    for l in loaded:
-        for i, s in enumerate(l.sequences):
-            if len(s) < min_len and not (opts["multi_file"] == "append" and len(sequences) == 1):
-                raise data_error(l.path, f"sequence {i + 1} has only {len(s)} step(s)",
-                                 f"{task} needs at least {min_len} steps per sequence; remove short sequences"
-                                 + (" or append the files" if len(loaded) > 1 else ""),
-                                 record=f"sequence {i + 1}")
-    ds = SequenceDataset(sequences=sequences, task=task, labels=label_ids, feature_names=feature_names,
-                         target_names=target_names, class_names=class_names, source_paths=paths, name=label,
-                         notes=notes, format=fmt,
-                         source_labels=label_ids)
-    ds.name = stem
+    if not out:
+        raise data_error(first.path, "no target column chosen", f"choose one of {', '.join(feature_names)}")
+    return list(dict.fromkeys(out))
+
+
+def _combine(loaded: list, opts) -> SequenceDataset:
+    """One SequenceDataset from the files' readings (the dataset checks its own rules)."""
+    _check_same_kind(loaded)
+    formats = sorted({l.format for l in loaded})
+    fmt = formats[0] if len(formats) == 1 else "+".join(formats)
+    if loaded[0].text is not None:
+        ds = _combine_text(loaded, opts, fmt)
+    else:
+        _check_same_columns(loaded)
+        labels, orders = _labels(loaded, opts)
+        _check_same_dataset(loaded, opts)
+        class_names, label_ids = _class_mapping(labels, orders) if labels is not None else ([], None)
+        feature_names = list(loaded[0].feature_names)
+        ds = SequenceDataset(sequences=_sequences(loaded, labels, opts),
+                             task=opts["task"] or ("classify_sequence" if labels is not None else "forecast"),
+                             labels=label_ids, feature_names=feature_names,
+                             target_names=_target_names(loaded[0], feature_names, opts["target_column"]),
+                             class_names=class_names, source_paths=[l.path for l in loaded],
+                             name=_display_label(loaded), notes=[n for l in loaded for n in l.notes], format=fmt,
+                             source_labels=label_ids)
+    ds.name = os.path.splitext(display_name(loaded[0].path))[0]
     return ds
 
 
-def _load(path_or_paths, options: dict):
-    """Read every file and combine them: (paths, per-file Loaded, SequenceDataset)."""
-    opts = _options(options)
-    paths = _paths(path_or_paths)
-    loaded = [_read_guarded(p, opts) for p in paths]
+def _guarded(paths: list, fn, *args):
+    """``fn(*args)``, with anything unexpected turned into a DataError naming the first file."""
     try:
-        return paths, loaded, _combine(loaded, opts)
+        return fn(*args)
     except DataError:
         raise
     except MemoryError:
@@ -293,13 +317,24 @@ def _load(path_or_paths, options: dict):
                          "check the file format, or choose the format explicitly") from None
 
 
+def _load(path_or_paths, options: dict):
+    """Read every file and combine them: (paths, per-file Loaded, SequenceDataset)."""
+    opts = _options(options)
+    paths = _paths(path_or_paths)
+    loaded = [_read_guarded(p, opts) for p in paths]
+    return paths, loaded, _guarded(paths, _combine, loaded, opts)
+
+
 def load_sequences(path_or_paths, **options) -> SequenceDataset:
     """Load one file or several into a SequenceDataset; raises DataError for anything it cannot load.
 
-    Options (keyword): format ("csv", "ucr", "ts", "text", "npy", "npz"; None = detect), task (override),
-    target_column (name or index of the forecast target), delimiter, has_header, layout ("columns" |
-    "rows": one row per sequence), nonfinite ("reject" | "drop" | "interpolate"), skip_non_numeric,
-    multi_file ("sequences": each file its sequences | "append": rows appended), label_from_folder,
+    Options (keyword; declared with their CLI flags and dialog labels in ``engine.data.options``):
+    format ("csv", "ucr", "ts", "text", "npy", "npz"; None = detect), task (override), target_column
+    (name or index of the forecast target, or a list of them), index_columns (names/indices read as an
+    index, [] = none; None = detect dates, calendar integers, counters), delimiter, decimal ("." | ",";
+    None = detect), has_header, layout ("columns" | "rows": one row per sequence), nonfinite ("reject" |
+    "drop" | "interpolate"), skip_non_numeric, multi_file ("sequences": each file its sequences |
+    "append": rows appended | "merge": labelled files of different datasets as one), label_from_folder,
     max_vocab (rare characters -> "<unk>"), size_limit (bytes, checked before reading; default 1 GB),
     max_length (steps per numeric sequence; text is always windowed, so only size_limit applies).
     Files are only read, never modified.
@@ -309,7 +344,11 @@ def load_sequences(path_or_paths, **options) -> SequenceDataset:
 
 @dataclass
 class Preview:
-    """What the import dialog shows before the user commits to a file."""
+    """What the import dialog shows before the user commits to a file.
+
+    ``estimated``: only the head of a large table was read, so ``n_sequences`` and the lengths
+    are estimates, ``class_names`` are those seen so far and ``dataset`` is None (load it with
+    ``load_sequences``, off the GUI thread)."""
     head: str                      # the first rows as text (a description for .npy/.npz)
     format: str                    # detected (or forced) format
     task: str
@@ -321,25 +360,32 @@ class Preview:
     max_length: int
     n_features: int
     feature_names: list
-    target_names: list
+    target_names: list             # the forecast targets (header names); [] unless task is forecast
     class_names: list
     vocabulary_size: int
     delimiter: str | None = None
     has_header: bool | None = None
-    index_column: str | None = None
+    index_columns: list = field(default_factory=list)   # columns read as an index, not features
     encoding: str | None = None
+    decimal: str | None = None
     notes: list = field(default_factory=list)
+    estimated: bool = False
     dataset: SequenceDataset | None = None   # the loaded data, so the dialog need not load twice
+
+    @property
+    def index_column(self) -> str | None:
+        return ", ".join(self.index_columns) if self.index_columns else None
 
     def describe(self) -> str:
         """A few lines for a status label."""
-        length = (f"length {self.min_length}" if self.min_length == self.max_length
+        about = "about " if self.estimated else ""
+        length = (f"length {about}{self.min_length}" if self.min_length == self.max_length
                   else f"lengths {self.min_length}–{self.max_length} (median {self.median_length:g})")
         what = (f"{self.vocabulary_size} characters" if self.format == "text"
                 else f"{self.n_features} feature(s)")
-        parts = [f"{self.format} ({self.layout})", self.task, f"{self.n_sequences} sequence(s)", length, what]
+        parts = [f"{self.format} ({self.layout})", self.task, f"{about}{self.n_sequences} sequence(s)", length, what]
         if self.class_names:
-            parts.append(f"{len(self.class_names)} classes")
+            parts.append(f"{len(self.class_names)}{'+' if self.estimated else ''} classes")
         return " · ".join(parts)
 
 
@@ -360,24 +406,58 @@ def _head_text(path, rows: int, loaded: Loaded) -> str:
     return "\n".join(text.splitlines()[:rows])
 
 
-def preview(path_or_paths, rows: int = 10, **options) -> Preview:
-    """Load and describe: the first ``rows`` lines of the (first) file, detected format and task,
-    counts and lengths. Raises DataError like load_sequences."""
-    paths, loaded, ds = _load(path_or_paths, options)
-    try:
-        head = _head_text(paths[0], max(1, int(rows)), loaded[0])
-    except DataError:
-        raise
-    except Exception as exc:
-        raise data_error(paths[0], f"could not be previewed ({type(exc).__name__}: {exc})",
-                         "check the file format, or choose the format explicitly") from None
+def _info_fields(info: dict) -> dict:
+    return dict(delimiter=info.get("delimiter"), has_header=info.get("has_header"),
+                index_columns=list(info.get("index_columns", [])), encoding=info.get("encoding"),
+                decimal=info.get("decimal"))
+
+
+def _full_preview(head: str, paths: list, loaded: list, ds: SequenceDataset) -> Preview:
     lengths = ds.lengths
-    info = loaded[0].info
     return Preview(head=head, format=ds.format, task=ds.task, layout=loaded[0].layout, n_files=len(paths),
                    n_sequences=ds.n_sequences, min_length=int(lengths.min()),
                    median_length=float(np.median(lengths)), max_length=int(lengths.max()),
                    n_features=ds.n_features, feature_names=list(ds.feature_names),
-                   target_names=list(ds.target_names), class_names=list(ds.class_names),
-                   vocabulary_size=len(ds.vocabulary), delimiter=info.get("delimiter"),
-                   has_header=info.get("has_header"), index_column=info.get("index_column"),
-                   encoding=info.get("encoding"), notes=list(ds.notes), dataset=ds)
+                   target_names=list(ds.target_names) if ds.task == "forecast" else [],
+                   class_names=list(ds.class_names), vocabulary_size=len(ds.vocabulary), notes=list(ds.notes),
+                   dataset=ds, **_info_fields(loaded[0].info))
+
+
+def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
+    """From the head rows of large tables: counts scaled to the file size, nothing loaded."""
+    first = loaded[0]
+    labels, orders = _labels(loaded, opts)
+    class_names = _class_mapping(labels, orders)[0] if labels is not None else []
+    task = opts["task"] or ("classify_sequence" if labels is not None else "forecast")
+    rows = [l.info.get("estimated_rows", len(l.sequences)) for l in loaded]
+    if first.layout == "columns":
+        lengths = np.array(rows if opts["multi_file"] != "append" else [sum(rows)])
+        n_sequences = len(lengths)
+    else:
+        lengths = np.array([len(s) for l in loaded for s in l.sequences])
+        n_sequences = sum(rows)
+    sizes = sum(os.path.getsize(p) for p in paths)
+    notes = [n for l in loaded for n in l.notes]
+    notes.append(f"preview of the first {HEAD_BYTES // 1024} KB of {format_size(sizes)}: the counts are "
+                 "estimates and the whole file is checked when it is opened")
+    return Preview(head=head, format="+".join(sorted({l.format for l in loaded})), task=task, layout=first.layout,
+                   n_files=len(paths), n_sequences=int(n_sequences), min_length=int(lengths.min()),
+                   median_length=float(np.median(lengths)), max_length=int(lengths.max()),
+                   n_features=len(first.feature_names), feature_names=list(first.feature_names),
+                   target_names=_target_names(first, first.feature_names, opts["target_column"])
+                   if task == "forecast" else [],
+                   class_names=class_names, vocabulary_size=0, notes=notes, estimated=True,
+                   **_info_fields(first.info))
+
+
+def preview(path_or_paths, rows: int = 10, **options) -> Preview:
+    """Describe files before loading them: the first ``rows`` lines of the (first) file, detected
+    format and task, counts and lengths. Cheap on large tables: only their head is read
+    (``Preview.estimated``). Raises DataError like load_sequences."""
+    opts = _options(options)
+    paths = _paths(path_or_paths)
+    loaded = [_read_guarded(p, opts, head_only=True) for p in paths]
+    head = _guarded(paths, _head_text, paths[0], max(1, int(rows)), loaded[0])
+    if any(l.info.get("estimated") for l in loaded):
+        return _guarded(paths, _estimated_preview, head, paths, loaded, opts)
+    return _full_preview(head, paths, loaded, _guarded(paths, _combine, loaded, opts))

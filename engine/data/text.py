@@ -9,6 +9,7 @@ import numpy as np
 from .errors import data_error, display_name
 from .files import DataFile, decode_text
 from .formats import Loaded
+from .options import DEFAULTS
 
 __all__ = ["read_text", "vocabulary", "UNK", "DEFAULT_MAX_VOCAB"]
 
@@ -35,7 +36,7 @@ def read_text(source: DataFile, options, data: bytes | None = None) -> Loaded:
 
 
 UNK = "<unk>"
-DEFAULT_MAX_VOCAB = 512      # characters kept by default; the rest become UNK (said in the notes)
+DEFAULT_MAX_VOCAB = DEFAULTS["max_vocab"]  # characters kept by default; the rest become UNK (said in the notes)
 _CHUNK = 1 << 20             # characters converted at a time, so only the int32 ids are file-sized
 
 

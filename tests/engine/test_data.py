@@ -93,7 +93,9 @@ def test_skip_non_numeric_rows_is_reported(tmp_path):
         load_sequences(p)
     msg = str(err.value)
     assert "sunspots.csv, line 4" in msg and "'n/a' is not a number" in msg and "column 'value'" in msg
-    assert "skip non-numeric rows" in msg
+    assert "skip_non_numeric=True" in msg
+    assert err.value.render("dialog").endswith('remove it, or tick "skip non-numeric rows"')
+    assert err.value.render("cli").endswith("remove it, or pass --skip-non-numeric")
     ds = load_sequences(p, skip_non_numeric=True)
     assert ds.sequences[0][:, 0].tolist() == [5, 11, 23, 36]
     assert any("skipped 1 row" in n and "line 4" in n for n in ds.notes)
