@@ -343,10 +343,19 @@ class ControlReader:
         return out
 
 
-def event_line(kind: str, epoch: int, wall_s: float, **fields) -> str:
+def event_record(kind: str, epoch: int, wall_s: float, **fields) -> dict:
+    """One events.jsonl object: ``{"epoch", "wall_s", "kind", ...fields}``."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}; kinds are {', '.join(EVENT_KINDS)}")
-    record = {"epoch": int(epoch), "wall_s": round(float(wall_s), 3), "kind": kind, **fields}
+    return {"epoch": int(epoch), "wall_s": round(float(wall_s), 3), "kind": kind, **fields}
+
+
+def event_line(kind: str, epoch: int, wall_s: float, **fields) -> str:
+    return json_line(event_record(kind, epoch, wall_s, **fields))
+
+
+def json_line(record: dict) -> str:
+    """One JSON object on one line (numpy scalars and paths as plain values)."""
     return json.dumps(record, allow_nan=True, default=_json_default)
 
 

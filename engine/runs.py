@@ -19,14 +19,17 @@ which ``epochs()`` calls between epochs). A write that fails (a full disk) ends 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.run_folder import (BEST, CHECKPOINT, METRICS, RUN_JSON, AppendLog, ControlReader, SnapshotStore,
-                               event_line, metrics_columns, metrics_row, parse_command, wall_times)
+                               event_record, json_line, metrics_columns, metrics_row, parse_command, wall_times)
 from engine.run_meta import RunMeta, check_new_folder, csv_line, load_dataset_for, read_meta
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_INTERVAL_S = 10.0  # checkpoint.npz at most this often while training (always at the end)
 _ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
@@ -43,6 +46,9 @@ class Run:
         self.message = ""  # why the run ended, when it did not simply finish
         self.checkpoint_interval_s = checkpoint_interval_s
         self.pause_on_divergence = True  # the window pauses on a refused step; headless trains on
+        # Called with every event dict (as in events.jsonl) and {"kind": "state", "state", "epoch",
+        # "message"} on every state change, on the thread that made the change.
+        self.listeners: list = []
         self._lock = threading.RLock()
         self._state = RunState.READY
         self._generator = None
@@ -175,6 +181,11 @@ class Run:
             if message is not None:
                 self.message = message
         self._save_meta()
+        self._notify_state()
+
+    def _notify_state(self) -> None:
+        self._notify({"kind": "state", "state": self._state.value, "epoch": self.trainer.epoch,
+                      "message": self.message})
 
     # ------------------------------------------------------------------ the one door for changes
     def update(self, *, source: str = "local", **changes) -> dict:
@@ -223,12 +234,16 @@ class Run:
         as ``rejected`` and changes nothing. Returns the number of lines read."""
         if self._control is None:
             return 0
-        lines = self._control.read()
-        for number, text in lines:
-            self._apply_control(number, text)
-        if lines:
-            self.meta.data["control"] = {"offset": self._control.offset, "line": self._control.line}
-            self._save_meta()
+        try:
+            lines = self._control.read()
+            for number, text in lines:
+                self._apply_control(number, text)
+            if lines:
+                self.meta.data["control"] = {"offset": self._control.offset, "line": self._control.line}
+                self._save_meta()
+        except OSError as exc:  # logging the command failed (a full disk): end the run, do not crash
+            self._end_on_write_error(exc)
+            return 0
         return len(lines)
 
     def _apply_control(self, number: int, text) -> None:
@@ -303,10 +318,9 @@ class Run:
             self._generator = None
             self._state = state
             self.message = message
-        if self.folder is None:
-            return
+        self._notify_state()
         try:
-            if self.trainer.epoch and state is not RunState.FAILED:
+            if self.folder is not None and self.trainer.epoch and state is not RunState.FAILED:
                 self._save_checkpoint()
             if state is not RunState.STOPPED:  # stop() logged the stop when it was asked for
                 self._log("finish" if state is RunState.FINISHED else "fail", message=message)
@@ -324,6 +338,7 @@ class Run:
             self.message = (f"could not write {filename} ({what}): the run stopped at epoch {self.trainer.epoch}; "
                             f"{CHECKPOINT} in {self.folder} is the last complete checkpoint. Free some space, "
                             f"then resume the run (--resume {self.folder})")
+        self._notify_state()
         try:
             self._log("fail", message=self.message)
             self._save_meta()
@@ -370,10 +385,18 @@ class Run:
         self.meta.save(self.folder / RUN_JSON, self._state, self.message, self.trainer)
 
     def _log(self, kind: str, **fields) -> None:
-        if self._events is None:
-            return
-        with self._lock:
-            self._events.write_line(event_line(kind, self.trainer.epoch, self.wall_s, **fields))
+        record = event_record(kind, self.trainer.epoch, self.wall_s, **fields)
+        if self._events is not None:
+            with self._lock:
+                self._events.write_line(json_line(record))
+        self._notify(record)
+
+    def _notify(self, record: dict) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(record)
+            except Exception:  # a view's bug must not end the run
+                log.exception("run listener failed")
 
     def close(self) -> None:
         """Close the folder's files (the run stays readable; a resume appends to them)."""

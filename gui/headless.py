@@ -343,6 +343,12 @@ def run_headless(args) -> int:
             progress.message("no epoch finished, so there are no hidden states to draw")
         title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
         written = render_pngs(out, trainer.history, last, title)
+        if _given(args, "tensorboard"):
+            from engine.tensorboard_export import export_run
+
+            written.append(export_run(out))
+    except ImportError as exc:  # the tensorboard extra is not installed
+        return _fail(exc)
     except OSError as exc:
         return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
     progress.message(

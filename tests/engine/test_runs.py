@@ -192,3 +192,29 @@ def test_full_disk_stops_the_run_and_keeps_the_last_complete_checkpoint(tmp_path
     meta = json.loads((folder / "run.json").read_text())
     assert meta["status"] == "failed" and "No space left" in meta["message"]
     run.close()
+
+
+def test_a_run_without_a_folder_tells_its_listeners(tmp_path):
+    run = Run.start(CONFIG.replace(epochs=2), sine_dataset())
+    heard = []
+    run.listeners.append(heard.append)
+    run.listeners.append(lambda record: 1 / 0)  # a broken view does not end the run
+    run.update(learning_rate=2e-3)
+    assert [r.epoch for r in run.epochs()] == [1, 2]
+    assert run.folder is None and not list(tmp_path.iterdir())
+    kinds = [(r["kind"], r.get("state") or r.get("name")) for r in heard]
+    assert kinds == [("set", "learning_rate"), ("state", "compiling"), ("state", "running"), ("state", "finished"),
+                     ("finish", None)]
+
+
+def test_the_core_does_not_import_tensorboard():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys, engine.runs, engine.run_reader; from engine.training import Trainer; "
+            "print('tensorboardX' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         timeout=120)
+    assert out.stdout.strip() == "False"

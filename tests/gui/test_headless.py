@@ -76,8 +76,9 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     # --checkpoint resumes: epochs count across resumes, so --epochs 3 trains one more
     out2 = tmp_path / "out2"
     args = _args([tiny_csv], out2, cell=None, hidden=None, optimizer=None, batch_size=None, seed=None,
-                 lr=0.005, epochs=3, checkpoint=str(out / "checkpoint.npz"))
+                 lr=0.005, epochs=3, checkpoint=str(out / "checkpoint.npz"), tensorboard=True)
     assert headless.run_headless(args) == 0
+    assert list((out2 / "tensorboard").glob("events.out.tfevents.*"))  # --tensorboard (the test extra has it)
     rows = _read_csv(out2 / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert float(rows[-1]["learning_rate"]) == 0.005
