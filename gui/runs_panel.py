@@ -263,6 +263,7 @@ class RunsPanel(QtWidgets.QWidget):
         for i, (_, values) in enumerate(rows):
             for j, value in enumerate(values):
                 self.diff.setItem(i, j, QtWidgets.QTableWidgetItem(str(value)))
+        self.diff.resizeColumnsToContents()
         if len(runs) < 2:
             self.diff_label.setText("select two or more runs to see the settings that differ")
         else:
