@@ -1,10 +1,8 @@
 """The main window: docks, menus, run buttons, and the glue between worker, controls and plots.
 
-The window never trains, compiles or loads data itself: those are commands to the
-:class:`~gui.worker.TrainingWorker`. Reports are booked on arrival and drawn by a ~30 Hz frame
-(``gui.live_views``: every loss point, only the latest hidden-state snapshot), together with the
-status line (``gui.status_line``). Menus are built in ``gui.window_menus``, the recent-files list
-is ``gui.recent_files``, the exported loss history ``gui.run_history``.
+The window never trains, compiles or loads data itself: those are commands to the worker, which
+drives an ``engine.runs.Run``. Reports are drawn by a ~30 Hz frame (``gui.live_views``) with the
+status line (``gui.status_line``); layout in ``gui.window_menus``, runs in ``gui.runs_panel``.
 
 The run's state (``run_state``) is an ``engine.names.RunState``, or None before the first run;
 ``is_idle`` is True when no run can continue (none yet, or finished / stopped / failed).
@@ -28,7 +26,7 @@ from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
 from gui.recent_files import RecentFiles
 from gui.run_history import RunHistory, run_label
-from gui.run_summaries import default_runs_dir
+from gui.run_summaries import default_runs_dir, new_run_folder
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
@@ -172,16 +170,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.settings.setValue("runs/dir", os.fspath(folder))
         self.runs_panel.set_runs_dir(folder)
 
-    def _new_run_folder(self) -> Path:
-        """A fresh folder in the runs folder for the next window run, named by time and dataset."""
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in getattr(self.dataset, "name", "run"))
-        stem = f"{time.strftime('%Y-%m-%d_%H%M%S')}_{name}"
-        folder, n = self.runs_dir() / stem, 1
-        while folder.exists():
-            n += 1
-            folder = self.runs_dir() / f"{stem}-{n}"
-        return folder
-
     def open_run_folder(self, folder) -> bool:
         """Show a run folder (written here or elsewhere) in the Runs dock, its curves overlaid."""
         try:
@@ -308,11 +296,11 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.history.label = run_label(config, getattr(self.dataset, "name", ""))
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
+        folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
         if checkpoint:
-            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
-                                                       folder=self._new_run_folder())
+            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start, folder=folder)
         else:
-            self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=self._new_run_folder())
+            self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
@@ -365,6 +353,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self._error("No dataset", "Open the dataset the checkpoint was trained on first, then load the checkpoint.")
             return False
         return self._begin_run(start=start, checkpoint=path)
+
 
     # ================================================================== worker signals
     def _on_run_epoch(self, run_id: int, report) -> None:

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import time
 from pathlib import Path
 
 from engine.run_folder import RUN_JSON, atomic_write_text, json_text
@@ -25,6 +26,17 @@ def default_runs_dir() -> Path:
     """``$XDG_DATA_HOME/rnn-scope/runs`` (``~/.local/share/rnn-scope/runs`` when unset)."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "rnn-scope" / "runs"
+
+
+def new_run_folder(runs_dir, dataset_name: str) -> Path:
+    """A folder name not taken yet in ``runs_dir`` for a new run: time, then the dataset's name."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(dataset_name)) or "run"
+    stem = f"{time.strftime('%Y-%m-%d_%H%M%S')}_{name}"
+    folder, n = Path(runs_dir) / stem, 1
+    while folder.exists():
+        n += 1
+        folder = Path(runs_dir) / f"{stem}-{n}"
+    return folder
 
 
 def run_folders(runs_dir) -> list[Path]:
@@ -134,5 +146,5 @@ def delete_run(reader) -> None:
     shutil.rmtree(reader.folder)
 
 
-__all__ = ["COLUMNS", "default_runs_dir", "run_folders", "read_runs", "summary_row", "config_diff",
+__all__ = ["COLUMNS", "default_runs_dir", "new_run_folder", "run_folders", "read_runs", "summary_row", "config_diff",
            "rename_run", "set_note", "delete_run", "is_being_written"]

@@ -66,3 +66,13 @@ def test_default_runs_dir_follows_xdg_data_home(monkeypatch, tmp_path):
     assert default_runs_dir() == tmp_path / "rnn-scope" / "runs"
     monkeypatch.delenv("XDG_DATA_HOME")
     assert str(default_runs_dir()).endswith(".local/share/rnn-scope/runs")
+
+
+def test_new_run_folders_never_collide(tmp_path):
+    from gui.run_summaries import new_run_folder
+
+    first = new_run_folder(tmp_path, "my data/2.csv")
+    assert first.parent == tmp_path and first.name.endswith("_my_data_2.csv")
+    first.mkdir()
+    second = new_run_folder(tmp_path, "my data/2.csv")
+    assert second != first and not second.exists()
