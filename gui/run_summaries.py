@@ -29,14 +29,18 @@ def default_runs_dir() -> Path:
 
 
 def new_run_folder(runs_dir, dataset_name: str) -> Path:
-    """A folder name not taken yet in ``runs_dir`` for a new run: time, then the dataset's name."""
+    """A new, empty folder in ``runs_dir`` for a new run, named by time and the dataset's name."""
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(dataset_name)) or "run"
     stem = f"{time.strftime('%Y-%m-%d_%H%M%S')}_{name}"
-    folder, n = Path(runs_dir) / stem, 1
-    while folder.exists():
-        n += 1
-        folder = Path(runs_dir) / f"{stem}-{n}"
-    return folder
+    Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        folder = Path(runs_dir) / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            folder.mkdir()  # reserved now: the run that gets it is built later, on the worker thread
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"{runs_dir}: no free run folder name for {stem}; clean up the runs folder")
 
 
 def run_folders(runs_dir) -> list[Path]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import gc
 import logging
+import os
 import threading
 import time
 
@@ -172,12 +173,14 @@ class TrainingWorker(QObject):
 
     def resume(self) -> None:
         with self._cond:
+            run = self._run
+            if run is not None:
+                # first the run, then the flag: the worker must never see itself resumed while the
+                # run still says PAUSED (it would take that for a pause from control.jsonl)
+                run.resume()
             self._paused = False
             self._steps = 0
-            run = self._run
             self._cond.notify_all()
-        if run is not None:
-            run.resume()
 
     def step(self, n: int = 1) -> None:
         """While paused, run ``n`` more epochs and pause again."""
@@ -355,6 +358,7 @@ class TrainingWorker(QObject):
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
+            _remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
@@ -565,3 +569,13 @@ class TrainingWorker(QObject):
             run.stop()
         except Exception:
             log.exception("Run.stop failed")
+
+
+def _remove_if_empty(folder) -> None:
+    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
+    if folder is None:
+        return
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
