@@ -176,3 +176,16 @@ def check_new_folder(folder: Path, *, overwrite: bool) -> None:
         except FileNotFoundError:
             pass
     shutil.rmtree(folder / SNAPSHOTS, ignore_errors=True)
+
+
+def check_not_being_written(folder: Path) -> None:
+    """Only one process writes a run folder: refuse to take over one whose writer is alive here."""
+    from engine.run_reader import RunReader, _pid_alive
+
+    reader = RunReader(folder)
+    writer = reader.meta.get("writer") or {}
+    if (reader.status.is_active and writer.get("host") == socket.gethostname()
+            and writer.get("pid") != os.getpid() and _pid_alive(writer.get("pid"))):
+        raise FileExistsError(f"{folder} is still being trained by process {writer.get('pid')} on this machine; "
+                              f"stop it first (append {{\"command\": \"stop\"}} to its control.jsonl), "
+                              f"or follow it instead of resuming it")

@@ -27,7 +27,8 @@ from pathlib import Path
 from engine.names import LIVE_SETTINGS, RunState
 from engine.run_folder import (BEST, CHECKPOINT, METRICS, RUN_JSON, AppendLog, ControlReader, SnapshotStore,
                                event_record, json_line, metrics_columns, metrics_row, parse_command, wall_times)
-from engine.run_meta import RunMeta, check_new_folder, csv_line, load_dataset_for, read_meta
+from engine.run_meta import (RunMeta, check_new_folder, check_not_being_written, csv_line, load_dataset_for,
+                             read_meta)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class Run:
 
         folder = Path(folder)
         meta = read_meta(folder)
+        check_not_being_written(folder)
         dataset = load_dataset_for(meta, dataset)
         checkpoint = folder / CHECKPOINT
         if not checkpoint.exists():
@@ -226,7 +228,9 @@ class Run:
                 return
             self._stop_requested = True
             self._log("stop", source=source)
-        self.trainer.stop()
+            training = self._generator is not None
+        if training:  # end the epoch in flight; between runs of epochs() there is nothing to end
+            self.trainer.stop()
         self._wake.set()
 
     def poll_control(self) -> int:
@@ -302,6 +306,11 @@ class Run:
         self._after_report(report)
         return report
 
+    def _close_generator(self) -> None:
+        generator, self._generator = self._generator, None
+        if generator is not None:
+            generator.close()  # the Trainer forgets the stop and frees epochs() for a later run
+
     def _after_report(self, report) -> None:
         if report.stopped:
             self._end(RunState.STOPPED)
@@ -315,7 +324,7 @@ class Run:
 
     def _end(self, state: RunState, message: str = "") -> None:
         with self._lock:
-            self._generator = None
+            self._close_generator()
             self._state = state
             self.message = message
         self._notify_state()
@@ -333,7 +342,7 @@ class Run:
         filename = getattr(exc, "filename", None) or "the run folder"
         what = exc.strerror or str(exc)
         with self._lock:
-            self._generator = None
+            self._close_generator()
             self._state = RunState.FAILED
             self.message = (f"could not write {filename} ({what}): the run stopped at epoch {self.trainer.epoch}; "
                             f"{CHECKPOINT} in {self.folder} is the last complete checkpoint. Free some space, "

@@ -218,3 +218,35 @@ def test_the_core_does_not_import_tensorboard():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_a_folder_still_being_written_is_not_taken_over(finished, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    folder = tmp_path / "busy"
+    shutil.copytree(finished["folder"], folder)
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        meta = json.loads((folder / "run.json").read_text())
+        meta.update(status="running", writer={"host": socket.gethostname(), "pid": writer.pid})
+        (folder / "run.json").write_text(json.dumps(meta))
+        with pytest.raises(FileExistsError, match=f"still being trained by process {writer.pid}"):
+            Run.reopen(folder, finished["dataset"], epochs=5)
+    finally:
+        writer.kill()
+        writer.wait()
+    run = Run.reopen(folder, finished["dataset"], epochs=4)  # its writer is gone: interrupted, resumable
+    assert [r.epoch for r in run.epochs()] == [4]
+    run.close()
+
+
+def test_stop_before_training_then_more_epochs_trains_again(tmp_path):
+    run = Run.start(CONFIG.replace(epochs=2), sine_dataset(), tmp_path / "s")
+    run.stop()
+    assert run.step() is None and run.state is RunState.STOPPED
+    run.update(epochs=3)
+    assert run.state is RunState.PAUSED and run.step().epoch == 1 and not run.trainer._stop.is_set()
+    run.close()

@@ -62,15 +62,16 @@ def test_a_subprocess_run_is_steered_through_control_jsonl_survives_kill_9_and_r
         reader = _wait_for(lambda: (out / "metrics.csv").exists() and open_run(out), proc, what="the run folder")
         _wait_for(lambda: reader.poll() is not None and len(reader.epochs) >= 2, proc, what="two epochs")
         assert reader.status is RunState.RUNNING
-        append_command(out, "set", name="learning_rate", value=0.0005)
-        append_command(out, "set", name="hidden_sizes", value=[8])
-        with open(out / "control.jsonl", "a") as fh:
-            fh.write("{broken\n")
+        with open(out / "control.jsonl", "a") as fh:  # one write: the run reads the three lines together
+            fh.write('{"command": "set", "name": "learning_rate", "value": 0.0005}\n'
+                     '{"command": "set", "name": "hidden_sizes", "value": [8]}\n{broken\n')
         changed = _wait_for(lambda: [e for e in _events(out) if e["kind"] == "set"], proc, what="the set event")
         assert changed[0]["name"] == "learning_rate" and changed[0]["new"] == 0.0005
         assert changed[0]["source"] == "control"
         _wait_for(lambda: any(e["learning_rate"] == 0.0005 for e in reader.poll().epochs), proc,
                   what="an epoch at the new learning rate in metrics.csv")
+        append_command(out, "set", name="momentum", value=0.5)  # what a window following the run does
+        _wait_for(lambda: any(e["momentum"] == 0.5 for e in reader.poll().epochs), proc, what="the momentum change")
         rejected = [e for e in _events(out) if e["kind"] == "rejected"]
         assert [e["line"] for e in rejected] == [2, 3] and "cannot set 'hidden_sizes'" in rejected[0]["reason"]
         first_new = min(e["epoch"] for e in reader.epochs if e["learning_rate"] == 0.0005)
