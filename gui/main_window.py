@@ -283,7 +283,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._pending_changes = []
         self._elapsed = 0.0
 
-    def _begin_run(self, *, start: bool, checkpoint: str | None = None) -> bool:
+    def _begin_run(self, *, start: bool, checkpoint=None, weights_only: bool = False) -> bool:
         if self.dataset is None:
             self._error("No dataset", "Open a dataset first (File ▸ Open, or drop a file on the window).")
             return False
@@ -298,7 +298,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._tick = time.monotonic()
         folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
         if checkpoint:
-            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start, folder=folder)
+            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
+                                                       weights_only=weights_only, folder=folder)
         else:
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         if self.controls.probe_index():  # 0 is the Trainer's default
@@ -347,13 +348,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             return
         running = self.run_state in TRAINING
         self._begin_run(start=running)
-
-    def open_checkpoint(self, path: str, *, start: bool = False) -> bool:
-        if self.dataset is None:
-            self._error("No dataset", "Open the dataset the checkpoint was trained on first, then load the checkpoint.")
-            return False
-        return self._begin_run(start=start, checkpoint=path)
-
 
     # ================================================================== worker signals
     def _on_run_epoch(self, run_id: int, report) -> None:
@@ -416,7 +410,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         history = payload.get("history") or []
         if config is not None:
             self.controls.set_config(config)
-            self.history.label = run_label(config, getattr(self.dataset, "name", "")) + " (checkpoint)"
+            origin = " (weights from a checkpoint)" if payload.get("weights_only") else " (checkpoint)"
+            self.history.label = run_label(config, getattr(self.dataset, "name", "")) + origin
             self._reset_hidden_panel(config)
             self.status_line.set_total(config.epochs)
         epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
