@@ -339,7 +339,7 @@ class TrainingWorker(QObject):
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
         except Exception as exc:
-            log.exception("worker command %s failed", name)
+            _log_failure(f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -373,10 +373,7 @@ class TrainingWorker(QObject):
                 trainer = self._load_trainer(source, dataset)
             run = Run.create(trainer, dataset, folder)
         except Exception as exc:
-            if isinstance(exc, ValueError):  # a bad file or setting (CheckpointError, DataError): no traceback
-                log.warning("could not create the trainer: %s", exc)
-            else:
-                log.exception("could not create the trainer")
+            _log_failure("could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -585,3 +582,12 @@ def _remove_if_empty(folder) -> None:
         os.rmdir(folder)
     except OSError:
         pass
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
+    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    if isinstance(exc, ValueError):
+        log.warning("%s: %s", what, exc)
+    else:
+        log.exception(what)
