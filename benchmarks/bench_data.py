@@ -111,7 +111,7 @@ def rss_peak_growth(loader: str, path: str) -> int | None:
 def _child(loader: str, path: str) -> None:
     fn = LOADERS[loader]
     with tempfile.NamedTemporaryFile("w", suffix=".csv") as warm:   # import everything lazily loaded
-        warm.write("1,2\n3,4\n5,6\n")
+        warm.write("1.5,2\n3,4\n5,6\n")     # (integer pairs alone would ask for the decimal mark)
         warm.flush()
         fn(warm.name)
     try:   # reset the peak (VmHWM) so import-time peaks do not count
