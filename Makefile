@@ -1,22 +1,36 @@
 # Two commands do all set-up: `make run` (the app on the bundled default data) and `make test`.
-# Both create .venv on first use and reinstall only when setup.cfg or pyproject.toml change.
+# Both create .venv on first use and reinstall only when setup.cfg, pyproject.toml or
+# constraints.txt change. Every version is pinned: pip and setuptools here, everything else by
+# constraints.txt (regenerate it with `make constraints` after changing setup.cfg's ranges).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
+PIP_VERSION        := 26.3
+SETUPTOOLS_VERSION := 84.2.1
+UV_VERSION         := 0.13.9
+# --no-build-isolation: build with the pinned setuptools above, not whatever is newest today.
+PIP_INSTALL := $(PY) -m pip install --quiet --no-build-isolation -c constraints.txt
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean constraints
 .DEFAULT_GOAL := run
 
-$(VENV)/.stamp-install: setup.cfg pyproject.toml
+$(VENV)/.stamp-install: setup.cfg pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)
+	$(PIP_INSTALL) -e .
 	@touch $@
 
 $(VENV)/.stamp-test: $(VENV)/.stamp-install
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PIP_INSTALL) -e '.[test]'
 	@touch $@
+
+# The lock: exact versions of everything setup.cfg (with the test extra) resolves to on Python 3.11.
+constraints: $(VENV)/.stamp-install
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile setup.cfg --extra test --python-version 3.11 \
+	    --python-platform x86_64-manylinux_2_28 --no-emit-index-url \
+	    --custom-compile-command "make constraints" -q -o constraints.txt
 
 run: $(VENV)/.stamp-install
 	$(PY) main.py $(ARGS)
@@ -34,4 +48,4 @@ bench: $(VENV)/.stamp-install
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_ui.py --json bench-ui.json
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) *.egg-info build .pytest_cache .hypothesis

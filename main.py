@@ -63,11 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--headless", action="store_true",
                    help="train without a window; print progress, write results to --out")
     r.add_argument("--out", metavar="DIR", help="headless output folder (default: rnn-scope-out)")
+    d = p.add_argument_group("desktop (Linux)")
+    d.add_argument("--install-desktop", action="store_true",
+                   help="add RNN Scope to the application menu (~/.local/share) and exit")
+    d.add_argument("--uninstall-desktop", action="store_true", help="remove it from the menu and exit")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from gui.desktop import run
+
+        return run("install" if args.install_desktop else "uninstall")
+    from engine import backend
+
+    backend.configure(args.backend)  # the app's process set-up, before numpy, JAX or Qt load
     if args.backend:
         import os
 

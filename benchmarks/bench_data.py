@@ -23,6 +23,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from engine import backend  # noqa: E402
+
+backend.configure()  # the app's process set-up: one compute thread, before numpy
+
 import numpy as np  # noqa: E402
 
 from engine.data import load_sequences  # noqa: E402

@@ -465,7 +465,8 @@ def main(argv=None) -> int:
 
     from engine import backend
 
-    backend.configure("jax", "float32")
+    backend.configure("jax")  # cache folder, expected warnings (threads: set above)
+    backend.select("jax", "float32")
     import engine.training  # noqa: F401
 
     import_s = time.perf_counter() - t0

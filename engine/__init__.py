@@ -1,9 +1,12 @@
 """RNN Scope's engine: pure computation (NumPy + PyTensor), never Qt.
 
-``engine.backend`` is imported first so compute is limited to one thread before NumPy or JAX
-start. Heavier modules load on first use, so ``import engine`` stays cheap.
+Importing it changes nothing in the host process (no environment variable, no compile folder,
+no warnings filter): an application that wants RNN Scope's process set-up (one compute thread,
+JAX on the CPU, compiled code in RNN Scope's cache) calls ``engine.backend.configure()`` before it
+imports NumPy or JAX, as the app, headless mode, the benchmarks and the tests do. Heavier modules
+load on first use, so ``import engine`` stays cheap.
 """
-from engine import backend  # noqa: F401  (side effect: thread limits, PyTensor flags)
+from engine import backend  # noqa: F401  (no side effects: see engine.backend.configure)
 
 __version__ = "0.1.0"
 

@@ -256,9 +256,9 @@ class Trainer:
         with self._lock:
             if self._model is None:
                 dtype = self.config.dtype  # not a live setting: fixed for the run
-                # configure() imports JAX the first time (seconds): outside the settings lock, so
+                # select() imports JAX the first time (seconds): outside the settings lock, so
                 # a live change from the GUI thread never waits for it.
-                backend.configure(self.config.backend, dtype)
+                backend.select(self.config.backend, dtype)
                 model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
                 if self.has_data:
                     self._train = TimeMajor(self.split.train, self.task, dtype)

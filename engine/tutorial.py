@@ -47,7 +47,7 @@ class RNN:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if output_size < 2:
             raise ValueError(f"output_size must be at least 2 classes, got {output_size}")
-        backend.info()  # configure the default backend (JAX, float32) unless already done
+        backend.info()  # select the default backend (JAX, float32) unless already done
         import pytensor
 
         self.input_size = int(input_size)

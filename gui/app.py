@@ -87,6 +87,9 @@ def setup_window(args):
 
 def run_gui(args) -> int:
     """Show the window and run the event loop; returns the process exit code."""
+    from engine import backend
+
+    backend.configure()  # idempotent: main.py did it before the heavy imports
     logging.basicConfig(level=os.environ.get("RNNSCOPE_LOG", "WARNING").upper(),
                         format="%(levelname)s %(name)s: %(message)s")
     app = make_application()

@@ -76,53 +76,71 @@ def _tree_spec():
             "name": "dataset",
             "title": "Dataset",
             "type": "group",
+            "tip": "The loaded data, as RNN Scope understood it",
             "children": [
-                {"name": "file", "title": "file", "type": "str", "value": "", **ro},
+                {"name": "file", "title": "file", "type": "str", "value": "", **ro,
+                 "tip": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window"},
                 {"name": "task", "title": "task", "type": "list", "limits": list(TASKS), "value": "forecast",
-                 "tip": "Override the detected task; the model is rebuilt"},
-                {"name": "sequences", "title": "sequences", "type": "str", "value": "", **ro},
-                {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **ro},
-                {"name": "inputs", "title": "inputs", "type": "str", "value": "", **ro},
-                {"name": "outputs", "title": "outputs", "type": "str", "value": "", **ro},
+                 "tip": "What the model learns: a class per sequence, the next character, or the next "
+                        "value. Detected from the file; changing it rebuilds the model"},
+                {"name": "sequences", "title": "sequences", "type": "str", "value": "", **ro,
+                 "tip": "How many sequences the file holds (training and validation together)"},
+                {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **ro,
+                 "tip": "Time steps per sequence: shortest / median / longest"},
+                {"name": "inputs", "title": "inputs", "type": "str", "value": "", **ro,
+                 "tip": "What the network reads at each time step"},
+                {"name": "outputs", "title": "outputs", "type": "str", "value": "", **ro,
+                 "tip": "What the network predicts"},
             ],
         },
         {
             "name": "model",
             "title": "Model",
             "type": "group",
+            "tip": "The network's shape; a change starts a new run",
             "children": [
-                {"name": "cell", "title": "cell", "type": "list", "limits": list(CELLS), "value": "elman"},
+                {"name": "cell", "title": "cell", "type": "list", "limits": list(CELLS), "value": "elman",
+                 "tip": "Recurrent cell: elman (the classic tanh RNN), gru or lstm (gated, remember "
+                        "longer); changing it starts a new run"},
                 {"name": "hidden_sizes", "title": "hidden sizes", "type": "str", "value": "64",
-                 "tip": "Units per layer, comma separated, e.g. 64,32"},
-                {"name": "dtype", "title": "dtype", "type": "list", "limits": list(DTYPES), "value": "float32"},
+                 "tip": "Units per layer, comma separated, e.g. 64,32 for two stacked layers; "
+                        "changing it starts a new run"},
+                {"name": "dtype", "title": "dtype", "type": "list", "limits": list(DTYPES), "value": "float32",
+                 "tip": "Number precision: float32 is fast, float64 for exact gradient checks"},
             ],
         },
         {
             "name": "training",
             "title": "Training",
             "type": "group",
+            "tip": "How it learns; learning rate, momentum and clip apply live",
             "children": [
                 {"name": "optimizer", "title": "optimizer", "type": "list", "limits": list(OPTIMIZERS),
-                 "value": "adam"},
+                 "value": "adam", "tip": "How gradients become weight updates; changing it starts a new run"},
                 {"name": "learning_rate", "title": "learning rate", "type": "float", "value": 3e-3,
                  "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, 10.0), "decimals": 4,
-                 "tip": "Applied live on the next step"},
+                 "tip": "Step size of each update; applied live on the next step"},
                 {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
                  "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
                  "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
-                {"name": "batch_size", "title": "batch size", "type": "int", "value": 32, "limits": (1, 65536)},
+                {"name": "batch_size", "title": "batch size", "type": "int", "value": 32, "limits": (1, 65536),
+                 "tip": "Sequences per update step; changing it starts a new run"},
                 {"name": "clip_norm", "title": "gradient clip (0 = off)", "type": "float", "value": 5.0,
                  "step": 0.5, "limits": (0.0, 1e6), "tip": "Global gradient-norm clip; applied live"},
-                {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, 10_000_000)},
+                {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, 10_000_000),
+                 "tip": "Passes over the training data; more epochs extend the run in place"},
                 {"name": "validation_fraction", "title": "validation fraction", "type": "float", "value": 0.2,
-                 "step": 0.05, "limits": (0.01, 0.9), "decimals": 3},
-                {"name": "seed", "title": "seed", "type": "int", "value": 0, "limits": (0, 2**31 - 1)},
+                 "step": 0.05, "limits": (0.01, 0.9), "decimals": 3,
+                 "tip": "Share of the sequences held out to measure validation loss; starts a new run"},
+                {"name": "seed", "title": "seed", "type": "int", "value": 0, "limits": (0, 2**31 - 1),
+                 "tip": "Initial weights, split and shuffling: the same seed gives the same losses"},
             ],
         },
         {
             "name": "view",
             "title": "View",
             "type": "group",
+            "tip": "What the plots show",
             "children": [
                 {"name": "probe_index", "title": "probe sequence", "type": "int", "value": 0, "default": 0,
                  "limits": (0, 1_000_000), "tip": "Which validation sequence the hidden-state plots show"},
@@ -142,6 +160,7 @@ class ControlPanel(QtWidgets.QWidget):
         self.params = Parameter.create(name="settings", type="group", children=_tree_spec())
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.params, showTop=False)
+        self._show_tips_on_rows(self.params)
         self.tree.setColumnWidth(0, 170)  # names are short; leave the room to the values
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
@@ -161,6 +180,25 @@ class ControlPanel(QtWidgets.QWidget):
             self.set_config(config)
         else:
             self._accepted = self._tree_values()
+
+    def _show_tips_on_rows(self, param: Parameter) -> None:
+        """Put each parameter's tip on its tree row, so it shows on hover.
+
+        pyqtgraph puts ``tip`` on the editor widget only, which is hidden until the row is
+        being edited; a tip that changes later (the file paths) follows through sigOptionsChanged.
+        """
+        for child in param.children():
+            self._show_tips_on_rows(child)
+        self._set_row_tip(param, param.opts)
+        param.sigOptionsChanged.connect(self._set_row_tip)
+
+    @staticmethod
+    def _set_row_tip(param: Parameter, opts: dict) -> None:
+        if "tip" not in opts:
+            return
+        for item in param.items:
+            for column in range(max(1, item.columnCount())):
+                item.setToolTip(column, opts["tip"])
 
     # ------------------------------------------------------------------ reading
     def _param(self, name) -> Parameter:

@@ -309,6 +309,9 @@ def render_pngs(out: Path, history: list[dict], last_report, title: str = "") ->
 
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
+    from engine import backend
+
+    backend.configure(_given(args, "backend"))  # idempotent: main.py did it before the heavy imports
     out = Path(_given(args, "out") or DEFAULT_OUT)
     try:
         dataset = _load_dataset(args)

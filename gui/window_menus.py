@@ -5,6 +5,8 @@ from __future__ import annotations
 from PyQt5 import QtGui, QtWidgets
 from PyQt5.QtCore import Qt
 
+from gui.help import install_help_menu
+
 PLOT_TITLES = (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
                ("predictions", "Predictions"))
 SMOOTHING_WINDOWS = (0, 5, 20, 100)
@@ -84,6 +86,7 @@ def build_menus_and_toolbar(w) -> None:
     for action in run_actions:
         run_menu.addAction(action)
     _build_view_menu(w, bar)
+    w.help_menu = install_help_menu(w)  # gui/help.py: Getting started, shortcuts, About
     w.toolbar = w.addToolBar("Run")
     w.toolbar.setObjectName("toolbar_run")
     w.toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)

@@ -373,7 +373,7 @@ class TrainingWorker(QObject):
         try:
             if kind == "new_run":
                 config = source
-                trainer = self._make_trainer(config, dataset)  # configures the backend itself
+                trainer = self._make_trainer(config, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
                 config = getattr(trainer, "config", None)

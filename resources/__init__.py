@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["SAMPLES_DIR", "ICONS_DIR", "DEFAULT_DATASET", "sample_path", "icon_path", "default_dataset_path",
-           "list_samples", "list_icons"]
+__all__ = ["SAMPLES_DIR", "ICONS_DIR", "HELP_DIR", "DESKTOP_FILE", "DEFAULT_DATASET", "sample_path",
+           "icon_path", "help_path", "default_dataset_path", "list_samples", "list_icons"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLES_DIR = os.path.join(_HERE, "samples")
 ICONS_DIR = os.path.join(_HERE, "icons")
+HELP_DIR = os.path.join(_HERE, "help")  # offline help pages (Markdown), shown by the Help menu
+DESKTOP_FILE = os.path.join(_HERE, "rnn-scope.desktop")  # template for Linux application menus
 DEFAULT_DATASET = "sine_forecast.csv"
 
 # Files in samples/ that are not data sets.
@@ -57,6 +59,12 @@ def sample_path(name: str) -> str:
 def icon_path(name: str) -> str:
     """Absolute path of a bundled icon, by file name (``"rnnscope.svg"``) or stem (SVG preferred)."""
     return _find(name, list_icons(), ICONS_DIR, "icon")
+
+
+def help_path(name: str) -> str:
+    """Absolute path of a bundled help page, by file name or stem (``"getting_started"``)."""
+    known = sorted(os.listdir(HELP_DIR)) if os.path.isdir(HELP_DIR) else []
+    return _find(name, known, HELP_DIR, "help page")
 
 
 def default_dataset_path() -> str:

@@ -11,4 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import engine  # noqa: E402,F401  (thread limits before numpy/jax start)
+from engine import backend  # noqa: E402
+
+# The app's process set-up, as gui.app and headless mode do it: one compute thread before
+# numpy/jax start, compiled code cached, JAX's expected warnings silenced.
+backend.configure()

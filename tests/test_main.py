@@ -1,5 +1,6 @@
 """The launcher: thin, helpful on bad flags, and honest when no window can open."""
 import subprocess
+import textwrap
 import sys
 
 import pytest
@@ -61,3 +62,21 @@ def test_missing_xcb_libraries_give_the_apt_get_line(monkeypatch):
                         lambda platform="xcb": ["libxcb-icccm.so.4", "libxkbcommon-x11.so.0"])
     problem = qt_env.display_problem()
     assert "apt-get install -y libxcb-icccm4 libxkbcommon-x11-0" in problem
+
+
+def test_main_sets_up_the_process_before_numpy_jax_or_qt_load():
+    # One compute thread only works if the environment is set before those libraries start.
+    code = textwrap.dedent("""
+        import sys
+        import main
+        from engine import backend
+        real = backend.configure
+        def spy(*args, **kwargs):
+            print("loaded:", sorted(m for m in ("numpy", "jax", "pytensor", "PyQt5") if m in sys.modules))
+            return real(*args, **kwargs)
+        backend.configure = spy
+        main.main(["--headless", "no-such-file.csv"])
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.stdout.splitlines()[0] == "loaded: []"

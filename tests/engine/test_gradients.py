@@ -21,9 +21,9 @@ HEADS = ("classify_sequence", "next_token", "forecast")
 
 @pytest.fixture(scope="module", autouse=True)
 def float64():
-    backend.configure("jax", "float64")
+    backend.select("jax", "float64")
     yield
-    backend.configure("jax", "float32")
+    backend.select("jax", "float32")
 
 
 def _case(cell, task, is_text=None, vocab=VOCAB):

@@ -9,7 +9,7 @@ from engine.model import GATE_NAMES, Model, ModelSpec, init_params
 
 @pytest.fixture(autouse=True)
 def float32():
-    backend.configure("jax", "float32")
+    backend.select("jax", "float32")
 
 
 def test_parameter_names_shapes_and_order_follow_the_contract():

@@ -351,4 +351,4 @@ def test_float64_is_selectable_end_to_end():
         assert report.hidden[0].dtype == np.float32  # reports stay float32 for the GUI
         assert trainer.predict(np.zeros(6)).shape == (6, 1)
     finally:
-        backend.configure("jax", "float32")  # x64 is process-wide: restore the default for later tests
+        backend.select("jax", "float32")  # x64 is process-wide: restore the default for later tests
