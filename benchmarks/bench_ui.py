@@ -323,7 +323,7 @@ def measure_rss(app, epochs: int) -> dict:
     _wait(app, lambda: window._last_epoch >= RSS_WARMUP_EPOCHS, 600, "the warm-up epochs")
     gc.collect()
     start_rss, start_epoch, start_time = rss_mb(), window._last_epoch, time.monotonic()
-    _wait(app, lambda: window.run_state == "idle", 3600, f"{epochs} epochs")
+    _wait(app, lambda: window.is_idle, 3600, f"{epochs} epochs")
     _run_event_loop(0.3)
     gc.collect()
     end_rss, end_epoch = rss_mb(), window._last_epoch

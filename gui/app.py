@@ -50,7 +50,7 @@ def app_icon() -> QtGui.QIcon | None:
 
 def config_from_args(base, args):
     """``base`` TrainingConfig with every flag the user gave on the command line applied."""
-    from gui.flags import config_changes
+    from gui.cli_flags import config_changes
 
     changes = config_changes(args)
     return base.replace(**changes) if changes else base

@@ -88,6 +88,30 @@ class PreviewDialog(QtWidgets.QDialog):
         files.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         files.setWordWrap(True)
 
+        form = self._build_option_boxes()
+        self._build_preview_views()
+
+        self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Open | QtWidgets.QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(files)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.rows, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+        for box in (self.format_box, self.task_box, self.header_box, self.layout_box, self.nonfinite_box):
+            box.currentIndexChanged.connect(self.refresh)
+        self.target_edit.editingFinished.connect(self.refresh)
+        if initial_options:
+            self.set_options(initial_options)
+        self.refresh()
+
+    def _build_option_boxes(self) -> QtWidgets.QFormLayout:
+        """The loading options, one row each; every change re-runs the preview."""
         self.format_box = QtWidgets.QComboBox()
         self.format_box.addItems([AUTO, *FORMATS])
         self.task_box = QtWidgets.QComboBox()
@@ -108,7 +132,10 @@ class PreviewDialog(QtWidgets.QDialog):
         form.addRow("header row", self.header_box)
         form.addRow("layout", self.layout_box)
         form.addRow("missing / non-finite values", self.nonfinite_box)
+        return form
 
+    def _build_preview_views(self) -> None:
+        """What the preview shows: a summary, the first rows as text, and the error if any."""
         self.summary = QtWidgets.QLabel()
         self.summary.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.summary.setWordWrap(True)
@@ -120,25 +147,6 @@ class PreviewDialog(QtWidgets.QDialog):
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020;")
-
-        self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Open | QtWidgets.QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(files)
-        layout.addLayout(form)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.rows, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
-
-        for box in (self.format_box, self.task_box, self.header_box, self.layout_box, self.nonfinite_box):
-            box.currentIndexChanged.connect(self.refresh)
-        self.target_edit.editingFinished.connect(self.refresh)
-        if initial_options:
-            self.set_options(initial_options)
-        self.refresh()
 
     def set_options(self, options: dict) -> None:
         for key, box in (("format", self.format_box), ("task", self.task_box), ("layout", self.layout_box),

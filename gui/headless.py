@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from gui.flags import config_changes, flag_for
+from gui.cli_flags import config_changes, flag_for
 
 DEFAULT_OUT = "rnn-scope-out"
 BAR_WIDTH = 24

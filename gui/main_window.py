@@ -6,8 +6,8 @@ The window never trains, compiles or loads data itself: those are commands to th
 status line (``gui.status_line``). Menus are built in ``gui.window_menus``, the recent-files list
 is ``gui.recent_files``, the exported loss history ``gui.run_history``.
 
-Run states (``run_state``): ``idle`` (no run, or the last one finished/stopped), ``ready`` (a
-fresh Trainer waits at epoch 0), ``compiling``, ``running``, ``paused``.
+The run's state (``run_state``) is an ``engine.names.RunState``, or None before the first run;
+``is_idle`` is True when no run can continue (none yet, or finished / stopped / failed).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 from PyQt5.QtCore import Qt
 
+from engine.names import RunState
 from gui import dialogs
 from gui.controls import ControlPanel, format_hidden_sizes
 from gui.file_actions import FileActions
@@ -36,7 +37,11 @@ DRAW_INTERVAL_MS = 33  # ~30 Hz: hidden-state heatmaps, status bar, progress bar
 CLOSE_TIMEOUT_MS = 1800  # closeEvent waits this long for the training thread (gui.app allows the rest)
 MAX_IN_FLIGHT = 64  # reports the worker may queue ahead of the window before it waits
 SAMPLE_LENGTH = 300
-ACTIVE_STATES = ("compiling", "running", "paused")
+TRAINING = (RunState.COMPILING, RunState.RUNNING)  # the worker steps (or will once compiled)
+ACTIVE_STATES = (*TRAINING, RunState.PAUSED)  # a run with epochs that can still change
+LIVE_RUN = (*ACTIVE_STATES, RunState.READY)  # a Trainer exists and waits for commands
+ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
+START_TEXT = {RunState.RUNNING: "&Pause", RunState.COMPILING: "&Pause", RunState.PAUSED: "&Resume"}
 MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
@@ -65,7 +70,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.dataset = None
         self.dataset_paths: list[str] = []
         self.dataset_options: dict = {}
-        self.run_state = "idle"
+        self.run_state: RunState | None = None
         self.last_error: str | None = None
         self.last_status: str = ""
         self._run_id = 0
@@ -234,7 +239,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
     def set_dataset(self, dataset, paths=(), options=None) -> None:
         """Make ``dataset`` current: the current run ends (kept in grey on the loss plot)."""
-        if self.run_state in ACTIVE_STATES or self.run_state == "ready":
+        if self.run_state in LIVE_RUN:
             self.worker.stop()
         self._close_current_run()
         self.dataset = dataset
@@ -243,7 +248,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.controls.set_dataset(dataset)
         self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
         self._reset_hidden_panel()
-        self.run_state = "idle"
+        self.run_state = None
         if self.dataset_paths:
             self.recent.add(self.dataset_paths)
         self.setWindowTitle(f"RNN Scope — {getattr(dataset, 'name', '')}")
@@ -304,49 +309,49 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start)
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
-        self.run_state = "compiling" if start else "ready"
+        self.run_state = RunState.COMPILING if start else RunState.READY
         self._update_actions()
         return True
 
     def toggle_run(self) -> None:
         """Space: Start (new run) / Pause / Resume."""
-        if self.run_state == "idle":
+        if self.is_idle:
             self._begin_run(start=True)
-        elif self.run_state in ("running", "compiling"):
+        elif self.run_state in TRAINING:
             self.worker.pause()
-            self.run_state = "paused"
+            self.run_state = RunState.PAUSED
         else:  # ready or paused
             self.worker.resume()
-            self.run_state = "running" if self._run_points else "compiling"
+            self.run_state = RunState.RUNNING if self._run_points else RunState.COMPILING
             self._tick = time.monotonic()
         self._update_actions()
 
     def start(self) -> None:
-        if self.run_state in ("idle", "ready", "paused"):
+        if self.is_idle or self.run_state in (RunState.READY, RunState.PAUSED):
             self.toggle_run()
 
     def pause(self) -> None:
-        if self.run_state in ("running", "compiling"):
+        if self.run_state in TRAINING:
             self.toggle_run()
 
     def step_epoch(self) -> None:
-        if self.run_state == "idle" and not self._begin_run(start=False):
+        if self.is_idle and not self._begin_run(start=False):
             return
         self.worker.step()
-        self.run_state = "paused" if self._run_points else "compiling"
+        self.run_state = RunState.PAUSED if self._run_points else RunState.COMPILING
         self._update_actions()
 
     def stop_run(self) -> None:
-        if self.run_state != "idle":
+        if not self.is_idle:
             self.worker.stop()
-            self.run_state = "idle"
+            self.run_state = RunState.STOPPED
             self._update_actions()
 
     def reset_weights(self) -> None:
         """Fresh weights with the current settings; keeps training if it was."""
         if self.dataset is None:
             return
-        running = self.run_state in ("running", "compiling")
+        running = self.run_state in TRAINING
         self._begin_run(start=running)
 
     def open_checkpoint(self, path: str, *, start: bool = False) -> bool:
@@ -385,21 +390,27 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     def _on_run_state(self, run_id: int, state: str) -> None:
         if run_id != self._run_id:
             return
-        if state in ("finished", "stopped", "failed"):
-            self.run_state = "idle"
+        state = RunState(state)
+        if state in ENDED:
+            self.run_state = state
             self.status_line.show_now()  # the final numbers at once
-            if state == "finished":
+            if state is RunState.FINISHED:
                 self._show_status(f"finished after epoch {self._last_epoch}")
-        elif state == "running" and self.run_state == "compiling":
-            self.run_state = "running"
-        elif state == "paused" and self.run_state in ("compiling", "paused"):
-            self.run_state = "paused"  # a step finished (user pauses are applied at once)
-        elif state == "ready" and self.run_state == "idle" and self._run_points:
-            self.run_state = "paused"  # an ended run reopened by raising its epochs
+        elif state is RunState.RUNNING and self.run_state is RunState.COMPILING:
+            self.run_state = RunState.RUNNING
+        elif state is RunState.PAUSED and self.run_state in (RunState.COMPILING, RunState.PAUSED):
+            self.run_state = RunState.PAUSED  # a step finished (user pauses are applied at once)
+        elif state is RunState.READY and self.is_idle and self._run_points:
+            self.run_state = RunState.PAUSED  # an ended run reopened by raising its epochs
             self._show_status(f"run extended to {self.status_line.progress.maximum()} epochs: Start continues it")
-        # "ready"/"compiling" confirm what the window already shows; a "running"/"paused" that
-        # crossed a newer user command in the queue is ignored rather than undoing it.
+        # READY/COMPILING confirm what the window already shows; a RUNNING/PAUSED that crossed a
+        # newer user command in the queue is ignored rather than undoing it.
         self._update_actions()
+
+    @property
+    def is_idle(self) -> bool:
+        """No run that can continue: none yet, or the last one finished, stopped or failed."""
+        return self.run_state is None or self.run_state in ENDED
 
     def _on_run_loaded(self, run_id: int, payload) -> None:
         if run_id != self._run_id:
@@ -438,7 +449,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._error("Training error", message)
 
     def _on_diverged(self, message: str) -> None:
-        self.run_state = "paused"
+        self.run_state = RunState.PAUSED
         self._update_actions()
         self._show_status("diverged: paused")
         self.last_error = message
@@ -498,8 +509,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self.controls.revert_last()
             self._error("Invalid settings", str(exc))
             return
-        if self.run_state in ACTIVE_STATES or self.run_state == "ready":
-            self._begin_run(start=self.run_state in ("running", "compiling"))
+        if self.run_state in LIVE_RUN:
+            self._begin_run(start=self.run_state in TRAINING)
         else:
             self._reset_hidden_panel(config)
 
@@ -508,7 +519,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         """~30 Hz frame: book arrivals, then update ONE plot that has news (see gui.live_views)."""
         self._drain()
         now = time.monotonic()
-        if self.run_state in ("running", "compiling"):
+        if self.run_state in TRAINING:
             self._elapsed += now - self._tick
         self._tick = now
         self.views.draw_next()
@@ -527,13 +538,12 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     def _update_actions(self) -> None:
         state = self.run_state
         has_data = self.dataset is not None
-        self.act_start.setText({"running": "&Pause", "compiling": "&Pause", "paused": "&Resume",
-                                "ready": "&Start"}.get(state, "&Start"))
-        icon = QtWidgets.QStyle.SP_MediaPause if state in ("running", "compiling") else QtWidgets.QStyle.SP_MediaPlay
+        self.act_start.setText(START_TEXT.get(state, "&Start"))
+        icon = QtWidgets.QStyle.SP_MediaPause if state in TRAINING else QtWidgets.QStyle.SP_MediaPlay
         self.act_start.setIcon(self.style().standardIcon(icon))
         self.act_start.setEnabled(has_data)
         self.act_step.setEnabled(has_data)
-        self.act_stop.setEnabled(state != "idle")
+        self.act_stop.setEnabled(not self.is_idle)
         self.act_reset.setEnabled(has_data)
         self.act_load_ckpt.setEnabled(has_data)
         self.act_save_ckpt.setEnabled(self._run_points > 0)

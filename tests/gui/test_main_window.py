@@ -11,6 +11,7 @@ import pytest
 from PyQt5 import QtCore, QtWidgets
 
 from engine import backend
+from engine.names import RunState
 from gui.plots import qimage_to_array
 
 TRAIN_TIMEOUT = 60_000  # ms; a first compile on a loaded 2-core machine can take a while
@@ -62,9 +63,10 @@ def test_open_sample_through_the_dialog_and_train_three_epochs(qtbot, monkeypatc
     assert window.recent_files()[0] == [os.path.abspath(forecast_csv)]
 
     window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window) == (3, 3), timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.is_idle and _points(window) == (3, 3), timeout=TRAIN_TIMEOUT)
     qtbot.wait(100)
     assert _points(window) == (3, 3)
+    assert window.run_state is RunState.FINISHED  # the engine's enum, not a bare string
     assert list(window.loss_plot.curve_data()["train"][0]) == [1.0, 2.0, 3.0]
     _assert_heatmap_drawn(window, 0, 6)
     assert window.status_line.progress.value() == 3 and window.status_line.progress.maximum() == 3
@@ -122,13 +124,13 @@ def test_more_epochs_extend_the_running_model_without_a_new_run(qtbot, make_wind
     window.controls._param("epochs").setValue(8)  # while paused mid-run
     assert window.status_line.progress.maximum() == 8
     window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 8, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.is_idle and _points(window)[0] == 8, timeout=TRAIN_TIMEOUT)
     assert window.worker.trainer is trainer and trainer.epoch == 8
     # Once the run has ended, more epochs reopen it paused; Start continues the same model.
     window.controls._param("epochs").setValue(11)
     qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
     window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 11, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.is_idle and _points(window)[0] == 11, timeout=TRAIN_TIMEOUT)
     assert window.worker.trainer is trainer and trainer.epoch == 11
     assert auto_dialogs["asked"] == 0 and not window.loss_plot.overlays()  # never a "new run?" question
     assert backend.compile_count() - compiles <= 2  # at most the lazily compiled prediction functions
@@ -244,11 +246,11 @@ def test_a_worker_exception_becomes_an_error_dialog_and_the_app_stays_up(qtbot, 
     window.toggle_run()
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
     assert "trainer exploded on purpose" in window.last_error
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=5000)
+    qtbot.waitUntil(lambda: window.is_idle, timeout=5000)
     assert any("exploded" in b.text() for b in _error_boxes(window))
     assert window.worker.is_thread_running()
     window.toggle_run()  # still responds
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=5000)
+    qtbot.waitUntil(lambda: window.is_idle, timeout=5000)
 
 
 def test_divergence_pauses_and_explains(qtbot, make_window, forecast_csv):
@@ -300,7 +302,7 @@ def test_checkpoint_save_and_load_through_the_window(qtbot, make_window, classif
     window.open_paths([classify_tsv], preview=False)
     qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
     window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and _points(window)[0] == 3, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.is_idle and _points(window)[0] == 3, timeout=TRAIN_TIMEOUT)
     qtbot.waitUntil(lambda: window.predictions.confusion_matrix().sum() > 0, timeout=10_000)
     path = str(tmp_path / "run.npz")
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (path, "")))
@@ -315,7 +317,7 @@ def test_checkpoint_save_and_load_through_the_window(qtbot, make_window, classif
     assert window.controls.config().epochs == 3  # the checkpoint's own settings
     assert len(window.loss_plot.overlays()) == 1
     window.toggle_run()  # already at its last epoch: finishes at once
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.is_idle, timeout=TRAIN_TIMEOUT)
     assert _points(window)[0] == 3
 
 
@@ -430,4 +432,20 @@ def test_space_toggles_start_and_pause(qtbot, make_window, forecast_csv, tiny_co
     window.act_start.trigger()
     assert window.run_state == "paused" and window.act_start.text() == "&Resume"
     window.act_stop.trigger()
-    assert window.run_state == "idle" and not window.act_stop.isEnabled()
+    assert window.run_state is RunState.STOPPED and window.is_idle and not window.act_stop.isEnabled()
+
+
+def test_divergence_message_names_the_clip_norm_in_force_after_a_live_change(qtbot, make_window, forecast_csv,
+                                                                            tiny_config):
+    """Issue 10: with clipping turned off live, the dialog still said "gradient clipping (now 5)"
+    (the worker explained the divergence from its copy of the config at the start of the run)."""
+    window = make_window(tiny_config.replace(optimizer="sgd", learning_rate=10.0, clip_norm=5.0, epochs=400))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()
+    qtbot.waitUntil(lambda: _points(window)[0] >= 1 and window.run_state == "paused", timeout=TRAIN_TIMEOUT)
+    window.controls._param("clip_norm").setValue(0.0)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=TRAIN_TIMEOUT)
+    assert "diverged" in window.last_error
+    assert "gradient clipping (now off)" in window.last_error, window.last_error

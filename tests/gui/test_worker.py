@@ -143,15 +143,15 @@ def test_every_epoch_is_delivered_in_order_and_all_work_runs_on_the_worker_threa
 def test_pause_step_resume_stop(qtbot, make_worker):
     worker, made, rec = make_worker(epoch_seconds=0.01)
     run = worker.new_run(config(epochs=10_000), dataset="data", paused=True)
-    qtbot.waitUntil(lambda: (run, "ready") in rec.states, timeout=3000)
+    qtbot.waitUntil(lambda: (run, "ready") in rec.states, timeout=20_000)
     qtbot.wait(100)
     assert rec.epochs == []  # a paused run does not train
     worker.step()
-    qtbot.waitUntil(lambda: len(rec.epochs) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) == 1, timeout=20_000)
     qtbot.wait(150)
     assert rec.epoch_numbers() == [1]  # exactly one epoch, then paused again
     worker.step(2)
-    qtbot.waitUntil(lambda: len(rec.epochs) == 3, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) == 3, timeout=20_000)
     qtbot.wait(100)
     assert len(rec.epochs) == 3
     worker.resume()
@@ -162,9 +162,9 @@ def test_pause_step_resume_stop(qtbot, make_worker):
     qtbot.wait(200)
     assert len(rec.epochs) == settled
     worker.resume()
-    qtbot.waitUntil(lambda: len(rec.epochs) > settled, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) > settled, timeout=20_000)
     worker.stop()
-    qtbot.waitUntil(lambda: rec.finished == 1, timeout=3000)
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=20_000)
     count = len(rec.epochs)
     qtbot.wait(100)
     assert len(rec.epochs) == count
@@ -175,11 +175,11 @@ def test_live_settings_reach_the_trainer_even_while_it_is_being_built(qtbot, mak
     worker, made, rec = make_worker(epoch_seconds=0.005)
     worker.new_run(config(epochs=10_000), dataset="data", paused=False)
     worker.set_live("learning_rate", 0.5)  # probably before the trainer exists
-    qtbot.waitUntil(lambda: len(rec.epochs) >= 3, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 3, timeout=20_000)
     worker.set_live("clip_norm", 0.0)
     worker.set_live("momentum", 0.8)
     worker.set_live("learning_rate", 0.25)
-    qtbot.waitUntil(lambda: rec.epochs[-1][1].learning_rate == 0.25, timeout=3000)
+    qtbot.waitUntil(lambda: rec.epochs[-1][1].learning_rate == 0.25, timeout=20_000)
     calls = made[0].calls
     assert ("learning_rate", 0.5) in calls and ("momentum", 0.8) in calls and ("clip_norm", 0.0) in calls  # Trainer.update turns 0 into off
     with pytest.raises(ValueError, match="not a live setting"):
@@ -189,23 +189,23 @@ def test_live_settings_reach_the_trainer_even_while_it_is_being_built(qtbot, mak
 def test_divergence_pauses_and_says_what_to_try(qtbot, make_worker):
     worker, made, rec = make_worker(epoch_seconds=0.005, diverge_at=3)
     worker.new_run(config(epochs=50), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: bool(rec.diverged), timeout=3000)
+    qtbot.waitUntil(lambda: bool(rec.diverged), timeout=20_000)
     qtbot.wait(150)
     assert rec.epoch_numbers() == [1, 2, 3]
     message = rec.diverged[0]
     assert "epoch 3" in message and "learning rate" in message and "clipping" in message
     worker.resume()
-    qtbot.waitUntil(lambda: len(rec.epochs) > 3, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) > 3, timeout=20_000)
 
 
 def test_an_exception_becomes_an_error_message_and_the_worker_keeps_serving(qtbot, make_worker):
     worker, made, rec = make_worker(fail_at=2)
     first = worker.new_run(config(epochs=5), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: bool(rec.errors), timeout=3000)
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=20_000)
     assert "scripted failure in epoch 2" in rec.errors[0]
     assert (first, "failed") in rec.states
     second = worker.new_run(config(epochs=1), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: (second, "failed") in rec.states or bool(rec.epoch_numbers(second)), timeout=3000)
+    qtbot.waitUntil(lambda: (second, "failed") in rec.states or bool(rec.epoch_numbers(second)), timeout=20_000)
     assert rec.epoch_numbers(second) == [1]
     assert worker.is_thread_running()
 
@@ -213,11 +213,11 @@ def test_an_exception_becomes_an_error_message_and_the_worker_keeps_serving(qtbo
 def test_reports_of_a_replaced_run_never_carry_the_new_run_id(qtbot, make_worker):
     worker, made, rec = make_worker(epoch_seconds=0.003)
     old = worker.new_run(config(epochs=10_000), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: len(rec.epochs) >= 5, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 5, timeout=20_000)
     new = worker.new_run(config(epochs=10_000), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: len(rec.epoch_numbers(new)) >= 5, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epoch_numbers(new)) >= 5, timeout=20_000)
     worker.stop()
-    qtbot.waitUntil(lambda: rec.finished >= 1, timeout=3000)
+    qtbot.waitUntil(lambda: rec.finished >= 1, timeout=20_000)
     assert len(made) == 2
     for run, report in rec.epochs:
         assert report.owner is made[0 if run == old else 1]
@@ -228,7 +228,7 @@ def test_superseded_runs_are_not_even_built(qtbot, make_worker):
     worker, made, rec = make_worker()
     for _ in range(30):
         last = worker.new_run(config(epochs=2), dataset="data", paused=True)
-    qtbot.waitUntil(lambda: (last, "ready") in rec.states, timeout=3000)
+    qtbot.waitUntil(lambda: (last, "ready") in rec.states, timeout=20_000)
     assert len(made) < 30
 
 
@@ -236,7 +236,7 @@ def test_inference_is_coalesced_and_rate_limited_while_training(qtbot, make_work
     worker, made, rec = make_worker(epoch_seconds=0.01)
     worker.new_run(config(epochs=10_000), dataset="data", paused=False)
     worker.sigRunEpoch.connect(lambda run, report: worker.request_predictions())
-    qtbot.waitUntil(lambda: len(rec.epochs) >= 2, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 2, timeout=20_000)
     start = time.monotonic()
     qtbot.wait(1200)
     elapsed = time.monotonic() - start
@@ -256,12 +256,12 @@ def test_inference_is_coalesced_and_rate_limited_while_training(qtbot, make_work
 def test_flow_control_bounds_the_reports_waiting_for_the_window(qtbot, make_worker):
     worker, made, rec = make_worker(max_in_flight=5)
     worker.new_run(config(epochs=1000), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: len(rec.epochs) >= 5, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 5, timeout=20_000)
     qtbot.wait(150)
     assert len(rec.epochs) == 5  # nobody acknowledged: the worker waits instead of flooding
     for _ in range(5):
         worker.ack_epoch()
-    qtbot.waitUntil(lambda: len(rec.epochs) == 10, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) == 10, timeout=20_000)
     worker.max_in_flight = None
     worker.ack_epoch()
     qtbot.waitUntil(lambda: rec.finished == 1, timeout=5000)
@@ -271,9 +271,9 @@ def test_flow_control_bounds_the_reports_waiting_for_the_window(qtbot, make_work
 def test_save_checkpoint_runs_on_the_worker_thread(qtbot, make_worker, tmp_path):
     worker, made, rec = make_worker()
     worker.new_run(config(epochs=2), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: rec.finished == 1, timeout=3000)
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=20_000)
     path = str(tmp_path / "run.npz")
-    with qtbot.waitSignal(worker.sigCheckpointSaved, timeout=3000) as blocker:
+    with qtbot.waitSignal(worker.sigCheckpointSaved, timeout=20_000) as blocker:
         worker.save_checkpoint(path)
     assert blocker.args == [path]
     assert made[0].inference_threads == {made[0].created_on}
@@ -283,14 +283,14 @@ def test_saving_before_any_epoch_explains_why_not(qtbot, make_worker, tmp_path):
     worker, made, rec = make_worker()
     worker.new_run(config(epochs=2), dataset="data", paused=True)
     worker.save_checkpoint(str(tmp_path / "x.npz"))
-    qtbot.waitUntil(lambda: bool(rec.errors), timeout=3000)
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=20_000)
     assert "train at least one epoch" in rec.errors[0]
 
 
 def test_shutdown_during_training_ends_the_thread_quickly(qtbot, make_worker):
     worker, made, rec = make_worker(epoch_seconds=0.5)
     worker.new_run(config(epochs=10_000), dataset="data", paused=False)
-    qtbot.waitUntil(lambda: len(rec.epochs) >= 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epochs) >= 1, timeout=20_000)
     start = time.monotonic()
     assert worker.shutdown(timeout_ms=2000)
     assert time.monotonic() - start < 1.0  # the running epoch was stopped, not waited out
@@ -309,11 +309,11 @@ def test_resume_or_step_given_while_the_run_is_being_built_is_not_lost(qtbot, ma
     worker, made, rec = make_worker()
     worker.new_run(config(epochs=3), dataset="data", paused=True)
     worker.resume()  # before the worker has even built the Trainer
-    qtbot.waitUntil(lambda: rec.finished == 1, timeout=3000)
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=20_000)
     assert rec.epoch_numbers() == [1, 2, 3]
     run = worker.new_run(config(epochs=50), dataset="data", paused=True)
     worker.step()
-    qtbot.waitUntil(lambda: len(rec.epoch_numbers(run)) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(rec.epoch_numbers(run)) == 1, timeout=20_000)
     qtbot.wait(100)
     assert rec.epoch_numbers(run) == [1]
 

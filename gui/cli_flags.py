@@ -1,7 +1,8 @@
-"""Command-line flags -> TrainingConfig fields: one table, read the same way by the window and headless.
+"""What the command-line flags mean: one table for the window and headless mode.
 
-Qt-free and light (no engine import), so ``gui.app`` and ``gui.headless`` both use it without
-importing each other.
+The window (``gui.app``) and headless mode (``gui.headless``) both turn the parsed flags into a
+``TrainingConfig`` with :func:`config_changes`, so a flag means the same in both; Qt-free and
+light, so neither imports the other for it.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def config_changes(args) -> dict:
     return changes
 
 
-def flag_for(field: str) -> str:
-    """The command-line flag that sets a TrainingConfig field, e.g. ``hidden_sizes`` -> ``--hidden``."""
-    for arg, config_field in CONFIG_FLAGS.items():
-        if config_field == field:
+def flag_for(option: str) -> str:
+    """The command-line spelling of a config field, e.g. ``hidden_sizes`` -> ``--hidden``."""
+    for arg, name in CONFIG_FLAGS.items():
+        if name == option:
             return "--" + arg.replace("_", "-")
-    raise KeyError(f"no command-line flag sets {field!r}; flags set {', '.join(CONFIG_FLAGS.values())}")
+    raise KeyError(option)
