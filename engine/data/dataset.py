@@ -17,7 +17,7 @@ import numpy as np
 from engine.names import TASKS
 
 from .errors import DataError, data_error
-from .formats import to_float32_checked
+from .formats import NONFINITE_FIXES, to_float32_checked
 
 __all__ = ["TASKS", "SequenceDataset", "Split", "Arrays", "Batch"]
 
@@ -43,8 +43,8 @@ def _finite_float32(a: np.ndarray, error, index: int) -> np.ndarray:
     if not finite.all():
         t, j = (int(v) for v in np.argwhere(~finite)[0])
         word = "NaN" if np.isnan(out[t, j]) else "an infinite value"
-        raise error(f"{word} {locate(t, j)[1]}", "clean the data, or load the file with non-finite handling "
-                    "\"drop\" or \"interpolate\"")
+        raise error(f"{word} {locate(t, j)[1]}", "clean the data, or load the file and {fix}",
+                    fixes=NONFINITE_FIXES)
     return out
 
 
@@ -100,8 +100,8 @@ class SequenceDataset:
         self._check_labels()
         self._check_lengths()
 
-    def _error(self, problem: str, hint: str | None = None, record: str | None = None) -> DataError:
-        return data_error(self.name, problem, hint, record=record)
+    def _error(self, problem: str, hint: str | None = None, record: str | None = None, fixes=()) -> DataError:
+        return data_error(self.name, problem, hint, record=record, fixes=fixes)
 
     def _check_text(self) -> None:
         self.vocabulary = [str(v) for v in self.vocabulary]

@@ -32,6 +32,14 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY
     getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
+def _seek_read(fd: int, n: int, offset: int) -> bytes:
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, n)
+
+
+_pread = getattr(os, "pread", _seek_read)      # Windows has no pread; a DataFile is read by one thread
+
+
 def _fspath(path) -> str:
     try:
         p = os.fsdecode(os.fspath(path))
@@ -115,7 +123,7 @@ class DataFile:
         chunks, got = [], 0
         while got < want:
             try:
-                chunk = os.pread(self._fd, min(want - got, 1 << 26), offset + got)
+                chunk = _pread(self._fd, min(want - got, 1 << 26), offset + got)
             except OSError as exc:
                 raise _os_error(self.path, exc, opening=True) from None
             if not chunk:           # the file shrank while we read it

@@ -28,6 +28,7 @@ _MISSING = {b"?", b"", b"nan", b"NaN"}
 _SNIFF_BYTES = 1 << 16
 _PREVIEW_CASES = 10
 _PREVIEW_CHARS = 120
+_LONGEST_NUMBER = 400         # characters; a longer field is not a number
 
 
 @dataclass
@@ -176,18 +177,33 @@ def _values(part: bytes, path, n: int, d: int) -> np.ndarray:
             return values
     except ValueError:
         pass
-    out = np.empty(part.count(b",") + 1, dtype=np.float64)       # careful path: say which value
-    for i, f in enumerate(part.split(b",")):
-        f = f.strip()
+    return _values_carefully(part, path, n, d)
+
+
+def _not_a_number(field: bytes, path, n: int, d: int):
+    return data_error(path, f"{field[:30].decode('latin-1')!r} is not a number (dimension {d + 1})",
+                      "use numbers, or '?' for a missing value", line=n)
+
+
+def _values_carefully(part: bytes, path, n: int, d: int) -> np.ndarray:
+    """The slow path: field by field, to say which value is wrong (a field far longer than any
+    number is refused without being copied)."""
+    out = np.empty(part.count(b",") + 1, dtype=np.float64)
+    start = 0
+    for i in range(len(out)):
+        end = part.find(b",", start)
+        end = len(part) if end < 0 else end
+        if end - start > _LONGEST_NUMBER:
+            raise _not_a_number(part[start:start + 30].strip(), path, n, d)
+        f = part[start:end].strip()
+        start = end + 1
         if f in _MISSING:
             out[i] = np.nan
             continue
         try:
             out[i] = float(f)
         except ValueError:
-            shown = f[:30].decode("latin-1")
-            raise data_error(path, f"{shown!r} is not a number (dimension {d + 1})",
-                             "use numbers, or '?' for a missing value", line=n) from None
+            raise _not_a_number(f, path, n, d) from None
     return out
 
 

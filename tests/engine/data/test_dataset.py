@@ -39,3 +39,10 @@ def test_dataset_rules_say_what_to_do(kwargs, words):
 def test_integer_and_float64_sequences_become_float32():
     ds = SequenceDataset(sequences=[np.arange(4), np.arange(3.0)])
     assert all(s.dtype == np.float32 and s.shape[1] == 1 for s in ds.sequences)
+
+
+def test_nonfinite_advice_is_named_for_each_front_end():
+    with pytest.raises(DataError) as err:
+        SequenceDataset(sequences=[np.array([1.0, np.nan, 2.0])], name="mine")
+    assert "--nonfinite drop" in err.value.render("cli")
+    assert '"drop"' in err.value.render("dialog") and "nonfinite='drop'" in str(err.value)
