@@ -62,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--checkpoint", metavar="PATH", help="open a saved run (.npz checkpoint)")
     r.add_argument("--headless", action="store_true",
                    help="train without a window; print progress, write results to --out")
-    r.add_argument("--out", metavar="DIR", help="headless output folder (default: rnn-scope-out)")
+    r.add_argument("--out", metavar="DIR", help="headless run folder to write (default: rnn-scope-out)")
+    r.add_argument("--resume", metavar="DIR",
+                   help="headless: continue the run in DIR (its run folder) to --epochs, appending")
+    r.add_argument("--tensorboard", action="store_true",
+                   help="headless: also write TensorBoard event files to DIR/tensorboard "
+                        "(pip install 'rnn-scope[tensorboard]')")
     d = p.add_argument_group("desktop (Linux)")
     d.add_argument("--install-desktop", action="store_true",
                    help="add RNN Scope to the application menu (~/.local/share) and exit")

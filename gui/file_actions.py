@@ -2,7 +2,8 @@
 
 Each dialog only asks for a path and hands it to the window's own method (``open_paths``,
 ``open_checkpoint``, the worker's ``save_checkpoint``, ``export_history``, ``export_plot``), so tests
-drive those methods directly.
+drive those methods directly. ``open_checkpoint`` validates the file completely before the current
+run is touched: a bad checkpoint is an error box and the run goes on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
+from gui import dialogs
 from gui.plots import export_plot
 
 FILE_FILTERS = ";;".join(
@@ -52,6 +54,36 @@ class FileActions:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load checkpoint", self.last_dir(), CHECKPOINT_FILTER)
         if path:
             self.open_checkpoint(path)
+
+    def open_checkpoint(self, path: str, *, start: bool = False) -> bool:
+        if self.dataset is None:
+            self._error("No dataset", "Open the dataset the checkpoint was trained on first, then load the checkpoint.")
+            return False
+        checked = self._check_checkpoint(path)  # before anything of the current run is touched
+        if checked is None:
+            return False
+        checkpoint, weights_only = checked
+        return self._begin_run(start=start, checkpoint=checkpoint, weights_only=weights_only)
+
+    def _check_checkpoint(self, path: str):
+        """(validated Checkpoint, weights_only), or None after telling the user why not: a
+        checkpoint of another dataset of the same shape is offered as a new run from its weights."""
+        from engine.checkpoint import CheckpointDatasetMismatch, CheckpointError
+        from engine.training import Trainer
+
+        try:
+            try:
+                return Trainer.check_checkpoint(path, self.dataset), False
+            except CheckpointDatasetMismatch as exc:
+                question = (f"{exc}\n\nStart a new run on {getattr(self.dataset, 'name', 'this dataset')} from "
+                            "the checkpoint's weights (its history and optimizer state are left out)?")
+                if not dialogs.confirm(self, "Checkpoint of another dataset", question):
+                    self._show_status("checkpoint not loaded")
+                    return None
+                return Trainer.check_checkpoint(path, self.dataset, weights_only=True), True
+        except CheckpointError as exc:
+            self._error("Cannot load checkpoint", str(exc))
+            return None
 
     def export_history_dialog(self) -> None:
         path = self._save_path("Export loss history", "CSV (*.csv)", "loss-history.csv")

@@ -1,9 +1,11 @@
 """Headless mode: train from the command line, print progress, write results to a folder.
 
-``python main.py --headless [FILE ...] --epochs N --out DIR`` trains with the same engine as the
-window and writes ``history.csv``, ``checkpoint.npz``, ``loss.png`` and one
-``hidden_layer{l}.png`` per layer (l = 1, 2, ...). The PNGs are drawn by the window's own plot
-widgets on Qt's offscreen platform, so no display is needed.
+``python main.py --headless [FILE ...] --epochs N --out DIR`` trains an ``engine.runs.Run`` and
+writes its run folder to DIR (run.json, metrics.csv, events.jsonl, checkpoint.npz, best.npz,
+snapshots/; docs/RUN_FORMAT.md), then ``loss.png`` and one ``hidden_layer{l}.png`` per layer
+(l = 1, 2, ...). ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
+While it trains, another process may steer it through DIR/control.jsonl. The PNGs are drawn by
+the window's own plot widgets on Qt's offscreen platform, so no display is needed.
 
 Exit codes: 0 on success (also after Ctrl+C: the run stops at the next step and its results are
 still written), 2 with a one-line message on stderr when the input or a setting is bad.
@@ -11,7 +13,6 @@ still written), 2 with a one-line message on stderr when the input or a setting 
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import signal
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from engine.names import RunState
 from gui.cli_flags import config_changes, flag_for
 
 DEFAULT_OUT = "rnn-scope-out"
@@ -161,10 +163,10 @@ def _fmt(value) -> str:
 
 
 class _StopOnInterrupt:
-    """First Ctrl+C asks the trainer to stop after the current step; a second one aborts."""
+    """First Ctrl+C asks the run to stop after the current step; a second one aborts."""
 
-    def __init__(self, trainer, progress: Progress):
-        self.trainer = trainer
+    def __init__(self, run, progress: Progress):
+        self.run = run
         self.progress = progress
         self.interrupted = False
         self._previous = None
@@ -173,7 +175,7 @@ class _StopOnInterrupt:
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = True
-        self.trainer.stop()
+        self.run.stop()
         self.progress.message("interrupted: stopping after the current step and writing results "
                               "(press Ctrl+C again to abort)")
 
@@ -190,51 +192,42 @@ class _StopOnInterrupt:
         return False
 
 
-def _train(trainer, progress: Progress):
-    """Run the epoch generator; returns the last report (None if no epoch finished)."""
+def _train(run, progress: Progress):
+    """Run the run's epochs (reading its control.jsonl between them); returns the last report
+    (None if no epoch finished)."""
     last = None
-    with _StopOnInterrupt(trainer, progress) as guard:
+    with _StopOnInterrupt(run, progress) as guard:
         try:
-            for report in trainer.epochs():
+            for report in run.epochs():
+                progress.total = run.config.epochs  # control.jsonl may extend the run
                 progress.update(report)
                 last = report
         except KeyboardInterrupt:
             # second Ctrl+C (or one during compiling): keep what has been trained so far
             guard.interrupted = True
+            run.stop()
+            run.step()  # ends the run: writes the checkpoint of the last complete epoch
         progress.finish()
         if guard.interrupted:
-            progress.message(f"stopped after epoch {trainer.epoch}")
+            progress.message(f"stopped after epoch {run.epoch}")
     return last
 
 
-def history_rows(history: list[dict]) -> tuple[list[str], list[list]]:
-    """CSV header and rows from ``Trainer.history`` (one dict per epoch)."""
-    layers: list[str] = []
-    for entry in history:
-        for name in entry.get("grad_norms", {}) or {}:
-            if name not in layers:
-                layers.append(name)
-    header = ["epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
-              *[f"grad_norm_{name}" for name in layers], "seconds"]
-    rows = []
-    for entry in history:
-        norms = entry.get("grad_norms", {}) or {}
-        rows.append([
-            entry.get("epoch"), entry.get("train_loss"), entry.get("val_loss"),
-            "" if entry.get("val_accuracy") is None else entry.get("val_accuracy"),
-            entry.get("learning_rate"),
-            *[norms.get(name, "") for name in layers],
-            entry.get("seconds", ""),
-        ])
-    return header, rows
+def _open_run(args, out: Path, dataset):
+    """The Run headless mode trains: resumed in place (--resume DIR) or new in ``out``."""
+    from engine.checkpoint import CheckpointError
+    from engine.run_reader import RunFolderError
+    from engine.runs import Run
 
-
-def write_history_csv(path, history: list[dict]) -> None:
-    header, rows = history_rows(history)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+    resume = _given(args, "resume")
+    try:
+        if resume:
+            changes = config_changes(args)
+            return Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
+        trainer = _build_trainer(args, dataset)
+        return Run.create(trainer, dataset, out, overwrite=bool(_given(args, "overwrite")))
+    except (RunFolderError, CheckpointError, ValueError, OSError) as exc:
+        raise UsageError(exc) from None
 
 
 # Harmless notes the offscreen platform prints; they would bury the progress output.
@@ -307,46 +300,59 @@ def render_pngs(out: Path, history: list[dict], last_report, title: str = "") ->
     return written
 
 
+def _out_folder(args) -> Path:
+    resume, out = _given(args, "resume"), _given(args, "out")
+    if resume and out and Path(out).resolve() != Path(resume).resolve():
+        raise UsageError(f"--resume {resume} continues that run in its own folder; leave out --out {out}")
+    return Path(resume or out or DEFAULT_OUT)
+
+
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
     from engine import backend
 
     backend.configure(_given(args, "backend"))  # idempotent: main.py did it before the heavy imports
-    out = Path(_given(args, "out") or DEFAULT_OUT)
     try:
-        dataset = _load_dataset(args)
-        trainer = _build_trainer(args, dataset)
-        out.mkdir(parents=True, exist_ok=True)
+        out = _out_folder(args)
+        dataset = _load_dataset(args) if (_given(args, "files") or not _given(args, "resume")) else None
+        run = _open_run(args, out, dataset)
     except UsageError as exc:
         return _fail(exc)
-    except OSError as exc:
-        return _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
-
+    run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
+    trainer, dataset = run.trainer, run.trainer.dataset
     config = trainer.config
     progress = Progress(total=config.epochs)
     sizes = ",".join(str(h) for h in config.hidden_sizes)
+    source = _given(args, "resume") or _given(args, "checkpoint")
     progress.message(
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
-        + (f" · resumed from {args.checkpoint}" if _given(args, "checkpoint") else ""))
+        + (f" · resumed from {source}" if source else ""))
     started = time.perf_counter()
     try:
-        last = _train(trainer, progress)
+        last = _train(run, progress)
     except ValueError as exc:
         # e.g. a dataset the model cannot be built for: a setting the user can change
         return _fail(exc)
-
+    finally:
+        run.close()
+    if run.state is RunState.FAILED:
+        return _fail(run.message)
     try:
-        trainer.save_checkpoint(out / "checkpoint.npz")
-        write_history_csv(out / "history.csv", trainer.history)
         if last is None:
             progress.message("no epoch finished, so there are no hidden states to draw")
         title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
         written = render_pngs(out, trainer.history, last, title)
+        if _given(args, "tensorboard"):
+            from engine.tensorboard_export import export_run
+
+            written.append(export_run(out))
+    except ImportError as exc:  # the tensorboard extra is not installed
+        return _fail(exc)
     except OSError as exc:
         return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
     progress.message(
-        f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote "
-        + ", ".join(p.name for p in [out / "history.csv", out / "checkpoint.npz", *written])
-        + f" to {out}")
+        f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote the run folder "
+        f"(run.json, metrics.csv, events.jsonl, checkpoint.npz, snapshots/) and "
+        + ", ".join(p.name for p in written) + f" to {out}")
     return 0

@@ -289,7 +289,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._pending_changes = []
         self._elapsed = 0.0
 
-    def _begin_run(self, *, start: bool, checkpoint: str | None = None) -> bool:
+    def _begin_run(self, *, start: bool, checkpoint=None, weights_only: bool = False) -> bool:
         if self.dataset is None:
             self._error("No dataset", "Open a dataset first (File ▸ Open, or drop a file on the window).")
             return False
@@ -304,7 +304,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
         if checkpoint:
-            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start)
+            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
+                                                       weights_only=weights_only)
         else:
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start)
         if self.controls.probe_index():  # 0 is the Trainer's default
@@ -353,12 +354,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             return
         running = self.run_state in TRAINING
         self._begin_run(start=running)
-
-    def open_checkpoint(self, path: str, *, start: bool = False) -> bool:
-        if self.dataset is None:
-            self._error("No dataset", "Open the dataset the checkpoint was trained on first, then load the checkpoint.")
-            return False
-        return self._begin_run(start=start, checkpoint=path)
 
     # ================================================================== worker signals
     def _on_run_epoch(self, run_id: int, report) -> None:
@@ -420,7 +415,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         if config is not None:
             self.controls.set_config(config)
             self._run_config = config
-            self.history.label = run_label(config, getattr(self.dataset, "name", "")) + " (checkpoint)"
+            origin = " (weights from a checkpoint)" if payload.get("weights_only") else " (checkpoint)"
+            self.history.label = run_label(config, getattr(self.dataset, "name", "")) + origin
             self._reset_hidden_panel(config)
             self.status_line.set_total(config.epochs)
         epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]

@@ -1,24 +1,29 @@
-"""The loss history of this session's runs, one row per epoch, for File ▸ Export loss history (CSV)."""
+"""The loss history of this session's runs, one row per epoch, for File ▸ Export loss history (CSV).
+
+Written by the one history writer (``engine.run_folder.write_metrics_csv``): the run folder's
+metrics.csv columns, then ``run`` (the run's label) and ``changes`` (settings changed at that epoch).
+"""
 
 from __future__ import annotations
 
-import csv
+from engine.run_folder import write_metrics_csv
 
-HISTORY_COLUMNS = ("run", "epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate", "seconds", "changes")
+EXTRA_COLUMNS = ("run", "changes")  # after the run folder's metrics columns
 
 
 class RunHistory:
-    """Rows (``HISTORY_COLUMNS``) of the current run plus the last ``max_earlier`` runs."""
+    """``Trainer.history``-style rows of the current run plus the last ``max_earlier`` runs."""
 
     def __init__(self, max_earlier: int):
         self.max_earlier = int(max_earlier)
         self.label = ""  # the current run's "run" column
-        self.rows: list[tuple] = []
-        self.earlier: list[list[tuple]] = []
+        self.rows: list[dict] = []
+        self.earlier: list[list[dict]] = []
 
     def add(self, fields: dict, changes: str = "") -> None:
-        """One row from a report's fields or a checkpoint's history dict."""
-        self.rows.append((self.label, *(fields.get(name) for name in HISTORY_COLUMNS[1:-1]), changes))
+        """One row from a report's fields (``vars(report)``) or a checkpoint's history dict."""
+        entry = {k: v for k, v in fields.items() if k not in ("hidden", "gates")}  # no arrays kept
+        self.rows.append({**entry, "run": self.label, "changes": changes})
 
     def close_run(self) -> None:
         """The current run becomes an earlier one (if it has rows); the next run starts empty."""
@@ -31,10 +36,5 @@ class RunHistory:
         return bool(self.rows or self.earlier)
 
     def write_csv(self, path: str) -> None:
-        """All runs, earlier ones first; OSError when the file cannot be written."""
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(HISTORY_COLUMNS)
-            for rows in (*self.earlier, self.rows):
-                for row in rows:
-                    writer.writerow(["" if v is None else v for v in row])
+        """All runs, earlier ones first, atomically; OSError when the file cannot be written."""
+        write_metrics_csv(path, *self.earlier, self.rows, extra=EXTRA_COLUMNS)

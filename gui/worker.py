@@ -86,7 +86,7 @@ class TrainingWorker(QObject):
 
     sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
     sigRunState = pyqtSignal(int, str)  # (run_id, "ready"|"compiling"|"running"|"paused"|"finished"|"stopped"|"failed")
-    sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config": TrainingConfig, "history": list}) after a checkpoint load
+    sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load
     sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
     sigCheckpointSaved = pyqtSignal(str)
@@ -157,9 +157,11 @@ class TrainingWorker(QObject):
         """
         return self._replace_run(("new_run", config, dataset), paused)
 
-    def load_checkpoint(self, path: str, dataset, *, paused: bool = True) -> int:
-        """Replace the current run by one restored from ``path``; emits sigRunLoaded."""
-        return self._replace_run(("load_checkpoint", path, dataset), paused)
+    def load_checkpoint(self, path, dataset, *, paused: bool = True, weights_only: bool = False) -> int:
+        """Replace the current run by one restored from ``path`` (a file, or the Checkpoint that
+        ``Trainer.check_checkpoint`` validated); ``weights_only`` starts a new run from its weights.
+        Emits sigRunLoaded."""
+        return self._replace_run(("load_checkpoint", (path, weights_only), dataset), paused)
 
     def _replace_run(self, command, paused) -> int:
         with self._cond:
@@ -378,7 +380,10 @@ class TrainingWorker(QObject):
                 trainer = self._load_trainer(source, dataset)
                 config = getattr(trainer, "config", None)
         except Exception as exc:
-            log.exception("could not create the trainer")
+            if isinstance(exc, ValueError):  # a bad file or setting (CheckpointError, DataError): no traceback
+                log.warning("could not create the trainer: %s", exc)
+            else:
+                log.exception("could not create the trainer")
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -398,7 +403,7 @@ class TrainingWorker(QObject):
         if kind == "load_checkpoint":
             history = [dict(row) for row in getattr(trainer, "history", [])]
             self._epochs_done = len(history)
-            self.sigRunLoaded.emit(run_id, {"config": config, "history": history})
+            self.sigRunLoaded.emit(run_id, {"config": config, "history": history, "weights_only": source[1]})
         self._emit_state("ready")
 
     # A full (generation 2) collection walks every object of the process, hundreds of thousands
@@ -427,10 +432,11 @@ class TrainingWorker(QObject):
 
         return Trainer(config, dataset)
 
-    def _load_trainer(self, path, dataset):
+    def _load_trainer(self, source, dataset):
         from engine.training import Trainer
 
-        return Trainer.load_checkpoint(path, dataset)
+        path, weights_only = source
+        return Trainer.load_checkpoint(path, dataset, weights_only=weights_only)
 
     def _run_epoch(self) -> None:
         run_id = self._active_run

@@ -62,11 +62,13 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     assert "\r" not in printed.out  # not a terminal: plain lines
 
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["checkpoint.npz", "hidden_layer1.png", "hidden_layer2.png", "history.csv", "loss.png"]
-    rows = _read_csv(out / "history.csv")
+    assert names == ["best.npz", "checkpoint.npz", "events.jsonl", "hidden_layer1.png", "hidden_layer2.png",
+                     "loss.png", "metrics.csv", "run.json", "snapshots"]
+    rows = _read_csv(out / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
-    assert set(rows[0]) >= {"epoch", "train_loss", "val_loss", "val_accuracy", "learning_rate",
-                            "grad_norm_layer1", "grad_norm_layer2", "grad_norm_head", "seconds"}
+    assert list(rows[0]) == ["epoch", "wall_s", "train_loss", "val_loss", "val_accuracy", "learning_rate",
+                             "clip_norm", "momentum", "grad_norm_layer1", "grad_norm_layer2", "grad_norm_head",
+                             "weight_norm_layer1", "weight_norm_layer2", "weight_norm_head"]
     assert all(np.isfinite(float(r["train_loss"])) and float(r["learning_rate"]) == 0.01 for r in rows)
     for png in ("loss.png", "hidden_layer1.png", "hidden_layer2.png"):
         assert _png_spread(out / png) > 10, f"{png} is blank"
@@ -74,9 +76,10 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     # --checkpoint resumes: epochs count across resumes, so --epochs 3 trains one more
     out2 = tmp_path / "out2"
     args = _args([tiny_csv], out2, cell=None, hidden=None, optimizer=None, batch_size=None, seed=None,
-                 lr=0.005, epochs=3, checkpoint=str(out / "checkpoint.npz"))
+                 lr=0.005, epochs=3, checkpoint=str(out / "checkpoint.npz"), tensorboard=True)
     assert headless.run_headless(args) == 0
-    rows = _read_csv(out2 / "history.csv")
+    assert list((out2 / "tensorboard").glob("events.out.tfevents.*"))  # --tensorboard (the test extra has it)
+    rows = _read_csv(out2 / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert float(rows[-1]["learning_rate"]) == 0.005
     assert "epoch 3/3" in capsys.readouterr().out
@@ -130,7 +133,7 @@ def test_ctrl_c_stops_cleanly_and_still_writes(tiny_csv, tmp_path, monkeypatch, 
     out = tmp_path / "out"
     assert headless.run_headless(_args([tiny_csv], out, epochs=50)) == 0
     assert "interrupted" in capsys.readouterr().out
-    rows = _read_csv(out / "history.csv")
+    rows = _read_csv(out / "metrics.csv")
     assert len(rows) == 1
     assert (out / "checkpoint.npz").stat().st_size > 0
     assert _png_spread(out / "hidden_layer1.png") > 10

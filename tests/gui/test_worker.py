@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from engine.training import TrainingConfig
+from engine.training import EpochReport, TrainingConfig
 from gui.worker import INFERENCE_MIN_INTERVAL_S, TrainingWorker
+
+
+@dataclasses.dataclass
+class _ScriptedReport(EpochReport):
+    owner: object = None  # which ScriptedTrainer made it
 
 
 class ScriptedTrainer:
@@ -40,7 +45,7 @@ class ScriptedTrainer:
                 time.sleep(0.002)
             if epoch == self.fail_at:
                 raise RuntimeError(f"scripted failure in epoch {epoch}")
-            report = SimpleNamespace(
+            report = _ScriptedReport(
                 epoch=epoch, train_loss=1.0 / epoch, val_loss=1.5 / epoch, val_accuracy=None,
                 grad_norms={"layer1": 1.0}, weight_norms={"layer1": 2.0},
                 hidden=[np.full((4, 3), 0.1 * epoch, np.float32)], gates=[{}], probe_index=0,

@@ -1,0 +1,318 @@
+"""The run folder, reader side: open a folder another process may still be writing, and follow it.
+
+``open_run(folder)`` reads everything there is; ``RunReader.poll()`` then returns only what was
+appended since the last call (new epochs, new events, whether run.json changed), reading just the
+new bytes, so a window can follow a run at a few polls per second. A reader never writes to the
+folder (steering goes through ``engine.run_folder.append_command``).
+
+What it tolerates, and what it refuses (docs/RUN_FORMAT.md):
+
+* a last line without its newline (the writer is mid-line, or was killed there): left for the next
+  poll; a damaged complete line (a killed writer's partial line, terminated by a later resume) is
+  skipped and named in ``notes`` with its file and line;
+* missing files (a run that has not finished its first epoch has no metrics yet) and missing
+  run.json keys (older format versions);
+* a foreign folder (no run.json and no metrics.csv, a run.json that is not an RNN Scope run, a
+  metrics.csv with other columns) or a newer format version: :class:`RunFolderError` naming the
+  file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+
+from engine.names import GATE_NAMES, RunState
+from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, METRICS, RUN_JSON, SNAPSHOTS,
+                               VERSION, snapshot_name)
+
+MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
+
+
+class RunFolderError(ValueError):
+    """A folder that is not a readable run folder; the message names the file, the line and the fix."""
+
+
+class RunUpdate:
+    """What one ``poll()`` found: ``epochs`` (new metrics rows), ``events``, ``meta_changed``, ``notes``."""
+
+    def __init__(self, epochs, events, meta_changed: bool, notes):
+        self.epochs, self.events, self.meta_changed, self.notes = epochs, events, meta_changed, notes
+
+    def __bool__(self) -> bool:
+        return bool(self.epochs or self.events or self.meta_changed)
+
+    def __repr__(self) -> str:
+        return (f"RunUpdate({len(self.epochs)} epochs, {len(self.events)} events, "
+                f"meta_changed={self.meta_changed})")
+
+
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError, TypeError, OverflowError) as exc:
+        return isinstance(exc, PermissionError)  # exists, owned by someone else
+    return True
+
+
+class _Lines:
+    """Whole lines appended to one file since the last read (byte offset kept)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self.line = 0
+
+    def read(self) -> list:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return []
+        if size < self.offset:  # replaced by a shorter file (not something a run does): start over
+            self.offset = self.line = 0
+        out = []
+        with open(self.path, "rb") as fh:
+            fh.seek(self.offset)
+            while True:
+                raw = fh.readline(MAX_LINE + 1)
+                if not raw.endswith(b"\n"):
+                    if len(raw) <= MAX_LINE:
+                        break  # still being written
+                    while raw and not raw.endswith(b"\n"):
+                        raw = fh.readline(MAX_LINE)
+                    if not raw:
+                        break
+                    raw = b"\x00"  # oversized: reported as damaged
+                self.offset = fh.tell()
+                self.line += 1
+                out.append((self.line, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
+        return out
+
+
+class RunReader:
+    """One run folder as data: ``meta`` (run.json), ``status``, ``epochs`` (metrics rows as
+    Trainer.history-style dicts), ``events``, ``notes``, snapshots and checkpoint paths."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise RunFolderError(f"{self.folder}: no such folder; open a run folder (one with a {RUN_JSON})")
+        self.meta: dict = {}
+        self.notes: list[str] = []
+        self.columns: list[str] | None = None
+        self.epochs: list[dict] = []  # one per epoch; a later row for the same epoch replaces it
+        self.events: list[dict] = []
+        self._metrics = _Lines(self.folder / METRICS)
+        self._events = _Lines(self.folder / EVENTS)
+        self._meta_stamp = None
+        self._index: dict[int, int] = {}
+        if not (self.folder / RUN_JSON).exists() and not (self.folder / METRICS).exists():
+            raise RunFolderError(f"{self.folder}: not an RNN Scope run folder (it has no {RUN_JSON} and no "
+                                 f"{METRICS}); open the folder a run wrote, e.g. the --out folder of a headless run")
+        self.poll()
+
+    # ------------------------------------------------------------------ reading
+    def poll(self) -> RunUpdate:
+        """Read what was appended since the last call; returns only the new part."""
+        meta_changed = self._read_meta()
+        notes_before = len(self.notes)
+        epochs = self._read_metrics()
+        events = self._read_events()
+        return RunUpdate(epochs, events, meta_changed, self.notes[notes_before:])
+
+    def _read_meta(self) -> bool:
+        path = self.folder / RUN_JSON
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            if self._meta_stamp is None:
+                self._meta_stamp = "missing"
+                self.notes.append(f"{path}: missing; the run's settings are unknown (curves only)")
+            return False
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if stamp == self._meta_stamp:
+            return False
+        self._meta_stamp = stamp
+        self.meta = self._parse_meta(path)
+        return True
+
+    @staticmethod
+    def _parse_meta(path: Path) -> dict:
+        if path.stat().st_size > MAX_LINE * 16:
+            raise RunFolderError(f"{path}: {path.stat().st_size:,} bytes is far too large for a run.json; "
+                                 f"this is not a run folder")
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise RunFolderError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg}); the file is damaged "
+                                 f"or not written by RNN Scope") from None
+        except UnicodeDecodeError:
+            raise RunFolderError(f"{path}: not UTF-8 text; not written by RNN Scope") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise RunFolderError(f"{path} line 1: not an RNN Scope run (\"format\" is not {FORMAT!r})")
+        version = meta.get("version")
+        if not isinstance(version, int) or version < 0:
+            raise RunFolderError(f"{path}: \"version\" must be a non-negative integer, got {version!r}")
+        if version > VERSION:
+            raise RunFolderError(f"{path}: written by a newer RNN Scope (run format {version}; this one reads "
+                                 f"up to {VERSION}); update RNN Scope to open it")
+        return meta
+
+    def _read_metrics(self) -> list:
+        new = []
+        for number, text in self._metrics.read():
+            if self.columns is None:
+                self.columns = self._parse_header(number, text)
+                continue
+            row = self._parse_row(number, text)
+            if row is None:
+                continue
+            epoch = row["epoch"]
+            if epoch in self._index:  # resumed from an older checkpoint: the later row wins
+                self.epochs[self._index[epoch]] = row
+            else:
+                self._index[epoch] = len(self.epochs)
+                self.epochs.append(row)
+            new.append(row)
+        return new
+
+    def _parse_header(self, number: int, text: str) -> list:
+        columns = next(csv.reader([text]), [])
+        if tuple(columns[:len(BASE_COLUMNS)]) != BASE_COLUMNS:
+            raise RunFolderError(f"{self._metrics.path} line {number}: the columns are not an RNN Scope run's "
+                                 f"(expected {', '.join(BASE_COLUMNS)}, ...); this is not a run folder")
+        return columns
+
+    def _parse_row(self, number: int, text: str):
+        fields = next(csv.reader([text]), [])
+        problem = None
+        if len(fields) != len(self.columns):
+            problem = f"{len(fields)} values where the header has {len(self.columns)}"
+        else:
+            try:
+                values = [None if f == "" else float(f) for f in fields]
+            except ValueError:
+                problem = "a value that is not a number"
+            else:
+                if values[0] is None or values[0] != int(values[0]) or values[0] < 1:
+                    problem = "an epoch that is not a positive integer"
+        if problem:
+            self.notes.append(f"{self._metrics.path} line {number}: damaged ({problem}); skipped")
+            return None
+        return self._history_entry(values)
+
+    def _history_entry(self, values) -> dict:
+        entry = {"grad_norms": {}, "weight_norms": {}}
+        for column, value in zip(self.columns, values):
+            if column.startswith("grad_norm_"):
+                entry["grad_norms"][column[len("grad_norm_"):]] = value
+            elif column.startswith("weight_norm_"):
+                entry["weight_norms"][column[len("weight_norm_"):]] = value
+            else:
+                entry[column] = value
+        entry["epoch"] = int(entry["epoch"])
+        return entry
+
+    def _read_events(self) -> list:
+        new = []
+        for number, text in self._events.read():
+            if not text.strip():
+                continue
+            try:
+                event = json.loads(text)
+            except json.JSONDecodeError:
+                event = None
+            if not isinstance(event, dict) or "kind" not in event:
+                self.notes.append(f"{self._events.path} line {number}: damaged (not an event object); skipped")
+                continue
+            self.events.append(event)
+            new.append(event)
+        return new
+
+    # ------------------------------------------------------------------ derived views
+    @property
+    def status(self) -> RunState:
+        """The run's state; ``interrupted`` when run.json says it is active but its writer, on this
+        host, is gone (killed, crashed). A writer on another host is taken at its word."""
+        try:
+            state = RunState(self.meta.get("status", "interrupted"))
+        except ValueError:
+            return RunState.INTERRUPTED
+        writer = self.meta.get("writer") or {}
+        if state.is_active and writer.get("host") == socket.gethostname() and not _pid_alive(writer.get("pid")):
+            return RunState.INTERRUPTED
+        return state
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name") or self.folder.name)
+
+    def curve(self, column: str) -> tuple:
+        """(epochs, values) float arrays of one metrics column ("val_loss", "grad_norm_layer1", ...)."""
+        epochs = np.array([e["epoch"] for e in self.epochs], dtype=float)
+        if column.startswith(("grad_norm_", "weight_norm_")):
+            kind, layer = column.split("_norm_", 1)
+            values = [e[f"{kind}_norms"].get(layer) for e in self.epochs]
+        else:
+            values = [e.get(column) for e in self.epochs]
+        return epochs, np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    def markers(self) -> list:
+        """(epoch, text) for every setting change, pause, divergence and fork (for the loss plot)."""
+        out = []
+        for event in self.events:
+            kind = event.get("kind")
+            if kind == "set":
+                out.append((event.get("epoch"), f"{event.get('name')} {event.get('old')} -> {event.get('new')}"))
+            elif kind in ("divergence", "fork", "stop", "pause"):
+                out.append((event.get("epoch"), kind))
+        return out
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        path = self.folder / CHECKPOINT
+        return path if path.exists() else None
+
+    @property
+    def best_path(self) -> Path | None:
+        path = self.folder / BEST
+        return path if path.exists() else None
+
+    def snapshot_epochs(self) -> list:
+        folder = self.folder / SNAPSHOTS
+        if not folder.is_dir():
+            return []
+        out = []
+        for path in folder.glob("epoch_*.npz"):
+            stem = path.stem[len("epoch_"):]
+            if stem.isdigit():
+                out.append(int(stem))
+        return sorted(out)
+
+    def snapshot(self, epoch: int) -> tuple:
+        """(hidden, gates, probe_index) of one epoch as float32, shaped like an EpochReport's."""
+        path = self.folder / SNAPSHOTS / snapshot_name(epoch)
+        cell = (self.meta.get("config") or {}).get("cell", "elman")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except FileNotFoundError:
+            raise RunFolderError(f"{path}: no snapshot of epoch {epoch}; kept epochs are "
+                                 f"{self.snapshot_epochs()[:20]}...") from None
+        except (OSError, ValueError, EOFError) as exc:
+            raise RunFolderError(f"{path}: damaged snapshot ({exc})") from None
+        n_layers = sum(1 for k in arrays if k.startswith("h") and k[1:].isdigit())
+        hidden = [arrays[f"h{layer}"].astype(np.float32) for layer in range(1, n_layers + 1)]
+        gates = [{g: arrays[f"{g}{layer}"].astype(np.float32) for g in GATE_NAMES.get(cell, ()) if f"{g}{layer}" in arrays}
+                 for layer in range(1, n_layers + 1)]
+        return hidden, gates, int(arrays.get("probe_index", 0))
+
+
+def open_run(folder) -> RunReader:
+    """Open a run folder for reading (see the module docstring for what it tolerates)."""
+    return RunReader(folder)

@@ -1,0 +1,125 @@
+"""engine.run_reader: folders that are half-written, truncated, damaged, foreign, older or followed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.names import RunState
+from engine.run_folder import (EVENTS, FORMAT, METRICS, RUN_JSON, VERSION, AppendLog, event_line, metrics_columns,
+                               write_metrics_csv)
+from engine.run_reader import RunFolderError, open_run
+
+HISTORY = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.5 / e, "val_accuracy": None, "learning_rate": 0.01,
+            "clip_norm": 5.0, "momentum": 0.9, "seconds": 0.5, "grad_norms": {"layer1": 0.1 * e, "head": 0.2},
+            "weight_norms": {"layer1": 1.0, "head": 2.0}} for e in range(1, 4)]
+
+
+def _meta(**changes):
+    meta = {"format": FORMAT, "version": VERSION, "status": "finished", "config": {"cell": "elman"}}
+    meta.update(changes)
+    return meta
+
+
+def _folder(tmp_path, meta=None, history=HISTORY):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / RUN_JSON).write_text(json.dumps(meta or _meta()))
+    write_metrics_csv(folder / METRICS, history)
+    return folder
+
+
+def test_the_one_history_writer_round_trips_through_the_reader(tmp_path):
+    reader = open_run(_folder(tmp_path))
+    assert [e["epoch"] for e in reader.epochs] == [1, 2, 3]
+    assert reader.columns == metrics_columns(["layer1", "head"])
+    assert reader.epochs[1]["train_loss"] == 0.5 and reader.epochs[1]["val_accuracy"] is None
+    assert reader.epochs[2]["grad_norms"] == {"layer1": 0.1 * 3, "head": 0.2}
+    assert [e["wall_s"] for e in reader.epochs] == [0.5, 1.0, 1.5]  # running sum of the epochs' seconds
+    assert reader.status is RunState.FINISHED and reader.notes == []
+
+
+def test_a_truncated_last_line_waits_for_its_newline_and_poll_returns_only_news(tmp_path):
+    folder = _folder(tmp_path)
+    log = AppendLog(folder / EVENTS)
+    log.write_line(event_line("set", 2, 1.0, name="learning_rate", old=0.01, new=0.005))
+    with open(folder / METRICS, "a") as fh:
+        fh.write("4,2.0,0.25,0.3")  # the writer is mid-row
+    with open(folder / EVENTS, "a") as fh:
+        fh.write('{"epoch": 4, "kind": "pa')
+    reader = open_run(folder)
+    assert [e["epoch"] for e in reader.epochs] == [1, 2, 3] and len(reader.events) == 1 and reader.notes == []
+    assert not reader.poll()  # nothing new yet
+    with open(folder / METRICS, "a") as fh:
+        fh.write(",,0.01,5.0,0.9,0.4,0.2,1.0,2.0\n5,2.5,0.2,0.25,,0.01,5.0,0.9,0.5,0.2,1.0,2.0\n")
+    with open(folder / EVENTS, "a") as fh:
+        fh.write('use", "wall_s": 2.0}\n')
+    update = reader.poll()
+    assert [e["epoch"] for e in update.epochs] == [4, 5] and [e["kind"] for e in update.events] == ["pause"]
+    assert [e["epoch"] for e in reader.epochs] == [1, 2, 3, 4, 5]
+    assert reader.markers() == [(2, "learning_rate 0.01 -> 0.005"), (4, "pause")]
+
+
+def test_a_damaged_line_in_the_middle_is_skipped_and_named(tmp_path):
+    folder = _folder(tmp_path)
+    text = (folder / METRICS).read_text().splitlines()
+    text.insert(2, "2,1.0,0.5")  # a killed writer's partial row, terminated by a later resume
+    text.append("3,9.0,0.1,0.1,,0.01,5.0,0.9,0.3,0.2,1.0,2.0")  # the resumed run's epoch 3 wins
+    (folder / METRICS).write_text("\n".join(text) + "\n")
+    (folder / EVENTS).write_text('{"kind": "start", "epoch": 0}\nnot json\n')
+    reader = open_run(folder)
+    assert [e["epoch"] for e in reader.epochs] == [1, 2, 3] and reader.epochs[2]["wall_s"] == 9.0
+    assert reader.notes == [f"{folder / METRICS} line 3: damaged (3 values where the header has 12); skipped",
+                            f"{folder / EVENTS} line 2: damaged (not an event object); skipped"]
+
+
+def test_missing_files_and_an_older_format_open(tmp_path):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / RUN_JSON).write_text(json.dumps({"format": FORMAT, "version": 0, "status": "stopped"}))
+    reader = open_run(folder)  # no metrics, events or snapshots yet; run.json without newer keys
+    assert reader.epochs == [] and reader.events == [] and reader.snapshot_epochs() == []
+    assert reader.status is RunState.STOPPED and reader.name == "old" and reader.checkpoint_path is None
+    only_metrics = tmp_path / "only_metrics"
+    only_metrics.mkdir()
+    write_metrics_csv(only_metrics / METRICS, HISTORY)
+    reader = open_run(only_metrics)
+    assert len(reader.epochs) == 3 and "run.json: missing" in reader.notes[0]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda f: None, "not an RNN Scope run folder (it has no run.json and no metrics.csv)"),
+    (lambda f: (f / RUN_JSON).write_text('{"format": "rnn-scope-run",\n "version": }'), "run.json line 2: not valid JSON"),
+    (lambda f: (f / RUN_JSON).write_text('{"format": "mlflow"}'), "run.json line 1: not an RNN Scope run"),
+    (lambda f: (f / RUN_JSON).write_text(json.dumps(_meta(version=VERSION + 1))),
+     f"written by a newer RNN Scope (run format {VERSION + 1}"),
+    (lambda f: (f / METRICS).write_text("step,loss\n1,0.5\n"), "metrics.csv line 1: the columns are not an RNN Scope"),
+])
+def test_a_foreign_folder_is_a_clear_error_naming_file_and_line(tmp_path, make, message):
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    make(folder)
+    with pytest.raises(RunFolderError, match=message.replace("(", "\\(").replace(")", "\\)")):
+        open_run(folder)
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(RunFolderError, match="no such folder"):
+        open_run(tmp_path / "nope")
+
+
+def test_an_active_run_whose_writer_died_reads_as_interrupted(tmp_path):
+    import socket
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    writer = {"host": socket.gethostname(), "pid": int(dead)}
+    assert open_run(_folder(tmp_path, _meta(status="running", writer=writer))).status is RunState.INTERRUPTED
+    alive = dict(writer, pid=__import__("os").getpid())
+    other = tmp_path / "b"
+    other.mkdir()
+    (other / RUN_JSON).write_text(json.dumps(_meta(status="running", writer=alive)))
+    assert open_run(other).status is RunState.RUNNING
+    (other / RUN_JSON).write_text(json.dumps(_meta(status="running", writer=dict(writer, host="elsewhere"))))
+    assert open_run(other).status is RunState.RUNNING  # another machine's writer is taken at its word

@@ -1,0 +1,32 @@
+"""The window's history export writes the run folder's columns (one history writer), then run and changes."""
+import csv
+
+from engine.run_folder import metrics_columns
+from gui.run_history import RunHistory
+
+
+def _entry(epoch, **extra):
+    return {"epoch": epoch, "train_loss": 1.0 / epoch, "val_loss": 2.0 / epoch, "val_accuracy": None,
+            "learning_rate": 0.01, "clip_norm": 5.0, "momentum": 0.9, "seconds": 0.25,
+            "grad_norms": {"layer1": 0.5, "head": 0.1}, "weight_norms": {"layer1": 3.0, "head": 1.0},
+            "hidden": ["not exported"], **extra}
+
+
+def test_export_has_the_metrics_columns_of_every_run(tmp_path):
+    history = RunHistory(max_earlier=2)
+    history.label = "first"
+    history.add(_entry(1))
+    history.add(_entry(2), "lr 0.01 → 0.003")
+    history.close_run()
+    history.label = "second"
+    history.add(_entry(1))
+    path = tmp_path / "h.csv"
+    history.write_csv(str(path))
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == [*metrics_columns(["layer1", "head"]), "run", "changes"]
+    body = [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert [(r["run"], r["epoch"], r["wall_s"]) for r in body] == [("first", "1", "0.25"), ("first", "2", "0.5"),
+                                                                   ("second", "1", "0.25")]
+    assert body[1]["changes"] == "lr 0.01 → 0.003" and body[0]["val_accuracy"] == ""
+    assert not list(tmp_path.glob("*.tmp"))
