@@ -12,15 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.batches import fixed_batches
+from engine.config import is_number, is_positive_int
 from engine.names import GATE_NAMES
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def probe_arrays(spec, arrays, length: int) -> tuple:
@@ -200,9 +193,9 @@ class Inference:
         probe validation sequence).
         """
         t = self._trainer
-        if not _positive_int(n):
+        if not is_positive_int(n):
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        if not _number(temperature) or not temperature > 0:
+        if not is_number(temperature) or not temperature > 0:
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
         if t.task == "classify_sequence":
             raise ValueError("generate() needs a next_token or forecast model; this one classifies sequences")
