@@ -346,7 +346,7 @@ class TrainingWorker(QObject):
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
         except Exception as exc:
-            log.exception("worker command %s failed", name)
+            _log_failure(f"worker command {name} failed", exc)
             self.sigError.emit(_describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -380,10 +380,7 @@ class TrainingWorker(QObject):
                 trainer = self._load_trainer(source, dataset)
                 config = getattr(trainer, "config", None)
         except Exception as exc:
-            if isinstance(exc, ValueError):  # a bad file or setting (CheckpointError, DataError): no traceback
-                log.warning("could not create the trainer: %s", exc)
-            else:
-                log.exception("could not create the trainer")
+            _log_failure("could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -566,6 +563,15 @@ def _apply_live(trainer, name, value) -> None:
     # The one door (Trainer.update validates); the epoch generator reads config.epochs before
     # every epoch, so more epochs extend a running run.
     trainer.update(**{name: value})
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
+    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    if isinstance(exc, ValueError):
+        log.warning("%s: %s", what, exc)
+    else:
+        log.exception(what)
 
 
 def _describe_exception(exc: BaseException) -> str:

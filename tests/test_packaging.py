@@ -52,9 +52,10 @@ def _dirty_copy(dest):
 def wheel(tmp_path_factory):
     src = _dirty_copy(tmp_path_factory.mktemp("src") / "rnn-scope")
     out = tmp_path_factory.mktemp("wheel")
-    # --no-build-isolation: the venv's pinned setuptools (the Makefile's), no download.
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                           "--no-cache-dir", "-v", "-w", str(out), str(src)],
+    # The PEP 517 hook itself, in this venv: its pinned setuptools (the Makefile's), no build
+    # isolation, no download, and no pip needed (what `pip wheel --no-build-isolation` calls).
+    build = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", build, str(out)], cwd=src,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     (path,) = out.glob("rnn_scope-*.whl")
@@ -75,7 +76,6 @@ def test_build_is_warning_free(wheel):
     _, log = wheel
     bad = [line for line in log.splitlines()
            if ("warning" in line.lower() or "would be ignored" in line.lower())
-           and "Location 'file:" not in line  # pip's notes about this machine's local indexes
            and "byte-compiling is disabled" not in line]  # PYTHONDONTWRITEBYTECODE in this shell
     assert bad == []
 
@@ -89,7 +89,7 @@ def test_metadata_declares_the_tested_python_licence_and_both_launchers(wheel):
     assert meta["License"] == "MIT" or meta["License-Expression"] == "MIT"
     assert "RNN Scope developers" in zf.read(meta_name.replace("METADATA", "licenses/LICENSE")).decode()
     requires = meta.get_all("Requires-Dist")
-    assert "numpy<3,>=2.0" in requires and "pytensor<3.1,>=3.0.3" in requires
+    assert "numpy<3,>=2.3" in requires and "pytensor<3.1,>=3.0.3" in requires
     entry = configparser.ConfigParser()
     entry.read_string(zf.read(meta_name.replace("METADATA", "entry_points.txt")).decode())
     assert entry["gui_scripts"]["rnn-scope"] == "main:main"

@@ -57,6 +57,8 @@ def test_xdg_data_home_wins_and_uninstall_removes_exactly_what_was_written(home,
 
 def test_the_flags_from_the_command_line(home):
     env_run = dict(cwd=ROOT, capture_output=True, text=True, timeout=120)
+    usage = subprocess.run([sys.executable, "main.py", "--help"], **env_run).stdout
+    assert "--install-desktop" in usage and "--uninstall-desktop" in usage
     out = subprocess.run([sys.executable, "main.py", "--install-desktop"], **env_run)
     assert out.returncode == 0, out.stderr
     apps = home / ".local" / "share" / "applications" / "rnn-scope.desktop"

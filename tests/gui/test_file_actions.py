@@ -98,3 +98,27 @@ def test_a_checkpoint_of_another_dataset_asks_and_can_start_a_new_run_from_its_w
     qtbot.waitUntil(lambda: window.run_state == "ready", timeout=20_000)
     assert window.history.label.endswith("(weights from a checkpoint)")
     assert window.worker._trainer.epoch == 0 and window.worker._trainer.dataset is window.dataset
+
+
+def test_a_full_disk_while_saving_is_a_dialog_without_a_traceback(opened, qtbot, tmp_path, monkeypatch, caplog):
+    import errno
+    import logging
+
+    from engine import checkpoint_io
+
+    window, _ = opened
+    window.step_epoch()  # build a run (one epoch) so there is something to save
+    qtbot.waitUntil(lambda: window.worker._trainer is not None and window.worker._trainer.epoch >= 1, timeout=60_000)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_io, "_create_temp", full)
+    target = tmp_path / "saved.npz"
+    caplog.set_level(logging.WARNING, logger="gui.worker")
+    with qtbot.waitSignal(window.worker.sigError, timeout=10_000) as error:
+        window.worker.save_checkpoint(str(target))
+    assert "saved.npz: the disk is full" in error.args[0] and ".tmp" not in error.args[0]
+    assert not target.exists()
+    records = [r for r in caplog.records if r.name == "gui.worker"]
+    assert records and all(r.exc_info is None for r in records)

@@ -125,3 +125,17 @@ def test_reads_never_go_past_the_size_checked_at_open(tmp_path):
             grow.write("X" * 1000)          # appended after the open: not read
         assert f.read_all() == b"abcdef" * 10
         assert f.stream().read() == b"abcdef" * 10
+
+
+def test_file_cut_short_while_loading_says_it_changed(tmp_path, monkeypatch):
+    p = tmp_path / "shrinking.ts"
+    p.write_text(TS + "".join(f"{i},{i},{i}:a\n" for i in range(20000)))
+    real = files.DataFile.head
+
+    def head_then_truncate(self, n):
+        data = real(self, n)
+        os.truncate(p, 100)                  # another program rewrites the file meanwhile
+        return data
+    monkeypatch.setattr(files.DataFile, "head", head_then_truncate)
+    msg = load_error(p)
+    assert "changed while loading (it is now" in msg and "wait until the file is completely written" in msg
