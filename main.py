@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tensorboard", action="store_true",
                    help="headless: also write TensorBoard event files to DIR/tensorboard "
                         "(pip install 'rnn-scope[tensorboard]')")
+    e = p.add_argument_group("results")
+    e.add_argument("--suggested", action="store_true",
+                   help="use settings suggested from the data's size and shape (flags given explicitly still win)")
+    e.add_argument("--test", metavar="FILE", help="test file scored with the best weights at the end, never trained on")
+    e.add_argument("--test-every", type=_positive(int), metavar="K", help="also score the test file every K epochs")
+    e.add_argument("--patience", type=_positive(int), metavar="N",
+                   help="stop after N epochs without a lower validation loss (default: off)")
     d = p.add_argument_group("desktop (Linux)")
     d.add_argument("--install-desktop", action="store_true",
                    help="add RNN Scope to the application menu (~/.local/share) and exit")

@@ -42,6 +42,7 @@ class TrainingConfig:
     backend: str = "jax"  # "jax" | "c" | "numba"
     window: int | None = None  # BPTT / forecast window in steps; None = dataset default
     embedding_size: int = 32  # text inputs only: width of the character embedding
+    patience: int | None = None  # early stopping: epochs without a lower validation loss; None/0 = off
 
     def __post_init__(self):
         if isinstance(self.hidden_sizes, (int, np.integer)) and not isinstance(self.hidden_sizes, bool):
@@ -93,6 +94,9 @@ class TrainingConfig:
         if self.embedding_size > limits.MAX_EMBEDDING_SIZE:
             raise ValueError(f"embedding_size {self.embedding_size} is too large; "
                              f"use at most {limits.MAX_EMBEDDING_SIZE}")
+        if self.patience is not None and not (self.patience == 0 or is_positive_int(self.patience)):
+            raise ValueError(f"patience must be a positive number of epochs, or None/0 for no early stopping, "
+                             f"got {self.patience!r}")
 
     def replace(self, **changes) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)

@@ -41,11 +41,12 @@ class Run:
     or :meth:`fork`; ``Run(trainer, folder)`` wraps a Trainer you made yourself."""
 
     def __init__(self, trainer, folder=None, *, meta: RunMeta | None = None,
-                 checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S):
+                 checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S, test_columns: bool = False):
         self.trainer = trainer
         self.folder = Path(folder) if folder is not None else None
         self.message = ""  # why the run ended, when it did not simply finish
         self.checkpoint_interval_s = checkpoint_interval_s
+        self._test_columns = test_columns  # a new metrics.csv gets test_loss/test_accuracy columns
         self.pause_on_divergence = True  # the window pauses on a refused step; headless trains on
         # Called with every event dict (as in events.jsonl) and {"kind": "state", "state", "epoch",
         # "message"} on every state change, on the thread that made the change.
@@ -152,7 +153,7 @@ class Run:
             if header:
                 return header.split(",")
         layers = list(self.trainer.spec.param_groups())
-        columns = metrics_columns(layers)
+        columns = metrics_columns(layers, test=self._test_columns)
         self._metrics.write_line(csv_line(columns))
         return columns
 
@@ -387,6 +388,12 @@ class Run:
         self._last_checkpoint = time.monotonic()
         self._log("checkpoint", file=CHECKPOINT)
         self._save_meta()
+
+    def set_test(self, result: dict) -> None:
+        """Record a test set's scores (engine.evaluation.TestResult.to_json()) as run.json's "test"."""
+        if self.meta is not None:
+            self.meta.data["test"] = dict(result)
+            self._save_meta()
 
     def _save_meta(self) -> None:
         if self.folder is None or self.meta is None:

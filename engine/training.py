@@ -26,6 +26,7 @@ from engine import optim
 from engine.batches import TimeMajor, fixed_batches
 from engine.config import TrainingConfig, is_number
 from engine.inference import Inference, probe_arrays
+from engine.progress import BestWeights, StepMeter
 from engine.model import Model, ModelSpec, build_forward, compile_function, mean_loss, symbolic_inputs
 from engine.names import LIVE_SETTINGS
 
@@ -55,6 +56,8 @@ class EpochReport:
     stopped: bool  # stop() ended the run during (or right at the end of) this epoch
     clip_norm: float | None = None  # in force at the end of the epoch (None = off)
     momentum: float | None = None  # in force at the end of the epoch
+    best_epoch: int = 0  # epoch of the lowest validation loss so far (the weights restore_best() restores)
+    early_stopped: bool = False  # patience ran out at this epoch: the run ends here
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
@@ -151,6 +154,10 @@ class Trainer:
         self.batch_size = min(config.batch_size, len(split.train)) if self.has_data else config.batch_size
         self.val_batch_size = min(len(split.val), max(self.batch_size, 32)) if self.has_data else 1
         self.inference = Inference(self)
+        self.best = BestWeights()  # lowest-validation-loss parameters; restore_best() puts them back
+        self.step_listeners: list = []  # fn(StepReport) on the training thread, ~every 0.5 s of an epoch
+        self._meter = StepMeter(self.step_listeners)
+        self.epoch_listeners: list = []  # fn(history entry) on the training thread, before the report is yielded
 
     # ------------------------------------------------------------------ set-up
     def _ensure_model(self) -> Model:
@@ -288,7 +295,7 @@ class Trainer:
             report = self._run_epoch(compile_seconds)
             compile_seconds = 0.0
             yield report
-            if report.stopped:
+            if report.stopped or report.early_stopped:
                 return
             # A stop() that landed after this report was built is answered by the next epoch's
             # first check: one stopped report that counts no epoch, so a stop always shows.
@@ -300,7 +307,9 @@ class Trainer:
         tally = _EpochTally(len(self.spec.param_groups()))
         pending = None  # the step in flight: (loss, norms, ok, weight)
         stopped = False
-        for idx in fixed_batches(data.n, self.batch_size, order):
+        batches = fixed_batches(data.n, self.batch_size, order)
+        self._meter.start_epoch(epoch, len(batches))
+        for idx in batches:
             if self._stop.is_set():
                 stopped = True
                 break
@@ -311,6 +320,7 @@ class Trainer:
             tally.n_sequences += int(np.count_nonzero(idx < data.n))
             if pending is not None:
                 tally.finish(pending)
+                self._meter.step(tally)
             pending = (*outputs, data.weight(mask))
         if pending is not None:
             tally.finish(pending)
@@ -330,6 +340,9 @@ class Trainer:
             # A stop before the first step trained nothing: report it, but count no epoch.
             self.epoch = epoch
         config = self.config
+        if self.epoch == epoch:
+            self.best.observe(epoch, val_loss, self._model)
+        patience = config.patience
         report = EpochReport(
             epoch=epoch, train_loss=tally.train_loss, val_loss=val_loss, val_accuracy=val_accuracy,
             grad_norms=tally.grad_norms(self.spec.param_groups()), weight_norms=self._model.weight_norms(),
@@ -340,10 +353,13 @@ class Trainer:
             step_ms=float(np.median(tally.step_times)) * 1e3 if tally.step_times else 0.0,
             compile_seconds=compile_seconds + first_excess,
             diverged=tally.skipped > 0, skipped_steps=tally.skipped, stopped=stopped,
-            clip_norm=config.clip_norm, momentum=float(config.momentum),
+            clip_norm=config.clip_norm, momentum=float(config.momentum), best_epoch=self.best.epoch,
+            early_stopped=bool(patience) and self.epoch == epoch and self.best.epochs_since(epoch) >= patience,
         )
         if self.epoch == epoch:
             self.history.append(report.to_history())
+            for listener in list(self.epoch_listeners):  # e.g. a test set scored every K epochs
+                listener(self.history[-1])
         return report
 
     def _evaluate(self) -> tuple:
@@ -365,6 +381,15 @@ class Trainer:
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
         return loss, accuracy, hidden, gates
+
+    def restore_best(self) -> int:
+        """Put the lowest-validation-loss epoch's parameters back into the model (the optimizer
+        state stays as it is); returns that epoch, or 0 when no epoch has been validated."""
+        if self.best.params is None:
+            return 0
+        with self._lock:
+            self._ensure_model().set_params(self.best.params)
+        return self.best.epoch
 
     # ------------------------------------------------------------------ inference (engine.inference)
     @property

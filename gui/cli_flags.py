@@ -20,6 +20,7 @@ CONFIG_FLAGS = {
     "seed": "seed",
     "backend": "backend",
     "dtype": "dtype",
+    "patience": "patience",
 }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from engine.names import RunState
 from gui.cli_flags import config_changes, flag_for
+from gui.headless_results import StepsCsv, TestSet, suggested_changes
 
 DEFAULT_OUT = "rnn-scope-out"
 BAR_WIDTH = 24
@@ -65,11 +66,12 @@ def _load_dataset(args):
         raise UsageError(f"{name}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
-def _build_trainer(args, dataset):
+def _build_trainer(args, dataset, defaults=None):
+    """A new Trainer (``defaults`` under the flags given) or one restored from --checkpoint."""
     from engine.checkpoint import CheckpointError
     from engine.training import Trainer, TrainingConfig
 
-    changes = config_changes(args)
+    changes = {**(defaults or {}), **config_changes(args)}
     checkpoint = _given(args, "checkpoint")
     if not checkpoint:
         try:
@@ -131,6 +133,8 @@ class Progress:
             text += f"  [{report.skipped_steps} non-finite step(s) skipped]"
         if report.stopped:
             text += "  [stopped]"
+        if getattr(report, "early_stopped", False):  # reports restored from elsewhere may lack it
+            text += f"  [early stop: no better validation loss since epoch {report.best_epoch}]"
         return text
 
     def update(self, report) -> None:
@@ -141,6 +145,15 @@ class Progress:
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+    def partial(self, step) -> None:
+        """A partial report within a long epoch: redrawn in place on a terminal only (logs stay short)."""
+        if not self.in_place:
+            return
+        self.stream.write(f"\r\x1b[2Kepoch {step.epoch}/{self.total}  step {step.step}/{step.steps_in_epoch}  "
+                          f"train {_fmt(step.train_loss)}  {step.steps_per_s:,.1f} steps/s  ETA {step.eta_s:,.0f} s")
+        self.stream.flush()
+        self._open_line = True
 
     def message(self, text: str) -> None:
         self.finish()
@@ -213,8 +226,9 @@ def _train(run, progress: Progress):
     return last
 
 
-def _open_run(args, out: Path, dataset):
-    """The Run headless mode trains: resumed in place (--resume DIR) or new in ``out``."""
+def _open_run(args, out: Path, dataset, defaults=None):
+    """The Run headless mode trains (resumed in place with --resume DIR, or new in ``out``) and its
+    --test set, checked before a new folder is written."""
     from engine.checkpoint import CheckpointError
     from engine.run_reader import RunFolderError
     from engine.runs import Run
@@ -223,11 +237,41 @@ def _open_run(args, out: Path, dataset):
     try:
         if resume:
             changes = config_changes(args)
-            return Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
-        trainer = _build_trainer(args, dataset)
-        return Run.create(trainer, dataset, out, overwrite=bool(_given(args, "overwrite")))
+            run = Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
+            return run, _test_set(args, run.trainer)
+        trainer = _build_trainer(args, dataset, defaults)
+        test = _test_set(args, trainer)
+        run = Run.create(trainer, dataset, out, overwrite=bool(_given(args, "overwrite")),
+                         test_columns=bool(test and test.every))
+        return run, test
     except (RunFolderError, CheckpointError, ValueError, OSError) as exc:
         raise UsageError(exc) from None
+
+
+def _suggested(args, dataset) -> tuple[dict, str | None]:
+    """--suggested: settings from the data under the flags given, and the header line."""
+    if not _given(args, "suggested"):
+        return {}, None
+    if _given(args, "checkpoint") or _given(args, "resume"):
+        raise UsageError("--suggested chooses the settings of a new run; leave it out to resume a run")
+    return suggested_changes(dataset, config_changes(args))
+
+
+def _test_set(args, trainer):
+    """--test FILE (and --test-every K) for ``trainer``; UsageError naming both files if it does not fit."""
+    from engine.data import DataError
+
+    path = _given(args, "test")
+    if not path:
+        if _given(args, "test_every"):
+            raise UsageError("--test-every K scores the --test FILE every K epochs; give --test FILE too")
+        return None
+    try:
+        return TestSet(path, trainer, every=_given(args, "test_every"))
+    except DataError as exc:
+        raise UsageError(exc) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}; check the path and its permissions") from None
 
 
 # Harmless notes the offscreen platform prints; they would bury the progress output.
@@ -307,6 +351,15 @@ def _out_folder(args) -> Path:
     return Path(resume or out or DEFAULT_OUT)
 
 
+def _score_test(test, run, progress) -> None:
+    """--test: restore the best weights (checkpoint.npz keeps the last), score, record in run.json."""
+    if test is None or not run.trainer.epoch:
+        return
+    result = test.final()
+    progress.message(result.describe())
+    run.set_test({**result.to_json(), "file": test.path})
+
+
 def run_headless(args) -> int:
     """Train without a window (see the module docstring); returns the process exit code."""
     from engine import backend
@@ -315,9 +368,13 @@ def run_headless(args) -> int:
     try:
         out = _out_folder(args)
         dataset = _load_dataset(args) if (_given(args, "files") or not _given(args, "resume")) else None
-        run = _open_run(args, out, dataset)
+        defaults, suggested = _suggested(args, dataset)
+        run, test = _open_run(args, out, dataset, defaults)
+        steps = StepsCsv(out / "steps.csv")  # partial reports of long epochs, flushed as they come
     except UsageError as exc:
         return _fail(exc)
+    except OSError as exc:
+        return _fail(f"cannot write {out / 'steps.csv'}: {exc.strerror or exc}; choose another --out folder")
     run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
     trainer, dataset = run.trainer, run.trainer.dataset
     config = trainer.config
@@ -328,6 +385,9 @@ def run_headless(args) -> int:
         f"{dataset.name}: {dataset.task}, {_plural(dataset.n_sequences, 'sequence')} · {config.cell} ({sizes}) · "
         f"{config.optimizer} lr {config.learning_rate:g} · epochs {trainer.epoch + 1}..{config.epochs}"
         + (f" · resumed from {source}" if source else ""))
+    if suggested:
+        progress.message(suggested)
+    trainer.step_listeners.extend([steps, progress.partial])
     started = time.perf_counter()
     try:
         last = _train(run, progress)
@@ -336,8 +396,10 @@ def run_headless(args) -> int:
         return _fail(exc)
     finally:
         run.close()
+        steps.close()
     if run.state is RunState.FAILED:
         return _fail(run.message)
+    _score_test(test, run, progress)
     try:
         if last is None:
             progress.message("no epoch finished, so there are no hidden states to draw")
@@ -353,6 +415,6 @@ def run_headless(args) -> int:
         return _fail(f"cannot write the results to {out}: {exc.strerror or exc}; choose another --out folder")
     progress.message(
         f"done: {trainer.epoch} epoch(s) in {time.perf_counter() - started:.1f} s; wrote the run folder "
-        f"(run.json, metrics.csv, events.jsonl, checkpoint.npz, snapshots/) and "
+        f"(run.json, metrics.csv, steps.csv, events.jsonl, checkpoint.npz, snapshots/) and "
         + ", ".join(p.name for p in written) + f" to {out}")
     return 0

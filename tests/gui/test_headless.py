@@ -63,7 +63,7 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
 
     names = sorted(p.name for p in out.iterdir())
     assert names == ["best.npz", "checkpoint.npz", "events.jsonl", "hidden_layer1.png", "hidden_layer2.png",
-                     "loss.png", "metrics.csv", "run.json", "snapshots"]
+                     "loss.png", "metrics.csv", "run.json", "snapshots", "steps.csv"]
     rows = _read_csv(out / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert list(rows[0]) == ["epoch", "wall_s", "train_loss", "val_loss", "val_accuracy", "learning_rate",

@@ -1,0 +1,104 @@
+"""Suggested training settings computed from a dataset's size and shape.
+
+One general rule, no per-dataset tables (issue 9). It reads only what the loader already knows
+(number of sequences, their lengths, features, classes or vocabulary) and is cheap: no PyTensor,
+so the window can call it the moment a file is loaded.
+
+The rule, in order:
+
+- **cell**: a gated cell. GRU for numeric data (three gates: cheaper than LSTM, and Elman's
+  gradients vanish over the 100+ steps of a typical archive series); LSTM for text, where the
+  separate cell state is the usual choice for characters.
+- **training examples** ``n``: sequences in the training part (80 % by default) for
+  classification; windows of the default length for text and forecasting.
+- **batch size**: a power of two near ``n / 4`` (about 4 optimizer steps per epoch or more),
+  between 1 and 64.
+- **hidden size**: a power of two near ``8 * sqrt(n)``, at least twice the number of outputs
+  (many classes need room), between 16 and 256.
+- **learning rate** (Adam): ``1e-3 * sqrt(batch / 4)`` between 1e-3 and 4e-3: smaller batches
+  give noisier gradients and take smaller steps.
+- **epochs**: enough for about ``TARGET_STEPS`` optimizer steps, between ``MIN_EPOCHS`` and
+  ``MAX_EPOCHS``; **patience** a quarter of that (at least 10), so a run whose validation loss
+  has stopped improving ends early and keeps its best weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+TARGET_STEPS = 1500  # optimizer steps a small problem needs (a few thousand at most)
+MIN_EPOCHS = 3  # even a huge text gets a few passes
+MAX_EPOCHS = 300
+MIN_HIDDEN, MAX_HIDDEN = 16, 256
+MAX_BATCH = 64
+MIN_PATIENCE = 10
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Suggested TrainingConfig fields and the one-line reason for them."""
+
+    settings: dict  # TrainingConfig field -> value (cell, hidden_sizes, batch_size, learning_rate, epochs)
+    patience: int  # epochs without a better validation loss before stopping
+    reason: str  # one line: what was chosen and why
+    examples: int = 0  # training examples the rule counted (sequences or windows)
+    steps_per_epoch: int = 0
+    details: dict = field(default_factory=dict)  # per setting: a few words of why
+
+    def describe(self) -> str:
+        s = self.settings
+        sizes = ",".join(str(h) for h in s["hidden_sizes"])
+        return (f"suggested: {s['cell']} {sizes}, batch {s['batch_size']}, lr {s['learning_rate']:.2g}, "
+                f"{s['epochs']} epochs, patience {self.patience} ({self.reason})")
+
+
+def _pow2_near(value: float) -> int:
+    return 1 << max(int(round(math.log2(max(value, 1.0)))), 0)
+
+
+def _clamp(value, low, high):
+    return max(low, min(high, value))
+
+
+def training_examples(dataset, validation_fraction: float = 0.2) -> int:
+    """Examples in one training epoch: sequences (classification) or windows (text, forecast)."""
+    n_seq = int(dataset.n_sequences)
+    if dataset.task == "classify_sequence":
+        held_out = max(1, int(round(n_seq * validation_fraction))) if n_seq > 1 else 0
+        return max(n_seq - held_out, 1)
+    window = dataset.default_window() or 1
+    steps = int(sum(max(int(L) - 1, 0) for L in dataset.lengths))  # every step but the last has a target
+    train_steps = steps * (1 - validation_fraction)
+    return max(int(math.ceil(train_steps / window)), 1)
+
+
+def suggest(dataset, validation_fraction: float = 0.2) -> Suggestion:
+    """Settings that fit ``dataset`` (a SequenceDataset); see the module docstring for the rule."""
+    n = training_examples(dataset, validation_fraction)
+    text = bool(dataset.is_text)
+    cell = "lstm" if text else "gru"
+    batch = int(_clamp(_pow2_near(n / 4), 1, MAX_BATCH))
+    steps_per_epoch = int(math.ceil(n / batch))
+    n_out = int(dataset.n_outputs)
+    hidden = int(_clamp(max(_pow2_near(8 * math.sqrt(n)), _pow2_near(2 * n_out)), MIN_HIDDEN, MAX_HIDDEN))
+    lr = float(_clamp(1e-3 * math.sqrt(batch / 4), 1e-3, 4e-3))
+    lr = float(f"{lr:.2g}")
+    epochs = int(_clamp(math.ceil(TARGET_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS))
+    patience = max(MIN_PATIENCE, epochs // 4)
+    unit = "windows" if dataset.task != "classify_sequence" else "sequences"
+    lengths = dataset.lengths
+    longest = int(lengths.max()) if len(lengths) else 0
+    reason = (f"{n} training {unit} (longest {longest} steps, {n_out} outputs): gated {cell}, "
+              f"batch ~n/4, hidden ~8*sqrt(n), ~{epochs * steps_per_epoch} optimizer steps")
+    details = {
+        "cell": "lstm for text" if text else "gru: gated, cheaper than lstm",
+        "batch_size": f"power of two near {n}/4, at most {MAX_BATCH}",
+        "hidden_sizes": f"power of two near 8*sqrt({n}), >= 2*{n_out} outputs, {MIN_HIDDEN}..{MAX_HIDDEN}",
+        "learning_rate": "adam, 1e-3*sqrt(batch/4) in 1e-3..4e-3",
+        "epochs": f"~{TARGET_STEPS} steps at {steps_per_epoch} steps/epoch, {MIN_EPOCHS}..{MAX_EPOCHS}",
+    }
+    settings = {"cell": cell, "hidden_sizes": (hidden,), "batch_size": batch, "learning_rate": lr,
+                "optimizer": "adam", "epochs": epochs}
+    return Suggestion(settings=settings, patience=patience, reason=reason, examples=n,
+                      steps_per_epoch=steps_per_epoch, details=details)

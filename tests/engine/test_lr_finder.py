@@ -1,0 +1,38 @@
+"""engine.lr_finder: the range test leaves the model untouched and compiles once, not per rate."""
+
+import numpy as np
+import pytest
+
+from engine import backend
+from engine.lr_finder import find_learning_rate
+from engine.training import Trainer, TrainingConfig
+from tests.engine.test_training import classify_dataset
+
+
+def test_sweep_leaves_weights_and_optimizer_state_bit_identical():
+    trainer = Trainer(TrainingConfig(hidden_sizes=(8,), batch_size=8, epochs=1), classify_dataset(n=40))
+    list(trainer.epochs())  # trained weights and a non-zero Adam state
+    before = trainer._ensure_model().get_params()
+    state_before = trainer._optimizer.get_state()
+    lr_before = trainer.config.learning_rate
+    compiles = backend.compile_count()
+    result = find_learning_rate(trainer, min_lr=1e-4, max_lr=10.0, steps=60)
+    # the copy compiles its training (and validation) function once, whatever the number of rates
+    assert backend.compile_count() - compiles <= 2
+    after = trainer._ensure_model().get_params()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    state_after = trainer._optimizer.get_state()
+    assert all(np.array_equal(state_before[k], state_after[k]) for k in state_before)
+    assert trainer.config.learning_rate == lr_before
+    assert len(result.rates) == len(result.losses) == len(result.smoothed) > 10
+    assert np.all(np.diff(result.rates) > 0)  # log-uniform, increasing
+    assert result.suggested is None or 1e-4 <= result.suggested <= result.rates[-1]
+    assert "copy of the weights" in result.note or "blew up" in result.note
+
+
+def test_bad_sweep_arguments_are_refused():
+    trainer = Trainer(TrainingConfig(hidden_sizes=(4,), epochs=1), classify_dataset())
+    with pytest.raises(ValueError, match="min_lr < max_lr"):
+        find_learning_rate(trainer, min_lr=1.0, max_lr=0.1)
+    with pytest.raises(ValueError, match="steps"):
+        find_learning_rate(trainer, steps=3)
