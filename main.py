@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = p.add_argument_group("run")
     r.add_argument("--start", action="store_true", help="start training as soon as the window opens")
     r.add_argument("--checkpoint", metavar="PATH", help="open a saved run (.npz checkpoint)")
+    r.add_argument("--run", metavar="DIR", action="append",
+                   help="show a run folder in the Runs dock, its loss curves overlaid (repeat for several)")
     r.add_argument("--headless", action="store_true",
                    help="train without a window; progress on stderr, the summary on stdout, results in --out")
     r.add_argument("--out", metavar="DIR", help="headless run folder to write (default: rnn-scope-out)")

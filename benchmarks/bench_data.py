@@ -129,7 +129,7 @@ def _child(loader: str, path: str, warm: str | None = None, options: str = "{}")
     kwargs = json.loads(options)
     if warm is None:
         with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
-            f.write("1,2\n3,4\n5,6\n")
+            f.write("1.5,2\n3,4\n5,6\n")   # (integer pairs alone would ask for the decimal mark)
         warm = f.name
     try:
         fn(warm)

@@ -21,6 +21,10 @@ resize_restart_s
 loss_setdata_ms / heatmap_setimage_ms
     ``setData`` of a 1,000,000-point loss curve and ``set_snapshot`` of a 1000 x 512 heatmap,
     each followed by a synchronous repaint (what one frame costs); median of 5.
+follow_latency_s
+    A run trained by a second process (engine.runs.Run, one epoch every ~0.5 s) is ticked in the
+    Runs dock: from the moment its new metrics.csv row is on disk (the file is watched every
+    5 ms) to the moment the row is on the overlaid loss curve; median and max over 20 epochs.
 rss_growth_mb
     RSS growth over 20,000 epochs of a tiny model with the window drawing, measured from epoch
     500 (after compiling and warm-up). ``--quick`` runs fewer epochs and extrapolates linearly
@@ -55,7 +59,24 @@ TARGETS = {
     "loss_setdata_ms": 16.0,
     "heatmap_setimage_ms": 16.0,
     "rss_growth_mb": 50.0,
+    "follow_latency_s": 2.0,
 }
+FOLLOW_EPOCHS = 20
+FOLLOW_WRITER = """
+import sys, time
+import numpy as np
+from engine.data import SequenceDataset
+from engine.runs import Run
+from engine.training import TrainingConfig
+t = np.arange(16)
+data = SequenceDataset(sequences=[np.sin(0.5 * t + p)[:, None] for p in np.linspace(0, 5, 8)], task="forecast",
+                       name="sine")
+run = Run.start(TrainingConfig(cell="elman", hidden_sizes=(3,), batch_size=4, epochs=int(sys.argv[2])), data,
+                sys.argv[1])
+while run.step() is not None:
+    time.sleep(0.5)
+run.close()
+"""
 RSS_TARGET_EPOCHS = 20_000
 RSS_WARMUP_EPOCHS = 500
 STARTUP_S = 1.0  # stall ticks in the first second after the first loss point are reported apart
@@ -409,16 +430,67 @@ def print_table(results: dict) -> None:
               f"(first second {row['startup_max_ms']:.1f} ms), {row['epochs_per_s']:.1f} epochs/s")
 
 
+def _lines(path) -> int:
+    try:
+        with open(path, "rb") as handle:
+            return max(0, handle.read().count(b"\n") - 1)  # rows after the header
+    except FileNotFoundError:
+        return 0
+
+
+def measure_follow(app, epochs: int = FOLLOW_EPOCHS) -> dict:
+    from engine.run_reader import open_run
+    from gui.plots import LossPlot
+    from gui.runs_panel import RunsPanel
+
+    runs = os.path.join(tempfile.mkdtemp(prefix="rnnscope-bench-follow-"), "runs")
+    folder = os.path.join(runs, "remote")
+    metrics = os.path.join(folder, "metrics.csv")
+    writer = subprocess.Popen([sys.executable, "-c", FOLLOW_WRITER, folder, str(epochs + 2)], cwd=ROOT,
+                              env=dict(os.environ, PYTHONPATH=ROOT))
+    try:
+        _wait(app, lambda: _lines(metrics) >= 1, 300, "the other process's first epoch")
+        panel, plot = RunsPanel(runs), LossPlot()
+        panel.sigCompareChanged.connect(lambda: plot.set_compared(panel.compared_curves()))
+        plot.resize(800, 500)
+        plot.show()
+        panel.set_checked(open_run(folder).name)
+        written, drawn = {}, {}
+        start = _lines(metrics)
+        deadline = time.monotonic() + 60 + 2 * epochs
+        while len(drawn) < epochs and time.monotonic() < deadline:
+            app.processEvents()
+            now = time.monotonic()
+            written.setdefault(_lines(metrics), now)
+            shown = len(plot.compared_data(0)["val"][0]) if plot.compared() else 0
+            drawn.setdefault(shown, now)
+            drawn = {n: t for n, t in drawn.items() if n > start}
+            time.sleep(0.005)
+        latencies = [drawn[n] - written[n] for n in sorted(drawn) if n in written]
+        panel.close()
+        plot.close()
+    finally:
+        writer.kill()
+        writer.wait()
+    print(f"  follow latency over {len(latencies)} epochs: median {statistics.median(latencies):.2f} s, "
+          f"max {max(latencies):.2f} s", flush=True)
+    return {"follow_latency_s": statistics.median(latencies), "follow_latency_max_s": max(latencies)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quick", action="store_true", help="shorter runs; RSS growth extrapolated (and says so)")
     parser.add_argument("--seconds", type=float, help="stall measurement per dataset (default 8, --quick 3)")
     parser.add_argument("--rss-epochs", type=int, help="epochs for the RSS run (default 20000, --quick 3000)")
+    parser.add_argument("--only-follow", action="store_true", help="measure follow_latency_s only")
     parser.add_argument("--child-first-point", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_first_point is not None:
         return _child_first_point(args.child_first_point)
+    if args.only_follow:
+        print(json.dumps(measure_follow(_app())))
+        return 0
 
     seconds = args.seconds or (3.0 if args.quick else 8.0)
     rss_epochs = args.rss_epochs or (3000 if args.quick else RSS_TARGET_EPOCHS)
@@ -434,6 +506,8 @@ def main(argv=None) -> int:
     results.update(measure_resize(app))
     print(f"RSS over {rss_epochs} epochs…", flush=True)
     results.update(measure_rss(app, rss_epochs))
+    print("following a run another process writes…", flush=True)
+    results.update(measure_follow(app))
     results["targets"] = TARGETS
     results["pass"] = all(results.get(k, float("inf")) <= v for k, v in TARGETS.items())
     print_table(results)

@@ -82,6 +82,8 @@ def setup_window(args):
     elif start:
         window._after_load.append(window.start)
     window.open_paths(files, preview=False, options=load_options(args))
+    for folder in getattr(args, "run", None) or []:  # --run DIR (several allowed): shown in the Runs dock
+        window.open_run_folder(folder)
     return window
 
 

@@ -37,6 +37,16 @@ class FileActions:
         if paths:
             self.open_paths(paths)
 
+    def open_run_folder_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open run folder", str(self.runs_dir()))
+        if folder:
+            self.open_run_folder(folder)
+
+    def choose_runs_dir_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Runs folder", str(self.runs_dir()))
+        if folder:
+            self.set_runs_dir(folder)
+
     def _save_path(self, title: str, filters: str, default_name: str) -> str:
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, title, os.path.join(self.last_dir(), default_name),
                                                              filters)

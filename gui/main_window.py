@@ -1,10 +1,8 @@
 """The main window: docks, menus, run buttons, and the glue between worker, controls and plots.
 
-The window never trains, compiles or loads data itself: those are commands to the
-:class:`~gui.worker.TrainingWorker`. Reports are booked on arrival and drawn by a ~30 Hz frame
-(``gui.live_views``: every loss point, only the latest hidden-state snapshot), together with the
-status line (``gui.status_line``). Menus are built in ``gui.window_menus``, the recent-files list
-is ``gui.recent_files``, the exported loss history ``gui.run_history``.
+The window never trains, compiles or loads data itself: those are commands to the worker, which
+drives an ``engine.runs.Run``. Reports are drawn by a ~30 Hz frame (``gui.live_views``) with the
+status line (``gui.status_line``); layout in ``gui.window_menus``, runs in ``gui.runs_panel``.
 
 The run's state (``run_state``) is an ``engine.names.RunState``, or None before the first run;
 ``is_idle`` is True when no run can continue (none yet, or finished / stopped / failed).
@@ -15,20 +13,23 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
-from PyQt5.QtCore import Qt
 
 from engine.names import RunState
+from engine.run_reader import RunFolderError
 from gui import dialogs
-from gui.controls import ControlPanel, format_hidden_sizes
+from gui.controls import ControlPanel
 from gui.file_actions import FileActions
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
 from gui.recent_files import RecentFiles
-from gui.run_history import RunHistory
+from gui.run_history import RunHistory, run_label
+from gui.run_summaries import default_runs_dir, new_run_folder
+from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
-from gui.window_menus import build_actions, build_menus_and_toolbar
+from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
 from gui.worker import TrainingWorker
 
 log = logging.getLogger(__name__)
@@ -44,16 +45,6 @@ ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
 START_TEXT = {RunState.RUNNING: "&Pause", RunState.COMPILING: "&Pause", RunState.PAUSED: "&Resume"}
 MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
-
-
-def run_label(config, dataset_name: str = "") -> str:
-    """Legend text for a run: its settings in one line."""
-    clip = f"{config.clip_norm:g}" if config.clip_norm else "off"
-    text = (
-        f"{config.cell} {format_hidden_sizes(config.hidden_sizes)} · {config.optimizer} "
-        f"lr={config.learning_rate:.3g} · batch {config.batch_size} · clip {clip}"
-    )
-    return f"{text} · {dataset_name}" if dataset_name else text
 
 
 class MainWindow(FileActions, QtWidgets.QMainWindow):
@@ -74,7 +65,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.last_error: str | None = None
         self.last_status: str = ""
         self._run_id = 0
-        self._run_config = None
         self._run_points = 0
         self._last_epoch = 0
         self._last_report = None
@@ -96,7 +86,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.diagnostics = DiagnosticsPlot()
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
-        self._build_docks()
+        self.runs_panel = RunsPanel(self.runs_dir())
+        build_docks(self)
         build_actions(self)
         build_menus_and_toolbar(self)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_paths)
@@ -106,9 +97,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._connect_worker()
         self.worker.start_thread()
 
-        self.controls.sigLiveChanged.connect(self._on_live_changed)
-        self.controls.sigRestartNeeded.connect(self._on_restart_needed)
-        self.predictions.sigSampleRequested.connect(self._on_sample_requested)
+        self._connect_views()
 
         self.draw_timer = QtCore.QTimer(self)
         self.draw_timer.setInterval(DRAW_INTERVAL_MS)
@@ -120,29 +109,13 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._reset_hidden_panel()
 
     # ================================================================== construction
-    def _build_docks(self) -> None:
-        self.docks: dict[str, QtWidgets.QDockWidget] = {}
-        specs = [
-            ("controls", "Controls", self.controls, Qt.LeftDockWidgetArea),
-            ("loss", "Loss", self.loss_plot, Qt.RightDockWidgetArea),
-            ("hidden", "Hidden states", self.hidden_panel, Qt.RightDockWidgetArea),
-            ("diagnostics", "Diagnostics", self.diagnostics, Qt.RightDockWidgetArea),
-            ("predictions", "Predictions", self.predictions, Qt.RightDockWidgetArea),
-        ]
-        for key, title, widget, area in specs:
-            dock = QtWidgets.QDockWidget(title, self)
-            dock.setObjectName(f"dock_{key}")
-            dock.setWidget(widget)
-            self.addDockWidget(area, dock)
-            self.docks[key] = dock
-        self.splitDockWidget(self.docks["loss"], self.docks["hidden"], Qt.Horizontal)
-        self.splitDockWidget(self.docks["loss"], self.docks["diagnostics"], Qt.Vertical)
-        self.splitDockWidget(self.docks["hidden"], self.docks["predictions"], Qt.Vertical)
-        self.resize(1560, 960)
-        self.resizeDocks([self.docks["controls"], self.docks["loss"], self.docks["hidden"]], [380, 560, 620],
-                         Qt.Horizontal)
-        self.resizeDocks([self.docks["loss"], self.docks["diagnostics"]], [520, 340], Qt.Vertical)
-        self.resizeDocks([self.docks["hidden"], self.docks["predictions"]], [560, 300], Qt.Vertical)
+    def _connect_views(self) -> None:
+        self.controls.sigLiveChanged.connect(self._on_live_changed)
+        self.controls.sigRestartNeeded.connect(self._on_restart_needed)
+        self.predictions.sigSampleRequested.connect(self._on_sample_requested)
+        self.runs_panel.sigCompareChanged.connect(
+            lambda: self.loss_plot.set_compared(self.runs_panel.compared_curves()))
+        self.runs_panel.sigMessage.connect(self._show_status)
 
     def _worker_connections(self) -> list:
         """(signal, slot) pairs: connected here, disconnected on close (one list for both)."""
@@ -155,6 +128,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             (w.sigStatus, self._show_status),
             (w.sigError, self._on_worker_error),
             (w.sigDiverged, self._on_diverged),
+            (w.sigSteered, self._on_steered),
             (w.sigPredictions, self._on_predictions),
             (w.sigSample, self._on_sample),
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
@@ -186,6 +160,26 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
     def last_dir(self) -> str:
         return self.recent.last_dir()
+
+    # ================================================================== runs folder (Runs dock)
+    def runs_dir(self) -> Path:
+        """Where window runs go and the Runs dock looks (setting ``runs/dir``; default under the data dir)."""
+        return Path(str(self.settings.value("runs/dir", "") or default_runs_dir()))
+
+    def set_runs_dir(self, folder) -> None:
+        self.settings.setValue("runs/dir", os.fspath(folder))
+        self.runs_panel.set_runs_dir(folder)
+
+    def open_run_folder(self, folder) -> bool:
+        """Show a run folder (written here or elsewhere) in the Runs dock, its curves overlaid."""
+        try:
+            self.runs_panel.add_folder(folder, tick=True)
+        except (RunFolderError, OSError) as exc:
+            self._error("Cannot open the run folder", str(exc))
+            return False
+        self.docks["runs"].show()
+        self.docks["runs"].raise_()
+        return True
 
     # ================================================================== datasets
     def open_paths(self, paths, *, preview: bool = True, options: dict | None = None) -> bool:
@@ -299,15 +293,15 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             return False
         self._close_current_run()
         self._reset_hidden_panel(config)
-        self._run_config = config
         self.history.label = run_label(config, getattr(self.dataset, "name", ""))
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
+        folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
         if checkpoint:
             self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
-                                                       weights_only=weights_only)
+                                                       weights_only=weights_only, folder=folder)
         else:
-            self._run_id = self.worker.new_run(config, self.dataset, paused=not start)
+            self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
@@ -386,6 +380,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         if run_id != self._run_id:
             return
         state = RunState(state)
+        if state in ENDED or state is RunState.READY:
+            self.runs_panel.refresh()  # the run's folder appears (READY) and shows how it ended
         if state in ENDED:
             self.run_state = state
             self.status_line.show_now()  # the final numbers at once
@@ -414,7 +410,6 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         history = payload.get("history") or []
         if config is not None:
             self.controls.set_config(config)
-            self._run_config = config
             origin = " (weights from a checkpoint)" if payload.get("weights_only") else " (checkpoint)"
             self.history.label = run_label(config, getattr(self.dataset, "name", "")) + origin
             self._reset_hidden_panel(config)
@@ -451,6 +446,12 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.last_error = message
         dialogs.show_warning(self, "Training diverged", message)
 
+    def _on_steered(self, run_id: int, what: str) -> None:
+        if run_id == self._run_id and self.run_state in TRAINING:
+            self.run_state = RunState.PAUSED
+            self._update_actions()
+            self._show_status(what)
+
     def _on_predictions(self, run_id: int, result) -> None:
         if run_id == self._run_id and self.dataset is not None:  # drawn on its turn (see _draw)
             self.views.take_prediction("predictions", result, self.dataset.class_names)
@@ -464,16 +465,14 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
     # ================================================================== controls
     def _on_live_changed(self, name: str, value) -> None:
-        self.worker.set_live(name, value)
+        # the run's one door; it says what changed (the window keeps no copy of the settings)
+        changed = self.worker.set_live(name, value)
         if name == "epochs":  # a longer (or shorter) run: same model, same compiled functions
-            if self._run_config is not None:
-                self._run_config = self._run_config.replace(epochs=int(value))
             self.status_line.set_total(int(value), self._last_epoch)
             return
-        if name not in LIVE_LABELS or self._run_config is None:
+        if name not in LIVE_LABELS or name not in changed:
             return
-        old = getattr(self._run_config, name, None)
-        self._run_config = self._run_config.replace(**{name: value})
+        old, value = changed[name]
         if self.run_state in ACTIVE_STATES and self._run_points:
             fmt = (lambda v: "off" if not v else f"{v:.3g}")
             text = f"{LIVE_LABELS[name]} {fmt(old)} → {fmt(value)}"

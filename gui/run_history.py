@@ -11,6 +11,17 @@ from engine.run_folder import write_metrics_csv
 EXTRA_COLUMNS = ("run", "changes")  # after the run folder's metrics columns
 
 
+def run_label(config, dataset_name: str = "") -> str:
+    """Legend text for a run: its settings in one line."""
+    clip = f"{config.clip_norm:g}" if config.clip_norm else "off"
+    hidden = ",".join(str(int(h)) for h in config.hidden_sizes)
+    text = (
+        f"{config.cell} {hidden} · {config.optimizer} "
+        f"lr={config.learning_rate:.3g} · batch {config.batch_size} · clip {clip}"
+    )
+    return f"{text} · {dataset_name}" if dataset_name else text
+
+
 class RunHistory:
     """``Trainer.history``-style rows of the current run plus the last ``max_earlier`` runs."""
 

@@ -1,4 +1,4 @@
-"""The window's actions, menus and toolbar (what each one calls lives in gui.main_window)."""
+"""The window's layout: docks, actions, menus and toolbar (what each one calls lives in gui.main_window)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,34 @@ from gui.help import install_help_menu
 PLOT_TITLES = (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
                ("predictions", "Predictions"))
 SMOOTHING_WINDOWS = (0, 5, 20, 100)
+
+
+def build_docks(w) -> None:
+    """The docks (``w.docks[key]``) in their first-launch layout (QSettings restores the user's)."""
+    w.docks: dict[str, QtWidgets.QDockWidget] = {}
+    specs = [
+        ("controls", "Controls", w.controls, Qt.LeftDockWidgetArea),
+        ("loss", "Loss", w.loss_plot, Qt.RightDockWidgetArea),
+        ("hidden", "Hidden states", w.hidden_panel, Qt.RightDockWidgetArea),
+        ("diagnostics", "Diagnostics", w.diagnostics, Qt.RightDockWidgetArea),
+        ("predictions", "Predictions", w.predictions, Qt.RightDockWidgetArea),
+        ("runs", "Runs", w.runs_panel, Qt.RightDockWidgetArea),
+    ]
+    for key, title, widget, area in specs:
+        dock = QtWidgets.QDockWidget(title, w)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        w.addDockWidget(area, dock)
+        w.docks[key] = dock
+    w.splitDockWidget(w.docks["loss"], w.docks["hidden"], Qt.Horizontal)
+    w.splitDockWidget(w.docks["loss"], w.docks["diagnostics"], Qt.Vertical)
+    w.splitDockWidget(w.docks["hidden"], w.docks["predictions"], Qt.Vertical)
+    w.resize(1560, 960)
+    w.resizeDocks([w.docks["controls"], w.docks["loss"], w.docks["hidden"]], [380, 560, 620], Qt.Horizontal)
+    w.resizeDocks([w.docks["loss"], w.docks["diagnostics"]], [520, 340], Qt.Vertical)
+    w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], [560, 300], Qt.Vertical)
+    w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
+    w.docks["diagnostics"].raise_()
 
 
 def make_action(window, text, slot, shortcut=None, tip=None, icon=None) -> QtWidgets.QAction:
@@ -35,6 +63,10 @@ def build_actions(w) -> None:
                                   "Continue a saved run on the current dataset")
     w.act_export_csv = make_action(w, "Export loss &history (CSV)…", w.export_history_dialog, None,
                                    "Loss per epoch with hyperparameter changes")
+    w.act_open_run = make_action(w, "Open r&un folder…", w.open_run_folder_dialog, "Ctrl+Shift+O",
+                                 "Show a run folder (from headless mode, another machine, ...) in the Runs dock")
+    w.act_runs_dir = make_action(w, "Runs f&older…", w.choose_runs_dir_dialog, None,
+                                 "Where runs are kept and the Runs dock looks")
     w.act_quit = make_action(w, "&Quit", w.close, "Ctrl+Q")
     w.act_start = make_action(w, "&Start", w.toggle_run, "Space", "Start / pause / resume training", sp.SP_MediaPlay)
     w.act_step = make_action(w, "Step &one epoch", w.step_epoch, "F10", "Train one epoch, then pause",
@@ -50,6 +82,8 @@ def _build_file_menu(w, bar) -> None:
     file_menu = bar.addMenu("&File")
     file_menu.addAction(w.act_open)
     w.recent_menu = file_menu.addMenu("Open &recent")
+    file_menu.addAction(w.act_open_run)
+    file_menu.addAction(w.act_runs_dir)
     file_menu.addSeparator()
     file_menu.addAction(w.act_save_ckpt)
     file_menu.addAction(w.act_load_ckpt)

@@ -26,12 +26,12 @@ import logging
 import os
 import threading
 import time
-import traceback
 
-import numpy as np
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
-from engine.names import LIVE_SETTINGS
+from engine.names import LIVE_SETTINGS, RunState
+from engine.runs import Run
+from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -40,35 +40,8 @@ log = logging.getLogger(__name__)
 INFERENCE_MIN_INTERVAL_S = 0.5
 INFERENCE_BUDGET_RATIO = 10
 
-WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
 
 GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
-
-
-def _copy_tree(value):
-    """Deep-ish copy of inference results (dicts/lists of arrays) for handing across threads."""
-    if isinstance(value, dict):
-        return {k: _copy_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copy_tree(v) for v in value)
-    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
-        return np.array(value, copy=True)
-    return value
-
-
-def divergence_message(report) -> str:
-    """What happened and what to try, for a report with ``diverged`` set (its settings are the
-    ones in force when it happened, after any live change)."""
-    clip = report.clip_norm
-    clip_text = "off" if not clip else f"{clip:g}"
-    return (
-        f"Training diverged in epoch {report.epoch}: {report.skipped_steps} step(s) produced a "
-        f"non-finite loss or gradient and were refused, so the weights were not updated by them. "
-        f"Training is paused.\n\nWhat to try: lower the learning rate (now "
-        f"{report.learning_rate:.3g}), turn on or tighten gradient clipping (now {clip_text}), "
-        f"use a smaller model or batch size, or switch to a GRU/LSTM cell. Then Resume, or "
-        f"Reset weights to start over."
-    )
 
 
 class TrainingWorker(QObject):
@@ -82,6 +55,7 @@ class TrainingWorker(QObject):
     sigFinished = pyqtSignal()  # a run ended (all epochs done, or stopped)
     sigError = pyqtSignal(str)  # any exception in the worker, as a message for a dialog
     sigDiverged = pyqtSignal(str)  # non-finite step refused; the worker paused itself
+    sigSteered = pyqtSignal(int, str)  # (run_id, what): another process paused the run (control.jsonl)
     sigStatus = pyqtSignal(str)  # short human status: "compiling…", "training", ...
 
     sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
@@ -103,7 +77,8 @@ class TrainingWorker(QObject):
         self._run_id = 0  # last id handed out (GUI thread, under the lock)
         self._active_run = 0  # run the worker thread is executing
         self._trainer = None
-        self._generator = None
+        self._run = None  # engine.runs.Run around the trainer: THE owner of the run's settings and state
+        self._steppable = False  # the run can train another epoch (it has not ended)
         self._epochs_done = 0
         self._live: dict = {}
         self._in_flight = 0
@@ -133,9 +108,9 @@ class TrainingWorker(QObject):
         """Stop training, end the thread, wait up to ``timeout_ms``. True if the thread ended."""
         with self._cond:
             self._quit = True
-            trainer = self._trainer
+            run = self._run
             self._cond.notify_all()
-        self._stop_trainer(trainer)
+        self._stop_run(run)
         thread = self._thread
         if thread is None:
             return True
@@ -149,25 +124,26 @@ class TrainingWorker(QObject):
         return self._thread is not None and self._thread.isRunning()
 
     # ------------------------------------------------------------------ commands (any thread)
-    def new_run(self, config, dataset, *, paused: bool = True) -> int:
-        """Replace the current run by a fresh Trainer for ``config``/``dataset``; returns run id.
+    def new_run(self, config, dataset, *, paused: bool = True, folder=None) -> int:
+        """Replace the current run by a fresh Run for ``config``/``dataset``, recorded in the run
+        folder ``folder`` (None: no folder); returns the run id.
 
         The old run is stopped at once (its current epoch ends early). The Trainer is built on
         the worker thread; it compiles on the first epoch.
         """
-        return self._replace_run(("new_run", config, dataset), paused)
+        return self._replace_run(("new_run", config, dataset, folder), paused)
 
-    def load_checkpoint(self, path, dataset, *, paused: bool = True, weights_only: bool = False) -> int:
+    def load_checkpoint(self, path, dataset, *, paused: bool = True, weights_only: bool = False, folder=None) -> int:
         """Replace the current run by one restored from ``path`` (a file, or the Checkpoint that
-        ``Trainer.check_checkpoint`` validated); ``weights_only`` starts a new run from its weights.
-        Emits sigRunLoaded."""
-        return self._replace_run(("load_checkpoint", (path, weights_only), dataset), paused)
+        ``Trainer.check_checkpoint`` validated), recorded in the run folder ``folder``;
+        ``weights_only`` starts a new run from its weights. Emits sigRunLoaded."""
+        return self._replace_run(("load_checkpoint", (path, weights_only), dataset, folder), paused)
 
     def _replace_run(self, command, paused) -> int:
         with self._cond:
             self._run_id += 1
             run_id = self._run_id
-            old = self._trainer
+            old = self._run
             self._live.clear()
             self._pending_predictions = False
             self._pending_sample = None
@@ -177,25 +153,33 @@ class TrainingWorker(QObject):
             self._steps = 0
             self._commands.append((*command, run_id, paused))
             self._cond.notify_all()
-        self._stop_trainer(old)
+        self._stop_run(old)
         return run_id
 
     def stop(self) -> None:
         """End the current run (the trainer is kept for checkpoints and inference)."""
         with self._cond:
-            trainer = self._trainer if self._generator is not None else None
+            run = self._run if self._steppable else None
             self._commands.append(("stop", self._run_id))
             self._cond.notify_all()
-        self._stop_trainer(trainer)
+        self._stop_run(run)
 
     def pause(self) -> None:
         with self._cond:
             self._paused = True
             self._steps = 0
+            run = self._run
             self._cond.notify_all()
+        if run is not None:
+            run.pause()  # recorded in the run folder (events.jsonl, run.json)
 
     def resume(self) -> None:
         with self._cond:
+            run = self._run
+            if run is not None:
+                # first the run, then the flag: the worker must never see itself resumed while the
+                # run still says PAUSED (it would take that for a pause from control.jsonl)
+                run.resume()
             self._paused = False
             self._steps = 0
             self._cond.notify_all()
@@ -207,22 +191,32 @@ class TrainingWorker(QObject):
             self._steps += int(n)
             self._cond.notify_all()
 
-    def set_live(self, name: str, value) -> None:
-        """Forward a live setting to ``Trainer.update`` (thread-safe; next step, no recompile)."""
+    def set_live(self, name: str, value) -> dict:
+        """Change a live setting through the run's one door, ``Run.update`` (thread-safe; next step,
+        no recompile, logged in the run folder). Returns ``{name: (old, new)}`` when the run
+        exists, {} while it is still being built (then it is applied once it is)."""
         if name not in LIVE_SETTINGS:
             raise ValueError(f"{name!r} is not a live setting; live settings are {LIVE_SETTINGS}")
         with self._cond:
             self._live[name] = value
-            trainer = self._trainer
-            if name == "epochs" and trainer is not None:
+            run = self._run
+            if name == "epochs" and run is not None:
                 # A run that already ended at its old epoch count is reopened, paused.
                 self._commands.append(("extend", self._run_id))
                 self._cond.notify_all()
-        if trainer is not None:
-            try:
-                _apply_live(trainer, name, value)
-            except Exception as exc:  # a bad value must not kill the GUI thread
-                self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+        if run is None:
+            return {}
+        try:
+            return run.update(**{name: value}) or {}
+        except Exception as exc:  # a bad value must not kill the GUI thread
+            self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+            return {}
+
+    def run_config(self):
+        """The current run's settings as the run holds them (None before the first run)."""
+        with self._cond:
+            run = self._run
+        return None if run is None else run.config
 
     def request_predictions(self) -> None:
         """Ask for validation predictions; coalesced and rate-limited while training."""
@@ -267,28 +261,9 @@ class TrainingWorker(QObject):
 
     # ------------------------------------------------------------------ worker thread
     def _serve(self) -> None:
-        _lower_thread_priority()
+        lower_thread_priority()
         while True:
-            action = None
-            with self._cond:
-                while action is None:
-                    if self._quit:
-                        break
-                    if self._commands:
-                        action = ("command", self._commands.popleft())
-                        break
-                    if self._inference_due():
-                        action = ("inference", None)
-                        break
-                    if self._can_train():
-                        if self._throttled():
-                            self._cond.wait(0.02)
-                            continue
-                        if self._paused:
-                            self._steps -= 1
-                        action = ("epoch", None)
-                        break
-                    self._cond.wait(self._wait_timeout())
+            action = self._next_action()
             if action is None:  # quit
                 break
             kind, payload = action
@@ -298,21 +273,37 @@ class TrainingWorker(QObject):
                 self._run_inference()
             else:
                 self._run_epoch()
-        self._close_generator()
+        self._end_run()
         with self._cond:
             self._trainer = None
         thread = self.thread()
         if thread is not None:
             thread.quit()
 
+    def _next_action(self):
+        """Wait for the next thing to do: ("command", c), ("inference", None), ("epoch", None), or
+        None to quit. Commands first, then due inference, then an epoch (unless throttled)."""
+        with self._cond:
+            while not self._quit:
+                if self._commands:
+                    return "command", self._commands.popleft()
+                if self._inference_due():
+                    return "inference", None
+                if self._can_train() and not self._throttled():
+                    if self._paused:
+                        self._steps -= 1
+                    return "epoch", None
+                self._cond.wait(0.02 if self._can_train() else self._wait_timeout())
+        return None
+
     def _can_train(self) -> bool:
-        return self._generator is not None and (not self._paused or self._steps > 0)
+        return self._steppable and (not self._paused or self._steps > 0)
 
     def _throttled(self) -> bool:
         return self.max_in_flight is not None and self._in_flight >= self.max_in_flight
 
     def _training_continuously(self) -> bool:
-        return self._generator is not None and not self._paused
+        return self._steppable and not self._paused
 
     def _inference_due(self) -> bool:
         if not (self._pending_predictions or self._pending_sample is not None):
@@ -335,8 +326,10 @@ class TrainingWorker(QObject):
             if name == "new_run" or name == "load_checkpoint":
                 self._start_run(command)
             elif name == "stop":
-                if command[1] == self._active_run and self._generator is not None:
-                    self._close_generator()
+                if command[1] == self._active_run and self._steppable:
+                    self._run.stop()
+                    self._run.step()  # ends it now: STOPPED, last checkpoint written, logged
+                    self._steppable = False
                     self._emit_state("stopped")
                     self.sigFinished.emit()
             elif name == "extend":
@@ -347,26 +340,27 @@ class TrainingWorker(QObject):
                 self._load_dataset(*command[1:])
         except Exception as exc:
             _log_failure(f"worker command {name} failed", exc)
-            self.sigError.emit(_describe_exception(exc))
+            self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
-        trainer = self._trainer
-        if (run_id != self._active_run or self._generator is not None or trainer is None
-                or trainer.epoch >= trainer.config.epochs):
+        run = self._run
+        if (run_id != self._active_run or self._steppable or run is None
+                or run.epoch >= run.config.epochs):
             return  # still running (the generator reads the new count itself) or nothing to add
         with self._cond:
-            self._generator = trainer.epochs()  # continues at trainer.epoch + 1, no compile
+            self._steppable = True  # Run.update reopened it: the next step continues at run.epoch + 1
             self._paused = True
             self._steps = 0
         self._emit_state("ready")
 
     def _start_run(self, command) -> None:
-        kind, source, dataset, run_id, paused = command
-        self._close_generator()
+        kind, source, dataset, folder, run_id, paused = command
+        self._end_run()
         self._thaw_garbage_collector()
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
+            _remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
@@ -374,40 +368,42 @@ class TrainingWorker(QObject):
         self._next_inference = 0.0
         try:
             if kind == "new_run":
-                config = source
-                trainer = self._make_trainer(config, dataset)  # selects the backend itself
+                trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-                config = getattr(trainer, "config", None)
+            run = Run.create(trainer, dataset, folder)
         except Exception as exc:
             _log_failure("could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
-            self.sigError.emit(_describe_exception(exc))
+            self.sigError.emit(describe_exception(exc))
             return
         with self._cond:
             if run_id != self._run_id:  # replaced while we were building
+                run.close()
                 return
             self._trainer = trainer
-            self._generator = trainer.epochs()
+            self._run = run
+            self._steppable = True
             live = dict(self._live)
         for name, value in live.items():  # changes made while the trainer was being built
             try:
-                _apply_live(trainer, name, value)
+                run.update(**{name: value})
             except Exception as exc:  # as in set_live: a bad value must not keep the run from becoming ready
                 self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
         if kind == "load_checkpoint":
-            history = [dict(row) for row in getattr(trainer, "history", [])]
+            history = [dict(row) for row in run.history]
             self._epochs_done = len(history)
-            self.sigRunLoaded.emit(run_id, {"config": config, "history": history, "weights_only": source[1]})
+            self.sigRunLoaded.emit(run_id, {"config": run.config, "history": history, "weights_only": source[1]})
         self._emit_state("ready")
 
     # A full (generation 2) collection walks every object of the process, hundreds of thousands
     # after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
-    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as long as the run, so they are
-    # moved out of the collector's sight (gc.freeze); they are handed back, and the old runs'
-    # garbage collected, when a later run starts (a moment the window already shows as busy).
+    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as
+    # long as the run, so they are moved out of the collector's sight (gc.freeze); they are handed
+    # back, and the old runs' garbage collected, when a later run starts (a moment the window
+    # already shows as busy).
     # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
     # share one collection (at most one per GC_MIN_INTERVAL_S) without losing any garbage.
     def _freeze_garbage_collector(self) -> None:
@@ -441,18 +437,23 @@ class TrainingWorker(QObject):
         if first:
             self._emit_state("compiling")
             self.sigStatus.emit("compiling…")
-        try:
-            report = next(self._generator)
-        except StopIteration:
-            self._close_generator()
-            self._emit_state("finished")
-            self.sigFinished.emit()
+        if self._obey_control():
             return
+        try:
+            report = self._run.step()  # the Run records the epoch in its folder
         except Exception as exc:
             log.exception("training epoch failed")
-            self._close_generator()
+            self._steppable = False
             self._emit_state("failed")
-            self.sigError.emit(_describe_exception(exc))
+            self.sigError.emit(describe_exception(exc))
+            return
+        if report is None:  # the run ended: all epochs done, stopped, or a write failed (full disk)
+            self._steppable = False
+            state = str(self._run.state)
+            self._emit_state(state)
+            if self._run.message:
+                self.sigError.emit(self._run.message)
+            self.sigFinished.emit()
             return
         self._epochs_done += 1
         with self._cond:
@@ -466,9 +467,11 @@ class TrainingWorker(QObject):
             self.sigStarted.emit()
             self.sigStatus.emit("training")
         self.sigRunEpoch.emit(run_id, report)
-        if getattr(report, "stopped", False):
-            self._close_generator()
-            self._emit_state("stopped")
+        if report.stopped or self._run.state in (RunState.STOPPED, RunState.FAILED):
+            self._steppable = False
+            self._emit_state(str(self._run.state))
+            if self._run.message:
+                self.sigError.emit(self._run.message)
             self.sigFinished.emit()
             return
         if getattr(report, "diverged", False):
@@ -483,6 +486,22 @@ class TrainingWorker(QObject):
         if first or paused:
             self._emit_state("paused" if paused else "running")
 
+    def _obey_control(self) -> bool:
+        """Apply what another process appended to the run's control.jsonl (rate, clip, pause, stop);
+        True if it paused the run (then no step now)."""
+        try:
+            self._run.poll_control()
+        except Exception:  # a steering file must never stop the window's own run
+            log.exception("reading control.jsonl failed")
+            return False
+        if self._run.state is RunState.PAUSED and not self._paused:
+            with self._cond:
+                self._paused = True
+                self._steps = 0
+            self.sigSteered.emit(self._active_run, "paused through the run's control.jsonl")
+            return True
+        return False
+
     def _run_inference(self) -> None:
         with self._cond:
             want_predictions = self._pending_predictions
@@ -496,14 +515,14 @@ class TrainingWorker(QObject):
             if want_predictions:
                 predictions = trainer.predict_validation()
                 if predictions:
-                    self.sigPredictions.emit(run_id, _copy_tree(predictions))
+                    self.sigPredictions.emit(run_id, copy_tree(predictions))
             if sample is not None:
                 n, temperature, prime = sample
                 text = trainer.generate(n, temperature=temperature, prime=prime)
-                self.sigSample.emit(run_id, _copy_tree(text))
+                self.sigSample.emit(run_id, copy_tree(text))
         except Exception as exc:
             log.exception("inference failed")
-            self.sigError.emit("Prediction failed: " + _describe_exception(exc))
+            self.sigError.emit("Prediction failed: " + describe_exception(exc))
         end = time.monotonic()
         self._next_inference = end + max(INFERENCE_MIN_INTERVAL_S, (end - start) * (INFERENCE_BUDGET_RATIO - 1))
 
@@ -523,46 +542,46 @@ class TrainingWorker(QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, _describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
 
-    def _close_generator(self) -> None:
-        generator = self._generator
-        self._generator = None
-        if generator is not None:
-            try:
-                generator.close()
-            except Exception:  # closing must never take the worker down
-                log.exception("closing the epoch generator failed")
+    def _end_run(self) -> None:
+        """Stop the current run (if it can still train) and close its folder's files."""
+        run, self._run = self._run, None
+        steppable, self._steppable = self._steppable, False
+        if run is None:
+            return
+        try:
+            if steppable:
+                run.stop()
+                run.step()  # ends it: STOPPED, checkpoint written, logged
+            run.close()
+        except Exception:  # ending a run must never take the worker down
+            log.exception("ending the run failed")
 
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)
 
     @staticmethod
-    def _stop_trainer(trainer) -> None:
-        if trainer is None:
+    def _stop_run(run) -> None:
+        """Ask a run to stop after its current step (any thread; its epoch ends early)."""
+        if run is None:
             return
         try:
-            trainer.stop()
+            run.stop()
         except Exception:
-            log.exception("Trainer.stop failed")
+            log.exception("Run.stop failed")
 
 
-def _lower_thread_priority() -> None:
-    """Nice the training thread (Linux: niceness is per thread) so that on a busy machine the
-    scheduler prefers the GUI thread; on an idle machine each thread has its own core anyway.
-    QThread priorities are no-ops under Linux's default scheduler, hence setpriority."""
+def _remove_if_empty(folder) -> None:
+    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
+    if folder is None:
+        return
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
-    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: not worth failing for
-        log.debug("training thread priority unchanged: %s", exc)
-
-
-def _apply_live(trainer, name, value) -> None:
-    # The one door (Trainer.update validates); the epoch generator reads config.epochs before
-    # every epoch, so more epochs extend a running run.
-    trainer.update(**{name: value})
+        os.rmdir(folder)
+    except OSError:
+        pass
 
 
 def _log_failure(what: str, exc: BaseException) -> None:
@@ -572,12 +591,3 @@ def _log_failure(what: str, exc: BaseException) -> None:
         log.warning("%s: %s", what, exc)
     else:
         log.exception(what)
-
-
-def _describe_exception(exc: BaseException) -> str:
-    """The message a user sees: the exception's own text (engine errors say what to do)."""
-    text = str(exc).strip()
-    if isinstance(exc, ValueError) and text:
-        return text
-    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return last or type(exc).__name__

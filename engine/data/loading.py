@@ -12,7 +12,7 @@ from engine.names import FORMATS
 
 from .dataset import SequenceDataset, check_task
 from .errors import DataError, data_error, display_name, format_size
-from .files import decode_text, open_data_file, read_bytes
+from .files import bom_length, decode_text, open_data_file, read_bytes
 from .formats import NONFINITE_POLICIES, Loaded
 from .npy import read_npy, read_npz
 from .options import DEFAULTS, Fix
@@ -121,9 +121,19 @@ def _read_one(path, opts, head_only: bool = False) -> Loaded:
         if fmt == "ts":
             return read_ts(source, opts)
         if fmt == "text":
+            if head_only and not complete and not bom_length(head):
+                return _text_head(source, opts, head)
             return read_text(source, opts, head if complete else None)
         return read_table(source.path, opts, head, complete, source.size, force_ucr=(fmt == "ucr"),
                           allow_ucr=(opts["format"] != "csv"), open_binary=source.stream, head_only=head_only)
+
+
+def _text_head(source, opts, head: bytes) -> Loaded:
+    """A large text file's head (cut after its last line break), for a preview."""
+    cut = head.rfind(b"\n")
+    loaded = read_text(source, opts, head[:cut + 1] if cut > 0 else head)
+    loaded.info.update(estimated=True, estimated_rows=source.size)    # ~ one character per byte
+    return loaded
 
 
 def _read_guarded(path, opts, head_only: bool = False) -> Loaded:
@@ -423,19 +433,28 @@ def _full_preview(head: str, paths: list, loaded: list, ds: SequenceDataset) -> 
                    dataset=ds, **_info_fields(loaded[0].info))
 
 
-def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
-    """From the head rows of large tables: counts scaled to the file size, nothing loaded."""
+def _estimated_counts(loaded: list, opts):
+    """(task, n_sequences, lengths, class_names, vocabulary_size) from the heads that were read."""
     first = loaded[0]
+    rows = [l.info.get("estimated_rows", len(l.sequences)) for l in loaded]
+    appended = opts["multi_file"] == "append"
+    if first.text is not None:
+        _, vocabulary, _ = text_vocabulary([l.text for l in loaded], opts["max_vocab"], first.path)
+        lengths = np.array([sum(rows)] if appended else rows)
+        return opts["task"] or "next_token", len(lengths), lengths, [], len(vocabulary)
     labels, orders = _labels(loaded, opts)
     class_names = _class_mapping(labels, orders)[0] if labels is not None else []
     task = opts["task"] or ("classify_sequence" if labels is not None else "forecast")
-    rows = [l.info.get("estimated_rows", len(l.sequences)) for l in loaded]
     if first.layout == "columns":
-        lengths = np.array(rows if opts["multi_file"] != "append" else [sum(rows)])
-        n_sequences = len(lengths)
-    else:
-        lengths = np.array([len(s) for l in loaded for s in l.sequences])
-        n_sequences = sum(rows)
+        lengths = np.array([sum(rows)] if appended else rows)
+        return task, len(lengths), lengths, class_names, 0
+    return task, sum(rows), np.array([len(s) for l in loaded for s in l.sequences]), class_names, 0
+
+
+def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
+    """From the heads of large tables and texts: counts scaled to the file size, nothing loaded."""
+    first = loaded[0]
+    task, n_sequences, lengths, class_names, vocabulary_size = _estimated_counts(loaded, opts)
     sizes = sum(os.path.getsize(p) for p in paths)
     notes = [n for l in loaded for n in l.notes]
     notes.append(f"preview of the first {HEAD_BYTES // 1024} KB of {format_size(sizes)}: the counts are "
@@ -443,17 +462,17 @@ def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
     return Preview(head=head, format="+".join(sorted({l.format for l in loaded})), task=task, layout=first.layout,
                    n_files=len(paths), n_sequences=int(n_sequences), min_length=int(lengths.min()),
                    median_length=float(np.median(lengths)), max_length=int(lengths.max()),
-                   n_features=len(first.feature_names), feature_names=list(first.feature_names),
+                   n_features=vocabulary_size or len(first.feature_names), feature_names=list(first.feature_names),
                    target_names=_target_names(first, first.feature_names, opts["target_column"])
                    if task == "forecast" else [],
-                   class_names=class_names, vocabulary_size=0, notes=notes, estimated=True,
+                   class_names=class_names, vocabulary_size=vocabulary_size, notes=notes, estimated=True,
                    **_info_fields(first.info))
 
 
 def preview(path_or_paths, rows: int = 10, **options) -> Preview:
     """Describe files before loading them: the first ``rows`` lines of the (first) file, detected
-    format and task, counts and lengths. Cheap on large tables: only their head is read
-    (``Preview.estimated``). Raises DataError like load_sequences."""
+    format and task, counts and lengths. Cheap on large tables and texts: only their head is read
+    (``Preview.estimated``; .ts/.npy/.npz are read whole, in bounded memory). Raises DataError like load_sequences."""
     opts = _options(options)
     paths = _paths(path_or_paths)
     loaded = [_read_guarded(p, opts, head_only=True) for p in paths]

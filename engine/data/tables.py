@@ -16,6 +16,7 @@ Layouts:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
 import re
 import warnings
@@ -33,7 +34,9 @@ __all__ = ["TableSniff", "sniff_table", "read_table", "looks_like_numeric_table"
 
 _MIN_LINE_LIMIT = 1 << 20       # characters: a line may be this long whatever the head's lines are
 _LINE_GROWTH = 16               # ... or this many times the longest line of the head
-_CHUNK_VALUES = 1 << 20         # values parsed per loadtxt call (float64: 8 MB)
+_CHUNK_VALUES = 1 << 20         # values the careful parser holds as Python floats before packing them
+_SCAN_BLOCK = 1 << 23           # bytes per block when measuring line lengths
+_DIRECT_ENCODINGS = {"utf-8", "cp1252", "latin-1"}   # \n is byte 10 and numpy can read the file itself
 _CODECS = {"utf-8": "utf-8-sig", "utf-16-le": "utf-16", "utf-16-be": "utf-16", "utf-32-le": "utf-32",
            "utf-32-be": "utf-32"}
 
@@ -72,6 +75,7 @@ class _Lines:
         self.sniff = sniff
         self._open_binary = open_binary
         self._head_text = head_text
+        self.is_head = head_text is not None
         self.limit = max(_MIN_LINE_LIMIT, _LINE_GROWTH * sniff.longest_line)
         self.rows = _LineMap()
         self.skip_long = False       # skip_non_numeric: an over-long line is skipped, not refused
@@ -150,9 +154,17 @@ def _ragged_hint() -> str:
 class _Table:
     values: np.ndarray          # float32 (rows, used columns); for ucr without the label column
     labels: list | None         # ucr: raw label strings
-    rows: _LineMap              # row -> line number
+    lines: _Lines               # the source, to find line numbers when a message needs them
+    rows: _LineMap | None = None  # row -> line number (found on first use after a fast parse)
     skipped: int = 0
     first_skipped: int | None = None
+
+    def line_of(self, row: int) -> int | None:
+        if self.rows is None:
+            for _ in self.lines:
+                pass
+            self.rows = self.lines.rows
+        return self.rows.line(row)
 
 
 def _checked(chunk: np.ndarray, path, sniff: TableSniff, rows: _LineMap, first_row: int, policy: str):
@@ -167,8 +179,38 @@ def _value_names(sniff: TableSniff) -> list:
     return [sniff.column_names[j] for j in cols]
 
 
-def _fast_parse(path, sniff: TableSniff, lines: _Lines, policy: str) -> _Table | None:
-    """numpy.loadtxt over the streamed lines, a chunk of rows at a time. None if it refuses them."""
+def _short_lines(open_binary, limit: int) -> bool:
+    """True when no line of the file (split on ``\n``) is longer than ``limit`` bytes, so numpy
+    may read the file itself. One vectorised pass over the bytes, a block at a time."""
+    with open_binary() as f:
+        offset, last = 0, -1                     # last: offset of the previous newline
+        while True:
+            block = f.read(_SCAN_BLOCK)
+            if not block:
+                return offset - last - 1 <= limit
+            newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + offset
+            if newlines.size:
+                if newlines[0] - last - 1 > limit or (newlines.size > 1 and np.diff(newlines).max() - 1 > limit):
+                    return False
+                last = int(newlines[-1])
+            elif offset + len(block) - last - 1 > limit:
+                return False
+            offset += len(block)
+
+
+def _loadtxt_source(sniff: TableSniff, lines: _Lines, open_binary):
+    """(what numpy.loadtxt reads, lines to skip): the file itself when its lines are plain and
+    short, else the streamed lines (decimal commas, other encodings, over-long or CR-only lines)."""
+    if sniff.decimal == "." and sniff.encoding in _DIRECT_ENCODINGS and not lines.is_head and \
+            _short_lines(open_binary, lines.limit):
+        return io.TextIOWrapper(open_binary(), encoding=_CODECS.get(sniff.encoding, sniff.encoding),
+                                newline=None), sniff.skip_lines
+    return contextlib.closing(s for _, s in lines), 0
+
+
+def _fast_parse(path, sniff: TableSniff, lines: _Lines, open_binary, policy: str) -> _Table | None:
+    """numpy.loadtxt (float32). None if it refuses the rows, or under "reject" when a value came
+    out infinite (inf, or beyond float32): the careful parser then says where and why."""
     # No usecols: it would switch off loadtxt's check that every row has the same number of
     # fields. Columns we do not use (an index, a trailing empty one, the UCR label) go through a
     # converter instead and are dropped afterwards.
@@ -184,32 +226,25 @@ def _fast_parse(path, sniff: TableSniff, lines: _Lines, policy: str) -> _Table |
     converters = {j: ignore for j in range(sniff.n_columns) if j not in sniff.used_columns}
     if sniff.layout == "ucr":
         converters[sniff.used_columns[0]] = label
-    kw = dict(delimiter=sniff.delimiter, ndmin=2, comments="#", dtype=np.float64, converters=converters or None,
-              max_rows=max(1, _CHUNK_VALUES // max(sniff.n_columns, 1)))
+    kw = dict(delimiter=sniff.delimiter, ndmin=2, comments="#", dtype=np.float32, converters=converters or None)
     if sniff.delimiter is not None:
         kw["quotechar"] = '"'
-    keep = sniff.used_columns[1:] if sniff.layout == "ucr" else sniff.used_columns
-    stream = (s for _, s in lines)
-    chunks, n_rows = [], 0
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")      # "input contained no data": the end of the file
-            while True:
-                chunk = np.loadtxt(stream, **kw)
-                if chunk.shape[0] == 0:
-                    break
-                if chunk.shape[1] != sniff.n_columns:
-                    return None
-                chunks.append(_checked(chunk[:, keep], path, sniff, lines.rows, n_rows, policy))
-                n_rows += chunk.shape[0]
+        source, skip = _loadtxt_source(sniff, lines, open_binary)
+        with source as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # "input contained no data", float32 overflow: checked below
+            table = np.loadtxt(f, skiprows=skip, **kw)
     except (DataError, UnicodeDecodeError):
         raise
     except (ValueError, IndexError, TypeError):
         return None
-    if not chunks:
+    if table.shape[0] == 0 or table.shape[1] != sniff.n_columns:
         return None
-    values = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-    return _Table(values=values, labels=labels if sniff.layout == "ucr" else None, rows=lines.rows)
+    keep = sniff.used_columns[1:] if sniff.layout == "ucr" else sniff.used_columns
+    values = table if len(keep) == table.shape[1] else table[:, keep]
+    if policy == "reject" and np.isinf(values).any():
+        return None
+    return _Table(values=values, labels=labels if sniff.layout == "ucr" else None, lines=lines)
 
 
 def _row_values(fields: list, value_cols: list):
@@ -273,7 +308,7 @@ def _slow_parse(path, sniff: TableSniff, lines: _Lines, options) -> _Table:
                              "check the delimiter and the columns")
         raise data_error(path, "contains no data rows", "add numbers below the header")
     values = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-    return _Table(values=values, labels=labels if ucr else None, rows=kept, skipped=skipped,
+    return _Table(values=values, labels=labels if ucr else None, lines=lines, rows=kept, skipped=skipped,
                   first_skipped=first_skipped)
 
 
@@ -287,7 +322,7 @@ def _parse(path, sniff: TableSniff, options, open_binary, head_text) -> _Table:
         try:
             table = None
             if not options.get("skip_non_numeric"):
-                table = _fast_parse(path, sniff, lines, options["nonfinite"])
+                table = _fast_parse(path, sniff, lines, open_binary, options["nonfinite"])
             return table if table is not None else _slow_parse(path, sniff, _Lines(path, sniff, open_binary,
                                                                                    head_text), options)
         except UnicodeDecodeError:
@@ -330,14 +365,14 @@ def _columns_sequence(path, sniff: TableSniff, table: _Table, options, counts: d
     if sniff.header is None and len(feature_names) == 1:
         feature_names = ["value"]
     seq = clean_nonfinite(table.values, options["nonfinite"], path,
-                          lambda t, j: (table.rows.line(t), f"(column {feature_names[j]!r})"), counts)
+                          lambda t, j: (table.line_of(t), f"(column {feature_names[j]!r})"), counts)
     if len(seq) > options["max_length"]:
         raise too_long(path, len(seq), options["max_length"])
     return Loaded(path=str(path), format="csv", layout="columns", sequences=[seq], feature_names=feature_names)
 
 
 def _row_sequences(path, sniff: TableSniff, table: _Table, options, counts: dict) -> Loaded:
-    line_of = table.rows.line
+    line_of = table.line_of
     raw_labels = _ucr_labels(table.labels, path, line_of) if sniff.layout == "ucr" else None
     sequences = []
     for i, row in enumerate(table.values):

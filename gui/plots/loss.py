@@ -45,6 +45,7 @@ class LossPlot(QtWidgets.QWidget):
 
         self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
         self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._compared: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []  # other runs, in colour
 
         # Hover readout: a text that follows the mouse plus dots on the nearest points.
         self.hover_text = pg.TextItem(anchor=(0, 1), color=(230, 230, 230), fill=(20, 20, 20, 200))
@@ -179,6 +180,56 @@ class LossPlot(QtWidgets.QWidget):
         self.hover_dots.setData([], [])
         self._redraw()
 
+    # ----- other runs, compared
+    def set_compared(self, runs) -> None:
+        """Draw other runs' losses in distinct colours with a legend, under the current run:
+        ``runs`` is [(label, epochs, train_losses, val_losses)] (validation solid, train dotted).
+        The same runs again (a followed run grew) only get new data: zoom and legend stay."""
+        if [str(label) for label, *_ in runs] == self.compared():
+            for (_, val_item, train_item), (_, epochs, train, val) in zip(self._compared, runs):
+                for item, losses in ((val_item, val), (train_item, train)):
+                    series = GrowableSeries(max(1, len(epochs)))
+                    series.extend(epochs, losses)
+                    set_series(item, series.x, series.y)
+            return
+        for _, val_item, train_item in self._compared:
+            self.plot_item.removeItem(val_item)
+            self.plot_item.removeItem(train_item)
+        self._compared = []
+        for index, (label, epochs, train, val) in enumerate(runs):
+            color = pg.intColor(index, hues=max(6, len(runs)), maxValue=235)
+            val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=str(label))
+            train_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=QtCore.Qt.DotLine))
+            for item, losses in ((val_item, val), (train_item, train)):
+                series = GrowableSeries(max(1, len(epochs)))
+                series.extend(epochs, losses)
+                configure_long_curve(item)
+                item.setZValue(-5)  # above the grey earlier runs, below the current run
+                self.plot_item.addItem(item)
+                set_series(item, series.x, series.y)
+            self._compared.append((str(label), val_item, train_item))
+
+    def compared(self) -> list[str]:
+        """Labels of the compared runs, in legend order."""
+        return [label for label, _, _ in self._compared]
+
+    def compared_data(self, index: int) -> dict:
+        _, val_item, train_item = self._compared[index]
+        return {"train": train_item.getData(), "val": val_item.getData()}
+
+    def compared_at(self, epoch: float, loss: float) -> str:
+        """The compared run whose validation curve passes closest to (epoch, loss) ('' if none)."""
+        best, best_gap = "", float("inf")
+        for label, val_item, _ in self._compared:
+            x, y = val_item.getData()
+            if x is None or not len(x):
+                continue
+            i = int(np.clip(np.searchsorted(x, epoch), 0, len(x) - 1))
+            gap = abs(float(y[i]) - loss)
+            if gap < best_gap:
+                best, best_gap = label, gap
+        return best
+
     # ----- read back
     def curve_data(self) -> dict:
         """{'train': (x, y), 'val': (x, y)}: copies of the points of the current run."""
@@ -225,6 +276,9 @@ class LossPlot(QtWidgets.QWidget):
             return
         view = vb.mapSceneToView(pos)
         text = self.readout_at(view.x())
+        if self._compared:  # name the compared run whose curve passes nearest the cursor
+            loss = 10.0 ** view.y() if self._log_y else view.y()
+            text = (text + "\n" if text else "") + f"run: {self.compared_at(view.x(), loss)}"
         if not text:
             self.hover_text.hide()
             return

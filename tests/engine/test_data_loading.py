@@ -105,3 +105,14 @@ def test_preview_of_a_small_file_is_the_full_load(tmp_path):
     p.write_text("a,b\n1,2\n3,4\n5,6\n")
     pv = preview(p)
     assert not pv.estimated and pv.dataset is not None and pv.n_sequences == 1 and pv.max_length == 3
+
+
+def test_preview_of_a_large_text_reads_its_head(tmp_path):
+    p = tmp_path / "book.txt"
+    p.write_text("the quick brown fox jumps over the lazy dog\n" * 20_000 + "\x00\x01binary tail\n")
+    pv = preview(p)
+    assert pv.estimated and pv.dataset is None and pv.task == "next_token" and pv.format == "text"
+    assert pv.vocabulary_size == 28 and abs(pv.max_length - 880_000) < 100_000
+    assert "28 characters" in pv.describe()
+    with pytest.raises(DataError, match="binary"):     # only the full load reads the tail
+        load_sequences(p)

@@ -24,6 +24,7 @@ def isolated_settings(tmp_path, qapp):
     QtCore.QSettings.setPath(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope, str(folder))
     qapp.setOrganizationName("RNN Scope Tests")
     qapp.setApplicationName("RNN Scope Tests")
+    QtCore.QSettings().setValue("runs/dir", str(tmp_path / "runs"))  # window runs and the Runs dock
     yield folder
 
 
@@ -103,3 +104,16 @@ def make_window(qtbot, tiny_config, auto_dialogs):
         window.close()
         assert not window.worker.is_thread_running()
 
+
+
+@pytest.fixture
+def loaded_window(qtbot, make_window):
+    """Factory: a window (``make_window``) with ``path`` loaded, no preview."""
+
+    def make(path, config=None):
+        window = make_window(config)
+        window.open_paths([path], preview=False)
+        qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+        return window
+
+    return make

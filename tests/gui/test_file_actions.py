@@ -1,7 +1,7 @@
 """Loading checkpoints in the window: validate first, ask on another dataset, never lose the run."""
-
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -110,11 +110,15 @@ def test_a_full_disk_while_saving_is_a_dialog_without_a_traceback(opened, qtbot,
     window.step_epoch()  # build a run (one epoch) so there is something to save
     qtbot.waitUntil(lambda: window.worker._trainer is not None and window.worker._trainer.epoch >= 1, timeout=60_000)
 
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    target = tmp_path / "saved.npz"
+    create_temp = checkpoint_io._create_temp
+
+    def full(folder, *args, **kwargs):  # only the folder we save to is full, not the window's run folder
+        if os.path.samefile(folder, target.parent):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return create_temp(folder, *args, **kwargs)
 
     monkeypatch.setattr(checkpoint_io, "_create_temp", full)
-    target = tmp_path / "saved.npz"
     caplog.set_level(logging.WARNING, logger="gui.worker")
     with qtbot.waitSignal(window.worker.sigError, timeout=10_000) as error:
         window.worker.save_checkpoint(str(target))

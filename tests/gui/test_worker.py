@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -35,6 +36,9 @@ class ScriptedTrainer:
         self._stop = threading.Event()
         self.history = []
         self.predictions = 0
+        # what a Run reads to describe the run in its folder (run.json, metrics.csv columns)
+        self.split = SimpleNamespace(train=range(8), val=range(2))
+        self.spec = SimpleNamespace(param_groups=lambda: ["layer1"])
 
     def epochs(self):
         self._stop.clear()
@@ -53,18 +57,28 @@ class ScriptedTrainer:
                 step_ms=1.0, compile_seconds=0.0, diverged=epoch == self.diverge_at, clip_norm=self.config.clip_norm,
                 skipped_steps=1 if epoch == self.diverge_at else 0, stopped=self._stop.is_set(), owner=self,
             )
-            self.history.append({"epoch": epoch, "train_loss": report.train_loss})
+            if not report.stopped:  # as the Trainer: a stop before the first step counts no epoch
+                self.history.append({"epoch": epoch, "train_loss": report.train_loss})
             yield report
             if report.stopped:
                 return
 
+    f_train = None  # never "compiled": the Run reports COMPILING until the first epoch
+
+    @property
+    def epoch(self):
+        return len(self.history)
+
     def update(self, **changes):
+        changed = {}
         for name, value in changes.items():
             self.calls.append((name, value))
+            changed[name] = (getattr(self.config, name, None), value)
         if "learning_rate" in changes:
             self.learning_rate = changes["learning_rate"]
         if "epochs" in changes:
             self.config = self.config.replace(epochs=changes["epochs"])
+        return changed
 
     def stop(self):
         self._stop.set()

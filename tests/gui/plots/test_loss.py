@@ -111,3 +111,21 @@ def test_loss_plot_log_mode_uses_the_readable_axis(loss_plot, qtbot):
     axis = loss_plot.plot_item.getAxis("left")
     assert "(x" not in axis.labelString()
     assert_apart(drawn_labels(axis, qtbot))
+
+
+def test_compared_runs_get_distinct_colours_a_legend_and_stay_under_the_current_run(loss_plot):
+    epochs = np.arange(1, 6)
+    loss_plot.extend(epochs, 1.0 / epochs, 1.2 / epochs)
+    runs = [(f"run {k}", epochs, (k + 1.0) / epochs, (k + 1.5) / epochs) for k in range(3)]
+    loss_plot.set_compared(runs)
+    assert loss_plot.compared() == ["run 0", "run 1", "run 2"]
+    np.testing.assert_allclose(loss_plot.compared_data(1)["val"][1], 2.5 / epochs)
+    colours = {item.opts["pen"].color().name() for _, item, _ in loss_plot._compared}
+    assert len(colours) == 3
+    legend = [label.text for _, label in loss_plot.legend.items]
+    assert {"run 0", "run 1", "run 2"} <= set(legend)
+    assert all(item.zValue() < loss_plot.val_curve.zValue() for _, item, _ in loss_plot._compared)
+    assert loss_plot.compared_at(2.0, 3.5 / 2) == "run 2"  # the curve through (2, 1.75)
+    loss_plot.set_compared(runs[:1])
+    assert loss_plot.compared() == ["run 0"]
+    assert "run 2" not in [label.text for _, label in loss_plot.legend.items]

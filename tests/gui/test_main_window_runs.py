@@ -1,0 +1,98 @@
+"""The window's Runs dock: runs folder from the settings, File > Open run folder, --run DIR."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+from PyQt5 import QtWidgets
+
+from engine.run_reader import open_run
+from tests.gui.run_folders import write_run
+
+
+def test_the_runs_dock_lists_the_runs_folder_and_overlays_ticked_runs(qtbot, make_window, tmp_path):
+    runs = tmp_path / "runs"  # the conftest points the setting here, never at the user's folder
+    write_run(runs / "a", "baseline", [1.0, 0.6, 0.4])
+    write_run(runs / "b", "lower lr", [1.1, 0.9, 0.8], learning_rate=3e-4)
+    window = make_window()
+    assert window.runs_dir() == runs
+    window.runs_panel.refresh()
+    assert sorted(window.runs_panel.shown_names()) == ["baseline", "lower lr"]
+    window.runs_panel.set_checked("baseline")
+    window.runs_panel.set_checked("lower lr")
+    assert sorted(window.loss_plot.compared()) == ["baseline", "lower lr"]
+    index = window.loss_plot.compared().index("baseline")
+    np.testing.assert_allclose(window.loss_plot.compared_data(index)["val"][1], [1.0, 0.6, 0.4])
+    window.runs_panel.set_checked("baseline", False)
+    assert window.loss_plot.compared() == ["lower lr"]
+
+
+def test_open_run_folder_from_the_file_menu_and_a_bad_folder_explains(qtbot, monkeypatch, make_window, tmp_path):
+    folder = write_run(tmp_path / "cluster" / "run-42", "on the cluster", [0.5, 0.25])
+    window = make_window()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    window.act_open_run.trigger()
+    assert window.loss_plot.compared() == ["on the cluster"]
+    assert window.docks["runs"].isVisible()
+    (tmp_path / "holiday-photos").mkdir()
+    assert window.open_run_folder(tmp_path / "holiday-photos") is False
+    assert "holiday-photos" in window.last_error and "not an RNN Scope run folder" in window.last_error
+
+
+def test_runs_folder_can_be_changed_and_is_remembered(qtbot, monkeypatch, make_window, tmp_path):
+    other = tmp_path / "elsewhere"
+    write_run(other / "x", "moved run", [0.3])
+    window = make_window()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(other)))
+    window.act_runs_dir.trigger()
+    assert window.runs_panel.shown_names() == ["moved run"]
+    assert make_window().runs_dir() == other
+
+
+def test_run_flag_opens_each_folder(qtbot, tmp_path, forecast_csv, auto_dialogs):
+    from gui.app import setup_window
+
+    first = write_run(tmp_path / "r1", "first", [0.9])
+    second = write_run(tmp_path / "r2", "second", [0.8])
+    window = setup_window(SimpleNamespace(files=[forecast_csv], run=[str(first), str(second)]))
+    qtbot.addWidget(window)
+    try:
+        assert sorted(window.loss_plot.compared()) == ["first", "second"]
+    finally:
+        window.close()
+
+
+def test_a_window_run_is_recorded_in_the_runs_folder_with_its_live_changes(qtbot, loaded_window, forecast_csv,
+                                                                          tiny_config, tmp_path):
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=4))
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1 and window.run_state == "paused", timeout=60_000)
+    window.controls._param("learning_rate").setValue(0.002)  # through the run's one door
+    assert window.worker.run_config().learning_rate == 0.002  # the window keeps no copy to drift
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.is_idle, timeout=60_000)
+    folders = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    assert len(folders) == 1 and folders[0].name.endswith("_sine")
+    reader = open_run(folders[0])
+    assert str(reader.status) == "finished" and [e["epoch"] for e in reader.epochs] == [1, 2, 3, 4]
+    changes = [e for e in reader.events if e["kind"] == "set"]
+    assert [(e["name"], e["old"], e["new"]) for e in changes] == [("learning_rate", 0.01, 0.002)]
+    assert [e["learning_rate"] for e in reader.epochs] == [0.01, 0.002, 0.002, 0.002]
+    assert json.loads((folders[0] / "run.json").read_text())["config"]["learning_rate"] == 0.002
+    assert window.loss_plot.markers() == [(1.0, "lr 0.01 → 0.002")]
+    qtbot.waitUntil(lambda: reader.name in window.runs_panel.shown_names(), timeout=5000)
+
+
+def test_a_window_run_obeys_its_control_jsonl(qtbot, loaded_window, forecast_csv, tiny_config, tmp_path):
+    """Another process (or window) steering this window's run: rate changes, then a pause."""
+    from engine.run_folder import append_command
+
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=100_000))
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 2, timeout=60_000)
+    folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    append_command(folder, "set", name="learning_rate", value=0.004)
+    qtbot.waitUntil(lambda: window.worker.run_config().learning_rate == 0.004, timeout=10_000)
+    append_command(folder, "pause")
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+    assert [e["kind"] for e in events if e.get("source") == "control"][-2:] == ["set", "pause"]
