@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--sample", type=_sample, metavar="NAME", help=f"open a bundled sample: {samples}")
     _add_data_flags(p)
+    _add_model_and_training_flags(p)
+    _add_run_flags(p)
+    _add_output_flags(p)
+    return p
+
+
+def _add_model_and_training_flags(p) -> None:
     m = p.add_argument_group("model")
     m.add_argument("--cell", choices=CELLS, help="recurrent cell (default: elman)")
     m.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
@@ -126,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--backend", choices=BACKENDS,
                    help="PyTensor backend (default: jax, or $RNNSCOPE_BACKEND)")
+
+
+def _add_run_flags(p) -> None:
     r = p.add_argument_group("run")
     r.add_argument("--start", action="store_true", help="start training as soon as the window opens")
     r.add_argument("--checkpoint", metavar="PATH", help="open a saved run (.npz checkpoint)")
@@ -150,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--test-every", type=_positive(int), metavar="K", help="also score the test file every K epochs")
     e.add_argument("--patience", type=_positive(int), metavar="N",
                    help="stop after N epochs without a lower validation loss (default: off)")
+
+
+def _add_output_flags(p) -> None:
     o = p.add_argument_group("output")
     o.add_argument("-q", "--quiet", action="store_true", help="headless: no progress, only the summary and errors")
     o.add_argument("--json", action="store_true",
@@ -160,7 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--install-desktop", action="store_true",
                    help="add RNN Scope to the application menu (~/.local/share) and exit")
     k.add_argument("--uninstall-desktop", action="store_true", help="remove it from the menu and exit")
-    return p
 
 
 def _backend_named(argv: list[str]) -> str | None:

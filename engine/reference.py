@@ -229,15 +229,8 @@ def _layer_backward(cell, W, U, mask, cache, dhs):
             h_tm1, c_tm1, i, f, o, g, tanh_c = steps[t]
             dc_new = m * dc_next + dh_new * o * (1 - tanh_c**2)
             dc_tm1 = (1 - m) * dc_next + dc_new * f
-            da = np.concatenate(
-                [
-                    dc_new * g * i * (1 - i),
-                    dc_new * c_tm1 * f * (1 - f),
-                    dh_new * tanh_c * o * (1 - o),
-                    dc_new * i * (1 - g**2),
-                ],
-                axis=1,
-            )
+            da = np.concatenate([dc_new * g * i * (1 - i), dc_new * c_tm1 * f * (1 - f),  # gates i, f
+                                 dh_new * tanh_c * o * (1 - o), dc_new * i * (1 - g**2)], axis=1)  # o, g
             dxW[t] = da
             dU += h_tm1.T @ da
             dh_tm1 += da @ U.T

@@ -29,6 +29,22 @@ def _summary_writer():
     return SummaryWriter
 
 
+def _finite_scalars(entry: dict):
+    """(tag, value) of one metrics row's finite scalars: losses, rates, per-layer norms, wall time."""
+    for column, tag in _SCALARS.items():
+        yield tag, entry.get(column)
+    for kind in ("grad", "weight"):
+        for layer, value in (entry.get(f"{kind}_norms") or {}).items():
+            yield f"{kind}_norm/{layer}", value
+    yield "time/wall_s", entry.get("wall_s")
+
+
+def _add_epoch(writer, entry: dict) -> None:
+    for tag, value in _finite_scalars(entry):
+        if value is not None and math.isfinite(value):
+            writer.add_scalar(tag, value, entry["epoch"])
+
+
 def export_run(folder) -> Path:
     """Write the run in ``folder`` as TensorBoard event files under ``folder/tensorboard``; returns it."""
     SummaryWriter = _summary_writer()
@@ -38,17 +54,7 @@ def export_run(folder) -> Path:
     writer = SummaryWriter(logdir=str(logdir))
     try:
         for entry in reader.epochs:
-            step, wall = entry["epoch"], entry.get("wall_s")
-            for column, tag in _SCALARS.items():
-                value = entry.get(column)
-                if value is not None and math.isfinite(value):
-                    writer.add_scalar(tag, value, step)
-            for kind in ("grad", "weight"):
-                for layer, value in (entry.get(f"{kind}_norms") or {}).items():
-                    if value is not None and math.isfinite(value):
-                        writer.add_scalar(f"{kind}_norm/{layer}", value, step)
-            if wall is not None:
-                writer.add_scalar("time/wall_s", wall, step)
+            _add_epoch(writer, entry)
         changes = [f"epoch {e.get('epoch')}: {e.get('name')} {e.get('old')} -> {e.get('new')}"
                    for e in reader.events if e.get("kind") == "set"]
         writer.add_text("run/config", f"```\n{reader.meta.get('config')}\n```", 0)

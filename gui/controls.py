@@ -72,6 +72,8 @@ def format_hidden_sizes(sizes) -> str:
 
 
 def _tree_spec():
+    # One declarative table of the tree (pyqtgraph's Parameter.create format): long because every
+    # control is one entry; splitting it would scatter the tree's order over several functions.
     ro = {"readonly": True}
     return [
         {
