@@ -382,13 +382,16 @@ def _check_plots(args) -> bool:
     return True
 
 
-def _score_test(test, run, progress) -> None:
-    """--test: restore the best weights (checkpoint.npz keeps the last), score, record in run.json."""
+def _score_test(test, run, progress) -> dict | None:
+    """--test: restore the best weights (checkpoint.npz keeps the last), score, record in run.json;
+    returns what was recorded (None without a test set or a trained epoch)."""
     if test is None or not run.trainer.epoch:
-        return
+        return None
     result = test.final()
     progress.message(result.describe())
-    run.set_test({**result.to_json(), "file": test.path})
+    record = {**result.to_json(), "file": test.path}
+    run.set_test(record)
+    return record
 
 
 def run_headless(args) -> int:
@@ -442,11 +445,13 @@ def _run(args, console: Console) -> int:
         steps.close()
     if run.state is RunState.FAILED:
         raise UsageError(run.message)
-    _score_test(test, run, progress)
+    tested = _score_test(test, run, progress)
     title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
     _write_outputs(out, args, trainer, last, title, plots, progress)
     removed = out.finish()
     summary = _summary(trainer, dataset, out, interrupted, plots, time.perf_counter() - started, removed)
+    if tested is not None:
+        summary["test"] = tested  # as in run.json: accuracy or loss, n, the epoch of the weights scored
     log.info("headless run ended: %s", summary)
     console.result(_summary_line(summary), summary)
     return summary["exit_code"]

@@ -85,3 +85,13 @@ def test_steps_csv_rows_are_flushed_as_they_come(tmp_path):
     rows = list(csv.reader(open(tmp_path / "steps.csv")))  # readable before close: flushed
     steps.close()
     assert rows == [["epoch", "step", "wall_s", "train_loss", "steps_per_s"], ["1", "5", "1.25", "0.5", "4.0"]]
+
+
+def test_json_summary_carries_the_test_result(pair, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main.main([pair[0], "--headless", "--test", pair[1], "--epochs", "2", "--hidden", "4",
+                      "--json", "--quiet", "--out", str(out)])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert summary["test"] == json.loads((out / "run.json").read_text())["test"]
+    assert summary["test"]["n"] == 10 and 0 <= summary["test"]["accuracy"] <= 1
