@@ -184,12 +184,13 @@ def plain_batches(arrays, batch_size, task):
     """Time-major batches of real examples only (what a hand-written loop iterates)."""
     import numpy as np
 
+    from engine.batches import TimeMajor
+
+    data = TimeMajor(arrays, task, str(arrays.x.dtype) if arrays.x.ndim == 3 else "float32")
     out = []
-    for b in arrays.batches(batch_size):
-        n = b.n_real
-        x = b.x[:, :n]
-        mask = b.mask[:, :n]
-        y = b.y[:n] if task == "classify_sequence" else b.y[:, :n]
+    for start in range(0, data.n, batch_size):
+        idx = np.arange(start, min(start + batch_size, data.n))
+        x, mask, y = data.batch(idx)
         lengths = np.maximum(mask.sum(axis=0).astype(np.int64), 1)
         out.append((x, mask, y, lengths))
     return out

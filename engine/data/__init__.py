@@ -4,8 +4,8 @@ Qt-free (numpy only). The contract is in docs/ARCHITECTURE.md (engine.data)::
 
     ds = load_sequences("sunspots.csv")          # or a list of files
     split = ds.split(validation_fraction=0.2, seed=0)
-    for batch in split.train.batches(32, shuffle=True, seed=epoch):
-        ...                                      # time-major x (T, B, F), mask (T, B), y
+    split.train.x, split.train.mask, split.train.y  # padded, example-major (N, T, ...)
+    # engine.batches.TimeMajor turns them into the fixed-shape time-major batches training uses
 
 Modules (one noun each; the map is in docs/ARCHITECTURE.md): ``errors`` (DataError), ``files``
 (careful file access), ``options`` (the loading options, their CLI flags and dialog labels),
@@ -15,9 +15,9 @@ Arrays), ``loading``
 (load_sequences, preview).
 """
 
-from .dataset import TASKS, Arrays, Batch, SequenceDataset, Split
+from .dataset import TASKS, Arrays, SequenceDataset, Split
 from .errors import DataError
 from .loading import FORMATS, Preview, load_sequences, preview
 
 __all__ = ["TASKS", "FORMATS", "DataError", "load_sequences", "preview", "Preview", "SequenceDataset", "Split",
-           "Arrays", "Batch"]
+           "Arrays"]

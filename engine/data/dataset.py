@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from engine.names import TASKS
 from .errors import DataError, data_error
 from .formats import NONFINITE_FIXES, to_float32_checked
 
-__all__ = ["TASKS", "SequenceDataset", "Split", "Arrays", "Batch"]
+__all__ = ["TASKS", "SequenceDataset", "Split", "Arrays"]
 
 DEFAULT_TEXT_WINDOW = 64
 DEFAULT_FORECAST_WINDOW = 256
@@ -354,15 +353,6 @@ class SequenceDataset:
         return train, val
 
 
-class Batch(NamedTuple):
-    """One time-major batch. ``n_real`` leading examples are real; the rest are zero-mask padding."""
-    x: np.ndarray        # (T, B, F) float32 | (T, B) int32
-    mask: np.ndarray     # (T, B) float32
-    y: np.ndarray        # (B,) int32 | (T, B) int32 | (T, B, K) float32
-    index: np.ndarray    # (B,) int64 example indices into the Arrays (-1 for padding)
-    n_real: int
-
-
 @dataclass(eq=False)
 class Arrays:
     """Padded, example-major arrays of one fixed length ``T`` (static shapes for JAX).
@@ -383,29 +373,6 @@ class Arrays:
     @property
     def window(self) -> int:
         return int(self.x.shape[1])
-
-    def batches(self, batch_size: int, shuffle: bool = False, seed: int | None = None) -> Iterator[Batch]:
-        """Time-major batches of exactly ``batch_size`` examples (the last one padded with
-        zero-mask examples), so one compiled graph serves every batch."""
-        n = len(self)
-        if batch_size < 1:
-            raise DataError(f"batch size {batch_size} must be at least 1")
-        order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            n_real = len(idx)
-            pad = batch_size - n_real
-            x, mask, y = self.x[idx], self.mask[idx], self.y[idx]
-            if pad:
-                x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
-                mask = np.concatenate([mask, np.zeros((pad,) + mask.shape[1:], mask.dtype)])
-                y = np.concatenate([y, np.zeros((pad,) + y.shape[1:], y.dtype)])
-                idx = np.concatenate([idx, np.full(pad, -1, idx.dtype)])
-            x = np.ascontiguousarray(np.swapaxes(x, 0, 1))       # (T, B, ...)
-            mask = np.ascontiguousarray(mask.T)                  # (T, B)
-            if y.ndim >= 2:
-                y = np.ascontiguousarray(np.swapaxes(y, 0, 1))   # (T, B, ...)
-            yield Batch(x, mask, y, idx.astype(np.int64), n_real)
 
 
 @dataclass(eq=False)

@@ -97,15 +97,19 @@ def test_classification_pads_whole_sequences_and_stratifies():
 
 
 def test_batches_are_time_major_with_padding_examples():
+    from engine.batches import TimeMajor, fixed_batches
+
     ds = forecast_ds([6, 7, 8, 5, 9], features=3)
     sp = ds.split(validation_fraction=0.2)
-    batches = list(sp.train.batches(3, shuffle=True, seed=0))
-    assert [b.n_real for b in batches] == [3, 1]
-    last = batches[-1]
-    assert last.x.shape == (sp.window, 3, 3) and last.mask.shape == (sp.window, 3)
-    assert last.y.shape == (sp.window, 3, 3)
-    assert (last.mask[:, 1:] == 0).all() and (last.index[1:] == -1).all()
-    seen = sorted(i for b in batches for i in b.index[:b.n_real])
+    data = TimeMajor(sp.train, ds.task, "float32")
+    order = np.random.default_rng(0).permutation(data.n)
+    batches = [data.batch(idx) for idx in fixed_batches(data.n, 3, order)]
+    assert len(batches) == 2
+    x, mask, y = batches[-1]
+    assert x.shape == (sp.window, 3, 3) and mask.shape == (sp.window, 3)
+    assert y.shape == (sp.window, 3, 3)
+    assert (mask[:, 1:] == 0).all()  # one real example, two padding columns
+    seen = sorted(int(i) for idx in fixed_batches(data.n, 3, order) for i in idx if i < data.n)
     assert seen == list(range(len(sp.train)))
 
 
