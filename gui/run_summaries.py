@@ -15,7 +15,7 @@ import shutil
 import time
 from pathlib import Path
 
-from engine.run_folder import RUN_JSON, atomic_write_text, json_text
+from engine.run_folder import EVENTS, METRICS, RUN_JSON, atomic_write_text, json_text
 from engine.run_reader import RunFolderError, open_run
 
 COLUMNS = ("name", "dataset", "cell", "hidden sizes", "optimizer", "learning rate", "batch", "epochs",
@@ -52,14 +52,43 @@ def run_folders(runs_dir) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
-def read_runs(folders) -> tuple[list, list[str]]:
-    """(readers, notes): every folder that opens, and one note per folder that does not."""
+def _stamp(folder: Path) -> tuple:
+    """What changes whenever a run folder is written: (mtime, size) of run.json, metrics.csv, events.jsonl."""
+    stamp = []
+    for name in (RUN_JSON, METRICS, EVENTS):
+        try:
+            st = (Path(folder) / name).stat()
+            stamp.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+def read_runs(folders, cache: dict | None = None) -> tuple[list, list[str]]:
+    """(readers, notes): every folder that opens, and one note per folder that does not.
+
+    With ``cache`` (folder -> (stamp, reader), kept by the caller) a folder unchanged since it was
+    last read is not read again: the Runs view refreshes whenever a run starts or ends, and
+    re-reading every metrics.csv of a full runs folder on the GUI thread each time stalled the window.
+    """
     readers, notes = [], []
     for folder in folders:
+        stamp = _stamp(folder) if cache is not None else None
+        hit = cache.get(folder) if cache is not None else None
+        if hit is not None and hit[0] == stamp:
+            readers.append(hit[1])
+            continue
         try:
-            readers.append(open_run(folder))
+            reader = open_run(folder)
         except (RunFolderError, OSError) as exc:
             notes.append(f"skipped {folder}: {exc}")
+            continue
+        readers.append(reader)
+        if cache is not None:
+            cache[folder] = (stamp, reader)
+    if cache is not None:
+        for gone in set(cache) - set(folders):
+            del cache[gone]
     return readers, notes
 
 

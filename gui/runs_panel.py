@@ -30,6 +30,7 @@ class RunsPanel(QtWidgets.QWidget):
         self.runs_dir = Path(runs_dir)
         self._opened: list[Path] = []  # folders opened by hand, outside runs_dir
         self._readers: list = []
+        self._read_cache: dict = {}  # folder -> (stamp, reader): refresh re-reads only changed folders
         self._filling = False
         self.notes: list[str] = []
         self.model = QtGui.QStandardItemModel(0, len(COLUMNS), self)
@@ -118,7 +119,7 @@ class RunsPanel(QtWidgets.QWidget):
         """Read every run again; ticks and the sort order stay."""
         ticked = {str(r.folder) for r in self.checked_runs()}
         folders = run_folders(self.runs_dir) + [f for f in self._opened if f.is_dir()]
-        self._readers, self.notes = read_runs(folders)
+        self._readers, self.notes = read_runs(folders, self._read_cache)
         self._filling = True  # not blockSignals: the sort/filter proxy must see the rows change
         try:
             self.model.removeRows(0, self.model.rowCount())

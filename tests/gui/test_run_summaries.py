@@ -75,3 +75,26 @@ def test_new_run_folders_never_collide(tmp_path):
     assert first.parent == tmp_path and first.name.endswith("_my_data_2.csv") and first.is_dir()
     second = new_run_folder(tmp_path, "my data/2.csv")  # the same second: reserved, so never the same
     assert second != first and second.is_dir() and not any(second.iterdir())
+
+
+def test_a_refresh_reads_only_the_folders_that_changed(tmp_path, monkeypatch):
+    import shutil
+
+    import gui.run_summaries as summaries
+
+    for name in "abc":
+        write_run(tmp_path / name, name, [1.0, 0.5])
+    opened = []
+    real_open = summaries.open_run
+    monkeypatch.setattr(summaries, "open_run", lambda folder: opened.append(folder.name) or real_open(folder))
+    cache = {}
+    first, _ = read_runs(run_folders(tmp_path), cache)
+    assert sorted(opened) == ["a", "b", "c"]
+    opened.clear()
+    again, _ = read_runs(run_folders(tmp_path), cache)
+    assert opened == [] and [r.name for r in again] == [r.name for r in first]  # nothing re-read
+    shutil.rmtree(tmp_path / "b")
+    write_run(tmp_path / "b", "b2", [1.0, 0.5, 0.2])  # rewritten: read again
+    write_run(tmp_path / "d", "d", [1.0])  # new: read
+    shown, _ = read_runs(run_folders(tmp_path), cache)
+    assert sorted(opened) == ["b", "d"] and sorted(r.name for r in shown) == ["a", "b2", "c", "d"]
