@@ -32,6 +32,9 @@ from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, M
                                VERSION, snapshot_name)
 
 MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
+# How a setting change is labelled on a loss curve (the window's own changes, followed and overlaid runs alike).
+MARKER_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum", "epochs": "epochs"}
+MARKED_EVENTS = ("set", "pause", "resume", "stop", "divergence", "fork", "resume_run")  # a labelled line each
 
 
 class RunFolderError(ValueError):
@@ -50,6 +53,39 @@ class RunUpdate:
     def __repr__(self) -> str:
         return (f"RunUpdate({len(self.epochs)} epochs, {len(self.events)} events, "
                 f"meta_changed={self.meta_changed})")
+
+
+def _marker_value(value) -> str:
+    if value is None or value == 0:
+        return "off"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def setting_text(name: str, value) -> str:
+    """'lr 0.003': a setting's value as a marker names it."""
+    return f"{MARKER_LABELS.get(name, name)} {_marker_value(value)}"
+
+
+def change_text(name: str, old, new) -> str:
+    """'lr 0.01 → 0.002', 'clip 5 → off': a setting change as a curve marker says it."""
+    return f"{MARKER_LABELS.get(name, name)} {_marker_value(old)} → {_marker_value(new)}"
+
+
+def marker_text(event: dict) -> str | None:
+    """The label of an events.jsonl event on a loss curve; None for events drawn without a line."""
+    kind = event.get("kind")
+    if kind not in MARKED_EVENTS:
+        return None
+    if kind == "set":
+        if event.get("name") not in MARKER_LABELS:
+            return None
+        text = change_text(event.get("name"), event.get("old"), event.get("new"))
+        return text + (" (control)" if event.get("source") == "control" else "")
+    if kind == "fork":
+        return f"fork ({event.get('checkpoint', 'latest')} checkpoint)"
+    if kind == "resume_run":
+        return "resumed"
+    return {"divergence": "diverged"}.get(kind, kind)
 
 
 def _pid_alive(pid) -> bool:
@@ -262,16 +298,20 @@ class RunReader:
             values = [e.get(column) for e in self.epochs]
         return epochs, np.array([np.nan if v is None else v for v in values], dtype=float)
 
-    def markers(self) -> list:
-        """(epoch, text) for every setting change, pause, divergence and fork (for the loss plot)."""
+    def markers(self, events=None) -> list:
+        """(epoch, text) for every setting change, pause, resume, stop, divergence and fork (of
+        ``events``, default all), labelled by :func:`marker_text` as the window labels its own."""
         out = []
-        for event in self.events:
-            kind = event.get("kind")
-            if kind == "set":
-                out.append((event.get("epoch"), f"{event.get('name')} {event.get('old')} -> {event.get('new')}"))
-            elif kind in ("divergence", "fork", "stop", "pause"):
-                out.append((event.get("epoch"), kind))
+        for event in self.events if events is None else events:
+            text = marker_text(event)
+            if text is not None and isinstance(event.get("epoch"), (int, float)):
+                out.append((event["epoch"], text))
         return out
+
+    def checkpoint_epochs(self, events=None) -> list:
+        """Epochs at which a checkpoint was written (small ticks on a curve, not labelled lines)."""
+        return [e["epoch"] for e in (self.events if events is None else events)
+                if e.get("kind") == "checkpoint" and isinstance(e.get("epoch"), (int, float))]
 
     @property
     def checkpoint_path(self) -> Path | None:

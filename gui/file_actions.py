@@ -1,4 +1,4 @@
-"""The window's file dialogs: open, checkpoints, exports, drag and drop (mixed into MainWindow).
+"""The window's file dialogs: open, checkpoints, exports, drag and drop (files and run folders), mixed in.
 
 Each dialog only asks for a path and hands it to the window's own method (``open_paths``,
 ``open_checkpoint``, the worker's ``save_checkpoint``, ``export_history``, ``export_plot``), so tests
@@ -139,4 +139,13 @@ class FileActions:
         if paths:
             event.acceptProposedAction()
             # After the drop returns: the preview dialog must not run inside the drag's event loop.
-            QtCore.QTimer.singleShot(0, lambda: self.open_paths(paths))
+            QtCore.QTimer.singleShot(0, lambda: self.open_dropped(paths))
+
+    def open_dropped(self, paths) -> None:
+        """Dropped folders are run folders (opened as File ▸ Open run folder does); files are data."""
+        folders = [p for p in paths if os.path.isdir(p)]
+        files = [p for p in paths if not os.path.isdir(p)]
+        for folder in folders:
+            self.open_run_folder(folder)
+        if files:
+            self.open_paths(files)

@@ -18,13 +18,14 @@ from pathlib import Path
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 
 from engine.names import RunState
-from engine.run_reader import RunFolderError
+from engine.run_reader import MARKER_LABELS, RunFolderError, change_text
 from gui import dialogs
 from gui.controls import ControlPanel
 from gui.file_actions import FileActions
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
 from gui.recent_files import RecentFiles
+from gui.run_actions import RunActions
 from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir, new_run_folder
 from gui.runs_panel import RunsPanel
@@ -44,10 +45,9 @@ LIVE_RUN = (*ACTIVE_STATES, RunState.READY)  # a Trainer exists and waits for co
 ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
 START_TEXT = {RunState.RUNNING: "&Pause", RunState.COMPILING: "&Pause", RunState.PAUSED: "&Resume"}
 MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
-LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
 
-class MainWindow(FileActions, QtWidgets.QMainWindow):
+class MainWindow(FileActions, RunActions, QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
     def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
@@ -116,6 +116,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.runs_panel.sigCompareChanged.connect(
             lambda: self.loss_plot.set_compared(self.runs_panel.compared_curves()))
         self.runs_panel.sigMessage.connect(self._show_status)
+        self.runs_panel.sigForkRequested.connect(self.fork_dialog)
 
     def _worker_connections(self) -> list:
         """(signal, slot) pairs: connected here, disconnected on close (one list for both)."""
@@ -123,7 +124,9 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         return [
             (w.sigRunEpoch, self._on_run_epoch),
             (w.sigRunState, self._on_run_state),
+            (w.sigRunLoaded, self._on_fork_loaded),  # first: a fork may bring its own dataset
             (w.sigRunLoaded, self._on_run_loaded),
+            (w.sigRunEvent, self._on_run_event),
             (w.sigStarted, self._on_started),
             (w.sigStatus, self._show_status),
             (w.sigError, self._on_worker_error),
@@ -302,6 +305,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
                                                        weights_only=weights_only, folder=folder)
         else:
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
+        self.run_folder = folder
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
@@ -410,7 +414,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         history = payload.get("history") or []
         if config is not None:
             self.controls.set_config(config)
-            origin = " (weights from a checkpoint)" if payload.get("weights_only") else " (checkpoint)"
+            origin = payload.get("origin") or (" (weights from a checkpoint)" if payload.get("weights_only")
+                                               else " (checkpoint)")
             self.history.label = run_label(config, getattr(self.dataset, "name", "")) + origin
             self._reset_hidden_panel(config)
             self.status_line.set_total(config.epochs)
@@ -470,12 +475,11 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         if name == "epochs":  # a longer (or shorter) run: same model, same compiled functions
             self.status_line.set_total(int(value), self._last_epoch)
             return
-        if name not in LIVE_LABELS or name not in changed:
+        if name not in MARKER_LABELS or name not in changed:
             return
         old, value = changed[name]
         if self.run_state in ACTIVE_STATES and self._run_points:
-            fmt = (lambda v: "off" if not v else f"{v:.3g}")
-            text = f"{LIVE_LABELS[name]} {fmt(old)} → {fmt(value)}"
+            text = change_text(name, old, value)
             self.loss_plot.add_marker(self._last_epoch, text)
             self._pending_changes.append(text)
 

@@ -24,6 +24,8 @@ class RunsPanel(QtWidgets.QWidget):
 
     sigCompareChanged = pyqtSignal()
     sigMessage = pyqtSignal(str)  # for the window's status bar
+    sigForkRequested = pyqtSignal(object)  # (run folder): the context menu's Fork…
+    sigShowRequested = pyqtSignal(object)  # (run folder): the context menu's Show in main panels
 
     def __init__(self, runs_dir, parent=None):
         super().__init__(parent)
@@ -61,6 +63,8 @@ class RunsPanel(QtWidgets.QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._update_diff)
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.diff = QtWidgets.QTableWidget()
         self.diff.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.diff_label = QtWidgets.QLabel("select two or more runs to see the settings that differ")
@@ -186,13 +190,14 @@ class RunsPanel(QtWidgets.QWidget):
         self.table.selectionModel().select(selection, QtCore.QItemSelectionModel.ClearAndSelect)
 
     def compared_curves(self) -> list:
-        """[(name, epochs, train_losses, val_losses)] of the ticked runs, for LossPlot.set_compared."""
+        """[(name, epochs, train_losses, val_losses, markers, checkpoint_epochs)] of the ticked runs,
+        for LossPlot.set_compared (markers from events.jsonl, labelled as the window labels its own)."""
         runs = self.checked_runs()
         out = []
         for reader, label in zip(runs, _labels(runs)):
             epochs, val = reader.curve("val_loss")
             _, train = reader.curve("train_loss")
-            out.append((label, epochs, train, val))
+            out.append((label, epochs, train, val, reader.markers(), reader.checkpoint_epochs()))
         return out
 
     def _on_item_changed(self, item) -> None:
@@ -251,6 +256,22 @@ class RunsPanel(QtWidgets.QWidget):
                                                      current, 1e-8, 10.0, 8)
         if ok:
             self.steer("set", name="learning_rate", value=value)
+
+    def context_actions(self, reader) -> list:
+        """(text, slot) of the table's context menu for one run."""
+        return [("Show in main panels", lambda: self.sigShowRequested.emit(reader.folder)),
+                ("Fork…", lambda: self.sigForkRequested.emit(reader.folder))]
+
+    def _context_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        reader = self._reader_at(self.proxy.mapToSource(index).row())
+        menu = QtWidgets.QMenu(self)
+        for text, slot in self.context_actions(reader):
+            menu.addAction(text).triggered.connect(lambda _c=False, s=slot: s())
+        menu.exec_(self.table.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     # ----- the config diff
     def _update_diff(self, *_args) -> None:

@@ -74,6 +74,9 @@ def build_actions(w) -> None:
     w.act_stop = make_action(w, "S&top", w.stop_run, "Shift+F5", "End this run", sp.SP_MediaStop)
     w.act_reset = make_action(w, "&Reset weights", w.reset_weights, "Ctrl+R",
                               "Fresh initial weights, same settings (new run)", sp.SP_BrowserReload)
+    w.act_fork = make_action(w, "&Fork…", w.fork_dialog, "Ctrl+Shift+F",
+                             "A new run from the latest or best checkpoint of this run (or the one selected in "
+                             "the Runs dock), with changed settings")
     w.act_log_y = QtWidgets.QAction("&Log-scale loss", w, checkable=True)
     w.act_log_y.toggled.connect(w.loss_plot.set_log_y)
 
@@ -119,6 +122,8 @@ def build_menus_and_toolbar(w) -> None:
     run_menu = bar.addMenu("&Run")
     for action in run_actions:
         run_menu.addAction(action)
+    run_menu.addSeparator()
+    run_menu.addAction(w.act_fork)
     _build_view_menu(w, bar)
     w.help_menu = install_help_menu(w)  # gui/help.py: Getting started, shortcuts, About
     w.toolbar = w.addToolBar("Run")

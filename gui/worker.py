@@ -30,7 +30,7 @@ import time
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
-from engine.runs import Run
+from gui.run_builder import build_run, loaded_payload
 from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ class TrainingWorker(QObject):
 
     sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
     sigRunState = pyqtSignal(int, str)  # (run_id, "ready"|"compiling"|"running"|"paused"|"finished"|"stopped"|"failed")
-    sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load
+    sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load/fork
+    sigRunEvent = pyqtSignal(int, object)  # (run_id, event dict as in events.jsonl): set, pause, checkpoint, ...
     sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
     sigCheckpointSaved = pyqtSignal(str)
@@ -138,6 +139,13 @@ class TrainingWorker(QObject):
         ``Trainer.check_checkpoint`` validated), recorded in the run folder ``folder``;
         ``weights_only`` starts a new run from its weights. Emits sigRunLoaded."""
         return self._replace_run(("load_checkpoint", (path, weights_only), dataset, folder), paused)
+
+    def fork_run(self, source, dataset, *, checkpoint: str = "latest", changes=None, paused: bool = True,
+                 folder=None) -> int:
+        """Replace the current run by a fork of the run folder ``source`` at its ``latest`` or ``best``
+        checkpoint with live settings ``changes``, recorded in ``folder`` (engine Run.fork). The
+        current run ends first, so forking it at "latest" starts from its last epoch. Emits sigRunLoaded."""
+        return self._replace_run(("fork", (source, checkpoint, dict(changes or {})), dataset, folder), paused)
 
     def _replace_run(self, command, paused) -> int:
         with self._cond:
@@ -323,7 +331,7 @@ class TrainingWorker(QObject):
     def _run_command(self, command) -> None:
         name = command[0]
         try:
-            if name == "new_run" or name == "load_checkpoint":
+            if name in ("new_run", "load_checkpoint", "fork"):
                 self._start_run(command)
             elif name == "stop":
                 if command[1] == self._active_run and self._steppable:
@@ -367,11 +375,8 @@ class TrainingWorker(QObject):
         self._in_flight = 0
         self._next_inference = 0.0
         try:
-            if kind == "new_run":
-                trainer = self._make_trainer(source, dataset)  # selects the backend itself
-            else:
-                trainer = self._load_trainer(source, dataset)
-            run = Run.create(trainer, dataset, folder)
+            run = build_run(kind, source, dataset, folder, self._trainer_factory)  # the Trainer selects the backend
+            trainer = run.trainer
         except Exception as exc:
             _log_failure("could not create the trainer", exc)
             with self._cond:
@@ -392,10 +397,11 @@ class TrainingWorker(QObject):
                 run.update(**{name: value})
             except Exception as exc:  # as in set_live: a bad value must not keep the run from becoming ready
                 self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
-        if kind == "load_checkpoint":
-            history = [dict(row) for row in run.history]
-            self._epochs_done = len(history)
-            self.sigRunLoaded.emit(run_id, {"config": run.config, "history": history, "weights_only": source[1]})
+        run.listeners.append(lambda event, rid=run_id: self._emit_event(rid, event))
+        if kind != "new_run":
+            payload = loaded_payload(kind, source, run)
+            self._epochs_done = len(payload["history"])
+            self.sigRunLoaded.emit(run_id, payload)
         self._emit_state("ready")
 
     # A full (generation 2) collection walks every object of the process, hundreds of thousands
@@ -417,19 +423,6 @@ class TrainingWorker(QObject):
             gc.collect()
             self._gc_frozen = False
             self._gc_collected_at = now
-
-    def _make_trainer(self, config, dataset):
-        if self._trainer_factory is not None:
-            return self._trainer_factory(config, dataset)
-        from engine.training import Trainer
-
-        return Trainer(config, dataset)
-
-    def _load_trainer(self, source, dataset):
-        from engine.training import Trainer
-
-        path, weights_only = source
-        return Trainer.load_checkpoint(path, dataset, weights_only=weights_only)
 
     def _run_epoch(self) -> None:
         run_id = self._active_run
@@ -559,6 +552,11 @@ class TrainingWorker(QObject):
             run.close()
         except Exception:  # ending a run must never take the worker down
             log.exception("ending the run failed")
+
+    def _emit_event(self, run_id: int, event: dict) -> None:
+        """The Run's events (not its state changes: sigRunState says those) as a signal (any thread)."""
+        if event.get("kind") != "state":
+            self.sigRunEvent.emit(run_id, dict(event))
 
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)

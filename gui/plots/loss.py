@@ -45,7 +45,7 @@ class LossPlot(QtWidgets.QWidget):
 
         self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
         self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
-        self._compared: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []  # other runs, in colour
+        self._compared: list[dict] = []  # other runs, in colour: label, val, train, ticks, lines, markers
 
         # Hover readout: a text that follows the mouse plus dots on the nearest points.
         self.hover_text = pg.TextItem(anchor=(0, 1), color=(230, 230, 230), fill=(20, 20, 20, 200))
@@ -117,15 +117,17 @@ class LossPlot(QtWidgets.QWidget):
     # ----- markers
     def add_marker(self, epoch: float, text: str) -> None:
         """A labelled vertical line where a hyperparameter changed (e.g. 'lr 1e-3 -> 3e-4')."""
+        line = self._marker_line(epoch, text, MARKER_COLOR, QtCore.Qt.DashLine)
+        self._markers.append((float(epoch), str(text), line))
+
+    def _marker_line(self, epoch: float, text: str, color, style, position: float = 0.92) -> pg.InfiniteLine:
         line = pg.InfiniteLine(
-            pos=float(epoch), angle=90, movable=False,
-            pen=pg.mkPen(MARKER_COLOR, width=1, style=QtCore.Qt.DashLine),
+            pos=float(epoch), angle=90, movable=False, pen=pg.mkPen(color, width=1, style=style),
             label=str(text),
-            labelOpts={"position": 0.92, "color": MARKER_COLOR, "fill": (20, 20, 20, 170),
-                       "anchors": [(0, 0), (0, 0)]},
+            labelOpts={"position": position, "color": color, "fill": (20, 20, 20, 170), "anchors": [(0, 0), (0, 0)]},
         )
         self.plot_item.addItem(line, ignoreBounds=True)
-        self._markers.append((float(epoch), str(text), line))
+        return line
 
     def markers(self) -> list[tuple[float, str]]:
         return [(epoch, text) for epoch, text, _ in self._markers]
@@ -183,45 +185,80 @@ class LossPlot(QtWidgets.QWidget):
     # ----- other runs, compared
     def set_compared(self, runs) -> None:
         """Draw other runs' losses in distinct colours with a legend, under the current run:
-        ``runs`` is [(label, epochs, train_losses, val_losses)] (validation solid, train dotted).
+        ``runs`` is [(label, epochs, train_losses, val_losses[, markers[, checkpoint_epochs]])]
+        (validation solid, train dotted; markers = [(epoch, text)] drawn as lines in the run's
+        colour, checkpoints as small ticks on its validation curve).
         The same runs again (a followed run grew) only get new data: zoom and legend stay."""
+        runs = [tuple(run) + ((), ())[:max(0, 6 - len(run))] for run in runs]
         if [str(label) for label, *_ in runs] == self.compared():
-            for (_, val_item, train_item), (_, epochs, train, val) in zip(self._compared, runs):
-                for item, losses in ((val_item, val), (train_item, train)):
-                    series = GrowableSeries(max(1, len(epochs)))
-                    series.extend(epochs, losses)
-                    set_series(item, series.x, series.y)
+            for compared, run in zip(self._compared, runs):
+                self._fill_compared(compared, run)
             return
-        for _, val_item, train_item in self._compared:
-            self.plot_item.removeItem(val_item)
-            self.plot_item.removeItem(train_item)
+        for compared in self._compared:
+            self._remove_compared(compared)
         self._compared = []
-        for index, (label, epochs, train, val) in enumerate(runs):
+        for index, run in enumerate(runs):
             color = pg.intColor(index, hues=max(6, len(runs)), maxValue=235)
-            val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=str(label))
+            val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=str(run[0]))
             train_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=QtCore.Qt.DotLine))
-            for item, losses in ((val_item, val), (train_item, train)):
-                series = GrowableSeries(max(1, len(epochs)))
-                series.extend(epochs, losses)
-                configure_long_curve(item)
+            ticks = pg.ScatterPlotItem(symbol="t1", size=6, pen=None, brush=color)
+            for item in (val_item, train_item, ticks):
+                if item is not ticks:
+                    configure_long_curve(item)
                 item.setZValue(-5)  # above the grey earlier runs, below the current run
                 self.plot_item.addItem(item)
-                set_series(item, series.x, series.y)
-            self._compared.append((str(label), val_item, train_item))
+            compared = {"label": str(run[0]), "val": val_item, "train": train_item, "ticks": ticks,
+                        "color": color, "lines": [], "markers": None}
+            self._fill_compared(compared, run)
+            self._compared.append(compared)
+
+    def _fill_compared(self, compared: dict, run) -> None:
+        _, epochs, train, val, markers, checkpoints = run
+        for key, losses in (("val", val), ("train", train)):
+            series = GrowableSeries(max(1, len(epochs)))
+            series.extend(epochs, losses)
+            set_series(compared[key], series.x, series.y)
+        markers = [(float(epoch), str(text)) for epoch, text in markers]
+        if markers != compared["markers"]:  # followed runs: redrawn only when an event arrived
+            for line in compared["lines"]:
+                self.plot_item.removeItem(line)
+            compared["lines"] = [self._marker_line(epoch, text, compared["color"], QtCore.Qt.DashDotLine)
+                                 for epoch, text in markers]
+            compared["markers"] = markers
+        x, y = compared["val"].getData()
+        at = np.asarray(checkpoints, dtype=float)
+        if x is not None and len(x) and at.size:
+            at = at[(at >= x[0]) & (at <= x[-1])]
+            compared["ticks"].setData(at, np.interp(at, x, y))
+        else:
+            compared["ticks"].setData([], [])
+
+    def _remove_compared(self, compared: dict) -> None:
+        for item in (compared["val"], compared["train"], compared["ticks"], *compared["lines"]):
+            self.plot_item.removeItem(item)
 
     def compared(self) -> list[str]:
         """Labels of the compared runs, in legend order."""
-        return [label for label, _, _ in self._compared]
+        return [c["label"] for c in self._compared]
 
     def compared_data(self, index: int) -> dict:
-        _, val_item, train_item = self._compared[index]
-        return {"train": train_item.getData(), "val": val_item.getData()}
+        c = self._compared[index]
+        return {"train": c["train"].getData(), "val": c["val"].getData()}
+
+    def compared_markers(self, index: int) -> list[tuple[float, str]]:
+        """The marker lines drawn on one compared run: [(epoch, text)]."""
+        return list(self._compared[index]["markers"] or [])
+
+    def compared_checkpoints(self, index: int) -> list[float]:
+        x, _ = self._compared[index]["ticks"].getData()
+        return [float(v) for v in (x if x is not None else [])]
 
     def compared_at(self, epoch: float, loss: float) -> str:
         """The compared run whose validation curve passes closest to (epoch, loss) ('' if none)."""
         best, best_gap = "", float("inf")
-        for label, val_item, _ in self._compared:
-            x, y = val_item.getData()
+        for compared in self._compared:
+            label = compared["label"]
+            x, y = compared["val"].getData()
             if x is None or not len(x):
                 continue
             i = int(np.clip(np.searchsorted(x, epoch), 0, len(x) - 1))

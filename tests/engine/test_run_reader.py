@@ -58,7 +58,7 @@ def test_a_truncated_last_line_waits_for_its_newline_and_poll_returns_only_news(
     update = reader.poll()
     assert [e["epoch"] for e in update.epochs] == [4, 5] and [e["kind"] for e in update.events] == ["pause"]
     assert [e["epoch"] for e in reader.epochs] == [1, 2, 3, 4, 5]
-    assert reader.markers() == [(2, "learning_rate 0.01 -> 0.005"), (4, "pause")]
+    assert reader.markers() == [(2, "lr 0.01 → 0.005"), (4, "pause")]
 
 
 def test_a_damaged_line_in_the_middle_is_skipped_and_named(tmp_path):

@@ -60,7 +60,7 @@ def test_round_trip_curves_events_and_snapshots_are_what_the_run_saw(finished):
     lr_change = next(e for e in reader.events if e["kind"] == "set")
     assert (lr_change["name"], lr_change["old"], lr_change["new"], lr_change["epoch"]) == ("learning_rate", 1e-2,
                                                                                          5e-3, 1)
-    assert reader.markers() == [(1, "learning_rate 0.01 -> 0.005"), (1, "clip_norm 5.0 -> None")]
+    assert reader.markers() == [(1, "lr 0.01 → 0.005"), (1, "clip 5 → off")]
     assert [r.learning_rate for r in reports] == [1e-2, 5e-3, 5e-3]
     assert reader.snapshot_epochs() == [1, 2, 3]
     hidden, gates, probe = reader.snapshot(2)

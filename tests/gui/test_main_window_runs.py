@@ -96,3 +96,34 @@ def test_a_window_run_obeys_its_control_jsonl(qtbot, loaded_window, forecast_csv
     qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
     events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
     assert [e["kind"] for e in events if e.get("source") == "control"][-2:] == ["set", "pause"]
+
+
+def test_overlaid_and_followed_runs_show_their_events_as_markers(qtbot, make_window, tmp_path):
+    from engine.run_folder import EVENTS, event_line
+
+    folder = write_run(tmp_path / "runs" / "remote", "remote run", [1.0, 0.7, 0.5], status="running")
+    with open(folder / EVENTS, "w") as fh:
+        fh.write(event_line("set", 1, 0.5, name="learning_rate", old=0.003, new=0.001) + "\n")
+        fh.write(event_line("checkpoint", 2, 1.0, file="checkpoint.npz") + "\n")
+    window = make_window()
+    window.runs_panel.refresh()
+    window.runs_panel.set_checked("remote run")
+    assert window.loss_plot.compared_markers(0) == [(1.0, "lr 0.003 → 0.001")]
+    assert window.loss_plot.compared_checkpoints(0) == [2.0]
+    with open(folder / EVENTS, "a") as fh:  # the other process pauses it, through its control.jsonl
+        fh.write(event_line("pause", 3, 1.5, source="control") + "\n")
+    qtbot.waitUntil(lambda: len(window.loss_plot.compared_markers(0)) == 2, timeout=5000)  # followed
+    assert window.loss_plot.compared_markers(0)[1] == (3.0, "pause")
+
+
+def test_dropping_a_run_folder_on_the_window_opens_it(qtbot, make_window, tmp_path):
+    from PyQt5 import QtCore, QtGui
+
+    folder = write_run(tmp_path / "elsewhere" / "r7", "dropped run", [0.9, 0.4])
+    window = make_window()
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(folder))])
+    window.dropEvent(QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
+                                      QtCore.Qt.NoModifier))
+    qtbot.waitUntil(lambda: window.loss_plot.compared() == ["dropped run"], timeout=5000)
+    assert window.dataset is None and window.last_error is None  # not taken for a data file

@@ -88,7 +88,7 @@ def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
     panel = RunsPanel(tmp_path / "runs")
     qtbot.addWidget(panel)
     panel.model.item(0, 0).setCheckState(QtCore.Qt.Checked)
-    (name, epochs, train, val), = panel.compared_curves()
+    (name, epochs, train, val, _markers, _checkpoints), = panel.compared_curves()
     assert list(epochs) == [1, 2] and list(val) == [r.val_loss for r in reports]
     row = {panel.model.horizontalHeaderItem(i).text(): panel.model.item(0, i).text()
            for i in range(panel.model.columnCount())}
@@ -153,6 +153,8 @@ def test_follow_a_run_another_process_writes_and_steer_it_through_control_jsonl(
                         and reader.epochs[-1]["learning_rate"] == 0.0005, timeout=30_000)
         change = [e for e in reader.events if e["kind"] == "set"][-1]
         assert (change["name"], change["new"], change.get("source")) == ("learning_rate", 0.0005, "control")
+        qtbot.waitUntil(lambda: any("→ 0.0005 (control)" in text for _, text in panel.compared_curves()[0][4]),
+                        timeout=10_000)  # the followed curve is marked where the rate changed
         assert panel.steer("stop")
         writer.wait(timeout=60)
         reader.poll()

@@ -120,12 +120,28 @@ def test_compared_runs_get_distinct_colours_a_legend_and_stay_under_the_current_
     loss_plot.set_compared(runs)
     assert loss_plot.compared() == ["run 0", "run 1", "run 2"]
     np.testing.assert_allclose(loss_plot.compared_data(1)["val"][1], 2.5 / epochs)
-    colours = {item.opts["pen"].color().name() for _, item, _ in loss_plot._compared}
+    colours = {item.opts["pen"].color().name() for item in (c["val"] for c in loss_plot._compared)}
     assert len(colours) == 3
     legend = [label.text for _, label in loss_plot.legend.items]
     assert {"run 0", "run 1", "run 2"} <= set(legend)
-    assert all(item.zValue() < loss_plot.val_curve.zValue() for _, item, _ in loss_plot._compared)
+    assert all(item.zValue() < loss_plot.val_curve.zValue() for item in (c["val"] for c in loss_plot._compared))
     assert loss_plot.compared_at(2.0, 3.5 / 2) == "run 2"  # the curve through (2, 1.75)
     loss_plot.set_compared(runs[:1])
     assert loss_plot.compared() == ["run 0"]
     assert "run 2" not in [label.text for _, label in loss_plot.legend.items]
+
+
+def test_compared_runs_carry_their_markers_and_checkpoint_ticks_and_a_followed_run_gains_new_ones(loss_plot):
+    epochs = np.arange(1.0, 7.0)
+    run = ("followed", epochs[:4], 1.1 / epochs[:4], 1.0 / epochs[:4], [(2, "lr 0.01 → 0.005")], [1, 3, 9])
+    loss_plot.set_compared([run])
+    assert loss_plot.compared_markers(0) == [(2.0, "lr 0.01 → 0.005")]
+    assert loss_plot.compared_checkpoints(0) == [1.0, 3.0]  # a tick past the drawn curve waits for it
+    lines = [item for item in loss_plot.plot_item.items if isinstance(item, pg.InfiniteLine)]
+    assert [line.label.format for line in lines] == ["lr 0.01 → 0.005"]
+    grown = ("followed", epochs, 1.1 / epochs, 1.0 / epochs, [(2, "lr 0.01 → 0.005"), (5, "pause (control)")], [1, 3])
+    loss_plot.set_compared([grown])
+    assert loss_plot.compared_markers(0) == [(2.0, "lr 0.01 → 0.005"), (5.0, "pause (control)")]
+    assert len([i for i in loss_plot.plot_item.items if isinstance(i, pg.InfiniteLine)]) == 2
+    loss_plot.set_compared([])
+    assert not [i for i in loss_plot.plot_item.items if isinstance(i, pg.InfiniteLine)]
