@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from PyQt5 import QtWidgets
 
 from engine.limits import MAX_EPOCHS
+from engine.names import LIVE_SETTINGS
 
-FORKED_SETTINGS = ("learning_rate", "clip_norm", "momentum", "epochs")
+FORKED_SETTINGS = tuple(name for name in LIVE_SETTINGS if name != "probe_index")  # what a fork may change
 
 
 @dataclass

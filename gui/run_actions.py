@@ -15,7 +15,7 @@ from PyQt5 import QtWidgets
 
 from engine.names import RunState
 from engine.run_reader import RunFolderError, marker_text, open_run, setting_text
-from gui.fork_dialog import ForkDialog, ForkSource
+from gui.fork_dialog import FORKED_SETTINGS, ForkDialog, ForkSource
 from gui.run_summaries import new_run_folder
 
 MARKED_CONTROL_EVENTS = ("set", "pause", "resume", "stop")  # from control.jsonl: another process did it
@@ -117,7 +117,7 @@ class RunActions:
         if run_id != self._run_id or event.get("source") != "control":
             return
         kind = event.get("kind")
-        if kind == "set" and event.get("name") in ("learning_rate", "clip_norm", "momentum", "epochs"):
+        if kind == "set" and event.get("name") in FORKED_SETTINGS:
             name, value = event["name"], event.get("new")
             self.controls.set_value(name, (value or 0.0) if name == "clip_norm" else value)
             if name == "epochs":
@@ -131,7 +131,7 @@ class RunActions:
 def _reader_fork_source(reader) -> ForkSource:
     config = reader.meta.get("config") or {}
     last = reader.epochs[-1] if reader.epochs else {}
-    settings = {name: last.get(name, config.get(name)) for name in ("learning_rate", "clip_norm", "momentum")}
+    settings = {name: last.get(name, config.get(name)) for name in FORKED_SETTINGS if name != "epochs"}
     settings["epochs"] = reader.meta.get("epochs") or config.get("epochs")
     best = reader.meta.get("best") or {}
     latest = int(reader.meta.get("epoch") or (last.get("epoch") or 0))
