@@ -21,8 +21,11 @@ import threading
 import time
 import zipfile
 import zlib
+from pathlib import Path
 
 import numpy as np
+
+from engine.atomic import write_file_atomically
 
 # Bounds of the format itself, checked before anything is read or allocated (the model's own
 # limits, hidden sizes, layers, epochs, ..., are engine.limits, checked by TrainingConfig).
@@ -202,31 +205,26 @@ def _header_problem(shape, dtype, dtypes, expected, body_bytes) -> str:
 # ------------------------------------------------------------------------------------- writing
 def write_atomically(path: str, write) -> None:
     """``write(fh)`` into a temporary file next to ``path``, then fsync, rename and fsync the
-    folder; the temporary file is removed on any failure. Raises OSError (errno kept) naming
-    nothing but the OS's reason: callers name the target."""
+    folder (engine.atomic, the one atomic writer); the temporary file is removed on any failure.
+    Raises OSError (errno kept) naming nothing but the OS's reason: callers name the target."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(2, "No such folder", folder)
     remove_stale_temp_files(folder)
-    tmp, fd = _create_temp(folder)
+    made = []
+
+    def make_temp(_folder, _name) -> Path:
+        tmp, fd = _create_temp(folder)  # named for this process, so a later start can tell it is stale
+        made.append(tmp)
+        os.close(fd)
+        return Path(tmp)
+
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-            if os.fstat(fh.fileno()).st_size != fh.tell():  # a short write some file systems report late
-                raise OSError(5, "the written file is shorter than its data")
-        os.replace(tmp, path)
-        _fsync_folder(folder)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        write_file_atomically(path, write, make_temp=make_temp)
     finally:
         with _writing_lock:
-            _writing.discard(tmp)
+            for tmp in made:
+                _writing.discard(tmp)
 
 
 def _create_temp(folder: str) -> tuple:
@@ -244,19 +242,6 @@ def _create_temp(folder: str) -> tuple:
                 _writing.discard(tmp)
             raise
     raise FileExistsError(17, "could not create a temporary file", folder)
-
-
-def _fsync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # e.g. Windows: folders cannot be opened; the rename is as durable as it gets
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems do not support fsync on a folder
-    finally:
-        os.close(fd)
 
 
 def remove_stale_temp_files(folder) -> list:

@@ -90,5 +90,17 @@ class BestWeights:
         self.epoch, self.val_loss, self.params = int(epoch), float(val_loss), model.get_params()
         return True
 
+    def seed(self, history) -> None:
+        """The best epoch of a restored ``history`` (a resumed or forked run): its loss is the bar
+        to beat, its weights are not here (``params`` stays None: restore_best has nothing to put back)."""
+        for entry in history:
+            val_loss = entry.get("val_loss")
+            if val_loss is not None and math.isfinite(val_loss) and val_loss < self.val_loss:
+                self.epoch, self.val_loss = int(entry["epoch"]), float(val_loss)
+
+    def record(self) -> dict:
+        """run.json's "best": {"epoch", "val_loss"} (None, None before any epoch was validated)."""
+        return {"epoch": self.epoch or None, "val_loss": self.val_loss if self.epoch else None}
+
     def epochs_since(self, epoch: int) -> int:
         return int(epoch) - self.epoch if self.epoch else int(epoch)

@@ -21,11 +21,12 @@ import csv
 import io
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from engine.atomic import write_file_atomically, write_text_atomically
 
 FORMAT = "rnn-scope-run"
 VERSION = 1  # of the folder layout and run.json; readers open any version <= theirs
@@ -123,19 +124,9 @@ def write_metrics_csv(path, *histories, extra=()) -> str:
 
 # --------------------------------------------------------------------------- atomic files
 def atomic_write_text(path, text: str, *, fsync: bool = True) -> None:
-    """Write ``text`` to a temp file next to ``path``, fsync, rename: a crash leaves old or new."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
+    """Write ``text`` to a temp file next to ``path``, fsync, rename: a crash leaves old or new
+    (engine.atomic, the one atomic writer)."""
+    write_text_atomically(path, text, fsync=fsync)
 
 
 def _unlink_quietly(path) -> None:
@@ -205,14 +196,8 @@ class SnapshotStore:
         arrays = snapshot_arrays(hidden, gates, probe_index)
         self.folder.mkdir(exist_ok=True)
         path = self.folder / snapshot_name(epoch)
-        fd, tmp = tempfile.mkstemp(prefix=".snap-", suffix=".npz.tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+        # not fsynced: one per epoch, and a snapshot lost in a crash only thins the scrubber
+        write_file_atomically(path, lambda fh: np.savez(fh, **arrays), fsync=False)
         size = max(sum(a.nbytes for a in arrays.values()), 1)
         self._recent = sorted(set(self._recent) | {epoch})
         # The log-spaced epochs of a long run number ~3 per doubling (~60 for a million epochs);

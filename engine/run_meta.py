@@ -1,5 +1,8 @@
 """run.json: what a run is (settings, data, versions, writer, status, best epoch, parent).
 
+The best epoch is the Trainer's (``Trainer.best``, seeded from a restored history); run.json
+only shows it.
+
 :class:`RunMeta` holds the document as a plain dict (``data``) and rewrites it atomically; the
 field list is in docs/RUN_FORMAT.md. Also here: the dataset's identity (paths, fingerprint, sizes),
 so a resumed or forked run can refuse data that changed since the run started.
@@ -10,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import os
 import platform
 import shutil
@@ -72,10 +74,6 @@ def dataset_info(dataset, split) -> dict:
     }
 
 
-def _finite_or_none(value):
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
 class RunMeta:
     """The run.json document (``data``) plus the updates a run makes to it."""
 
@@ -94,13 +92,11 @@ class RunMeta:
             "dataset": dataset_info(dataset, trainer.split),
             "versions": _versions(), "backend": config.backend, "backend_detail": None,
             "host": socket.gethostname(), "writer": None, "epoch": trainer.epoch, "epochs": config.epochs,
-            "best": {"epoch": None, "val_loss": None}, "parent": None, "test": None,
+            "best": trainer.best.record(), "parent": None, "test": None,
             "control": {"offset": 0, "line": 0}, "note": "",
         }
         meta = cls(data)
         meta.writer_started(trainer)
-        for entry in trainer.history:  # a fork inherits its parent's best so far
-            meta.improve_best(entry.get("epoch"), entry.get("val_loss"))
         return meta
 
     def writer_started(self, trainer) -> None:
@@ -110,18 +106,10 @@ class RunMeta:
         self.data.setdefault("versions", _versions())
         self.data["versions"] = _versions()
 
-    def improve_best(self, epoch, val_loss) -> bool:
-        """Record ``val_loss`` of ``epoch`` if it is the best so far; True if it was."""
-        val_loss = _finite_or_none(val_loss)
-        best = self.data.setdefault("best", {"epoch": None, "val_loss": None})
-        if val_loss is None or (best.get("val_loss") is not None and val_loss >= best["val_loss"]):
-            return False
-        best.update(epoch=int(epoch), val_loss=val_loss)
-        return True
-
     def save(self, path: Path, state, message: str, trainer) -> None:
         self.data.update(status=str(state), message=message, updated=now_iso(), epoch=trainer.epoch,
-                         epochs=trainer.config.epochs, config=trainer.config.to_dict())
+                         epochs=trainer.config.epochs, config=trainer.config.to_dict(),
+                         best=trainer.best.record())  # the Trainer owns the best epoch (a fork: seeded)
         if trainer.f_train is not None and not self.data.get("backend_detail"):
             from engine import backend
 

@@ -366,7 +366,7 @@ class Run:
             return
         self._metrics.write_line(csv_line(metrics_row(entry, entry["wall_s"], self._columns)))
         self._snapshots.add(report.epoch, report.hidden, report.gates, report.probe_index)
-        if self.meta.improve_best(report.epoch, report.val_loss):
+        if trainer.best.epoch == report.epoch:  # the Trainer owns the best epoch; run.json shows it
             trainer.save_checkpoint(self.folder / BEST)
             self._save_meta()
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_interval_s:

@@ -467,6 +467,7 @@ class Trainer:
             trainer._pending_state = ck.optimizer_state
             trainer.epoch = ck.epoch
             trainer.history = list(ck.history)
+            trainer.best.seed(trainer.history)  # the best so far stays the bar (its weights: best.npz)
         return trainer
 
 

@@ -81,9 +81,18 @@ def setup_window(args):
         window._after_load.append(lambda: window.open_checkpoint(checkpoint, start=start))
     elif start:
         window._after_load.append(window.start)
-    window.open_paths(files, preview=False, options=load_options(args))
-    for folder in getattr(args, "run", None) or []:  # --run DIR (several allowed): shown in the Runs dock
-        window.open_run_folder(folder)
+    # --run DIR (several allowed): each in the Runs dock, the last one shown in the main panels (once the
+    # data given with it has loaded: loading data ends what the panels show), the others overlaid.
+    folders = getattr(args, "run", None) or []
+    data_given = bool(getattr(args, "files", None) or getattr(args, "sample", None))
+    if data_given or not folders:  # a run folder alone needs no data: its predictions reload its own
+        window.open_paths(files, preview=False, options=load_options(args))
+    for folder in folders[:-1]:
+        window.open_run_folder(folder, show=False)
+    if folders and data_given:
+        window._after_load.append(lambda: window.open_run_folder(folders[-1]))
+    elif folders:
+        window.open_run_folder(folders[-1])
     return window
 
 

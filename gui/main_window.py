@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 
 from engine.names import RunState
-from engine.run_reader import MARKER_LABELS, RunFolderError, change_text
+from engine.run_reader import MARKER_LABELS, change_text
 from gui import dialogs
 from gui.controls import ControlPanel
 from gui.file_actions import FileActions
@@ -27,7 +26,7 @@ from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPan
 from gui.recent_files import RecentFiles
 from gui.run_actions import RunActions
 from gui.run_history import RunHistory, run_label
-from gui.run_summaries import default_runs_dir, new_run_folder
+from gui.run_summaries import new_run_folder
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
@@ -117,6 +116,7 @@ class MainWindow(FileActions, RunActions, QtWidgets.QMainWindow):
             lambda: self.loss_plot.set_compared(self.runs_panel.compared_curves()))
         self.runs_panel.sigMessage.connect(self._show_status)
         self.runs_panel.sigForkRequested.connect(self.fork_dialog)
+        self.runs_panel.sigShowRequested.connect(self.show_run_folder)
 
     def _worker_connections(self) -> list:
         """(signal, slot) pairs: connected here, disconnected on close (one list for both)."""
@@ -163,26 +163,6 @@ class MainWindow(FileActions, RunActions, QtWidgets.QMainWindow):
 
     def last_dir(self) -> str:
         return self.recent.last_dir()
-
-    # ================================================================== runs folder (Runs dock)
-    def runs_dir(self) -> Path:
-        """Where window runs go and the Runs dock looks (setting ``runs/dir``; default under the data dir)."""
-        return Path(str(self.settings.value("runs/dir", "") or default_runs_dir()))
-
-    def set_runs_dir(self, folder) -> None:
-        self.settings.setValue("runs/dir", os.fspath(folder))
-        self.runs_panel.set_runs_dir(folder)
-
-    def open_run_folder(self, folder) -> bool:
-        """Show a run folder (written here or elsewhere) in the Runs dock, its curves overlaid."""
-        try:
-            self.runs_panel.add_folder(folder, tick=True)
-        except (RunFolderError, OSError) as exc:
-            self._error("Cannot open the run folder", str(exc))
-            return False
-        self.docks["runs"].show()
-        self.docks["runs"].raise_()
-        return True
 
     # ================================================================== datasets
     def open_paths(self, paths, *, preview: bool = True, options: dict | None = None) -> bool:
@@ -271,6 +251,8 @@ class MainWindow(FileActions, RunActions, QtWidgets.QMainWindow):
 
     def _close_current_run(self) -> None:
         """Move the current run's curves to the grey overlays (if it has any points)."""
+        if self.run_view is not None:
+            self.run_view.detach()  # a run folder shown in the panels is not followed any more
         self._drain()  # the old run's last points belong to its curves
         self.views.draw_loss()
         if self._run_points:
@@ -545,7 +527,7 @@ class MainWindow(FileActions, RunActions, QtWidgets.QMainWindow):
         self.act_stop.setEnabled(not self.is_idle)
         self.act_reset.setEnabled(has_data)
         self.act_load_ckpt.setEnabled(has_data)
-        self.act_save_ckpt.setEnabled(self._run_points > 0)
+        self.act_save_ckpt.setEnabled(self._run_points > 0 and self._run_id > 0)  # 0: a folder is shown
         # _run_points counts arrivals; the history only fills on the next frame (_drain)
         self.act_export_csv.setEnabled(bool(self._run_points or self.history.has_rows()))
 

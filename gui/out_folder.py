@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from engine.atomic import replace_atomically
+
 __all__ = ["OutFolder", "OutputError", "OUR_FILES", "OUR_PATTERNS", "PLOT_FILES", "is_our_file"]
 
 # What a headless run leaves in --out: the Run's folder (docs/RUN_FORMAT.md; engine.run_meta refuses
@@ -129,24 +131,10 @@ class OutFolder:
                    check: Callable[[Path], None] | None = None) -> Path:
         """``produce(tmp)`` writes the file; then check, fsync, rename to ``name``, fsync the folder."""
         final = self.path / name
-        tmp = None
-        try:
-            tmp = self._temp_path(name)
-            produce(tmp)
-            _fsync_file(tmp)
-            if check is not None:
-                check(tmp)
-            os.replace(tmp, final)
-            tmp = None
-            _fsync_dir(self.path)
+        try:  # engine.atomic: the one atomic writer (temp file named here, so prepare() can clean up)
+            replace_atomically(final, produce, check=check, make_temp=lambda _folder, _name: self._temp_path(name))
         except OSError as exc:
             raise OutputError(exc.errno, f"cannot write {final}: {_reason(exc)}") from None
-        finally:
-            if tmp is not None:
-                try:
-                    tmp.unlink()
-                except OSError:
-                    pass
         self.written.append(final)
         log.debug("wrote %s", final)
         return final
@@ -164,24 +152,3 @@ class OutFolder:
                 except OSError:
                     pass
         return removed
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return  # not every platform opens folders (Windows): the rename is what matters
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

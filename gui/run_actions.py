@@ -1,4 +1,5 @@
-"""Run ▸ Fork… and the run's own events, mixed into MainWindow (as gui.file_actions is).
+"""Run ▸ Fork…, showing a run folder in the main panels, and the run's own events, mixed into
+MainWindow (as gui.file_actions is).
 
 Forking starts a new run (engine ``Run.fork``, built on the worker thread by gui.run_builder) from
 the latest or best checkpoint of the current run or of a run in the Runs dock; the current run
@@ -9,22 +10,71 @@ window) shows in the controls and is marked on the curve, like a change made her
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PyQt5 import QtWidgets
 
 from engine.names import RunState
 from engine.run_reader import RunFolderError, marker_text, open_run, setting_text
+from gui import dialogs
 from gui.fork_dialog import FORKED_SETTINGS, ForkDialog, ForkSource
-from gui.run_summaries import new_run_folder
+from gui.run_view import RunView
+from gui.run_summaries import default_runs_dir, new_run_folder
 
 MARKED_CONTROL_EVENTS = ("set", "pause", "resume", "stop")  # from control.jsonl: another process did it
+_CAN_CONTINUE = (RunState.READY, RunState.COMPILING, RunState.RUNNING, RunState.PAUSED)
 
 
 class RunActions:
     """Fork and run events of :class:`gui.main_window.MainWindow` (needs its worker, plots, controls)."""
 
     run_folder: Path | None = None  # the current run's folder (the window chose it)
+    run_view: RunView | None = None  # a run folder shown in the main panels (made on first use)
+
+    # ------------------------------------------------------------------ the runs folder, opening a run folder
+    def runs_dir(self) -> Path:
+        """Where window runs go and the Runs dock looks (setting ``runs/dir``; default under the data dir)."""
+        return Path(str(self.settings.value("runs/dir", "") or default_runs_dir()))
+
+    def set_runs_dir(self, folder) -> None:
+        self.settings.setValue("runs/dir", os.fspath(folder))
+        self.runs_panel.set_runs_dir(folder)
+
+    def open_run_folder(self, folder, *, show: bool = True) -> bool:
+        """Open a run folder (written here or elsewhere): listed in the Runs dock and shown in the main
+        panels (``show``, unless the user keeps the current run: then overlaid)."""
+        try:
+            self.runs_panel.add_folder(folder)
+        except (RunFolderError, OSError) as exc:
+            self._error("Cannot open the run folder", str(exc))
+            return False
+        if not (show and self.show_run_folder(folder)):
+            self.runs_panel.add_folder(folder, tick=True)
+        self.docks["runs"].show()
+        self.docks["runs"].raise_()
+        return True
+
+    # ------------------------------------------------------------------ a run folder in the main panels
+    def show_run_folder(self, folder) -> bool:
+        """Show a run folder's curves, markers, snapshots and predictions in the main panels; the
+        window's own run ends first (asked when it could continue; its folder keeps it)."""
+        try:
+            reader = open_run(folder)
+        except (RunFolderError, OSError) as exc:
+            self._error("Cannot open the run folder", str(exc))
+            return False
+        if self.run_state in _CAN_CONTINUE:
+            if self._run_points and not dialogs.confirm(
+                    self, "Show the run folder?", f"Showing {reader.name} in the main panels ends the current "
+                                                  f"run (its run folder keeps everything). Show it?"):
+                return False
+            self.worker.stop()
+        if self.run_view is None:
+            self.run_view = RunView(self)
+        self.run_view.show(reader)
+        self._show_status(f"showing {reader.name}" + (" (following it)" if self.run_view.following else ""))
+        return True
 
     # ------------------------------------------------------------------ fork
     def fork_dialog(self, folder=None) -> bool:

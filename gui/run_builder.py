@@ -1,5 +1,6 @@
 """Qt-free: the engine.runs.Run a worker command asks for (a new run, one restored from a
-checkpoint, or a fork of a run folder), built on the worker thread.
+checkpoint, or a fork of a run folder), built on the worker thread; and the predictions of a run
+folder opened from disk (``checkpoint_predictions``, a worker task).
 
 The worker owns when a run is built; this module owns how, so a new kind of run is one function
 here and one queued command in the worker (gui/worker.py).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.run_meta import fingerprint, read_meta
+from engine.run_meta import fingerprint, load_dataset_for, read_meta
 from engine.runs import Run
 
 
@@ -49,3 +50,36 @@ def loaded_payload(kind: str, source, run: Run) -> dict:
         payload.update(parent=parent, dataset=run.trainer.dataset,
                        origin=f" (fork of {parent.get('name') or 'a run'} at epoch {parent.get('epoch')})")
     return payload
+
+
+def checkpoint_predictions(folder, dataset=None, sample_length: int = 300) -> dict:
+    """What the Predictions panel shows for a run folder opened from disk, from its best.npz (else
+    checkpoint.npz); runs on the worker thread (it compiles the prediction function).
+
+    Returns {"task", "class_names", "checkpoint", "kind": "predictions" | "sample" | "none",
+    "result", "message"}. Predictions on the validation set need the run's data: ``dataset`` if it
+    is the same data, else the files named in run.json; when they are gone (or changed), a text
+    model still samples from its stored vocabulary, any other model gets a message saying why.
+    """
+    from engine.training import Trainer
+
+    folder = Path(folder)
+    path = next((folder / name for name in ("best.npz", "checkpoint.npz") if (folder / name).exists()), None)
+    if path is None:
+        return {"kind": "none", "message": f"{folder} has no checkpoint yet, so there are no predictions to show"}
+    meta = read_meta(folder)
+    problem = ""
+    try:
+        data = same_data(folder, dataset) or load_dataset_for(meta, None)
+    except (OSError, ValueError) as exc:  # gone, changed, or never on disk
+        data, problem = None, str(exc)
+    trainer = Trainer.load_checkpoint(path, data)
+    out = {"task": trainer.task, "class_names": list(getattr(trainer.dataset, "class_names", None) or []),
+           "checkpoint": path.name, "message": ""}
+    if data is not None and trainer.task != "next_token":
+        return {**out, "kind": "predictions", "result": trainer.predict_validation()}
+    if trainer.task == "next_token":
+        note = f"sampled from {path.name}" + (f" (without the data: {problem})" if problem else "")
+        return {**out, "kind": "sample", "result": trainer.generate(sample_length), "message": note}
+    return {**out, "kind": "none", "message": f"no predictions from {path.name}: they need the run's data, "
+                                              f"and {problem}"}

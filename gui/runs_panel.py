@@ -25,6 +25,7 @@ class RunsPanel(QtWidgets.QWidget):
     sigCompareChanged = pyqtSignal()
     sigMessage = pyqtSignal(str)  # for the window's status bar
     sigForkRequested = pyqtSignal(object)  # (run folder): the context menu's Fork…
+    sigShowRequested = pyqtSignal(object)  # (run folder): the context menu's Show in main panels
 
     def __init__(self, runs_dir, parent=None):
         super().__init__(parent)
@@ -258,7 +259,8 @@ class RunsPanel(QtWidgets.QWidget):
 
     def context_actions(self, reader) -> list:
         """(text, slot) of the table's context menu for one run."""
-        return [("Fork…", lambda: self.sigForkRequested.emit(reader.folder))]
+        return [("Show in main panels", lambda: self.sigShowRequested.emit(reader.folder)),
+                ("Fork…", lambda: self.sigForkRequested.emit(reader.folder))]
 
     def _context_menu(self, pos) -> None:
         index = self.table.indexAt(pos)

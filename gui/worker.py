@@ -21,7 +21,6 @@ unacknowledged (``ack_epoch``).
 from __future__ import annotations
 
 import collections
-import gc
 import logging
 import os
 import threading
@@ -31,7 +30,8 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from gui.run_builder import build_run, loaded_payload
-from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
+from gui.worker_messages import (FrozenGarbage, copy_tree, describe_exception, divergence_message,
+                                 lower_thread_priority)
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 # most about 1/INFERENCE_BUDGET_RATIO of the wall time, so it never slows training noticeably.
 INFERENCE_MIN_INTERVAL_S = 0.5
 INFERENCE_BUDGET_RATIO = 10
-
-
-GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
 
 
 class TrainingWorker(QObject):
@@ -67,6 +64,7 @@ class TrainingWorker(QObject):
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
     sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+    sigComputed = pyqtSignal(int, object)  # (task_id, result, or the exception it raised): compute()
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -89,8 +87,8 @@ class TrainingWorker(QObject):
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
         self._thread: QThread | None = None
-        self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
-        self._gc_collected_at = float("-inf")
+        self._garbage = FrozenGarbage()  # worker thread only
+        self._task_id = 0
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
     def start_thread(self) -> QThread:
@@ -249,6 +247,15 @@ class TrainingWorker(QObject):
             self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
             self._cond.notify_all()
 
+    def compute(self, fn, *args) -> int:
+        """Run ``fn(*args)`` on the worker thread (where compiled calls belong), between epochs; emits
+        ``sigComputed(task_id, result)``, or the exception instead of a result. Returns the task id."""
+        with self._cond:
+            self._task_id += 1
+            self._commands.append(("compute", self._task_id, fn, args))
+            self._cond.notify_all()
+            return self._task_id
+
     def ack_epoch(self) -> None:
         """The window handled one report (flow control)."""
         with self._cond:
@@ -346,6 +353,8 @@ class TrainingWorker(QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
+            elif name == "compute":
+                self._compute(*command[1:])
         except Exception as exc:
             _log_failure(f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
@@ -364,7 +373,7 @@ class TrainingWorker(QObject):
     def _start_run(self, command) -> None:
         kind, source, dataset, folder, run_id, paused = command
         self._end_run()
-        self._thaw_garbage_collector()
+        self._garbage.thaw()
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
@@ -404,26 +413,6 @@ class TrainingWorker(QObject):
             self.sigRunLoaded.emit(run_id, payload)
         self._emit_state("ready")
 
-    # A full (generation 2) collection walks every object of the process, hundreds of thousands
-    # after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
-    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as
-    # long as the run, so they are moved out of the collector's sight (gc.freeze); they are handed
-    # back, and the old runs' garbage collected, when a later run starts (a moment the window
-    # already shows as busy).
-    # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
-    # share one collection (at most one per GC_MIN_INTERVAL_S) without losing any garbage.
-    def _freeze_garbage_collector(self) -> None:
-        gc.freeze()
-        self._gc_frozen = True
-
-    def _thaw_garbage_collector(self) -> None:
-        now = time.monotonic()
-        if self._gc_frozen and now - self._gc_collected_at >= GC_MIN_INTERVAL_S:
-            gc.unfreeze()
-            gc.collect()
-            self._gc_frozen = False
-            self._gc_collected_at = now
-
     def _run_epoch(self) -> None:
         run_id = self._active_run
         first = self._epochs_done == 0
@@ -456,7 +445,7 @@ class TrainingWorker(QObject):
         if stale:
             return
         if first:
-            self._freeze_garbage_collector()
+            self._garbage.freeze()
             self.sigStarted.emit()
             self.sigStatus.emit("training")
         self.sigRunEpoch.emit(run_id, report)
@@ -538,6 +527,14 @@ class TrainingWorker(QObject):
             self.sigDatasetFailed.emit(request_id, describe_exception(exc))
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
+
+    def _compute(self, task_id: int, fn, args) -> None:
+        try:
+            result = fn(*args)
+        except Exception as exc:  # handed to the caller, who says what failed
+            _log_failure("worker task failed", exc)
+            result = exc
+        self.sigComputed.emit(task_id, result)
 
     def _end_run(self) -> None:
         """Stop the current run (if it can still train) and close its folder's files."""

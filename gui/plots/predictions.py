@@ -149,6 +149,16 @@ class PredictionPanel(QtWidgets.QWidget):
     def task(self) -> str | None:
         return self._task
 
+    def show_note(self, text: str) -> None:
+        """Say why there are no predictions (e.g. a run opened from disk whose data file is gone)."""
+        self.empty_label.setText(str(text))
+        self.empty_label.setWordWrap(True)
+        self.stack.setCurrentWidget(self.empty_label)
+
+    def note(self) -> str:
+        """The text shown instead of predictions ('' while a prediction page is shown)."""
+        return self.empty_label.text() if self.stack.currentWidget() is self.empty_label else ""
+
     def current_page(self) -> QtWidgets.QWidget:
         return self.stack.currentWidget()
 

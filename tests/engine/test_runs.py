@@ -250,3 +250,22 @@ def test_stop_before_training_then_more_epochs_trains_again(tmp_path):
     run.update(epochs=3)
     assert run.state is RunState.PAUSED and run.step().epoch == 1 and not run.trainer._stop.is_set()
     run.close()
+
+
+def test_the_trainer_owns_the_best_epoch_and_a_fork_keeps_its_parents_as_the_bar(finished, tmp_path):
+    """One owner: run.json's "best" is Trainer.best; a fork whose epochs are all worse than the
+    parent's best leaves best.npz alone (the bar comes from the inherited history)."""
+    source = finished["folder"]
+    parent_best = open_run(source).meta["best"]
+    fork = Run.fork(source, tmp_path / "worse", finished["dataset"], checkpoint="latest", learning_rate=5.0,
+                    epochs=5)  # a rate this high makes the next epochs worse
+    assert fork.trainer.best.epoch == parent_best["epoch"] and fork.trainer.best.params is None
+    fork.pause_on_divergence = False  # a refused step must not wait for a resume here
+    reports = list(fork.epochs())
+    fork.close()
+    meta = open_run(tmp_path / "worse").meta
+    assert meta["best"] == fork.trainer.best.record()
+    if all(r.val_loss >= parent_best["val_loss"] for r in reports):
+        assert meta["best"] == parent_best and not (tmp_path / "worse" / "best.npz").exists()
+    else:  # beaten after all: then it is a fork epoch, and best.npz holds it
+        assert meta["best"]["epoch"] > 3 and (tmp_path / "worse" / "best.npz").exists()

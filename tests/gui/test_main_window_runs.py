@@ -30,8 +30,9 @@ def test_open_run_folder_from_the_file_menu_and_a_bad_folder_explains(qtbot, mon
     folder = write_run(tmp_path / "cluster" / "run-42", "on the cluster", [0.5, 0.25])
     window = make_window()
     monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
-    window.act_open_run.trigger()
-    assert window.loss_plot.compared() == ["on the cluster"]
+    window.act_open_run.trigger()  # shown in the main panels, listed in the Runs dock
+    assert window.history.label == "on the cluster" and window.loss_plot.point_count() == 2
+    assert "on the cluster" in window.runs_panel.shown_names() and window.loss_plot.compared() == []
     assert window.docks["runs"].isVisible()
     (tmp_path / "holiday-photos").mkdir()
     assert window.open_run_folder(tmp_path / "holiday-photos") is False
@@ -55,8 +56,10 @@ def test_run_flag_opens_each_folder(qtbot, tmp_path, forecast_csv, auto_dialogs)
     second = write_run(tmp_path / "r2", "second", [0.8])
     window = setup_window(SimpleNamespace(files=[forecast_csv], run=[str(first), str(second)]))
     qtbot.addWidget(window)
-    try:
-        assert sorted(window.loss_plot.compared()) == ["first", "second"]
+    try:  # the last one shown in the main panels once the data has loaded, the others overlaid
+        assert window.loss_plot.compared() == ["first"]
+        qtbot.waitUntil(lambda: window.dataset is not None and window.history.label == "second", timeout=10_000)
+        assert window.loss_plot.point_count() == 1 and window.loss_plot.compared() == ["first"]
     finally:
         window.close()
 
@@ -125,5 +128,6 @@ def test_dropping_a_run_folder_on_the_window_opens_it(qtbot, make_window, tmp_pa
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(folder))])
     window.dropEvent(QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
                                       QtCore.Qt.NoModifier))
-    qtbot.waitUntil(lambda: window.loss_plot.compared() == ["dropped run"], timeout=5000)
+    qtbot.waitUntil(lambda: window.history.label == "dropped run", timeout=5000)  # shown in the main panels
+    assert window.loss_plot.point_count() == 2
     assert window.dataset is None and window.last_error is None  # not taken for a data file

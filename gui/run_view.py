@@ -1,0 +1,191 @@
+"""A run folder shown in the main panels: its curves, markers, norms, snapshots (the epoch scrubber)
+and predictions from its checkpoint, followed while another process still writes it.
+
+The folder is read with ``engine.run_reader`` (the window never writes it); the predictions are a
+worker task (``TrainingWorker.compute`` -> ``gui.run_builder.checkpoint_predictions``), so the
+compile happens on the worker thread. While the shown run is followed, a live setting changed in
+the controls is sent to it through its control.jsonl, and the changes it records (from anywhere)
+show in the controls and as markers, as for the window's own run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PyQt5 import QtCore
+
+from engine.run_folder import append_command
+from engine.run_reader import RunFolderError, marker_text
+from gui.fork_dialog import FORKED_SETTINGS
+from gui.run_builder import checkpoint_predictions
+from gui.worker_messages import describe_exception
+
+log = logging.getLogger(__name__)
+
+FOLLOW_INTERVAL_MS = 500  # a followed run's new epochs are drawn within ~1 s of being written
+PREDICTIONS_INTERVAL_S = 10.0  # a followed run's predictions are recomputed at most this often (new best)
+NO_WORKER_RUN = 0  # the window's run id while it shows a folder: no worker signal matches it
+
+
+def training_config(meta: dict):
+    """run.json's settings as a TrainingConfig, or None when they are missing or foreign."""
+    from engine.config import TrainingConfig
+
+    try:
+        return TrainingConfig.from_dict(dict(meta.get("config") or {}))
+    except (TypeError, ValueError) as exc:
+        log.info("run settings not shown: %s", exc)
+        return None
+
+
+class RunView(QtCore.QObject):
+    """The run folder the window shows in place of a run of its own (one at a time)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.reader = None
+        self.note = ""  # why there are no predictions, when there are none
+        self._snapshots: set[int] = set()
+        self._task = None
+        self._best = None
+        self._predicted_at = float("-inf")
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(FOLLOW_INTERVAL_MS)
+        self.timer.timeout.connect(self.follow)
+        window.worker.sigComputed.connect(self._on_computed)
+        window.controls.sigLiveChanged.connect(self._on_live_changed)
+
+    @property
+    def following(self) -> bool:
+        return self.timer.isActive()
+
+    def show(self, reader) -> None:
+        """Replace what the main panels show by ``reader``'s run (the window's run has ended)."""
+        w = self.window
+        w._close_current_run()  # detaches an earlier shown folder too
+        w._run_id, w.run_state, w.run_folder = NO_WORKER_RUN, None, None
+        self.reader, self._snapshots, self.note, self._best = reader, set(), "", None
+        config = training_config(reader.meta)
+        if config is not None:
+            w.controls.set_config(config)
+            w.hidden_panel.reset(config.hidden_sizes, config.cell)
+            w.status_line.set_total(config.epochs)
+        w.history.label = reader.name
+        self._add_epochs(reader.epochs)
+        self._add_events(reader.events)
+        self._add_snapshots()
+        self._request_predictions()
+        w.setWindowTitle(f"RNN Scope — {reader.name} ({reader.folder})")
+        if reader.status.is_active:
+            self.timer.start()
+        w._update_actions()
+
+    def detach(self) -> None:
+        """The window starts (or loads) a run of its own: stop showing and following the folder."""
+        self.timer.stop()
+        self.reader = None
+        self._task = None
+
+    # ------------------------------------------------------------------ contents
+    def _add_epochs(self, epochs) -> None:
+        if not epochs:
+            return
+        w = self.window
+        w.loss_plot.extend([e["epoch"] for e in epochs], [e.get("train_loss") for e in epochs],
+                           [e.get("val_loss") for e in epochs])
+        w.diagnostics.add_reports((e["epoch"], e.get("grad_norms"), e.get("weight_norms")) for e in epochs)
+        for row in epochs:
+            w.history.add(row)
+        w._run_points += len(epochs)
+        w._last_epoch = int(epochs[-1]["epoch"])
+        w.status_line.set_total(w.status_line.progress.maximum(), w._last_epoch)
+
+    def _add_events(self, events) -> None:
+        w = self.window
+        for event in events:
+            text = marker_text(event)
+            if text is not None and isinstance(event.get("epoch"), (int, float)):
+                w.loss_plot.add_marker(event["epoch"], text)
+            if event.get("kind") == "set" and event.get("name") in FORKED_SETTINGS:
+                value = event.get("new")
+                w.controls.set_value(event["name"], (value or 0.0) if event["name"] == "clip_norm" else value)
+
+    def _add_snapshots(self) -> None:
+        reader = self.reader
+        for epoch in reader.snapshot_epochs():
+            if epoch in self._snapshots:
+                continue
+            self._snapshots.add(epoch)
+            try:
+                hidden, gates, _ = reader.snapshot(epoch)
+            except RunFolderError as exc:  # one damaged file: the others still replay
+                self.window._show_status(str(exc))
+                continue
+            self.window.hidden_panel.set_snapshot(epoch, hidden, gates)
+
+    # ------------------------------------------------------------------ predictions (worker task)
+    def _request_predictions(self) -> None:
+        self._predicted_at = time.monotonic()
+        self._best = (self.reader.meta.get("best") or {}).get("epoch")
+        self._task = self.window.worker.compute(checkpoint_predictions, self.reader.folder, self.window.dataset)
+
+    def _on_computed(self, task_id: int, result) -> None:
+        if task_id != self._task or self.reader is None:
+            return
+        self._task = None
+        w = self.window
+        if isinstance(result, Exception):
+            self._say(f"no predictions for {self.reader.name}: {describe_exception(result)}")
+            return
+        if result.get("task"):
+            w.predictions.set_task(result["task"], result.get("class_names") or [])
+        if result["kind"] == "predictions":
+            w.views.take_prediction("predictions", result["result"], result.get("class_names") or [])
+        elif result["kind"] == "sample":
+            w.views.take_prediction("sample", result["result"])
+        if result.get("message"):
+            self._say(result["message"], on_panel=result["kind"] == "none")
+        else:
+            w._show_status(f"{self.reader.name}: predictions from its {result['checkpoint']}")
+
+    def _say(self, text: str, on_panel: bool = True) -> None:
+        self.note = text
+        self.window._show_status(text)
+        if on_panel:
+            self.window.predictions.show_note(text)
+
+    # ------------------------------------------------------------------ following
+    def follow(self) -> bool:
+        """Draw what the shown run's writer appended since the last poll; True if anything was new."""
+        reader = self.reader
+        if reader is None:
+            self.timer.stop()
+            return False
+        try:
+            update = reader.poll()
+        except (OSError, ValueError) as exc:  # a run.json being replaced: keep the last good view
+            self.window._show_status(f"{reader.folder}: {exc}")
+            return False
+        self._add_epochs(update.epochs)
+        self._add_events(update.events)
+        if update.epochs:
+            self._add_snapshots()
+        best = (reader.meta.get("best") or {}).get("epoch")
+        if (best != self._best and self._task is None
+                and time.monotonic() - self._predicted_at >= PREDICTIONS_INTERVAL_S):
+            self._request_predictions()
+        if not reader.status.is_active:
+            self.timer.stop()
+            self.window._show_status(f"{reader.name} has ended ({reader.status})")
+        return bool(update)
+
+    def _on_live_changed(self, name: str, value) -> None:
+        """A live setting changed in the controls while a followed run is shown: send it to that run."""
+        reader = self.reader
+        if reader is None or not self.following or name not in FORKED_SETTINGS:
+            return
+        if reader.status.is_active:
+            append_command(reader.folder, "set", name=name, value=value)
+            self.window._show_status(f"sent to {reader.name}: {name} = {value}")

@@ -1,0 +1,86 @@
+"""A run folder shown in the main panels (gui.run_view): curves, markers, snapshots in the scrubber,
+predictions from its checkpoint (or why not), and following a run another process writes."""
+import os
+
+import numpy as np
+import pytest
+
+from engine.run_folder import EVENTS, METRICS, event_line, metrics_text
+from engine.run_reader import open_run
+from tests.gui.run_folders import write_run
+
+
+@pytest.fixture
+def trained_folder(tmp_path, forecast_csv, tiny_config):
+    """A finished run folder written by a real Run (snapshots, checkpoints, a rate change)."""
+    from engine.data import load_sequences
+    from engine.runs import Run
+
+    run = Run.start(tiny_config.replace(epochs=3), load_sequences(forecast_csv), tmp_path / "disk" / "r1")
+    for report in run.epochs():
+        if report.epoch == 1:
+            run.update(learning_rate=0.005)
+    run.close()
+    return run.folder
+
+
+def test_an_opened_folder_shows_its_curves_markers_snapshots_and_predictions(qtbot, make_window, trained_folder):
+    window = make_window()
+    assert window.open_run_folder(trained_folder)
+    reader = open_run(trained_folder)
+    epochs, val = reader.curve("val_loss")
+    shown = window.loss_plot.curve_data()["val"]
+    np.testing.assert_allclose(shown[0], epochs)
+    np.testing.assert_allclose(shown[1], val)
+    assert window.loss_plot.markers() == [(1.0, "lr 0.01 → 0.005")]
+    assert window.loss_plot.compared() == []  # shown, not drawn a second time as an overlay
+    assert window.hidden_panel.snapshot_epochs() == reader.snapshot_epochs() == [1, 2, 3]
+    window.hidden_panel.scrub_to(1)
+    hidden, _, _ = reader.snapshot(1)
+    assert window.hidden_panel.displayed_epoch() == 1
+    np.testing.assert_allclose(window.hidden_panel.displayed_snapshot().hidden[0], hidden[0])
+    assert window.controls.value("learning_rate") == 0.005 and window.history.label == reader.name
+    assert set(window.diagnostics.curve_data()) >= {("grad", "layer1"), ("weight", "layer1")}
+    qtbot.waitUntil(lambda: window.flush_snapshot() or len(window.predictions.forecast_data().get("forecast", ())) > 0,
+                    timeout=60_000)  # computed on the worker thread from best.npz
+    assert "best.npz" in window.last_status
+    assert not window.act_save_ckpt.isEnabled()  # the worker holds no trainer of this run
+
+
+def test_when_the_data_file_is_gone_the_panel_says_so(qtbot, make_window, trained_folder, forecast_csv):
+    os.remove(forecast_csv)
+    window = make_window()
+    window.open_run_folder(trained_folder)
+    qtbot.waitUntil(lambda: "gone" in window.predictions.note(), timeout=60_000)
+    assert os.path.basename(forecast_csv) in window.predictions.note()
+    assert window.loss_plot.point_count() == 3  # the curves need no data
+
+
+def test_starting_a_run_greys_the_shown_folder_and_stops_following_it(qtbot, loaded_window, forecast_csv,
+                                                                      trained_folder):
+    window = loaded_window(forecast_csv)
+    window.open_run_folder(trained_folder)
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1, timeout=60_000)
+    assert window.loss_plot.overlays()[-1] == open_run(trained_folder).name
+    assert window.run_view.reader is None
+
+
+def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtbot, make_window, tmp_path):
+    folder = write_run(tmp_path / "remote" / "r", "remote", [1.0, 0.8], status="running")
+    window = make_window()
+    window.open_run_folder(folder)
+    assert window.run_view.following and window.loss_plot.point_count() == 2
+    row = {"epoch": 3, "train_loss": 0.7, "val_loss": 0.6, "val_accuracy": None, "learning_rate": 0.001,
+           "clip_norm": 5.0, "momentum": 0.9, "wall_s": 1.5, "grad_norms": {"layer1": 1.0},
+           "weight_norms": {"layer1": 2.0}}
+    with open(folder / METRICS, "a") as fh:  # the other process's next epoch and its rate change
+        fh.write(metrics_text([row]).splitlines()[1] + "\n")
+    with open(folder / EVENTS, "a") as fh:
+        fh.write(event_line("set", 2, 1.0, name="learning_rate", old=0.003, new=0.001, source="control") + "\n")
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 3, timeout=5000)
+    assert window.controls.value("learning_rate") == 0.001
+    assert window.loss_plot.markers() == [(2.0, "lr 0.003 → 0.001 (control)")]
+    window.controls._param("learning_rate").setValue(0.0004)  # steering the shown run from the controls
+    lines = (folder / "control.jsonl").read_text().splitlines()
+    assert lines and '"learning_rate"' in lines[-1] and "0.0004" in lines[-1]
