@@ -25,6 +25,10 @@ follow_latency_s
     A run trained by a second process (engine.runs.Run, one epoch every ~0.5 s) is ticked in the
     Runs dock: from the moment its new metrics.csv row is on disk (the file is watched every
     5 ms) to the moment the row is on the overlaid loss curve; median and max over 20 epochs.
+runs_open_s / runs_overlay_frame_max_ms
+    The Runs view with 200 run folders of 1,000 epochs each (written at benchmark time): building
+    the dock to all rows shown, and the longest frame (5 ms heartbeat gap) while 10 of them are
+    ticked, one every 100 ms, to overlay their curves (benchmarks/bench_runs_view.py).
 rss_growth_mb
     RSS growth over 20,000 epochs of a tiny model with the window drawing, measured from epoch
     500 (after compiling and warm-up). ``--quick`` runs fewer epochs and extrapolates linearly
@@ -51,6 +55,8 @@ from engine import backend  # noqa: E402
 
 backend.configure()  # the app's process set-up: thread limits before numpy/jax
 
+from benchmarks.bench_runs_view import TARGETS as RUNS_VIEW_TARGETS, measure_runs_view  # noqa: E402
+
 TARGETS = {
     "stall_p99_ms": 20.0,
     "stall_max_ms": 50.0,
@@ -60,6 +66,7 @@ TARGETS = {
     "heatmap_setimage_ms": 16.0,
     "rss_growth_mb": 50.0,
     "follow_latency_s": 2.0,
+    **RUNS_VIEW_TARGETS,
 }
 FOLLOW_EPOCHS = 20
 FOLLOW_WRITER = """
@@ -408,6 +415,8 @@ def print_table(results: dict) -> None:
         ("loss curve setData 1,000,000 points + paint", "loss_setdata_ms", "ms"),
         ("heatmap 1000 x 512 set_snapshot + paint", "heatmap_setimage_ms", "ms"),
         ("RSS growth over 20,000 epochs", "rss_growth_mb", "MB"),
+        ("Runs view, 200 runs x 1,000 epochs: open", "runs_open_s", "s"),
+        ("Runs view: overlay 10 runs, longest frame", "runs_overlay_frame_max_ms", "ms"),
     ]
     width = max(len(r[0]) for r in rows)
     print()
@@ -484,12 +493,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, help="stall measurement per dataset (default 8, --quick 3)")
     parser.add_argument("--rss-epochs", type=int, help="epochs for the RSS run (default 20000, --quick 3000)")
     parser.add_argument("--only-follow", action="store_true", help="measure follow_latency_s only")
+    parser.add_argument("--only-runs-view", action="store_true", help="measure the Runs view (200 runs) only")
     parser.add_argument("--child-first-point", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_first_point is not None:
         return _child_first_point(args.child_first_point)
     if args.only_follow:
         print(json.dumps(measure_follow(_app())))
+        return 0
+    if args.only_runs_view:
+        print(json.dumps(measure_runs_view(_app())))
         return 0
 
     seconds = args.seconds or (3.0 if args.quick else 8.0)
@@ -508,6 +521,8 @@ def main(argv=None) -> int:
     results.update(measure_rss(app, rss_epochs))
     print("following a run another process writes…", flush=True)
     results.update(measure_follow(app))
+    print("the Runs view with 200 runs…", flush=True)
+    results.update(measure_runs_view(app))
     results["targets"] = TARGETS
     results["pass"] = all(results.get(k, float("inf")) <= v for k, v in TARGETS.items())
     print_table(results)

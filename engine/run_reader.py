@@ -32,6 +32,7 @@ from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, I
                                SNAPSHOTS, VERSION, snapshot_name)
 
 MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
+TAIL_BYTES = 1 << 16  # a lazy reader finds the last metrics row in this much of the file's end
 # How a setting change is labelled on a loss curve (the window's own changes, followed and overlaid runs alike).
 MARKER_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum", "epochs": "epochs"}
 MARKED_EVENTS = ("set", "pause", "resume", "stop", "divergence", "fork", "resume_run")  # a labelled line each
@@ -134,14 +135,17 @@ class RunReader:
     """One run folder as data: ``meta`` (run.json), ``status``, ``epochs`` (metrics rows as
     Trainer.history-style dicts), ``events``, ``notes``, snapshots and checkpoint paths."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, *, lazy: bool = False):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise RunFolderError(f"{self.folder}: no such folder; open a run folder (one with a {RUN_JSON})")
         self.meta: dict = {}
         self.notes: list[str] = []
         self.columns: list[str] | None = None
-        self.epochs: list[dict] = []  # one per epoch; a later row for the same epoch replaces it
+        self._epochs: list[dict] = []  # one per epoch; a later row for the same epoch replaces it
+        self._loaded = not lazy  # lazy: metrics.csv is read on first use of ``epochs`` (a Runs table of
+        self._curves: dict = {}  # many runs needs run.json and the last row only); column -> (n, arrays)
+        self._last: dict = {}  # the last row read
         self.events: list[dict] = []
         self._metrics = _Lines(self.folder / METRICS)
         self._events = _Lines(self.folder / EVENTS)
@@ -150,14 +154,24 @@ class RunReader:
         if not (self.folder / RUN_JSON).exists() and not (self.folder / METRICS).exists():
             raise RunFolderError(f"{self.folder}: not an RNN Scope run folder (it has no {RUN_JSON} and no "
                                  f"{METRICS}); open the folder a run wrote, e.g. the --out folder of a headless run")
+        if lazy:
+            self._read_header()
         self.poll()
+
+    @property
+    def epochs(self) -> list:
+        """Trainer.history-style dicts, one per epoch (a lazy reader reads metrics.csv now)."""
+        if not self._loaded:
+            self._loaded = True
+            self._read_metrics()
+        return self._epochs
 
     # ------------------------------------------------------------------ reading
     def poll(self) -> RunUpdate:
         """Read what was appended since the last call; returns only the new part."""
         meta_changed = self._read_meta()
         notes_before = len(self.notes)
-        epochs = self._read_metrics()
+        epochs = self._read_metrics() if self._loaded else []
         events = self._read_events()
         return RunUpdate(epochs, events, meta_changed, self.notes[notes_before:])
 
@@ -202,7 +216,7 @@ class RunReader:
     def _read_metrics(self) -> list:
         new = []
         for number, text in self._metrics.read():
-            if self.columns is None:
+            if number == 1:
                 self.columns = self._parse_header(number, text)
                 continue
             row = self._parse_row(number, text)
@@ -210,12 +224,77 @@ class RunReader:
                 continue
             epoch = row["epoch"]
             if epoch in self._index:  # resumed from an older checkpoint: the later row wins
-                self.epochs[self._index[epoch]] = row
+                self._epochs[self._index[epoch]] = row
             else:
-                self._index[epoch] = len(self.epochs)
-                self.epochs.append(row)
+                self._index[epoch] = len(self._epochs)
+                self._epochs.append(row)
             new.append(row)
+        if new:
+            self._curves.clear()
+            self._last = new[-1]
         return new
+
+    def _read_header(self) -> None:
+        """A lazy reader still refuses a foreign metrics.csv at once (its header is checked)."""
+        try:
+            with open(self.folder / METRICS, "rb") as fh:
+                raw = fh.readline(MAX_LINE)
+        except FileNotFoundError:
+            return
+        if raw.endswith(b"\n"):
+            self.columns = self._parse_header(1, raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+    def _column_arrays(self, column: str) -> tuple:
+        """(epochs, values) of one column straight from metrics.csv (numbers only: no quoting), with
+        the readers' rules: complete lines, damaged ones skipped, a later row for an epoch wins.
+        The losses come along in the same pass (a compared run asks for both)."""
+        try:
+            with open(self.folder / METRICS, "rb") as fh:
+                lines = fh.read().split(b"\n")[1:-1]  # after the header; the last piece is partial or empty
+        except FileNotFoundError:
+            lines = []
+        names = list(dict.fromkeys([column, *(n for n in ("train_loss", "val_loss") if n in self.columns)]))
+        width, at = len(self.columns), [self.columns.index(n) for n in names]
+        by_epoch: dict = {}
+        for raw in lines:
+            fields = raw.rstrip(b"\r").split(b",")
+            if len(fields) != width:
+                continue
+            try:
+                by_epoch[float(fields[0])] = [float(fields[i]) if fields[i] else np.nan for i in at]
+            except ValueError:
+                continue
+        table = np.array(list(by_epoch.values()), dtype=float).reshape(len(by_epoch), len(names))
+        epochs = np.fromiter(by_epoch.keys(), dtype=float, count=len(by_epoch))
+        for index, name in enumerate(names):
+            self._curves[name] = (None, None, (epochs, table[:, index].copy()))
+        return self._curves[column][2]
+
+    def last_row(self) -> dict:
+        """The last row written ({} before the first; after a resume from an older checkpoint it is
+        not the highest epoch): a lazy reader reads only the end of metrics.csv."""
+        if self._loaded:
+            return self._last
+        path = self.folder / METRICS
+        try:
+            with open(path, "rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - TAIL_BYTES))
+                pieces = fh.read().split(b"\n")[:-1]  # complete lines only
+        except FileNotFoundError:
+            return {}
+        if size > TAIL_BYTES:
+            pieces = pieces[1:]  # the first piece may be the end of a longer line
+        for raw in reversed(pieces):
+            fields = next(csv.reader([raw.decode("utf-8", errors="replace").rstrip("\r")]), [])
+            if self.columns is None or len(fields) != len(self.columns) or fields == self.columns:
+                continue
+            try:
+                entry = self._history_entry([None if f == "" else float(f) for f in fields])
+            except ValueError:
+                continue
+            return entry
+        return {}
 
     def _parse_header(self, number: int, text: str) -> list:
         columns = next(csv.reader([text]), [])
@@ -289,14 +368,23 @@ class RunReader:
         return str(self.meta.get("name") or self.folder.name)
 
     def curve(self, column: str) -> tuple:
-        """(epochs, values) float arrays of one metrics column ("val_loss", "grad_norm_layer1", ...)."""
-        epochs = np.array([e["epoch"] for e in self.epochs], dtype=float)
+        """(epochs, values) float arrays of one metrics column ("val_loss", "grad_norm_layer1", ...);
+        kept until the next epoch arrives (a Runs view asks again for every ticked run)."""
+        cached = self._curves.get(column)
+        if cached is not None:
+            return cached[2]
+        if not self._loaded and self.columns is not None and column in self.columns:
+            return self._column_arrays(column)  # a lazy reader: the file's columns, no per-row dicts
+        rows = self.epochs
+        epochs = np.array([e["epoch"] for e in rows], dtype=float)
         if column.startswith(("grad_norm_", "weight_norm_")):
             kind, layer = column.split("_norm_", 1)
-            values = [e[f"{kind}_norms"].get(layer) for e in self.epochs]
+            values = [e[f"{kind}_norms"].get(layer) for e in rows]
         else:
-            values = [e.get(column) for e in self.epochs]
-        return epochs, np.array([np.nan if v is None else v for v in values], dtype=float)
+            values = [e.get(column) for e in rows]
+        out = epochs, np.array([np.nan if v is None else v for v in values], dtype=float)
+        self._curves[column] = (len(rows), rows, out)  # cleared when metrics.csv grows
+        return out
 
     def markers(self, events=None) -> list:
         """(epoch, text) for every setting change, pause, resume, stop, divergence and fork (of
@@ -379,6 +467,7 @@ class RunReader:
         return hidden, gates, int(arrays.get("probe_index", 0))
 
 
-def open_run(folder) -> RunReader:
-    """Open a run folder for reading (see the module docstring for what it tolerates)."""
-    return RunReader(folder)
+def open_run(folder, *, lazy: bool = False) -> RunReader:
+    """Open a run folder for reading (see the module docstring for what it tolerates); ``lazy``
+    leaves metrics.csv until ``epochs`` is first used (its header is still checked)."""
+    return RunReader(folder, lazy=lazy)

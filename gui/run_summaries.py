@@ -79,7 +79,7 @@ def read_runs(folders, cache: dict | None = None) -> tuple[list, list[str]]:
             readers.append(hit[1])
             continue
         try:
-            reader = open_run(folder)
+            reader = open_run(folder, lazy=True)  # the table needs run.json and the last row only
         except (RunFolderError, OSError) as exc:
             notes.append(f"skipped {folder}: {exc}")
             continue
@@ -104,7 +104,7 @@ def summary_row(reader) -> dict:
     """{column: (text, sort_value)} of one run for the Runs table."""
     meta = reader.meta
     config = meta.get("config") or {}
-    last = reader.epochs[-1] if reader.epochs else {}
+    last = reader.last_row()
     best = (meta.get("best") or {}).get("val_loss")
     accuracy = last.get("val_accuracy")
     duration = last.get("wall_s")

@@ -15,6 +15,7 @@ import time
 
 from PyQt5 import QtCore
 
+from engine.names import TASKS
 from engine.run_folder import append_command
 from engine.run_reader import RunFolderError, marker_text
 from gui.fork_dialog import FORKED_SETTINGS
@@ -68,6 +69,9 @@ class RunView(QtCore.QObject):
         w._run_id, w.run_state, w.run_folder = NO_WORKER_RUN, None, None
         self.reader, self._snapshots, self.note, self._best = reader, set(), "", None
         config = training_config(reader.meta)
+        task = (reader.meta.get("dataset") or {}).get("task")
+        if task in TASKS:
+            w.controls.set_value("task", task)
         if config is not None:
             w.controls.set_config(config)
             w.hidden_panel.reset(config.hidden_sizes, config.cell)

@@ -213,6 +213,7 @@ class RunsPanel(QtWidgets.QWidget):
             if self.model.item(row, 0).checkState() != Qt.Checked or not reader.status.is_active:
                 continue
             try:
+                reader.epochs  # a lazy reader of the table reads its metrics.csv once, then only what is new
                 update = reader.poll()
             except (OSError, ValueError) as exc:  # a damaged run.json mid-write: keep the last good view
                 self.sigMessage.emit(f"{reader.folder}: {exc}")

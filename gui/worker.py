@@ -79,6 +79,7 @@ class TrainingWorker(QObject):
         self._run = None  # engine.runs.Run around the trainer: THE owner of the run's settings and state
         self._steppable = False  # the run can train another epoch (it has not ended)
         self._epochs_done = 0
+        self._first_step = True
         self._live: dict = {}
         self._in_flight = 0
         self.max_in_flight = max_in_flight
@@ -381,6 +382,7 @@ class TrainingWorker(QObject):
             return
         self._active_run = run_id
         self._epochs_done = 0
+        self._first_step = True  # also for a run restored or forked with a history: it compiles now
         self._in_flight = 0
         self._next_inference = 0.0
         try:
@@ -415,7 +417,7 @@ class TrainingWorker(QObject):
 
     def _run_epoch(self) -> None:
         run_id = self._active_run
-        first = self._epochs_done == 0
+        first = self._first_step
         if first:
             self._emit_state("compiling")
             self.sigStatus.emit("compiling…")
@@ -445,6 +447,7 @@ class TrainingWorker(QObject):
         if stale:
             return
         if first:
+            self._first_step = False
             self._garbage.freeze()
             self.sigStarted.emit()
             self.sigStatus.emit("training")

@@ -12,6 +12,9 @@ from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR
                              configure_long_curve, set_series)
 
 
+COMPARED_HUES = 10  # compared runs get 10 distinct hues (kept while they stay ticked), then they repeat
+
+
 class LossPlot(QtWidgets.QWidget):
     """Train and validation loss per epoch, with markers, smoothing and earlier runs."""
 
@@ -188,36 +191,47 @@ class LossPlot(QtWidgets.QWidget):
         ``runs`` is [(label, epochs, train_losses, val_losses[, markers[, checkpoint_epochs]])]
         (validation solid, train dotted; markers = [(epoch, text)] drawn as lines in the run's
         colour, checkpoints as small ticks on its validation curve).
-        The same runs again (a followed run grew) only get new data: zoom and legend stay."""
+        Runs already drawn keep their items (a followed run only gets its new data, a run ticked
+        next to them costs only its own curves): zoom and legend stay."""
         runs = [tuple(run) + ((), ())[:max(0, 6 - len(run))] for run in runs]
-        if [str(label) for label, *_ in runs] == self.compared():
-            for compared, run in zip(self._compared, runs):
-                self._fill_compared(compared, run)
-            return
-        for compared in self._compared:
-            self._remove_compared(compared)
+        kept = {c["label"]: c for c in self._compared}
+        labels = [str(run[0]) for run in runs]
+        for label, compared in kept.items():
+            if label not in labels:
+                self._remove_compared(compared)
         self._compared = []
-        for index, run in enumerate(runs):
-            color = pg.intColor(index, hues=max(6, len(runs)), maxValue=235)
-            val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=str(run[0]))
-            train_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=QtCore.Qt.DotLine))
-            ticks = pg.ScatterPlotItem(symbol="t1", size=6, pen=None, brush=color)
-            for item in (val_item, train_item, ticks):
-                if item is not ticks:
-                    configure_long_curve(item)
-                item.setZValue(-5)  # above the grey earlier runs, below the current run
-                self.plot_item.addItem(item)
-            compared = {"label": str(run[0]), "val": val_item, "train": train_item, "ticks": ticks,
-                        "color": color, "lines": [], "markers": None}
+        used = {c["slot"] for label, c in kept.items() if label in labels}
+        for run in runs:
+            compared = kept.get(str(run[0]))
+            if compared is None:  # a colour of its own that no run drawn now has; the others keep theirs
+                slot = next(i for i in range(len(runs) + len(used) + 1) if i not in used)
+                used.add(slot)
+                compared = self._new_compared(str(run[0]), slot)
             self._fill_compared(compared, run)
             self._compared.append(compared)
 
+    def _new_compared(self, label: str, slot: int) -> dict:
+        color = pg.intColor(slot, hues=COMPARED_HUES, maxValue=235)
+        val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=label)
+        train_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=QtCore.Qt.DotLine))
+        ticks = pg.ScatterPlotItem(symbol="t1", size=6, pen=None, brush=color)
+        for item in (val_item, train_item, ticks):
+            if item is not ticks:
+                configure_long_curve(item)
+            item.setZValue(-5)  # above the grey earlier runs, below the current run
+            self.plot_item.addItem(item)
+        return {"label": label, "slot": slot, "val": val_item, "train": train_item, "ticks": ticks, "color": color,
+                "lines": [], "markers": None, "data": None, "checkpoints": None}
+
     def _fill_compared(self, compared: dict, run) -> None:
         _, epochs, train, val, markers, checkpoints = run
-        for key, losses in (("val", val), ("train", train)):
-            series = GrowableSeries(max(1, len(epochs)))
-            series.extend(epochs, losses)
-            set_series(compared[key], series.x, series.y)
+        data = (epochs, train, val)
+        if compared["data"] is None or any(a is not b for a, b in zip(compared["data"], data)):
+            for key, losses in (("val", val), ("train", train)):  # new arrays: new epochs (readers cache)
+                series = GrowableSeries(max(1, len(epochs)))
+                series.extend(epochs, losses)
+                set_series(compared[key], series.x, series.y)
+            compared["data"], compared["checkpoints"] = data, None
         markers = [(float(epoch), str(text)) for epoch, text in markers]
         if markers != compared["markers"]:  # followed runs: redrawn only when an event arrived
             for line in compared["lines"]:
@@ -225,6 +239,10 @@ class LossPlot(QtWidgets.QWidget):
             compared["lines"] = [self._marker_line(epoch, text, compared["color"], QtCore.Qt.DashDotLine)
                                  for epoch, text in markers]
             compared["markers"] = markers
+        checkpoints = [float(e) for e in checkpoints]
+        if checkpoints == compared["checkpoints"]:
+            return
+        compared["checkpoints"] = checkpoints
         x, y = compared["val"].getData()
         at = np.asarray(checkpoints, dtype=float)
         if x is not None and len(x) and at.size:

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from engine.names import RunState
@@ -123,3 +124,20 @@ def test_an_active_run_whose_writer_died_reads_as_interrupted(tmp_path):
     assert open_run(other).status is RunState.RUNNING
     (other / RUN_JSON).write_text(json.dumps(_meta(status="running", writer=dict(writer, host="elsewhere"))))
     assert open_run(other).status is RunState.RUNNING  # another machine's writer is taken at its word
+
+
+def test_a_lazy_reader_reads_the_table_facts_cheaply_and_the_same_curves(tmp_path):
+    folder = _folder(tmp_path)
+    with open(folder / METRICS, "a") as fh:
+        fh.write("2,1.0,0.45,0.5,,0.01,5.0,0.9,0.2,0.2,1.0,2.0\n4,2.0,0.25,0.3")  # epoch 2 again; a partial row
+    full, lazy = open_run(folder), open_run(folder, lazy=True)
+    assert lazy.last_row() == full.last_row() and lazy.last_row()["epoch"] == 2  # the row written last
+    for column in ("val_loss", "train_loss", "grad_norm_layer1"):
+        for a, b in zip(lazy.curve(column), full.curve(column)):
+            np.testing.assert_array_equal(a, b)
+    assert not lazy._loaded  # the curves came from the columns, not from per-row dicts
+    assert lazy.epochs == full.epochs and lazy._loaded
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / METRICS).write_text("time,price\n1,2\n")
+    with pytest.raises(RunFolderError, match="not an RNN Scope run"):
+        open_run(tmp_path / "foreign", lazy=True)

@@ -29,7 +29,8 @@ def test_fork_at_an_epoch_changes_the_rate_trains_and_leaves_the_parent_untouche
     window = loaded_window(forecast_csv, tiny_config.replace(epochs=3))
     parent = _train_parent(qtbot, window, 3)
     before = _digests(parent)
-    assert window.fork_run(parent, checkpoint="latest", changes={"learning_rate": 0.003, "epochs": 5})
+    with qtbot.waitSignal(window.worker.sigStarted, timeout=60_000):  # it compiles: the window says so
+        assert window.fork_run(parent, checkpoint="latest", changes={"learning_rate": 0.003, "epochs": 5})
     qtbot.waitUntil(lambda: window.is_idle and window.loss_plot.point_count() == 5, timeout=60_000)
     child = window.run_folder
     assert child != parent and _digests(parent) == before  # the parent's folder is not touched

@@ -86,7 +86,7 @@ def test_a_refresh_reads_only_the_folders_that_changed(tmp_path, monkeypatch):
         write_run(tmp_path / name, name, [1.0, 0.5])
     opened = []
     real_open = summaries.open_run
-    monkeypatch.setattr(summaries, "open_run", lambda folder: opened.append(folder.name) or real_open(folder))
+    monkeypatch.setattr(summaries, "open_run", lambda folder, **kw: opened.append(folder.name) or real_open(folder, **kw))
     cache = {}
     first, _ = read_runs(run_folders(tmp_path), cache)
     assert sorted(opened) == ["a", "b", "c"]

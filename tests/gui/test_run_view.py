@@ -1,5 +1,6 @@
 """A run folder shown in the main panels (gui.run_view): curves, markers, snapshots in the scrubber,
 predictions from its checkpoint (or why not), and following a run another process writes."""
+import json
 import os
 
 import numpy as np
@@ -68,8 +69,12 @@ def test_starting_a_run_greys_the_shown_folder_and_stops_following_it(qtbot, loa
 
 def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtbot, make_window, tmp_path):
     folder = write_run(tmp_path / "remote" / "r", "remote", [1.0, 0.8], status="running")
+    meta = json.loads((folder / "run.json").read_text())
+    meta["dataset"]["task"] = "classify_sequence"
+    (folder / "run.json").write_text(json.dumps(meta))
     window = make_window()
     window.open_run_folder(folder)
+    assert window.controls.value("task") == "classify_sequence"  # the run's task, not the window's default
     assert window.run_view.following and window.loss_plot.point_count() == 2
     row = {"epoch": 3, "train_loss": 0.7, "val_loss": 0.6, "val_accuracy": None, "learning_rate": 0.001,
            "clip_norm": 5.0, "momentum": 0.9, "wall_s": 1.5, "grad_norms": {"layer1": 1.0},

@@ -145,3 +145,17 @@ def test_compared_runs_carry_their_markers_and_checkpoint_ticks_and_a_followed_r
     assert len([i for i in loss_plot.plot_item.items if isinstance(i, pg.InfiniteLine)]) == 2
     loss_plot.set_compared([])
     assert not [i for i in loss_plot.plot_item.items if isinstance(i, pg.InfiniteLine)]
+
+
+def test_ticking_one_more_run_keeps_the_items_and_colours_of_the_runs_already_drawn(loss_plot):
+    epochs = np.arange(1.0, 11.0)
+    runs = [(f"run {k}", epochs, 1.0 / epochs, (k + 1.0) / epochs) for k in range(12)]
+    loss_plot.set_compared(runs[:7])
+    before = {c["label"]: (c["val"], c["color"].name()) for c in loss_plot._compared}
+    loss_plot.set_compared(runs[:8])  # one more ticked: only its items are new
+    after = {c["label"]: (c["val"], c["color"].name()) for c in loss_plot._compared}
+    assert all(after[label] == before[label] for label in before)
+    assert after["run 7"][1] not in {colour for _, colour in before.values()}
+    loss_plot.set_compared(runs[1:8])  # one unticked: the others stay as they are
+    assert {c["label"]: (c["val"], c["color"].name()) for c in loss_plot._compared} == \
+        {label: after[label] for label in after if label != "run 0"}
