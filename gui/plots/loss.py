@@ -12,6 +12,7 @@ from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR
                              configure_long_curve, set_series)
 
 
+TICK_RISE = 1.06  # a checkpoint tick rises 6 % above the curve (the same height on a log axis)
 COMPARED_HUES = 10  # compared runs get 10 distinct hues (kept while they stay ticked), then they repeat
 
 
@@ -214,10 +215,11 @@ class LossPlot(QtWidgets.QWidget):
         color = pg.intColor(slot, hues=COMPARED_HUES, maxValue=235)
         val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=label)
         train_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=QtCore.Qt.DotLine))
-        ticks = pg.ScatterPlotItem(symbol="t1", size=6, pen=None, brush=color)
+        # checkpoints: short upright strokes on the validation curve, one line item drawn as pairs
+        # (a ScatterPlotItem per run cost ~7 ms of every repaint of the plot)
+        ticks = pg.PlotDataItem(pen=pg.mkPen(color, width=2), connect="pairs")
         for item in (val_item, train_item, ticks):
-            if item is not ticks:
-                configure_long_curve(item)
+            configure_long_curve(item)
             item.setZValue(-5)  # above the grey earlier runs, below the current run
             self.plot_item.addItem(item)
         return {"label": label, "slot": slot, "val": val_item, "train": train_item, "ticks": ticks, "color": color,
@@ -247,7 +249,8 @@ class LossPlot(QtWidgets.QWidget):
         at = np.asarray(checkpoints, dtype=float)
         if x is not None and len(x) and at.size:
             at = at[(at >= x[0]) & (at <= x[-1])]
-            compared["ticks"].setData(at, np.interp(at, x, y))
+            y_at = np.interp(at, x, y)
+            compared["ticks"].setData(np.repeat(at, 2), np.column_stack([y_at, y_at * TICK_RISE]).ravel())
         else:
             compared["ticks"].setData([], [])
 
@@ -269,7 +272,7 @@ class LossPlot(QtWidgets.QWidget):
 
     def compared_checkpoints(self, index: int) -> list[float]:
         x, _ = self._compared[index]["ticks"].getData()
-        return [float(v) for v in (x if x is not None else [])]
+        return [float(v) for v in (x[::2] if x is not None else [])]
 
     def compared_at(self, epoch: float, loss: float) -> str:
         """The compared run whose validation curve passes closest to (epoch, loss) ('' if none)."""
