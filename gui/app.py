@@ -77,6 +77,9 @@ def setup_window(args):
         log.info(note)
     checkpoint = getattr(args, "checkpoint", None)
     start = bool(getattr(args, "start", False))
+    test = getattr(args, "test", None)
+    if test:  # --test FILE: the window's test set, loaded after the training data
+        window._after_load.append(lambda: window.open_test_set(test))
     if checkpoint:
         window._after_load.append(lambda: window.open_checkpoint(checkpoint, start=start))
     elif start:
