@@ -68,6 +68,9 @@ def setup_window(args):
         config = None
     if config is not None:
         window.controls.set_config(config)
+        from gui.cli_flags import config_changes
+
+        window.controls.mark_explicit(config_changes(args))  # flags win over a dataset's suggestion
         window._reset_hidden_panel(config)
 
     from gui.cli_flags import dataset_paths, load_options

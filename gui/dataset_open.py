@@ -70,15 +70,16 @@ class DatasetOpening:
                 return False
             if dialog.error is not None:
                 self._note_error(dialog.error)  # shown in the dialog, next to the options that fix it
-            self._before_preview(dialog)
             accepted = dialog.exec_() == QtWidgets.QDialog.Accepted and dialog.preview is not None
             options = dialog.options()
             dataset = dialog.dataset() if dialog.error is None else None
+            use_suggested = dialog.suggested.use.isChecked()
         finally:
             dialog.deleteLater()
         if not accepted:
             return False
         self._after_load = after_load
+        self._use_suggested_next = use_suggested  # for the dataset this opens (gui.suggested)
         if dataset is not None:  # the preview loaded it already with these options
             self._load_request += 1
             self.set_dataset(dataset, paths, options)
@@ -87,9 +88,6 @@ class DatasetOpening:
         else:
             self._load(paths, options, offer_test=True)
         return True
-
-    def _before_preview(self, dialog) -> None:
-        """Hook for what the window adds to the preview dialog (suggested settings)."""
 
     def _note_error(self, message: str) -> None:
         self.last_error = message

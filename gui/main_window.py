@@ -30,6 +30,7 @@ from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir, new_run_folder
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
+from gui.suggested import SuggestedSettings
 from gui.test_set_actions import TestSetActions
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
 from gui.worker import TrainingWorker
@@ -49,7 +50,7 @@ MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: t
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
 
-class MainWindow(DatasetOpening, TestSetActions, FileActions, QtWidgets.QMainWindow):
+class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions, QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
     def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
@@ -83,6 +84,8 @@ class MainWindow(DatasetOpening, TestSetActions, FileActions, QtWidgets.QMainWin
         self.controls = ControlPanel(config)
         if config is None:
             self.controls.restore_settings(self.settings)
+        else:  # the caller chose these settings: a dataset's suggestion leaves them
+            self.controls.mark_explicit(config.to_dict())
         self.loss_plot = LossPlot()
         self.hidden_panel = HiddenStatePanel()
         self.diagnostics = DiagnosticsPlot()
@@ -114,6 +117,7 @@ class MainWindow(DatasetOpening, TestSetActions, FileActions, QtWidgets.QMainWin
     def _connect_views(self) -> None:
         self.controls.sigLiveChanged.connect(self._on_live_changed)
         self.controls.sigRestartNeeded.connect(self._on_restart_needed)
+        self.controls.suggestion_bar.sigApply.connect(self.apply_suggested)
         self.predictions.sigSampleRequested.connect(self._on_sample_requested)
         self.runs_panel.sigCompareChanged.connect(
             lambda: self.loss_plot.set_compared(self.runs_panel.compared_curves()))
@@ -195,6 +199,7 @@ class MainWindow(DatasetOpening, TestSetActions, FileActions, QtWidgets.QMainWin
         self.dataset_options = dict(options or {})
         self.controls.set_dataset(dataset)
         self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
+        self._suggest_for_new_dataset(dataset)
         self._reset_hidden_panel()
         self.forget_test_set()
         self.run_state = None

@@ -20,6 +20,7 @@ from engine.data.loading import MULTI_FILE
 from engine.data.options import DEFAULTS, OPTIONS, Fix
 from engine.names import FORMATS, TASKS
 from gui.cli_flags import parse_columns
+from gui.suggested import PreviewSuggestion
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,8 @@ class PreviewDialog(QtWidgets.QDialog):
         layout.addWidget(self.rows, 1)
         layout.addWidget(self.message)
         layout.addLayout(self.fix_row)
-        self.extra = QtWidgets.QVBoxLayout()  # the window adds its own rows (suggested settings)
-        layout.addLayout(self.extra)
+        self.suggested = PreviewSuggestion()  # engine.suggest for the previewed data (gui.suggested)
+        layout.addWidget(self.suggested)
         layout.addWidget(self.buttons)
         if initial_options:
             self.set_options(initial_options)
@@ -257,12 +258,14 @@ class PreviewDialog(QtWidgets.QDialog):
             self.preview = self._preview_fn(target, rows=10, **self.options())
         except Exception as exc:
             self.preview = None
+            self.suggested.show_dataset(None)
             self._show_error(exc, can_open=False)
             self.rows.setPlainText(raw_head(self.paths[0]))
             self.summary.setText("The file cannot be read with these options:")
             return
         self.rows.setPlainText(self.preview.head)
         self.summary.setText("\n".join(summary_lines(self.preview)))
+        self.suggested.show_dataset(self.dataset())
         if self._initial_error is not None:  # the head is fine, the whole file was not
             self._show_error(self._initial_error, can_open=True)
             return
