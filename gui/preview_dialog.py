@@ -39,8 +39,8 @@ CHOICES = {
     "multi_file": MULTI_FILE,
 }
 COLUMN_LISTS = ("target_column", "index_columns")  # "a,b" / "2" / "none" (index_columns: [] = none)
-PLACEHOLDERS = {"target_column": "auto (a column name or number; several: a,b)",
-                "index_columns": "auto (names or numbers; none = every column is a feature)",
+PLACEHOLDERS = {"target_column": "auto (name or number; several: a,b)",
+                "index_columns": "auto (none = no index column)",
                 "max_vocab": "512"}
 # Summary fields listed under the one-line description, when they say something.
 _SUMMARY_FIELDS = ("feature_names", "target_names", "class_names", "delimiter", "has_header", "index_column",
@@ -105,7 +105,7 @@ class PreviewDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("Open sequences – preview")
         self.setObjectName("previewDialog")
-        self.resize(780, 640)
+        self.resize(900, 640)
         self.paths = [str(p) for p in paths]
         self.error: str | None = None
         self.fixes: tuple = ()
@@ -141,35 +141,43 @@ class PreviewDialog(QtWidgets.QDialog):
         self.refresh()
 
     # ------------------------------------------------------------------ the option controls
-    def _build_option_boxes(self) -> QtWidgets.QFormLayout:
-        """One control per option with a dialog label (engine.data.options); every change re-runs the preview."""
+    def _build_option_boxes(self) -> QtWidgets.QGridLayout:
+        """One control per option with a dialog label (engine.data.options), two per row so the
+        file's rows keep the room; every change re-runs the preview."""
         self.boxes: dict[str, QtWidgets.QWidget] = {}
         self.labels: dict[str, QtWidgets.QLabel] = {}
-        form = QtWidgets.QFormLayout()
-        for key in dialog_keys():
-            option = OPTIONS[key]
-            if key in CHOICES:
-                box = QtWidgets.QComboBox()
-                box.addItems(list(CHOICES[key]))
-                box.currentIndexChanged.connect(self._changed)
-            elif isinstance(option.default, bool):
-                box = QtWidgets.QCheckBox()
-                box.toggled.connect(self._changed)
-            else:
-                box = QtWidgets.QLineEdit()
-                box.setPlaceholderText(PLACEHOLDERS.get(key, AUTO))
-                box.editingFinished.connect(self._changed)
-            box.setObjectName(f"option_{key}")
-            box.setToolTip(option.doc)
-            label = QtWidgets.QLabel(option.label)
-            label.setToolTip(option.doc)
+        grid = QtWidgets.QGridLayout()
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        for i, key in enumerate(dialog_keys()):
+            box, label = self._option_box(key), QtWidgets.QLabel(OPTIONS[key].label)
+            label.setToolTip(OPTIONS[key].doc)
             self.boxes[key], self.labels[key] = box, label
-            form.addRow(label, box)
+            row, column = divmod(i, 2)
+            grid.addWidget(label, row, 2 * column)
+            grid.addWidget(box, row, 2 * column + 1)
         # the names the rest of the code and the tests use for the common ones
         self.format_box, self.task_box = self.boxes["format"], self.boxes["task"]
         self.target_edit, self.header_box = self.boxes["target_column"], self.boxes["has_header"]
         self.layout_box, self.nonfinite_box = self.boxes["layout"], self.boxes["nonfinite"]
-        return form
+        return grid
+
+    def _option_box(self, key: str) -> QtWidgets.QWidget:
+        option = OPTIONS[key]
+        if key in CHOICES:
+            box = QtWidgets.QComboBox()
+            box.addItems(list(CHOICES[key]))
+            box.currentIndexChanged.connect(self._changed)
+        elif isinstance(option.default, bool):
+            box = QtWidgets.QCheckBox()
+            box.toggled.connect(self._changed)
+        else:
+            box = QtWidgets.QLineEdit()
+            box.setPlaceholderText(PLACEHOLDERS.get(key, AUTO))
+            box.editingFinished.connect(self._changed)
+        box.setObjectName(f"option_{key}")
+        box.setToolTip(option.doc)
+        return box
 
     def _build_preview_views(self) -> None:
         """What the preview shows: a summary, the first rows as text, the error and its fixes."""

@@ -120,6 +120,10 @@ class SuggestedSettings:
 
     def _suggest_for_new_dataset(self, dataset) -> None:
         """Called by set_dataset: compute, show, and apply for the settings nobody chose."""
+        if not getattr(self, "_bar_follows_controls", False):  # the bar says whether the controls still match
+            self.controls.sigLiveChanged.connect(lambda *_: self._refresh_suggestion_bar())
+            self.controls.sigRestartNeeded.connect(lambda *_: self._refresh_suggestion_bar())
+            self._bar_follows_controls = True
         self.suggestion = suggestion_for(dataset)
         use, self._use_suggested_next = self._use_suggested_next, True
         if self.suggestion is None:
@@ -130,9 +134,16 @@ class SuggestedSettings:
         if changed:
             log.info("suggested settings applied: %s", ", ".join(changed))
 
+    def _refresh_suggestion_bar(self) -> None:
+        if self.suggestion is not None:
+            self.controls.suggestion_bar.show_suggestion(self.suggestion, applied=self._suggestion_applied())
+
     def _suggestion_applied(self) -> bool:
-        return all(not self.controls.has_control(name) or self.controls.value_of(name) == value
-                   for name, value in suggested_values(self.suggestion).items())
+        try:
+            return all(not self.controls.has_control(name) or self.controls.value_of(name) == value
+                       for name, value in suggested_values(self.suggestion).items())
+        except ValueError:  # a half-typed hidden size: not the suggestion
+            return False
 
     def apply_suggested(self) -> bool:
         """The bar's Apply: every suggested value into the controls (a run in progress asks first)."""

@@ -61,6 +61,8 @@ def test_a_config_given_to_the_window_wins_and_apply_takes_the_suggestion_in_one
     assert {f: getattr(config, f) for f in RULE_FIELDS} == s.settings
     assert window.controls.value("hidden_sizes") == format_hidden_sizes(s.settings["hidden_sizes"])
     assert not bar.button.isEnabled() and "in the controls" in bar.label.text()
+    window.controls._param("learning_rate").setValue(0.01)  # the user departs from it: one click away again
+    assert bar.button.isEnabled() and "in the controls" not in bar.label.text()
 
 
 def test_the_preview_shows_the_suggestion_and_can_leave_the_settings_alone(qtbot, monkeypatch, plain_window):
