@@ -35,6 +35,28 @@ def error_fixes(exc) -> tuple:
     return tuple(Fix(*f) for f in getattr(exc, "fixes", ()) or ())
 
 
+class LoadingIndicator(QtWidgets.QWidget):
+    """ "loading X…" with a busy bar: the worker reads the whole file, the window stays responsive."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("loadingIndicator")
+        self.label = QtWidgets.QLabel("")
+        self.bar = QtWidgets.QProgressBar()
+        self.bar.setRange(0, 0)  # busy: the loader reports no fraction
+        self.bar.setMaximumWidth(120)
+        self.bar.setMaximumHeight(14)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        self.hide()
+
+    def show_loading(self, what: str) -> None:
+        self.label.setText(f"loading {what}…")
+        self.show()
+
+
 class DatasetOpening:
     """``open_paths`` and its answers from the worker (needs MainWindow's worker and set_dataset)."""
 
@@ -55,8 +77,21 @@ class DatasetOpening:
         self._load_request += 1  # a load still under way for an older request is void
         self._pending_load = (self._load_request, paths, options)
         self._offer_test = offer_test  # opened through the preview: offer X_TEST next to X_TRAIN
-        self._show_status(f"loading {', '.join(os.path.basename(p) for p in paths)}…")
+        what = ", ".join(os.path.basename(p) for p in paths)
+        self._show_status(f"loading {what}…")
+        self._loading_indicator().show_loading(what)
         self.worker.load_dataset(paths, options, self._load_request)
+
+    def _loading_indicator(self) -> "LoadingIndicator":
+        """A busy bar in the status bar while the worker loads (a big file takes seconds)."""
+        if getattr(self, "_loading", None) is None:
+            self._loading = LoadingIndicator()
+            self.statusBar().addPermanentWidget(self._loading)
+        return self._loading
+
+    def _load_ended(self) -> None:
+        if getattr(self, "_loading", None) is not None:
+            self._loading.hide()
 
     def _preview_and_open(self, paths, options, error=None) -> bool:
         """The preview dialog (showing ``error``, the full load's, if given); True if a load began."""
@@ -116,6 +151,7 @@ class DatasetOpening:
     def _on_dataset_loaded(self, request_id: int, dataset) -> None:
         if request_id != self._load_request or self._closing:
             return
+        self._load_ended()
         _, paths, options = self._pending_load
         self.set_dataset(dataset, paths, options)
         if self._offer_test:
@@ -131,6 +167,7 @@ class DatasetOpening:
         """The worker's load failed: a fixable error opens the preview dialog, others an error box."""
         if request_id != self._load_request or self._closing:
             return
+        self._load_ended()
         _, paths, options = self._pending_load
         fixes = error_fixes(error)
         if MERGE in fixes and len(paths) > 1:

@@ -129,3 +129,19 @@ def test_two_different_train_files_from_the_command_line_ask_too(qtbot, monkeypa
     window.open_paths(list(two_datasets), preview=False)
     qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
     assert window.dataset.n_sequences == 26
+
+
+def test_a_load_on_the_worker_shows_a_busy_indicator_until_it_ends(qtbot, make_window, forecast_csv, bad_file,
+                                                                  monkeypatch):
+    """A big file takes seconds on the worker thread; the status message alone expired after 8 s."""
+    window = make_window()
+    window.open_paths([forecast_csv], preview=False)
+    indicator = window._loading_indicator()
+    assert indicator.isVisible() and "sine.csv" in indicator.label.text()
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    assert not indicator.isVisible()
+    _drive_preview(monkeypatch, lambda dialog: QtWidgets.QDialog.Rejected)
+    window.open_paths([bad_file], preview=False)  # and when it fails
+    assert indicator.isVisible()
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
+    assert not indicator.isVisible()
