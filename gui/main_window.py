@@ -262,6 +262,7 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
                                                        weights_only=weights_only, folder=folder)
         else:
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
+        self._test_run_started(self._run_id)  # periodic test scoring, when asked for
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY

@@ -17,7 +17,8 @@ import functools
 import logging
 import os
 
-from PyQt5 import QtWidgets
+import pyqtgraph as pg
+from PyQt5 import QtCore, QtWidgets  # noqa: I001
 
 from gui import dialogs
 from gui.dataset_open import error_message
@@ -44,6 +45,30 @@ def score_job(test, path, run):
     result = TestScorer(run.trainer, test).score_best()
     run.set_test({**result.to_json(), "file": path})
     return result
+
+
+def attach_every_job(path, test, every, relay, run_id, run):
+    """Worker thread: score ``run``'s current weights every ``every`` epochs into its history (the
+    metrics.csv test columns, as headless --test-every) and send each point to the window."""
+    from gui.headless_results import TestSet
+
+    if run is None:
+        return None
+    trainer = run.trainer
+    TestSet(path, trainer, every=every, test=test)  # its epoch listener writes test_loss/test_accuracy
+
+    def send(entry):
+        if "test_loss" in entry:
+            relay.sigTestPoint.emit(run_id, int(entry["epoch"]), float(entry["test_loss"]))
+
+    trainer.epoch_listeners.append(send)
+    return every
+
+
+class TestPointRelay(QtCore.QObject):
+    """Carries periodic test losses from the worker thread's epoch listener to the window (queued)."""
+
+    sigTestPoint = QtCore.pyqtSignal(int, int, float)  # (run_id, epoch, test loss)
 
 
 def result_text(result, path) -> str:
@@ -112,6 +137,7 @@ class TestSetActions:
             self._error("Cannot use this test set", error_message(error))
             return
         self.test_set = (path, test)
+        self._sync_test_columns()
         self._show_status(f"test set {os.path.basename(path)}: {test.n_sequences} sequence(s); "
                           "Run ▸ Score on test set scores the best weights")
         self._update_test_actions()
@@ -131,6 +157,9 @@ class TestSetActions:
         """A new training dataset: the old test set was checked against the old one."""
         self.test_set = None
         self.last_test_result = None
+        if getattr(self, "_test_curve", None) is not None:
+            self._test_curve.setData([], [])
+        self._sync_test_columns()
         self._update_test_actions()
 
     def score_test_set(self) -> bool:
@@ -152,7 +181,62 @@ class TestSetActions:
         box = dialogs.show_info(self, "Test set results", result_text(result, path))
         box.setObjectName("testResultsBox")
 
+    # ------------------------------------------------------------------ every K epochs
+    test_every = 0  # 0: only on demand
+
+    def test_every_dialog(self) -> None:
+        k, ok = QtWidgets.QInputDialog.getInt(self, "Score the test set every K epochs",
+                                              "K (0 = only on demand; from the next run on):",
+                                              self.test_every, 0, 10_000)
+        if ok:
+            self.set_test_every(k)
+
+    def set_test_every(self, k: int) -> None:
+        """Score the test set every ``k`` epochs of the runs that start from now on (0: off)."""
+        self.test_every = max(0, int(k))
+        self._sync_test_columns()
+        self._show_status(f"test set scored every {k} epochs from the next run on" if k else
+                          "test set scored on demand only")
+
+    def _sync_test_columns(self) -> None:
+        on = bool(self.test_every and self.test_set is not None)
+        self.worker.run_kwargs = {"test_columns": True} if on else {}  # metrics.csv test_loss/test_accuracy
+
+    def _test_run_started(self, run_id: int) -> None:
+        """Called when a run begins: its periodic test scoring is attached on the worker thread."""
+        if not (self.test_every and self.test_set is not None):
+            return
+        if getattr(self, "_test_relay", None) is None:
+            self._test_relay = TestPointRelay(self)
+            self._test_relay.sigTestPoint.connect(self._on_test_point)
+        path, test = self.test_set
+        self._submit(functools.partial(attach_every_job, path, test, self.test_every, self._test_relay, run_id),
+                     lambda _result, error: error is not None and self._error(
+                         "Cannot score the test set", error_message(error)))
+
+    def test_curve(self) -> pg.PlotDataItem:
+        """The test loss of the current run on the loss plot (its own curve, in the legend)."""
+        if getattr(self, "_test_curve", None) is None:
+            self._test_curve = self.loss_plot.plot_item.plot(
+                pen=pg.mkPen((90, 200, 120), width=1.5), symbol="o", symbolSize=5,
+                symbolBrush=(90, 200, 120), name="test")
+            self._test_points = (None, [], [])
+        return self._test_curve
+
+    def _on_test_point(self, run_id: int, epoch: int, loss: float) -> None:
+        if run_id != self._run_id:
+            return
+        curve = self.test_curve()
+        owner, xs, ys = self._test_points
+        if owner != run_id:  # a new run: its own curve
+            xs, ys = [], []
+        xs.append(epoch)
+        ys.append(loss)
+        self._test_points = (run_id, xs, ys)
+        curve.setData(xs, ys)
+
     def _update_test_actions(self) -> None:
         if hasattr(self, "act_score_test"):
             self.act_score_test.setEnabled(self.test_set is not None)
             self.act_open_test.setEnabled(self.dataset is not None)
+            self.act_test_every.setEnabled(self.test_set is not None)

@@ -78,6 +78,8 @@ def build_actions(w) -> None:
                                   "A second file scored on demand, never trained on (same loading rules)")
     w.act_score_test = make_action(w, "Score on t&est set", w.score_test_set, "Ctrl+E",
                                    "Score the best weights on the test set (run.json \"test\")")
+    w.act_test_every = make_action(w, "Score test set e&very K epochs…", w.test_every_dialog, None,
+                                   "Also score the test set every K epochs: its own curve, metrics.csv columns")
     w.act_log_y = QtWidgets.QAction("&Log-scale loss", w, checkable=True)
     w.act_log_y.toggled.connect(w.loss_plot.set_log_y)
 
@@ -126,6 +128,7 @@ def build_menus_and_toolbar(w) -> None:
         run_menu.addAction(action)
     run_menu.addSeparator()
     run_menu.addAction(w.act_score_test)
+    run_menu.addAction(w.act_test_every)
     _build_view_menu(w, bar)
     w.help_menu = install_help_menu(w)  # gui/help.py: Getting started, shortcuts, About
     w.toolbar = w.addToolBar("Run")

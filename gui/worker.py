@@ -89,6 +89,7 @@ class TrainingWorker(QObject):
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
+        self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
         self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
         self._gc_collected_at = float("-inf")
@@ -382,7 +383,7 @@ class TrainingWorker(QObject):
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-            run = Run.create(trainer, dataset, folder)
+            run = Run.create(trainer, dataset, folder, **self.run_kwargs)
         except Exception as exc:
             log_failure(log, "could not create the trainer", exc)
             with self._cond:

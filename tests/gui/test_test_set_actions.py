@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 from PyQt5 import QtWidgets
 
 from gui import dialogs
@@ -79,3 +80,27 @@ def test_scoring_before_any_epoch_explains(qtbot, loaded_window, classify_tsv):
     window.score_test_set()
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=TIMEOUT)
     assert "train at least one epoch" in window.last_error
+
+
+def test_scoring_every_k_epochs_draws_its_own_curve_and_fills_the_metrics_columns(qtbot, loaded_window,
+                                                                                  classify_tsv, tmp_path, tiny_config):
+    import csv
+
+    window = loaded_window(classify_tsv, tiny_config.replace(epochs=4))
+    window.open_test_set(classify_tsv)
+    qtbot.waitUntil(lambda: window.test_set is not None, timeout=TIMEOUT)
+    window.set_test_every(2)
+    for epoch in (1, 2, 3, 4):
+        window.step_epoch()
+        qtbot.waitUntil(lambda: window._run_points >= epoch and window.run_state == "paused", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.test_curve().getData()[0] is not None
+                    and len(window.test_curve().getData()[0]) == 2, timeout=TIMEOUT)
+    x, y = window.test_curve().getData()
+    assert list(x) == [2, 4] and all(np.isfinite(y))
+    assert "test" in [label.text for _, label in window.loss_plot.legend.items]
+    [folder] = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    with open(folder / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["test_loss"] != "" for r in rows] == [False, True, False, True]
+    assert float(rows[1]["test_loss"]) == pytest.approx(float(y[0]), rel=1e-5)
+    assert rows[1]["test_accuracy"] != ""
