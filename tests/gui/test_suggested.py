@@ -84,3 +84,22 @@ def test_the_preview_shows_the_suggestion_and_can_leave_the_settings_alone(qtbot
     assert seen["visible"] and seen["text"].startswith("Suggested settings: gru")
     assert window.controls.config() == before  # unticked: nothing applied ...
     assert window.controls.suggestion_bar.button.isEnabled()  # ... and still one click away
+
+
+def test_command_line_flags_win_over_the_suggestion_and_test_opens_the_test_set(qtbot, auto_dialogs):
+    import main
+    from gui.app import setup_window
+
+    test_file = GUNPOINT_TRAIN.replace("_TRAIN", "_TEST")
+    args = main.build_parser().parse_args([GUNPOINT_TRAIN, "--test", test_file, "--cell", "lstm", "--epochs", "5"])
+    window = setup_window(args)
+    qtbot.addWidget(window)
+    try:
+        qtbot.waitUntil(lambda: window.test_set is not None, timeout=20_000)
+        s = suggest(window.dataset)
+        config = window.controls.config()
+        assert (config.cell, config.epochs) == ("lstm", 5)  # given on the command line
+        assert (config.batch_size, config.hidden_sizes) == (s.settings["batch_size"], s.settings["hidden_sizes"])
+        assert window.test_set[0] == test_file and window.test_set[1].n_sequences == 150
+    finally:
+        window.close()
