@@ -6,13 +6,15 @@ error shown and the option highlighted (``gui.preview_dialog``), whether the err
 preview or from the full load on the worker thread (a head-only preview of a big file can pass
 and the whole file fail). Two files of different labelled datasets (two UCR ``_TRAIN`` files) are
 refused by the engine with a merge fix; the window asks what was meant: merge them, train on the
-first and test on the second, or open only the first.
+first and test on the second, or open only the first. A UCR file opened while another labelled
+dataset is loaded asks too: merge with it (another dataset), use it as the test set, or replace it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 
 from PyQt5 import QtWidgets
 
@@ -23,6 +25,11 @@ from gui.worker_messages import describe_exception
 log = logging.getLogger(__name__)
 
 MERGE = Fix("multi_file", "merge")
+UCR_SPLIT = re.compile(r"_(TRAIN|TEST)$", re.IGNORECASE)  # an archive file's name: X_TRAIN.ext / X_TEST.ext
+
+
+def _stem(path) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def error_message(exc) -> str:
@@ -69,6 +76,9 @@ class DatasetOpening:
             return False
         options = dict(options or {})
         if preview:
+            answer = self._ask_about_second_dataset(paths)
+            if answer is not None:
+                return answer
             return self._preview_and_open(paths, options)
         self._load(paths, options)
         return True
@@ -147,6 +157,28 @@ class DatasetOpening:
         self._after_load = []
         self._show_status("nothing opened")
         return False
+
+    def _ask_about_second_dataset(self, paths):
+        """File ▸ Open of a UCR ``_TRAIN``/``_TEST`` file while another labelled one is loaded: merge
+        (another dataset), use it as the test set, or replace. None: open it as usual."""
+        if not (self.dataset is not None and self.dataset.task == "classify_sequence" and len(paths) == 1
+                and len(self.dataset_paths) == 1 and UCR_SPLIT.search(_stem(paths[0]))):
+            return None
+        new, current = paths[0], self.dataset_paths[0]
+        if os.path.abspath(new) == current:
+            return None
+        from engine.data.loading import dataset_stem
+
+        name, loaded = os.path.basename(new), os.path.basename(current)
+        choices = [] if dataset_stem(new) == dataset_stem(current) else [("merge", f"Merge with {loaded}")]
+        choices += [("test", f"Use {name} as the test set"), ("replace", f"Open {name} instead")]
+        answer = dialogs.ask_choice(self, "Another dataset file", f"{loaded} is open. What should {name} be?",
+                                    choices)
+        if answer == "merge":
+            return self.open_paths([current, new], options={**self.dataset_options, "multi_file": "merge"})
+        if answer == "test":
+            return self.open_test_set(new)
+        return None if answer == "replace" else False
 
     def _on_dataset_loaded(self, request_id: int, dataset) -> None:
         if request_id != self._load_request or self._closing:

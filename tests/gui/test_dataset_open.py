@@ -145,3 +145,32 @@ def test_a_load_on_the_worker_shows_a_busy_indicator_until_it_ends(qtbot, make_w
     assert indicator.isVisible()
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
     assert not indicator.isVisible()
+
+
+@pytest.mark.parametrize("answer", ["merge", "test", "replace", None])
+def test_opening_another_ucr_file_while_one_is_loaded_asks(qtbot, monkeypatch, make_window, two_datasets, answer):
+    first, second = two_datasets
+    window = make_window()
+    window.open_paths([first], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    asked = []
+
+    def ask_choice(parent, title, text, choices):
+        asked.append([key for key, _ in choices])
+        return answer
+
+    monkeypatch.setattr(dialogs, "ask_choice", ask_choice)
+    monkeypatch.setattr(dialogs.PreviewDialog, "exec_", lambda self: QtWidgets.QDialog.Accepted)
+    loaded = window.dataset
+    window.open_paths([second])
+    assert asked == [["merge", "test", "replace"]]
+    if answer == "merge":
+        qtbot.waitUntil(lambda: window.dataset.n_sequences == 26, timeout=10_000)
+    elif answer == "test":
+        qtbot.waitUntil(lambda: window.test_set is not None, timeout=10_000)
+        assert window.dataset is loaded and window.test_set[1].n_sequences == 10
+    elif answer == "replace":
+        qtbot.waitUntil(lambda: window.dataset is not loaded, timeout=10_000)
+        assert window.dataset.n_sequences == 10
+    else:
+        assert window.dataset is loaded and window.test_set is None
