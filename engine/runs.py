@@ -117,7 +117,7 @@ class Run:
 
     @classmethod
     def fork(cls, source, folder, dataset=None, *, checkpoint: str = "latest", overwrite: bool = False,
-             **changes) -> "Run":
+             run_kwargs: dict | None = None, **changes) -> "Run":
         """A new run in ``folder`` that starts from the ``latest`` or ``best`` checkpoint of the run
         in ``source``, with live settings ``changes`` (e.g. ``learning_rate=1e-3, epochs=400``)."""
         from engine.training import Trainer
@@ -132,7 +132,7 @@ class Run:
             raise FileNotFoundError(f"{path}: the run in {source} has no {checkpoint} checkpoint to fork from")
         trainer = Trainer.load_checkpoint(path, dataset)
         trainer.update(**changes)
-        run = cls.create(trainer, dataset, folder, overwrite=overwrite)
+        run = cls.create(trainer, dataset, folder, overwrite=overwrite, **(run_kwargs or {}))  # e.g. test_columns
         run.meta.data["parent"] = {"folder": str(source.resolve()), "name": parent.data.get("name"),
                                    "epoch": trainer.epoch, "checkpoint": checkpoint}
         run._save_meta()

@@ -14,9 +14,10 @@ from engine.run_meta import fingerprint, load_dataset_for, read_meta
 from engine.runs import Run
 
 
-def build_run(kind: str, source, dataset, folder, trainer_factory=None) -> Run:
+def build_run(kind: str, source, dataset, folder, trainer_factory=None, **run_kwargs) -> Run:
     """``kind`` "new_run" (source = TrainingConfig), "load_checkpoint" (source = (path or Checkpoint,
-    weights_only)) or "fork" (source = (run folder, "latest" | "best", {live changes}))."""
+    weights_only)) or "fork" (source = (run folder, "latest" | "best", {live changes})); ``run_kwargs``
+    go to Run.create (e.g. test_columns)."""
     from engine.training import Trainer
 
     if kind == "new_run":
@@ -26,10 +27,11 @@ def build_run(kind: str, source, dataset, folder, trainer_factory=None) -> Run:
         trainer = Trainer.load_checkpoint(path, dataset, weights_only=weights_only)
     elif kind == "fork":
         parent, checkpoint, changes = source
-        return Run.fork(parent, folder, same_data(parent, dataset), checkpoint=checkpoint, **changes)
+        return Run.fork(parent, folder, same_data(parent, dataset), checkpoint=checkpoint, run_kwargs=run_kwargs,
+                        **changes)
     else:
         raise ValueError(f"unknown kind of run {kind!r}")
-    return Run.create(trainer, dataset, folder)
+    return Run.create(trainer, dataset, folder, **run_kwargs)
 
 
 def same_data(folder, dataset):

@@ -2,7 +2,7 @@
 and predictions from its checkpoint, followed while another process still writes it.
 
 The folder is read with ``engine.run_reader`` (the window never writes it); the predictions are a
-worker task (``TrainingWorker.compute`` -> ``gui.run_builder.checkpoint_predictions``), so the
+worker job (``TrainingWorker.submit`` -> ``gui.run_builder.checkpoint_predictions``), so the
 compile happens on the worker thread. While the shown run is followed, a live setting changed in
 the controls is sent to it through its control.jsonl, and the changes it records (from anywhere)
 show in the controls and as markers, as for the window's own run.
@@ -55,7 +55,6 @@ class RunView(QtCore.QObject):
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(FOLLOW_INTERVAL_MS)
         self.timer.timeout.connect(self.follow)
-        window.worker.sigComputed.connect(self._on_computed)
         window.controls.sigLiveChanged.connect(self._on_live_changed)
 
     @property
@@ -133,15 +132,18 @@ class RunView(QtCore.QObject):
     def _request_predictions(self) -> None:
         self._predicted_at = time.monotonic()
         self._best = (self.reader.meta.get("best") or {}).get("epoch")
-        self._task = self.window.worker.compute(checkpoint_predictions, self.reader.folder, self.window.dataset)
+        task = self._task = object()  # a later request (or another folder) makes this answer stale
+        folder, dataset = self.reader.folder, self.window.dataset
+        self.window._submit(lambda _run: checkpoint_predictions(folder, dataset),
+                            lambda result, error: self._on_computed(task, result, error))
 
-    def _on_computed(self, task_id: int, result) -> None:
-        if task_id != self._task or self.reader is None:
+    def _on_computed(self, task, result, error) -> None:
+        if task is not self._task or self.reader is None:
             return
         self._task = None
         w = self.window
-        if isinstance(result, Exception):
-            self._say(f"no predictions for {self.reader.name}: {describe_exception(result)}")
+        if error is not None:
+            self._say(f"no predictions for {self.reader.name}: {describe_exception(error)}")
             return
         if result.get("task"):
             w.predictions.set_task(result["task"], result.get("class_names") or [])

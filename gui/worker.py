@@ -30,8 +30,8 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from gui.run_builder import build_run, loaded_payload
-from gui.worker_messages import (FrozenGarbage, copy_tree, describe_exception, divergence_message,
-                                 lower_thread_priority)
+from gui.worker_messages import (FrozenGarbage, copy_tree, describe_exception, divergence_message, log_failure,
+                                 lower_thread_priority, remove_if_empty)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ class TrainingWorker(QObject):
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
-    sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
-    sigComputed = pyqtSignal(int, object)  # (task_id, result, or the exception it raised): compute()
+    sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
+    sigDatasetFailed = pyqtSignal(int, object)  # (request_id, the exception: a DataError names the file and its fixes)
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -87,9 +87,9 @@ class TrainingWorker(QObject):
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
+        self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
         self._garbage = FrozenGarbage()  # worker thread only
-        self._task_id = 0
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
     def start_thread(self) -> QThread:
@@ -248,14 +248,12 @@ class TrainingWorker(QObject):
             self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
             self._cond.notify_all()
 
-    def compute(self, fn, *args) -> int:
-        """Run ``fn(*args)`` on the worker thread (where compiled calls belong), between epochs; emits
-        ``sigComputed(task_id, result)``, or the exception instead of a result. Returns the task id."""
+    def submit(self, job, job_id: int) -> None:
+        """Run ``job(run)`` on the worker thread between epochs (the current ``engine.runs.Run`` or
+        None); its result or exception comes back as ``sigJobDone(job_id, result, error)``."""
         with self._cond:
-            self._task_id += 1
-            self._commands.append(("compute", self._task_id, fn, args))
+            self._commands.append(("job", job, int(job_id)))
             self._cond.notify_all()
-            return self._task_id
 
     def ack_epoch(self) -> None:
         """The window handled one report (flow control)."""
@@ -354,10 +352,10 @@ class TrainingWorker(QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
-            elif name == "compute":
-                self._compute(*command[1:])
+            elif name == "job":
+                self._run_job(*command[1:])
         except Exception as exc:
-            _log_failure(f"worker command {name} failed", exc)
+            log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -378,7 +376,7 @@ class TrainingWorker(QObject):
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
-            _remove_if_empty(folder)
+            remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
@@ -386,10 +384,10 @@ class TrainingWorker(QObject):
         self._in_flight = 0
         self._next_inference = 0.0
         try:
-            run = build_run(kind, source, dataset, folder, self._trainer_factory)  # the Trainer selects the backend
-            trainer = run.trainer
+            run = build_run(kind, source, dataset, folder, self._trainer_factory, **self.run_kwargs)
+            trainer = run.trainer  # the Trainer selects the backend itself
         except Exception as exc:
-            _log_failure("could not create the trainer", exc)
+            log_failure(log, "could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -527,17 +525,18 @@ class TrainingWorker(QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, exc)
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
 
-    def _compute(self, task_id: int, fn, args) -> None:
+    def _run_job(self, job, job_id: int) -> None:
         try:
-            result = fn(*args)
-        except Exception as exc:  # handed to the caller, who says what failed
-            _log_failure("worker task failed", exc)
-            result = exc
-        self.sigComputed.emit(task_id, result)
+            result = job(self._run)
+        except Exception as exc:  # the job's caller says what went wrong
+            log_failure(log, "worker job failed", exc)
+            self.sigJobDone.emit(job_id, None, exc)
+            return
+        self.sigJobDone.emit(job_id, result, None)
 
     def _end_run(self) -> None:
         """Stop the current run (if it can still train) and close its folder's files."""
@@ -570,22 +569,3 @@ class TrainingWorker(QObject):
             run.stop()
         except Exception:
             log.exception("Run.stop failed")
-
-
-def _remove_if_empty(folder) -> None:
-    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
-    if folder is None:
-        return
-    try:
-        os.rmdir(folder)
-    except OSError:
-        pass
-
-
-def _log_failure(what: str, exc: BaseException) -> None:
-    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
-    if isinstance(exc, ValueError):
-        log.warning("%s: %s", what, exc)
-    else:
-        log.exception(what)

@@ -91,3 +91,22 @@ class FrozenGarbage:
             gc.collect()
             self.frozen = False
             self.collected_at = now
+
+
+def remove_if_empty(folder) -> None:
+    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
+    if folder is None:
+        return
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
+    line in ``logger``, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    if isinstance(exc, ValueError):
+        logger.warning("%s: %s", what, exc)
+    else:
+        logger.exception(what)
