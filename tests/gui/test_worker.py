@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from engine.progress import BestWeights
 from engine.training import EpochReport, TrainingConfig
 from gui.worker import INFERENCE_MIN_INTERVAL_S, TrainingWorker
 
@@ -39,6 +40,7 @@ class ScriptedTrainer:
         # what a Run reads to describe the run in its folder (run.json, metrics.csv columns)
         self.split = SimpleNamespace(train=range(8), val=range(2))
         self.spec = SimpleNamespace(param_groups=lambda: ["layer1"])
+        self.best = BestWeights()  # the Trainer owns the best epoch; a Run's run.json shows it
 
     def epochs(self):
         self._stop.clear()
@@ -59,6 +61,7 @@ class ScriptedTrainer:
             )
             if not report.stopped:  # as the Trainer: a stop before the first step counts no epoch
                 self.history.append({"epoch": epoch, "train_loss": report.train_loss})
+                self.best.observe(epoch, report.val_loss, SimpleNamespace(get_params=dict))
             yield report
             if report.stopped:
                 return
