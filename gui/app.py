@@ -95,7 +95,13 @@ def run_gui(args) -> int:
     app = make_application()
     window = setup_window(args)
     window.show()
+    from gui import sigint
+
+    quit_on_sigint = sigint.install(app, window)
+    log.info("window open (Ctrl+C in this terminal closes it)")
     code = app.exec_()
+    if quit_on_sigint is not None:
+        quit_on_sigint.uninstall()
     return _finish(code)
 
 
