@@ -244,7 +244,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._reset_hidden_panel()
         self.run_state = None
         if self.dataset_paths:
-            self.recent.add(self.dataset_paths)
+            self.recent.add(self.dataset_paths, self.dataset_options)
         self.setWindowTitle(f"RNN Scope — {getattr(dataset, 'name', '')}")
         self._show_status(f"loaded {getattr(dataset, 'name', '')}: {dataset.n_sequences} sequence(s), task {dataset.task}")
         self._update_actions()
