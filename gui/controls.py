@@ -41,6 +41,7 @@ RESTART = (
 MAX_LAYERS = limits.MAX_LAYERS  # the engine's limits (TrainingConfig enforces them)
 MAX_UNITS = limits.MAX_HIDDEN_UNITS
 SETTINGS_KEY = "controls/config"
+VALUE_SAMPLE = "GunPoint_TRAIN.tsv"  # what the value column always has room for (a file name, 0.0030)
 
 
 def parse_hidden_sizes(text: str) -> tuple[int, ...]:
@@ -165,7 +166,6 @@ class ControlPanel(QtWidgets.QWidget):
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.params, showTop=False)
         self._show_tips_on_rows(self.params)
-        self.tree.setColumnWidth(0, 170)  # names are short; leave the room to the values
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("controlsMessage")
@@ -195,6 +195,15 @@ class ControlPanel(QtWidgets.QWidget):
             self._show_tips_on_rows(child)
         self._set_row_tip(param, param.opts)
         param.sigOptionsChanged.connect(self._set_row_tip)
+
+    def minimum_width(self) -> int:
+        """Room for the names (pyqtgraph sizes that column to its contents, in the items' fonts,
+        so 144 dpi widens it) and for VALUE_SAMPLE in the value column: the controls dock never
+        gets narrower, so the values never vanish."""
+        fm = self.tree.fontMetrics()
+        scrollbar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+        names = max(self.tree.sizeHintForColumn(0), self.tree.columnWidth(0))
+        return names + fm.horizontalAdvance(VALUE_SAMPLE) + scrollbar + 4 * self.tree.frameWidth() + 8
 
     @staticmethod
     def _set_row_tip(param: Parameter, opts: dict) -> None:
