@@ -123,8 +123,9 @@ def _tree_spec():
                 {"name": "optimizer", "title": "optimizer", "type": "list", "limits": list(OPTIMIZERS),
                  "value": "adam", "tip": "How gradients become weight updates; changing it starts a new run"},
                 {"name": "learning_rate", "title": "learning rate", "type": "float", "value": 3e-3,
-                 "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, 10.0), "decimals": 4,
-                 "tip": "Step size of each update; applied live on the next step"},
+                 "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, None), "decimals": 4,
+                 "tip": "Step size of each update; applied live on the next step (no upper cap: a rate "
+                        "that diverges is caught, and the run can roll back)"},
                 {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
                  "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
                  "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
@@ -177,9 +178,11 @@ class ControlPanel(QtWidgets.QWidget):
         self._applying = False
         self._base_config = None
         self._accepted: dict = {}  # field -> last value the window accepted
+        self._accepted_before: dict = {}  # live field -> the accepted value before the last change (reject)
         self._last_change: dict = {}  # field -> value before the last emitted restart change
         self._deferred: list = []  # restart fields changed in this event-loop pass
         self.params.sigTreeStateChanged.connect(self._on_tree_changed)
+        self._enter_closes_editors()
         if config is not None:
             self.set_config(config)
         else:
@@ -323,6 +326,41 @@ class ControlPanel(QtWidgets.QWidget):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
+    def reject(self, name: str, value, reason: str) -> str:
+        """The run refused ``value`` for ``name``: the field goes back (to the last value accepted,
+        or to its default when that was the one refused) without signals, the reason is shown
+        under the tree; returns the one-line text for the status bar. Never a dialog: a refused
+        entry must not come back as a box on every new run."""
+        param = self._param(name)
+        previous = self._accepted_before.get(name, param.defaultValue())
+        if previous == value or previous is None:
+            previous = param.defaultValue()
+        self._set_values({name: previous})
+        text = f"{param.opts.get('title', name)} {value} refused: {reason}; kept {previous}."
+        self.message.setText(text)
+        return text
+
+    def user_change(self, name: str, value) -> None:
+        """Change a setting as the user would (signals and all), e.g. from the divergence dialog."""
+        self._param(name).setValue(value)
+
+    # ------------------------------------------------------------------ editors
+    def _enter_closes_editors(self) -> None:
+        """Enter commits an edit and closes the editor, so that Space then pauses or resumes
+        instead of typing into a field that stayed open."""
+        self._enter_filter = _EnterFilter(self._close_editor, self)
+        for group in self.params.children():
+            for param in group.children():
+                for item in list(param.items):
+                    editor = getattr(item, "widget", None)
+                    if isinstance(editor, QtWidgets.QWidget):
+                        editor.installEventFilter(self._enter_filter)
+
+    def _close_editor(self) -> None:
+        self.tree.clearSelection()  # the row's editor hides (pyqtgraph shows it while selected)
+        self.tree.setCurrentItem(None)
+        self.tree.setFocus(QtCore.Qt.OtherFocusReason)
+
     # ------------------------------------------------------------------ settings
     def save_settings(self, settings: QtCore.QSettings) -> None:
         try:
@@ -369,6 +407,7 @@ class ControlPanel(QtWidgets.QWidget):
 
     def _live_changed(self, name, value) -> None:
         self.message.setText("")
+        self._accepted_before[name] = self._accepted.get(name)
         self._accepted[name] = value
         if name == "clip_norm":
             value = float(value) or None
@@ -402,6 +441,20 @@ class ControlPanel(QtWidgets.QWidget):
         self._last_change = {name: previous}
         self._accepted[name] = value
         self.sigRestartNeeded.emit({name: emitted})
+
+
+class _EnterFilter(QtCore.QObject):
+    """Calls ``close`` (on the next event-loop pass, after the editor committed) when Enter or
+    Return is pressed in an editor."""
+
+    def __init__(self, close, parent=None):
+        super().__init__(parent)
+        self._close = close
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QtCore.QEvent.KeyPress and event.key() in (QtCore.Qt.Key_Return, QtCore.Qt.Key_Enter):
+            QtCore.QTimer.singleShot(0, self._close)
+        return False
 
 
 def _listed(names, limit: int) -> str:

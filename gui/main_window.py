@@ -19,7 +19,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgrap
 
 from engine.names import RunState
 from engine.run_reader import RunFolderError
-from gui import dialogs
+from gui import dialogs, divergence
 from gui.controls import ControlPanel
 from gui.file_actions import FileActions
 from gui.live_views import LiveViews
@@ -29,6 +29,7 @@ from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir, new_run_folder
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
+from gui.window_geometry import restore_layout, save_layout
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
 from gui.worker import TrainingWorker
 
@@ -104,7 +105,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.draw_timer.timeout.connect(self._draw)
         self.draw_timer.start()
 
-        self._restore_layout()
+        restore_layout(self, self.settings)  # a later launch: the user's size, place and docks
         self._update_actions()
         self._reset_hidden_panel()
 
@@ -131,6 +132,9 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             (w.sigSteered, self._on_steered),
             (w.sigPredictions, self._on_predictions),
             (w.sigSample, self._on_sample),
+            (w.sigInferenceEpoch, self._on_inference_epoch),
+            (w.sigLiveRefused, self._on_live_refused),
+            (w.sigRolledBack, self._on_rolled_back),
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
             (w.sigDatasetLoaded, self._on_dataset_loaded),
             (w.sigDatasetFailed, self._on_dataset_failed),
@@ -141,17 +145,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             signal.connect(slot)
 
     # ================================================================== layout / settings
-    def _restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
-
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        save_layout(self, self.settings)
         self.controls.save_settings(self.settings)
         self.settings.sync()
 
@@ -444,7 +439,20 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._update_actions()
         self._show_status("diverged: paused")
         self.last_error = message
-        dialogs.show_warning(self, "Training diverged", message)
+        report = self._incoming[-1] if self._incoming else self._last_report  # the diverged epoch's
+        divergence.ask(self, message, report)
+
+    def _on_rolled_back(self, run_id: int, epoch: int) -> None:
+        if run_id == self._run_id:
+            divergence.show_rolled_back(self, epoch)
+
+    def _on_live_refused(self, run_id: int, name: str, value, reason: str) -> None:
+        if run_id == self._run_id or not self._run_id:
+            self._show_status(self.controls.reject(name, value, reason))
+
+    def _on_inference_epoch(self, run_id: int, epoch: int) -> None:
+        if run_id == self._run_id:
+            self.views.prediction_epoch = epoch
 
     def _on_steered(self, run_id: int, what: str) -> None:
         if run_id == self._run_id and self.run_state in TRAINING:

@@ -74,6 +74,21 @@ def scroll_when_narrow(dock: QtWidgets.QDockWidget) -> None:
     area.setWidget(content)
 
 
+def restore_layout(w, settings) -> None:
+    """The size, place and dock layout the user left (none on a first launch: fit_to_screen's)."""
+    geometry = settings.value("window/geometry")
+    state = settings.value("window/state")
+    if geometry is not None:
+        w.restoreGeometry(geometry)
+    if state is not None:
+        w.restoreState(state)
+
+
+def save_layout(w, settings) -> None:
+    settings.setValue("window/geometry", w.saveGeometry())
+    settings.setValue("window/state", w.saveState())
+
+
 def _split(total: int, shares) -> list[int]:
     first = int(total * shares[0] / sum(shares))
     return [first, max(total - first, 1)]

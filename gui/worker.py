@@ -31,14 +31,14 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
-from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
+from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
+from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
+                                 lower_thread_priority, remove_if_empty)
 
 log = logging.getLogger(__name__)
 
-# Inference (predictions, text samples) while training runs at most this often and takes at
-# most about 1/INFERENCE_BUDGET_RATIO of the wall time, so it never slows training noticeably.
-INFERENCE_MIN_INTERVAL_S = 0.5
-INFERENCE_BUDGET_RATIO = 10
+# Inference (predictions, text samples) while training: see gui.inference_schedule.
+INFERENCE_MIN_INTERVAL_S = MIN_INTERVAL_S
 
 
 GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
@@ -63,6 +63,9 @@ class TrainingWorker(QObject):
     sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load
     sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
+    sigInferenceEpoch = pyqtSignal(int, int)  # (run_id, epoch): the next predictions/sample come from its weights
+    sigRolledBack = pyqtSignal(int, int)  # (run_id, epoch whose weights roll_back() put back)
+    sigLiveRefused = pyqtSignal(int, str, object, str)  # (run_id, name, value, why): the run kept its value
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
     sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
@@ -85,7 +88,7 @@ class TrainingWorker(QObject):
         self.max_in_flight = max_in_flight
         self._pending_predictions = False
         self._pending_sample = None  # (n, temperature, prime)
-        self._next_inference = 0.0
+        self._schedule = InferenceSchedule()
         self._trainer_factory = trainer_factory
         self._thread: QThread | None = None
         self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
@@ -208,8 +211,10 @@ class TrainingWorker(QObject):
             return {}
         try:
             return run.update(**{name: value}) or {}
-        except Exception as exc:  # a bad value must not kill the GUI thread
-            self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+        except Exception as exc:  # a bad value must not kill the GUI thread; the window reverts the field
+            with self._cond:
+                self._live.pop(name, None)
+            self.sigLiveRefused.emit(self.run_id, name, value, describe_exception(exc))
             return {}
 
     def run_config(self):
@@ -228,6 +233,13 @@ class TrainingWorker(QObject):
         """Ask for a generated sample; only the latest request is kept."""
         with self._cond:
             self._pending_sample = (int(n), float(temperature), str(prime))
+            self._cond.notify_all()
+
+    def roll_back(self) -> None:
+        """Put the last good epoch's weights back (``Run.roll_back``, on the worker thread before
+        the next epoch); emits sigRolledBack(run_id, epoch)."""
+        with self._cond:
+            self._commands.append(("roll_back", self._run_id))
             self._cond.notify_all()
 
     def save_checkpoint(self, path: str) -> None:
@@ -311,13 +323,13 @@ class TrainingWorker(QObject):
         if self._trainer is None or self._epochs_done == 0:
             return False
         if self._training_continuously():
-            return time.monotonic() >= self._next_inference
+            return self._schedule.due()
         return True
 
     def _wait_timeout(self):
         pending = self._pending_predictions or self._pending_sample is not None
         if pending and self._trainer is not None and self._epochs_done > 0:
-            return max(0.005, self._next_inference - time.monotonic())
+            return max(0.005, self._schedule.wait_s())
         return None
 
     def _run_command(self, command) -> None:
@@ -334,12 +346,14 @@ class TrainingWorker(QObject):
                     self.sigFinished.emit()
             elif name == "extend":
                 self._extend_run(command[1])
+            elif name == "roll_back" and command[1] == self._active_run and self._run is not None:
+                self.sigRolledBack.emit(command[1], self._run.roll_back())
             elif name == "save_checkpoint":
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
         except Exception as exc:
-            _log_failure(f"worker command {name} failed", exc)
+            log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -360,12 +374,12 @@ class TrainingWorker(QObject):
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
-            _remove_if_empty(folder)
+            remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
         self._in_flight = 0
-        self._next_inference = 0.0
+        self._schedule.reset()
         try:
             if kind == "new_run":
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
@@ -373,7 +387,7 @@ class TrainingWorker(QObject):
                 trainer = self._load_trainer(source, dataset)
             run = Run.create(trainer, dataset, folder)
         except Exception as exc:
-            _log_failure("could not create the trainer", exc)
+            log_failure(log, "could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -391,7 +405,7 @@ class TrainingWorker(QObject):
             try:
                 run.update(**{name: value})
             except Exception as exc:  # as in set_live: a bad value must not keep the run from becoming ready
-                self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+                self.sigLiveRefused.emit(run_id, name, value, describe_exception(exc))
         if kind == "load_checkpoint":
             history = [dict(row) for row in run.history]
             self._epochs_done = len(history)
@@ -479,7 +493,7 @@ class TrainingWorker(QObject):
                 self._paused = True
                 self._steps = 0
             self._emit_state("paused")
-            self.sigDiverged.emit(divergence_message(report))
+            self.sigDiverged.emit(divergence_message(report, self._run.config.cell))
             return
         with self._cond:
             paused = self._paused and self._steps <= 0
@@ -511,7 +525,9 @@ class TrainingWorker(QObject):
             trainer = self._trainer
             run_id = self._active_run
         start = time.monotonic()
+        compiles = getattr(trainer, "n_compiles", 0)
         try:
+            self.sigInferenceEpoch.emit(run_id, int(trainer.epoch))  # between epochs: these weights
             if want_predictions:
                 predictions = trainer.predict_validation()
                 if predictions:
@@ -523,8 +539,9 @@ class TrainingWorker(QObject):
         except Exception as exc:
             log.exception("inference failed")
             self.sigError.emit("Prediction failed: " + describe_exception(exc))
-        end = time.monotonic()
-        self._next_inference = end + max(INFERENCE_MIN_INTERVAL_S, (end - start) * (INFERENCE_BUDGET_RATIO - 1))
+        seconds = time.monotonic() - start
+        compiled = getattr(trainer, "n_compiles", 0) > compiles  # f_predict's first call: not the budget
+        self._schedule.done(seconds, compile_seconds=seconds if compiled else 0.0)
 
     def _save_checkpoint(self, path: str) -> None:
         trainer = self._trainer
@@ -572,22 +589,3 @@ class TrainingWorker(QObject):
             run.stop()
         except Exception:
             log.exception("Run.stop failed")
-
-
-def _remove_if_empty(folder) -> None:
-    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
-    if folder is None:
-        return
-    try:
-        os.rmdir(folder)
-    except OSError:
-        pass
-
-
-def _log_failure(what: str, exc: BaseException) -> None:
-    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
-    if isinstance(exc, ValueError):
-        log.warning("%s: %s", what, exc)
-    else:
-        log.exception(what)
