@@ -23,7 +23,6 @@ from __future__ import annotations
 import collections
 import gc
 import logging
-import os
 import threading
 import time
 

@@ -138,3 +138,4 @@ def test_a_large_learning_rate_is_not_capped_silently(qtbot):
     qtbot.addWidget(panel)
     panel._param("learning_rate").setValue(1000.0)
     assert panel.value("learning_rate") == 1000.0 and panel.config().learning_rate == 1000.0
+
