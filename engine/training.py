@@ -61,6 +61,7 @@ class EpochReport:
     early_stopped: bool = False  # patience ran out at this epoch: the run ends here
     exploded_loss: float | None = None  # a step's finite loss past the divergence limit ended the epoch early
     good_epoch: int = -1  # the last good epoch: the weights roll_back() restores (0: the initial ones)
+    insight: object = None  # engine.insights.Insight, set by a Run at the inference cadence, else None
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
