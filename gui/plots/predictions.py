@@ -114,9 +114,9 @@ class PredictionPanel(QtWidgets.QWidget):
         self._training_epoch = training_epoch
         if self._epoch is None:
             return
-        text = f"predictions from epoch {self._epoch}"
+        text = f"predictions: epoch {self._epoch}"
         if training_epoch is not None and training_epoch > self._epoch:
-            text += f" (training is at epoch {training_epoch})"
+            text += f" (training at {training_epoch})"
         self._set_epoch_text(text)
 
     def _set_epoch_text(self, text: str) -> None:

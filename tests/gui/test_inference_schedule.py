@@ -78,4 +78,4 @@ def test_at_the_end_of_a_run_the_panel_shows_the_last_epoch(qtbot, loaded_window
     window.toggle_run()
     qtbot.waitUntil(lambda: window.is_idle and window.loss_plot.point_count() == 4, timeout=60_000)
     qtbot.waitUntil(lambda: window.predictions.epoch() == 4, timeout=10_000)
-    assert window.predictions.epoch_text() == "predictions from epoch 4"
+    assert window.predictions.epoch_text() == "predictions: epoch 4"

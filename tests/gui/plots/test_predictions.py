@@ -109,10 +109,10 @@ def test_the_panel_says_which_epoch_its_predictions_come_from_and_the_lag(predic
     prediction_panel.update_forecast(np.arange(5.0), np.arange(5.0) + 0.1)
     prediction_panel.set_epoch(3, training_epoch=3)
     assert prediction_panel.epoch() == 3
-    assert prediction_panel.epoch_text() == "predictions from epoch 3"
+    assert prediction_panel.epoch_text() == "predictions: epoch 3"
     assert "epoch 3" in prediction_panel.forecast_plot.titleLabel.text
     prediction_panel.show_training_epoch(7)  # training went on; the next inference is not due yet
-    assert prediction_panel.epoch_text() == "predictions from epoch 3 (training is at epoch 7)"
+    assert prediction_panel.epoch_text() == "predictions: epoch 3 (training at 7)"
     prediction_panel.set_epoch(None)  # a new run
     assert "previous run" in prediction_panel.epoch_text()
     prediction_panel.set_task("classify_sequence", ["a", "b"])
