@@ -124,8 +124,7 @@ def _tree_spec():
                  "value": "adam", "tip": "How gradients become weight updates; changing it starts a new run"},
                 {"name": "learning_rate", "title": "learning rate", "type": "float", "value": 3e-3,
                  "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, None), "decimals": 4,
-                 "tip": "Step size of each update; applied live on the next step (no upper cap: a rate "
-                        "that diverges is caught, and the run can roll back)"},
+                 "tip": "Step size of each update; applied live on the next step (no cap: divergence is caught)"},
                 {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
                  "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
                  "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
