@@ -11,6 +11,7 @@ for most of a short run. While the run is paused, stopped or finished, a request
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 MIN_INTERVAL_S = 0.5
@@ -45,3 +46,16 @@ class InferenceSchedule:
         self.last_interval = interval
         self.next_at = self._clock() + interval
         return interval
+
+    @contextlib.contextmanager
+    def timing(self, trainer):
+        """Time the inference in the ``with`` block on ``trainer``; a block in which the trainer
+        compiled (``n_compiles`` grew: f_predict's first call) is not counted against the budget."""
+        start = self._clock()
+        compiles = getattr(trainer, "n_compiles", 0)
+        try:
+            yield
+        finally:
+            seconds = self._clock() - start
+            compiled = getattr(trainer, "n_compiles", 0) > compiles
+            self.done(seconds, compile_seconds=seconds if compiled else 0.0)

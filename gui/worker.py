@@ -32,7 +32,7 @@ from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
 from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
 from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
-                                 lower_thread_priority, remove_if_empty)
+                                 lower_thread_priority, remove_if_empty, stop_run)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ class TrainingWorker(QObject):
     sigLiveRefused = pyqtSignal(int, str, object, str)  # (run_id, name, value, why): the run kept its value
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
-    sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+    sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
+    sigDatasetFailed = pyqtSignal(int, object)  # (request_id, the exception: a DataError names the file and its fixes)
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -89,6 +90,7 @@ class TrainingWorker(QObject):
         self._pending_sample = None  # (n, temperature, prime)
         self._schedule = InferenceSchedule()
         self._trainer_factory = trainer_factory
+        self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
         self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
         self._gc_collected_at = float("-inf")
@@ -252,6 +254,13 @@ class TrainingWorker(QObject):
             self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
             self._cond.notify_all()
 
+    def submit(self, job, job_id: int) -> None:
+        """Run ``job(run)`` on the worker thread between epochs (the current ``engine.runs.Run`` or
+        None); its result or exception comes back as ``sigJobDone(job_id, result, error)``."""
+        with self._cond:
+            self._commands.append(("job", job, int(job_id)))
+            self._cond.notify_all()
+
     def ack_epoch(self) -> None:
         """The window handled one report (flow control)."""
         with self._cond:
@@ -351,6 +360,8 @@ class TrainingWorker(QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
+            elif name == "job":
+                self._run_job(*command[1:])
         except Exception as exc:
             log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
@@ -384,7 +395,7 @@ class TrainingWorker(QObject):
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-            run = Run.create(trainer, dataset, folder)
+            run = Run.create(trainer, dataset, folder, **self.run_kwargs)
         except Exception as exc:
             log_failure(log, "could not create the trainer", exc)
             with self._cond:
@@ -523,24 +534,18 @@ class TrainingWorker(QObject):
             self._pending_sample = None
             trainer = self._trainer
             run_id = self._active_run
-        start = time.monotonic()
-        compiles = getattr(trainer, "n_compiles", 0)
-        try:
-            self.sigInferenceEpoch.emit(run_id, int(trainer.epoch))  # between epochs: these weights
-            if want_predictions:
-                predictions = trainer.predict_validation()
+        with self._schedule.timing(trainer):  # the next one is due by how long this took, compiles aside
+            try:
+                self.sigInferenceEpoch.emit(run_id, int(trainer.epoch))  # between epochs: these weights
+                predictions = trainer.predict_validation() if want_predictions else None
                 if predictions:
                     self.sigPredictions.emit(run_id, copy_tree(predictions))
-            if sample is not None:
-                n, temperature, prime = sample
-                text = trainer.generate(n, temperature=temperature, prime=prime)
-                self.sigSample.emit(run_id, copy_tree(text))
-        except Exception as exc:
-            log.exception("inference failed")
-            self.sigError.emit("Prediction failed: " + describe_exception(exc))
-        seconds = time.monotonic() - start
-        compiled = getattr(trainer, "n_compiles", 0) > compiles  # f_predict's first call: not the budget
-        self._schedule.done(seconds, compile_seconds=seconds if compiled else 0.0)
+                if sample is not None:
+                    n, temperature, prime = sample
+                    self.sigSample.emit(run_id, copy_tree(trainer.generate(n, temperature=temperature, prime=prime)))
+            except Exception as exc:
+                log.exception("inference failed")
+                self.sigError.emit("Prediction failed: " + describe_exception(exc))
 
     def _save_checkpoint(self, path: str) -> None:
         trainer = self._trainer
@@ -558,9 +563,18 @@ class TrainingWorker(QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, exc)
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
+
+    def _run_job(self, job, job_id: int) -> None:
+        try:
+            result = job(self._run)
+        except Exception as exc:  # the job's caller says what went wrong
+            log_failure(log, "worker job failed", exc)
+            self.sigJobDone.emit(job_id, None, exc)
+            return
+        self.sigJobDone.emit(job_id, result, None)
 
     def _end_run(self) -> None:
         """Stop the current run (if it can still train) and close its folder's files."""
@@ -579,12 +593,4 @@ class TrainingWorker(QObject):
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)
 
-    @staticmethod
-    def _stop_run(run) -> None:
-        """Ask a run to stop after its current step (any thread; its epoch ends early)."""
-        if run is None:
-            return
-        try:
-            run.stop()
-        except Exception:
-            log.exception("Run.stop failed")
+    _stop_run = staticmethod(stop_run)

@@ -90,3 +90,13 @@ def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
         logger.warning("%s: %s", what, exc)
     else:
         logger.exception(what)
+
+
+def stop_run(run) -> None:
+    """Ask a run to stop after its current step (any thread; its epoch ends early)."""
+    if run is None:
+        return
+    try:
+        run.stop()
+    except Exception:
+        log.exception("Run.stop failed")
