@@ -34,7 +34,7 @@ class LiveViews:
         """Forget everything not drawn yet (a run ends)."""
         self._loss_pending: list = []
         self._diagnostics_pending: list = []
-        self._latest_snapshot = None  # (epoch, hidden, gates) of the newest report only
+        self._latest_snapshot = None  # (epoch, hidden, gates, probe_text) of the newest report only
         self._prediction_pending = None  # ("predictions", dict) | ("sample", text), latest only
         self._class_names: list = []
 
@@ -43,7 +43,7 @@ class LiveViews:
         self._loss_pending.extend(reports)
         self._diagnostics_pending.extend(reports)
         last = reports[-1]
-        self._latest_snapshot = (last.epoch, last.hidden, last.gates)
+        self._latest_snapshot = (last.epoch, last.hidden, last.gates, getattr(last, "probe_text", None))
 
     def take_prediction(self, kind: str, result, class_names=()) -> None:
         self._prediction_pending = (kind, result)
@@ -70,15 +70,18 @@ class LiveViews:
             return False
         self.loss_plot.extend([r.epoch for r in reports], [r.train_loss for r in reports],
                               [r.val_loss for r in reports])
+        for r in reports:
+            if getattr(r, "skipped_steps", 0):
+                self.loss_plot.mark_refused(r.epoch, r.skipped_steps)
         return True
 
     def _draw_hidden(self) -> bool:
         snapshot, self._latest_snapshot = self._latest_snapshot, None
         if snapshot is None:
             return False
-        epoch, hidden, gates = snapshot
+        epoch, hidden, gates, text = snapshot
         try:
-            self.hidden_panel.set_snapshot(epoch, hidden, gates)
+            self.hidden_panel.set_snapshot(epoch, hidden, gates, text)
         except ValueError as exc:  # shapes of a run that was just replaced
             log.debug("snapshot skipped: %s", exc)
         return True

@@ -23,7 +23,7 @@ from gui import dialogs
 from gui.controls import ControlPanel
 from gui.file_actions import FileActions
 from gui.live_views import LiveViews
-from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
+from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, TextView
 from gui.recent_files import RecentFiles
 from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir, new_run_folder
@@ -83,6 +83,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self.controls.restore_settings(self.settings)
         self.loss_plot = LossPlot()
         self.hidden_panel = HiddenStatePanel()
+        self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
         self.diagnostics = DiagnosticsPlot()
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
@@ -242,6 +243,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.controls.set_dataset(dataset)
         self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
         self._reset_hidden_panel()
+        if getattr(dataset, "is_text", False):
+            self.docks["text"].raise_()
         self.run_state = None
         if self.dataset_paths:
             self.recent.add(self.dataset_paths)

@@ -22,6 +22,7 @@ def build_docks(w) -> None:
         ("diagnostics", "Diagnostics", w.diagnostics, Qt.RightDockWidgetArea),
         ("predictions", "Predictions", w.predictions, Qt.RightDockWidgetArea),
         ("runs", "Runs", w.runs_panel, Qt.RightDockWidgetArea),
+        ("text", "Text", w.text_view, Qt.RightDockWidgetArea),
     ]
     for key, title, widget, area in specs:
         dock = QtWidgets.QDockWidget(title, w)
@@ -38,6 +39,8 @@ def build_docks(w) -> None:
     w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], [560, 300], Qt.Vertical)
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
     w.docks["diagnostics"].raise_()
+    w.tabifyDockWidget(w.docks["predictions"], w.docks["text"])  # text data: the coloured probe text
+    w.docks["predictions"].raise_()
 
 
 def make_action(window, text, slot, shortcut=None, tip=None, icon=None) -> QtWidgets.QAction:
