@@ -80,6 +80,11 @@ class TextView(QtWidgets.QWidget):
         font.setPointSize(max(font.pointSize(), 11))
         self.text.setFont(font)
         self.text.viewport().installEventFilter(self)
+        self.text.setToolTip("Each character's background is the unit's activation at that step (magenta = "
+                             "NaN/Inf). Click a character to mark its step on the heatmaps; select a span, "
+                             "then Rank units.")
+        self.info_label.setToolTip("Without a choice, the most selective unit colours the text: the one whose "
+                                   "activation spreads widest over the probe")
         self.ranking = QtWidgets.QTreeWidget()
         self.ranking.setHeaderLabels(["unit", "score", "on span", "elsewhere"])
         self.ranking.setRootIsDecorated(False)
@@ -184,10 +189,9 @@ class TextView(QtWidgets.QWidget):
         self._colors = text_colors(self._values, levels, "viridis" if gate not in ("h", "c") else "CET-D1")
         self._write(chars)
         epoch = self.panel.displayed_epoch()
-        pick = "" if self._chosen else " (most selective: widest spread over the text)"
-        self.info_label.setText(f"{GATE_TITLES[gate]} of layer {self.layer() + 1} unit {self.unit()}{pick} · "
-                                f"epoch {epoch} · colour {levels[0]:+.2g} … {levels[1]:+.2g}, magenta = NaN/Inf · "
-                                "click a character to mark its step, select a span and Rank units")
+        pick = "" if self._chosen else " (most selective)"
+        self.info_label.setText(f"{GATE_TITLES[gate]} · layer {self.layer() + 1} unit {self.unit()}{pick} · "
+                                f"epoch {epoch} · colour {levels[0]:+.2g} … {levels[1]:+.2g}")
 
     def _show_message(self, message: str) -> None:
         self._chars, self._starts = None, []
