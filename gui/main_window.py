@@ -22,6 +22,7 @@ from engine.run_reader import RunFolderError
 from gui import dialogs
 from gui.controls import ControlPanel
 from gui.file_actions import FileActions
+from gui.graph_view import GraphView
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, TextView
 from gui.recent_files import RecentFiles
@@ -84,6 +85,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.loss_plot = LossPlot()
         self.hidden_panel = HiddenStatePanel()
         self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
+        self.graph_view = GraphView()  # the compiled training step (worker.sigGraph)
         self.diagnostics = DiagnosticsPlot()
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
@@ -127,6 +129,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             (w.sigRunLoaded, self._on_run_loaded),
             (w.sigStarted, self._on_started),
             (w.sigStatus, self._show_status),
+            (w.sigGraph, self.graph_view.take),
             (w.sigError, self._on_worker_error),
             (w.sigDiverged, self._on_diverged),
             (w.sigSteered, self._on_steered),
@@ -305,6 +308,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
                                                        weights_only=weights_only, folder=folder)
         else:
             self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
+        self.graph_view.begin_run(self._run_id)
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY

@@ -23,6 +23,7 @@ def build_docks(w) -> None:
         ("predictions", "Predictions", w.predictions, Qt.RightDockWidgetArea),
         ("runs", "Runs", w.runs_panel, Qt.RightDockWidgetArea),
         ("text", "Text", w.text_view, Qt.RightDockWidgetArea),
+        ("graph", "Graph", w.graph_view, Qt.RightDockWidgetArea),
     ]
     for key, title, widget, area in specs:
         dock = QtWidgets.QDockWidget(title, w)
@@ -38,6 +39,7 @@ def build_docks(w) -> None:
     w.resizeDocks([w.docks["loss"], w.docks["diagnostics"]], [520, 340], Qt.Vertical)
     w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], [560, 300], Qt.Vertical)
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
+    w.tabifyDockWidget(w.docks["diagnostics"], w.docks["graph"])  # the compiled training step
     w.docks["diagnostics"].raise_()
     w.tabifyDockWidget(w.docks["predictions"], w.docks["text"])  # text data: the coloured probe text
     w.docks["predictions"].raise_()

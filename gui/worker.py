@@ -31,7 +31,9 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
-from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
+from engine.graph_text import describe_training
+from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
+                                 lower_thread_priority, remove_if_empty)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class TrainingWorker(QObject):
     sigDiverged = pyqtSignal(str)  # non-finite step refused; the worker paused itself
     sigSteered = pyqtSignal(int, str)  # (run_id, what): another process paused the run (control.jsonl)
     sigStatus = pyqtSignal(str)  # short human status: "compiling…", "training", ...
+    sigGraph = pyqtSignal(int, object)  # (run_id, engine.graph_text.GraphText): the training step, once compiled
 
     sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
     sigRunState = pyqtSignal(int, str)  # (run_id, "ready"|"compiling"|"running"|"paused"|"finished"|"stopped"|"failed")
@@ -339,7 +342,7 @@ class TrainingWorker(QObject):
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
         except Exception as exc:
-            _log_failure(f"worker command {name} failed", exc)
+            log_failure(f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -360,7 +363,7 @@ class TrainingWorker(QObject):
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
-            _remove_if_empty(folder)
+            remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
@@ -373,7 +376,7 @@ class TrainingWorker(QObject):
                 trainer = self._load_trainer(source, dataset)
             run = Run.create(trainer, dataset, folder)
         except Exception as exc:
-            _log_failure("could not create the trainer", exc)
+            log_failure("could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -467,6 +470,8 @@ class TrainingWorker(QObject):
             self.sigStarted.emit()
             self.sigStatus.emit("training")
         self.sigRunEpoch.emit(run_id, report)
+        if first:  # after the first loss point, so printing the graph never delays it
+            self._emit_graph(run_id)
         if report.stopped or self._run.state in (RunState.STOPPED, RunState.FAILED):
             self._steppable = False
             self._emit_state(str(self._run.state))
@@ -485,6 +490,16 @@ class TrainingWorker(QObject):
             paused = self._paused and self._steps <= 0
         if first or paused:
             self._emit_state("paused" if paused else "running")
+
+    def _emit_graph(self, run_id: int) -> None:
+        """The compiled training step as PyTensor prints it (the Graph dock), once per compile."""
+        try:
+            graph = describe_training(self._trainer)
+        except Exception:  # a view only: never a reason to stop training
+            log.exception("printing the compiled graph failed")
+            return
+        if graph is not None:
+            self.sigGraph.emit(run_id, graph)
 
     def _obey_control(self) -> bool:
         """Apply what another process appended to the run's control.jsonl (rate, clip, pause, stop);
@@ -573,21 +588,3 @@ class TrainingWorker(QObject):
         except Exception:
             log.exception("Run.stop failed")
 
-
-def _remove_if_empty(folder) -> None:
-    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
-    if folder is None:
-        return
-    try:
-        os.rmdir(folder)
-    except OSError:
-        pass
-
-
-def _log_failure(what: str, exc: BaseException) -> None:
-    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
-    if isinstance(exc, ValueError):
-        log.warning("%s: %s", what, exc)
-    else:
-        log.exception(what)
