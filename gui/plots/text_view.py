@@ -94,8 +94,9 @@ class TextView(QtWidgets.QWidget):
         splitter = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
         splitter.addWidget(self.text)
         splitter.addWidget(self.ranking)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([500, 260])
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -200,29 +201,42 @@ class TextView(QtWidgets.QWidget):
         self.info_label.setText(message)
 
     def _write(self, chars: list[str]) -> None:
-        """The document: one run of characters per step, with its background colour."""
-        scroll = self.text.verticalScrollBar().value()
+        """The document: one run of characters per step, with its background colour. The same
+        characters again (the next epoch, the scrubber) are only recoloured, so the user's
+        selection and scroll position survive every frame."""
         document = self.text.document()
-        document.clear()
+        same = chars == self._chars and len(self._starts) == len(chars)
         cursor = QtGui.QTextCursor(document)
         cursor.beginEditBlock()
+        if not same:
+            document.clear()
+            cursor = QtGui.QTextCursor(document)
         starts = []
-        selected = self.panel.selected_time()
-        for t, (ch, rgb) in enumerate(zip(chars, self._colors)):
+        for t, ch in enumerate(chars):
+            shown = shown_char(ch)
+            if same:
+                cursor.setPosition(self._starts[t])
+                cursor.setPosition(self._starts[t] + len(shown), QtGui.QTextCursor.KeepAnchor)
+                cursor.setCharFormat(self._format(t))
+                continue
             starts.append(cursor.position())
-            fmt = QtGui.QTextCharFormat()
-            color = QtGui.QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]))
-            fmt.setBackground(color)
-            fmt.setForeground(QtGui.QColor("black" if color.lightness() > 128 else "white"))
-            if t == selected:
-                fmt.setFontUnderline(True)
-                fmt.setFontWeight(QtGui.QFont.Bold)
-            cursor.insertText(shown_char(ch), fmt)
+            cursor.insertText(shown, self._format(t))
             if ch == "\n":
                 cursor.insertBlock()
         cursor.endEditBlock()
-        self._chars, self._starts = list(chars), starts
-        self.text.verticalScrollBar().setValue(scroll)
+        if not same:
+            self._chars, self._starts = list(chars), starts
+
+    def _format(self, t: int) -> QtGui.QTextCharFormat:
+        rgb = self._colors[t]
+        fmt = QtGui.QTextCharFormat()
+        color = QtGui.QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]))
+        fmt.setBackground(color)
+        fmt.setForeground(QtGui.QColor("black" if color.lightness() > 128 else "white"))
+        if t == self.panel.selected_time():
+            fmt.setFontUnderline(True)
+            fmt.setFontWeight(QtGui.QFont.Bold)
+        return fmt
 
     # ----- reading back (tests, headless)
     def step_values(self) -> np.ndarray:
@@ -293,6 +307,8 @@ class TextView(QtWidgets.QWidget):
             self.ranking.addTopLevelItem(item)
         if scores:
             self.ranking.topLevelItem(0).setSelected(True)
+        for column in range(self.ranking.columnCount()):
+            self.ranking.resizeColumnToContents(column)
         return scores
 
     def ranked_units(self) -> list[int]:

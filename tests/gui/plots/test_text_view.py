@@ -109,3 +109,18 @@ def test_render_image_draws_the_coloured_text(hidden_panel, text_view):
     h = np.tile(np.linspace(-1, 1, len(TEXT))[:, None], (1, 4)).astype(np.float32)
     _snapshot(hidden_panel, fill=h)
     assert not_blank(text_view.render_image(600, 240)) > 5
+
+
+def test_a_selection_survives_the_next_epoch_and_the_scrubber(hidden_panel, text_view):
+    h = np.zeros((len(TEXT), 4), np.float32)
+    _snapshot(hidden_panel, 1, fill=h)
+    text_view.select_span(3, 6)
+    h2 = h.copy()
+    h2[:, 0] = 0.7
+    _snapshot(hidden_panel, 2, fill=h2)  # a new epoch arrives while the user has a span selected
+    text_view.set_unit(0, 0)
+    assert text_view.selected_span() == (3, 6)
+    assert text_view.char_colors()[0][1] == tuple(int(v) for v in text_colors(np.array([0.7]), (-1, 1), "CET-D1")[0])
+    hidden_panel.scrub_to(1)
+    assert text_view.selected_span() == (3, 6)
+    assert text_view.rank_selection()  # still rankable
