@@ -53,6 +53,7 @@ class GraphView(QtWidgets.QWidget):
         splitter.addWidget(self.text)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([300, 700])
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -104,6 +105,7 @@ class GraphView(QtWidgets.QWidget):
                 item.setData(QtCore.Qt.DisplayRole, int(value))
                 self.counts.setItem(row, col, item)
         self.counts.setSortingEnabled(True)
+        self.counts.sortItems(1, QtCore.Qt.DescendingOrder)  # the most frequent op first
         self.counts.resizeColumnsToContents()
 
     def op_counts(self) -> dict:

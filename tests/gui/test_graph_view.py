@@ -30,6 +30,8 @@ def test_the_graph_its_counts_and_backend_are_shown(view, graph):
     assert f"{graph.n_nodes} nodes" in view.header.text()
     shown = view.op_counts()
     assert {name: outer for name, (outer, _) in shown.items()} == dict(graph.op_counts)
+    column = [view.counts.item(r, 1).data(0) for r in range(view.counts.rowCount())]
+    assert column == sorted(column, reverse=True)  # the most frequent op first
 
 
 def test_find_highlights_every_match_and_walks_through_them(view, graph):
