@@ -13,7 +13,7 @@ import math
 from PyQt5 import QtCore  # noqa: I001
 import pyqtgraph as pg
 
-from gui.plots.style import REFUSED_COLOR
+from gui.plots.style import REFUSED_COLOR, anchor_inside
 
 
 class RefusedMarks:
@@ -27,13 +27,14 @@ class RefusedMarks:
         self.symbols = pg.PlotDataItem(pen=None, symbol="x", symbolSize=12, symbolPen=pg.mkPen(REFUSED_COLOR, width=2),
                                        symbolBrush=REFUSED_COLOR, name=None)
         self.symbols.setZValue(60)
-        plot.addItem(self.symbols, ignoreBounds=True)
+        plot.addItem(self.symbols)  # in the auto range: a last epoch whose every step was refused has no loss point
+        plot.vb.sigRangeChanged.connect(self._place_labels)  # labels stay inside the view
 
     def add(self, epoch: float, loss: float, count: int) -> None:
         """Epoch ``epoch`` refused ``count`` steps; ``loss`` is where on the curve to draw it."""
         loss = float(loss) if math.isfinite(loss) and loss > 0 else 1.0
         self._points.append((float(epoch), loss, int(count)))
-        label = pg.TextItem(f"{int(count)} refused", color=REFUSED_COLOR, anchor=(0.5, 1.3))
+        label = pg.TextItem(f"{int(count)} refused", color=REFUSED_COLOR, fill=(20, 20, 20, 170))
         label.setZValue(60)
         self._plot.addItem(label, ignoreBounds=True)
         self._labels.append(label)
@@ -55,5 +56,10 @@ class RefusedMarks:
 
     def _redraw(self) -> None:
         self.symbols.setData([p[0] for p in self._points], [p[1] for p in self._points])
+        self._place_labels()
+
+    def _place_labels(self, *_args) -> None:
         for (epoch, loss, _), label in zip(self._points, self._labels):
-            label.setPos(QtCore.QPointF(epoch, math.log10(loss) if self._log_y else loss))
+            pos = QtCore.QPointF(epoch, math.log10(loss) if self._log_y else loss)
+            anchor_inside(label, self._plot.vb, pos)  # on the side of the cross that faces the middle
+            label.setPos(pos)

@@ -29,6 +29,12 @@ def test_an_epoch_with_refused_steps_is_a_marker_with_its_count(loss_plot, qtbot
     qtbot.wait(10)
     rgb = qimage_to_array(export_image(loss_plot.plot_item, 640))[..., :3].astype(int)
     assert np.all(np.abs(rgb - REFUSED_COLOR) <= 10, axis=-1).sum() > 10  # the crosses are drawn
+    # the label sits on the side of the cross that faces the middle of the view: never cut off
+    view_rect = loss_plot.plot_item.vb.sceneBoundingRect()
+    loss_plot.plot_item.vb.autoRange()
+    qtbot.wait(10)
+    for label in loss_plot.refused._labels:
+        assert view_rect.contains(label.sceneBoundingRect().center())
     # log-y: the labels move to the log position, the crosses follow by themselves
     loss_plot.set_log_y(True)
     assert loss_plot.refused._labels[0].pos().y() == np.log10(1.5)
