@@ -40,6 +40,7 @@ class GraphView(QtWidgets.QWidget):
         self.counts = QtWidgets.QTableWidget(0, 3)
         self.counts.setHorizontalHeaderLabels(["op type", "graph", "in scans"])
         self.counts.verticalHeader().hide()
+        self.counts.setMinimumWidth(290)  # the op type and both counts, without a horizontal scroll
         self.counts.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.counts.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.counts.setToolTip("Ops by type in the compiled graph and inside its scans' inner graphs; "
