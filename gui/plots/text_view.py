@@ -72,31 +72,7 @@ class TextView(QtWidgets.QWidget):
         top.addStretch(1)
         top.addWidget(self.rank_button)
         top.addWidget(self.trace_button)
-
-        self.text = QtWidgets.QTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse | QtCore.Qt.TextSelectableByKeyboard)
-        font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
-        font.setPointSize(max(font.pointSize(), 11))
-        self.text.setFont(font)
-        self.text.viewport().installEventFilter(self)
-        self.text.setToolTip("Each character's background is the unit's activation at that step (magenta = "
-                             "NaN/Inf). Click a character to mark its step on the heatmaps; select a span, "
-                             "then Rank units.")
-        self.info_label.setToolTip("Without a choice, the most selective unit colours the text: the one whose "
-                                   "activation spreads widest over the probe")
-        self.ranking = QtWidgets.QTreeWidget()
-        self.ranking.setHeaderLabels(["unit", "score", "on span", "elsewhere"])
-        self.ranking.setRootIsDecorated(False)
-        self.ranking.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
-        self.ranking.setToolTip("score = mean activation on the selected span - mean elsewhere; "
-                                "click a row to colour the text by that unit")
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
-        splitter.addWidget(self.text)
-        splitter.addWidget(self.ranking)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([500, 260])
+        splitter = self._build_text_and_ranking()
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -121,6 +97,33 @@ class TextView(QtWidgets.QWidget):
         self.panel.sigDisplayed.connect(self.refresh)
         self.panel.sigUnitsChanged.connect(self._follow_traces)
         self.refresh()
+
+    def _build_text_and_ranking(self) -> QtWidgets.QSplitter:
+        self.text = QtWidgets.QTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse | QtCore.Qt.TextSelectableByKeyboard)
+        font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
+        font.setPointSize(max(font.pointSize(), 11))
+        self.text.setFont(font)
+        self.text.viewport().installEventFilter(self)
+        self.text.setToolTip("Each character's background is the unit's activation at that step (magenta = "
+                             "NaN/Inf). Click a character to mark its step on the heatmaps; select a span, "
+                             "then Rank units.")
+        self.info_label.setToolTip("Without a choice, the most selective unit colours the text: the one whose "
+                                   "activation spreads widest over the probe")
+        self.ranking = QtWidgets.QTreeWidget()
+        self.ranking.setHeaderLabels(["unit", "score", "on span", "elsewhere"])
+        self.ranking.setRootIsDecorated(False)
+        self.ranking.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
+        self.ranking.setToolTip("score = mean activation on the selected span - mean elsewhere; "
+                                "click a row to colour the text by that unit")
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
+        splitter.addWidget(self.text)
+        splitter.addWidget(self.ranking)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([500, 260])
+        return splitter
 
     # ----- what colours the text
     def layer(self) -> int:
