@@ -69,11 +69,19 @@ def rank_units(activations, start: int, stop: int, top: int | None = None) -> li
     return [UnitScore(u, float(score[u]), float(span_mean[u]), float(rest_mean[u])) for u in order]
 
 
+WARM_UP_STEPS = 8  # most_selective_unit skips at most this many first steps (see there)
+
+
 def most_selective_unit(activations) -> int:
-    """The unit that tells the characters apart most: the largest spread (std) over time."""
+    """The unit that tells the characters apart most: the largest spread (std) over time.
+
+    The first steps (up to WARM_UP_STEPS, at most a quarter of the sequence) are left out: every
+    unit starts from a zero state, and a unit that only moves while it leaves that state would
+    otherwise look selective."""
     a = np.asarray(activations, dtype=np.float64)
     if a.ndim != 2 or a.shape[1] == 0:
         raise ValueError(f"activations must be (time, units) with at least one unit, got shape {a.shape}")
+    a = a[min(WARM_UP_STEPS, a.shape[0] // 4):]
     a = np.where(np.isfinite(a), a, np.nan)
     with np.errstate(invalid="ignore"):
         spread = np.nanstd(a, axis=0) if a.shape[0] else np.zeros(a.shape[1])

@@ -119,7 +119,7 @@ def _text_pngs(out: OutFolder, panel) -> list:
     for layer in range(len(panel.layer_sizes())):
         view.layer_combo.setCurrentIndex(layer)
         view._chosen = False  # the most selective unit of this layer
-        image = view.render_image(900, 420)
+        image = view.render_image(900)
         written.append(out.write_bytes(f"text_layer{layer + 1}.png", png_bytes(image)))
     view.deleteLater()
     return written

@@ -337,16 +337,22 @@ class TextView(QtWidgets.QWidget):
         if self._dirty:
             self.redraw()
 
-    def render_image(self, width: int = 900, height: int = 420) -> QtGui.QImage:
-        """The caption and the coloured text drawn offscreen at this size, without the buttons and
-        the ranking list (headless text_layer<l>.png)."""
+    def render_image(self, width: int = 900, height: int | None = None) -> QtGui.QImage:
+        """The caption and the coloured text drawn offscreen, without the buttons and the ranking
+        list (headless text_layer<l>.png); ``height`` None = as tall as the text needs (120..1200 px)."""
         chrome = [w for w in (*self._controls, self.ranking) if not w.isHidden()]
         for widget in chrome:
             widget.hide()
         try:
-            self.resize(width, height)
+            self.resize(width, height or 400)
             self.redraw()
             self.layout().activate()
+            if height is None:
+                document = self.text.document()
+                document.setTextWidth(self.text.viewport().width())
+                needed = int(document.size().height()) + self.info_label.sizeHint().height() + 40
+                self.resize(width, min(max(needed, 120), 1200))
+                self.layout().activate()
             return self.grab().toImage()
         finally:
             for widget in chrome:

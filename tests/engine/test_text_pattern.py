@@ -52,3 +52,9 @@ def test_most_selective_unit_is_the_widest_spread():
     a[::2, 1] = 0.6
     a[::3, 2] = 0.1
     assert most_selective_unit(a) == 1
+    # a unit that only moves while it leaves the zero start state is not selective
+    b = np.zeros((40, 2))
+    b[:, 0] = 1.0
+    b[:3, 0] = [-1.0, 0.0, 0.5]
+    b[::2, 1] = 0.3
+    assert most_selective_unit(b) == 1

@@ -25,7 +25,7 @@ def test_a_text_run_writes_a_coloured_text_png_per_layer(tmp_path, capsys):
         path = out / f"text_layer{layer}.png"
         assert path.exists() and f"text_layer{layer}.png" in printed
         image = QtGui.QImage(str(path))
-        assert not image.isNull() and image.width() >= 800
+        assert not image.isNull() and image.width() >= 800 and image.height() >= 120
         rgb = qimage_to_array(image)[..., :3].astype(np.int32)
         # coloured backgrounds: many distinct colours, not a plain black-on-white page
         assert len(np.unique(rgb.reshape(-1, 3) // 8, axis=0)) > 20

@@ -109,6 +109,9 @@ def test_render_image_draws_the_coloured_text(hidden_panel, text_view):
     h = np.tile(np.linspace(-1, 1, len(TEXT))[:, None], (1, 4)).astype(np.float32)
     _snapshot(hidden_panel, fill=h)
     assert not_blank(text_view.render_image(600, 240)) > 5
+    fitted = text_view.render_image(600)  # as tall as the two lines need, not a mostly empty page
+    assert 120 <= fitted.height() < 240 and fitted.width() == 600
+    assert text_view.rank_button.isVisible()  # the buttons come back after the render
 
 
 def test_a_selection_survives_the_next_epoch_and_the_scrubber(hidden_panel, text_view):
