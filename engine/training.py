@@ -59,6 +59,7 @@ class EpochReport:
     best_epoch: int = 0  # epoch of the lowest validation loss so far (the weights restore_best() restores)
     early_stopped: bool = False  # patience ran out at this epoch: the run ends here
     probe_text: list | None = None  # text data: the probe's input character at each step t (len T_probe)
+    insight: object = None  # engine.insights.Insight, set by a Run at the inference cadence, else None
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
