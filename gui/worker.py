@@ -342,7 +342,7 @@ class TrainingWorker(QObject):
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
         except Exception as exc:
-            log_failure(f"worker command {name} failed", exc)
+            log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -376,7 +376,7 @@ class TrainingWorker(QObject):
                 trainer = self._load_trainer(source, dataset)
             run = Run.create(trainer, dataset, folder)
         except Exception as exc:
-            log_failure("could not create the trainer", exc)
+            log_failure(log, "could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")

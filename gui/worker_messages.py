@@ -70,10 +70,10 @@ def remove_if_empty(folder) -> None:
         pass
 
 
-def log_failure(what: str, exc: BaseException) -> None:
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
     """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    line in ``logger``'s log, the dialog says the rest; anything else is a bug and keeps its traceback."""
     if isinstance(exc, ValueError):
-        log.warning("%s: %s", what, exc)
+        logger.warning("%s: %s", what, exc)
     else:
-        log.exception(what)
+        logger.exception(what)
