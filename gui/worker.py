@@ -31,9 +31,8 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
-from engine.graph_text import describe_training
 from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
-                                 lower_thread_priority, remove_if_empty)
+                                 lower_thread_priority, remove_if_empty, stop_run, training_graph)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,8 @@ class TrainingWorker(QObject):
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
-    sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+    sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
+    sigDatasetFailed = pyqtSignal(int, object)  # (request_id, the exception: a DataError names the file and its fixes)
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -90,6 +90,7 @@ class TrainingWorker(QObject):
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
+        self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
         self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
         self._gc_collected_at = float("-inf")
@@ -113,7 +114,7 @@ class TrainingWorker(QObject):
             self._quit = True
             run = self._run
             self._cond.notify_all()
-        self._stop_run(run)
+        stop_run(run)
         thread = self._thread
         if thread is None:
             return True
@@ -156,7 +157,7 @@ class TrainingWorker(QObject):
             self._steps = 0
             self._commands.append((*command, run_id, paused))
             self._cond.notify_all()
-        self._stop_run(old)
+        stop_run(old)
         return run_id
 
     def stop(self) -> None:
@@ -165,7 +166,7 @@ class TrainingWorker(QObject):
             run = self._run if self._steppable else None
             self._commands.append(("stop", self._run_id))
             self._cond.notify_all()
-        self._stop_run(run)
+        stop_run(run)
 
     def pause(self) -> None:
         with self._cond:
@@ -242,6 +243,13 @@ class TrainingWorker(QObject):
         """Load on the worker thread so a big file never freezes the window."""
         with self._cond:
             self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
+            self._cond.notify_all()
+
+    def submit(self, job, job_id: int) -> None:
+        """Run ``job(run)`` on the worker thread between epochs (the current ``engine.runs.Run`` or
+        None); its result or exception comes back as ``sigJobDone(job_id, result, error)``."""
+        with self._cond:
+            self._commands.append(("job", job, int(job_id)))
             self._cond.notify_all()
 
     def ack_epoch(self) -> None:
@@ -341,6 +349,8 @@ class TrainingWorker(QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
+            elif name == "job":
+                self._run_job(*command[1:])
         except Exception as exc:
             log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
@@ -374,7 +384,7 @@ class TrainingWorker(QObject):
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-            run = Run.create(trainer, dataset, folder)
+            run = Run.create(trainer, dataset, folder, **self.run_kwargs)
         except Exception as exc:
             log_failure(log, "could not create the trainer", exc)
             with self._cond:
@@ -493,11 +503,7 @@ class TrainingWorker(QObject):
 
     def _emit_graph(self, run_id: int) -> None:
         """The compiled training step as PyTensor prints it (the Graph dock), once per compile."""
-        try:
-            graph = describe_training(self._trainer)
-        except Exception:  # a view only: never a reason to stop training
-            log.exception("printing the compiled graph failed")
-            return
+        graph = training_graph(self._trainer)  # None when it cannot be printed (logged)
         if graph is not None:
             self.sigGraph.emit(run_id, graph)
 
@@ -557,9 +563,18 @@ class TrainingWorker(QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, exc)
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
+
+    def _run_job(self, job, job_id: int) -> None:
+        try:
+            result = job(self._run)
+        except Exception as exc:  # the job's caller says what went wrong
+            log_failure(log, "worker job failed", exc)
+            self.sigJobDone.emit(job_id, None, exc)
+            return
+        self.sigJobDone.emit(job_id, result, None)
 
     def _end_run(self) -> None:
         """Stop the current run (if it can still train) and close its folder's files."""
@@ -577,14 +592,3 @@ class TrainingWorker(QObject):
 
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)
-
-    @staticmethod
-    def _stop_run(run) -> None:
-        """Ask a run to stop after its current step (any thread; its epoch ends early)."""
-        if run is None:
-            return
-        try:
-            run.stop()
-        except Exception:
-            log.exception("Run.stop failed")
-

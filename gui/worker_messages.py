@@ -72,8 +72,30 @@ def remove_if_empty(folder) -> None:
 
 def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
     """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in ``logger``'s log, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    line in ``logger``, the dialog says the rest; anything else is a bug and keeps its traceback."""
     if isinstance(exc, ValueError):
         logger.warning("%s: %s", what, exc)
     else:
         logger.exception(what)
+
+
+def stop_run(run) -> None:
+    """Ask a run to stop after its current step (any thread; its epoch ends early)."""
+    if run is None:
+        return
+    try:
+        run.stop()
+    except Exception:
+        log.exception("Run.stop failed")
+
+
+def training_graph(trainer):
+    """``engine.graph_text.describe_training(trainer)``, or None (logged) when it cannot be printed:
+    the Graph dock is a view, never a reason to stop training."""
+    from engine.graph_text import describe_training
+
+    try:
+        return describe_training(trainer)
+    except Exception:
+        log.exception("printing the compiled graph failed")
+        return None
