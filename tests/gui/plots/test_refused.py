@@ -10,13 +10,19 @@ from gui.plots.export import export_image
 from gui.plots.style import REFUSED_COLOR
 
 
+def _views(loss_plot):
+    """LiveViews with only the loss plot real (the other views are not drawn by draw_loss)."""
+    predictions = SimpleNamespace(set_epoch=lambda *args: None, show_training_epoch=lambda *args: None)
+    return LiveViews(loss_plot, None, None, predictions)
+
+
 def _report(epoch, train, val, skipped=0):
     return SimpleNamespace(epoch=epoch, train_loss=train, val_loss=val, skipped_steps=skipped,
                            hidden=[], gates=[], probe_text=None, grad_norms={}, weight_norms={})
 
 
 def test_an_epoch_with_refused_steps_is_a_marker_with_its_count(loss_plot, qtbot):
-    views = LiveViews(loss_plot, None, None, None)
+    views = _views(loss_plot)
     views.take([_report(1, 2.0, 2.1), _report(2, 1.5, 1.6, skipped=3), _report(3, math.nan, math.nan, skipped=40)])
     views.draw_loss()
     points = loss_plot.refused.points()
@@ -44,7 +50,7 @@ def test_an_epoch_with_refused_steps_is_a_marker_with_its_count(loss_plot, qtbot
 
 
 def test_epochs_without_refused_steps_draw_no_marker(loss_plot):
-    views = LiveViews(loss_plot, None, None, None)
+    views = _views(loss_plot)
     views.take([_report(1, 2.0, 2.1), _report(2, 1.9, 2.0)])
     views.draw_loss()
     assert loss_plot.refused.points() == []
