@@ -122,7 +122,9 @@ def nonfinite_note(path, counts: dict) -> str | None:
 
 
 def too_long(path, length: int, limit: int, line=None, record=None):
+    # the fix names the length that is needed, so the window's preview can offer it as one click
     return data_error(path, f"sequence has {length:,} steps, over the limit of {limit:,}",
-                      "pass a larger max_length or shorten the sequence", line=line, record=record)
+                      "{fix} or shorten the sequence", line=line, record=record,
+                      fixes=(Fix("max_length", int(length)),))
 
 

@@ -262,7 +262,8 @@ def _sequences(loaded: list, labels, opts) -> list:
         sequences = [np.concatenate(sequences, axis=0)]
         if len(sequences[0]) > opts["max_length"]:
             raise data_error(loaded[0].path, f"the appended series has {len(sequences[0]):,} steps, over the limit "
-                             f"of {opts['max_length']:,}", "pass a larger max_length or load fewer files")
+                             f"of {opts['max_length']:,}", "{fix} or load fewer files",
+                             fixes=(Fix("max_length", len(sequences[0])),))
     return sequences
 
 

@@ -57,7 +57,7 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("max_vocab", 512, "--max-vocab", "maximum vocabulary",
            "text: characters kept, the rarer ones become <unk>; None keeps every character"),
     Option("size_limit", 1 << 30, "--size-limit", None, "bytes, checked before reading"),
-    Option("max_length", 1_000_000, "--max-length", None, "steps per numeric sequence"),
+    Option("max_length", 1_000_000, "--max-length", "maximum sequence length", "steps per numeric sequence"),
 )}
 
 DEFAULTS = {key: o.default for key, o in OPTIONS.items()}

@@ -32,6 +32,19 @@ def test_a_fix_is_named_as_each_front_end_names_it(tmp_path):
     assert load_sequences(p, **dict([e.fixes[1]])).lengths[0] == 5
 
 
+def test_a_sequence_over_the_length_limit_names_the_limit_that_reads_it(tmp_path):
+    """It said "pass a larger max_length", which the window had no control for: a dead end there."""
+    p = tmp_path / "long.csv"
+    p.write_text("v\n" + "".join(f"{i}.5\n" for i in range(150)))
+    with pytest.raises(DataError) as err:
+        load_sequences(p, max_length=100)
+    e = err.value
+    assert e.fixes == (Fix("max_length", 150),)
+    assert e.render("cli").endswith("pass --max-length 150 or shorten the sequence")
+    assert e.render("dialog").endswith('choose "150" for "maximum sequence length" or shorten the sequence')
+    assert load_sequences(p, **dict(e.fixes)).lengths[0] == 150
+
+
 def test_rendering_booleans_lists_and_plain_errors():
     assert render_fixes([Fix("has_header", False)], "cli") == "pass --no-header"
     assert render_fixes([Fix("has_header", True)], "dialog") == 'choose "yes" for "header row"'

@@ -174,3 +174,13 @@ def test_opening_another_ucr_file_while_one_is_loaded_asks(qtbot, monkeypatch, m
         assert window.dataset.n_sequences == 10
     else:
         assert window.dataset is loaded and window.test_set is None
+
+
+def test_a_sequence_over_the_length_limit_is_fixed_in_the_preview(qtbot, monkeypatch, make_window, forecast_csv):
+    """--max-length 100 on a 120-step file: the worker's load fails, the preview offers the length it needs."""
+    window = make_window()
+    seen = _drive_preview(monkeypatch, _click_fix(120))
+    window.open_paths([forecast_csv], preview=False, options={"max_length": 100})
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    assert seen[0]["highlighted"] == ["max_length"] and '"maximum sequence length"' in seen[0]["error"]
+    assert window.dataset_options == {"max_length": 120} and window.dataset.lengths[0] == 120
