@@ -49,6 +49,8 @@ class Insight:
     lengths: np.ndarray  # (N,) real steps of each sequence
     labels: np.ndarray  # (N,) class of each sequence (classification), else -1
     spectra: list = field(default_factory=list)  # per layer {block: complex64 eigenvalues}
+    inputs: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))  # (L, F) the probe's
+    # normalised input values, or (L, 1) its token ids for text (what the saliency strip lies under)
 
     @property
     def radii(self) -> list:
@@ -56,7 +58,7 @@ class Insight:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.saliency, self.states, self.sequences, self.steps, self.lengths, self.labels)
+        arrays = (self.saliency, self.states, self.sequences, self.steps, self.lengths, self.labels, self.inputs)
         return sum(a.nbytes for a in arrays) + sum(v.nbytes for layer in self.spectra for v in layer.values())
 
     def copy(self) -> "Insight":
@@ -73,7 +75,7 @@ class Insight:
                   "horizon": np.int64(self.horizon), "prediction": np.float64(self.prediction),
                   "states": np.asarray(self.states, np.float16), "sequences": np.asarray(self.sequences, np.int64),
                   "steps": np.asarray(self.steps, np.int64), "lengths": np.asarray(self.lengths, np.int64),
-                  "labels": np.asarray(self.labels, np.int64)}
+                  "labels": np.asarray(self.labels, np.int64), "inputs": np.asarray(self.inputs, np.float32)}
         for layer, blocks in enumerate(self.spectra, start=1):
             for name, values in blocks.items():
                 arrays[f"eig{layer}_{name}"] = np.asarray(values, np.complex64)
@@ -91,7 +93,8 @@ class Insight:
                    horizon=int(scalar["horizon"]), prediction=float(scalar["prediction"]),
                    states=np.asarray(arrays["states"], np.float32), sequences=np.asarray(arrays["sequences"]),
                    steps=np.asarray(arrays["steps"]), lengths=np.asarray(arrays["lengths"]),
-                   labels=np.asarray(arrays["labels"]), spectra=[spectra[k] for k in sorted(spectra)])
+                   labels=np.asarray(arrays["labels"]), spectra=[spectra[k] for k in sorted(spectra)],
+                   inputs=np.asarray(arrays["inputs"], np.float32))
 
 
 class InsightSeries:
@@ -226,13 +229,15 @@ class InsightProbe:
         states, steps, kept = trajectory.thin(hidden, lengths)
         labels = (np.asarray(data.y[sequences][:kept], np.int64) if t.task == "classify_sequence"
                   else np.full(kept, -1, np.int64))
+        raw = data.x[:length, probe]
+        inputs = np.asarray(raw, np.float32).reshape(length, -1)  # (L, F), or (L, 1) token ids
         model = t._ensure_model()
         with t._lock:
             recurrent = {k: np.asarray(v.get_value()) for k, v in model.tparams.items() if k.startswith("U")}
         return Insight(epoch=int(epoch), probe_index=int(probe), saliency=sal, step=step,
                        horizon=saliency.memory_horizon(sal, step), prediction=float(y), states=states,
                        sequences=sequences[:kept], steps=steps, lengths=lengths[:kept], labels=labels,
-                       spectra=spectrum.layer_spectra(t.spec.cell, recurrent))
+                       spectra=spectrum.layer_spectra(t.spec.cell, recurrent), inputs=inputs)
 
 
 class InsightRecorder:

@@ -216,6 +216,9 @@ class SnapshotStore:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, **arrays)
             os.replace(tmp, path)
+        except OSError as exc:  # name the file (a full disk's write error names none)
+            _unlink_quietly(tmp)
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         except BaseException:
             _unlink_quietly(tmp)
             raise

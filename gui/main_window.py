@@ -22,6 +22,7 @@ from engine.run_reader import RunFolderError
 from gui import dialogs
 from gui.controls import ControlPanel
 from gui.file_actions import FileActions
+from gui.insight_views import InsightViews
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
 from gui.recent_files import RecentFiles
@@ -87,6 +88,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
         self.runs_panel = RunsPanel(self.runs_dir())
+        self.insight_views = InsightViews(self)  # saliency, trajectories, U's spectrum (docks)
         build_docks(self)
         build_actions(self)
         build_menus_and_toolbar(self)
@@ -131,6 +133,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             (w.sigSteered, self._on_steered),
             (w.sigPredictions, self._on_predictions),
             (w.sigSample, self._on_sample),
+            (w.sigInsight, self.insight_views.take),
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
             (w.sigDatasetLoaded, self._on_dataset_loaded),
             (w.sigDatasetFailed, self._on_dataset_failed),

@@ -22,6 +22,7 @@ def build_docks(w) -> None:
         ("diagnostics", "Diagnostics", w.diagnostics, Qt.RightDockWidgetArea),
         ("predictions", "Predictions", w.predictions, Qt.RightDockWidgetArea),
         ("runs", "Runs", w.runs_panel, Qt.RightDockWidgetArea),
+        *[(key, title, widget, Qt.RightDockWidgetArea) for key, title, widget in w.insight_views.dock_specs()],
     ]
     for key, title, widget, area in specs:
         dock = QtWidgets.QDockWidget(title, w)
@@ -37,6 +38,10 @@ def build_docks(w) -> None:
     w.resizeDocks([w.docks["loss"], w.docks["diagnostics"]], [520, 340], Qt.Vertical)
     w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], [560, 300], Qt.Vertical)
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
+    for key, _, _ in w.insight_views.dock_specs():  # tabs next to Predictions
+        w.tabifyDockWidget(w.docks["predictions"], w.docks[key])
+    w.docks["predictions"].raise_()
+    w.insight_views.watch(w.docks)
     w.docks["diagnostics"].raise_()
 
 

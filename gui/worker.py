@@ -31,7 +31,8 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
-from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
+from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure as _log_failure,
+                                 lower_thread_priority, remove_if_empty as _remove_if_empty)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class TrainingWorker(QObject):
     sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load
     sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
+    sigInsight = pyqtSignal(int, object)  # (run_id, engine.insights.Insight copy), with predictions
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
     sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
@@ -83,6 +85,7 @@ class TrainingWorker(QObject):
         self._live: dict = {}
         self._in_flight = 0
         self.max_in_flight = max_in_flight
+        self.look_inside = False  # the window shows an insight dock: look at the inference cadence
         self._pending_predictions = False
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
@@ -508,10 +511,14 @@ class TrainingWorker(QObject):
             sample = self._pending_sample
             self._pending_predictions = False
             self._pending_sample = None
-            trainer = self._trainer
+            trainer, run = self._trainer, self._run
             run_id = self._active_run
         start = time.monotonic()
         try:
+            looking = run is not None and self.look_inside
+            insight = run.insights.look_if_due(force=not self._training_continuously()) if looking else None
+            if insight is not None:  # saliency, trajectories, U's spectrum (own cadence, ~4% of the time)
+                self.sigInsight.emit(run_id, insight.copy())
             if want_predictions:
                 predictions = trainer.predict_validation()
                 if predictions:
@@ -573,21 +580,3 @@ class TrainingWorker(QObject):
         except Exception:
             log.exception("Run.stop failed")
 
-
-def _remove_if_empty(folder) -> None:
-    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
-    if folder is None:
-        return
-    try:
-        os.rmdir(folder)
-    except OSError:
-        pass
-
-
-def _log_failure(what: str, exc: BaseException) -> None:
-    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
-    if isinstance(exc, ValueError):
-        log.warning("%s: %s", what, exc)
-    else:
-        log.exception(what)

@@ -58,3 +58,23 @@ def describe_exception(exc: BaseException) -> str:
         return text
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last or type(exc).__name__
+
+
+def remove_if_empty(folder) -> None:
+    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
+    if folder is None:
+        return
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
+    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    worker_log = logging.getLogger("gui.worker")  # the worker's own log, where its failures belong
+    if isinstance(exc, ValueError):
+        worker_log.warning("%s: %s", what, exc)
+    else:
+        worker_log.error(what, exc_info=exc)

@@ -1,0 +1,53 @@
+"""The insight docks in the window: off (nothing compiled) while hidden, live once shown, replaying
+with the hidden-state scrubber, spectral radii on Diagnostics, insights/ in the run folder."""
+
+import numpy as np
+
+from resources import sample_path
+
+TRAIN_TIMEOUT = 90_000
+
+
+def _train(qtbot, window, epochs):
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.is_idle and window._last_epoch == epochs, timeout=TRAIN_TIMEOUT)
+
+
+def test_hidden_insight_docks_cost_nothing(qtbot, loaded_window):
+    window = loaded_window(sample_path("sine_forecast.csv"))
+    assert {"saliency", "trajectory", "spectrum"} <= set(window.docks)
+    titles = [a.text() for a in window.menuBar().actions()[2].menu().actions()]
+    assert {"Saliency over time", "State trajectories", "Recurrent matrix"} <= set(titles)
+    assert not window.insight_views.looking() and not window.worker.look_inside  # tabs behind Predictions
+    _train(qtbot, window, 3)
+    qtbot.wait(300)
+    assert window.worker.trainer.inference is not None and window.worker._run is not None
+    assert window.worker._run.insights.latest is None and window.insight_views.store.latest is None
+
+
+def test_shown_docks_follow_training_and_the_scrubber(qtbot, loaded_window, tiny_config):
+    window = loaded_window(sample_path("waveforms_TRAIN.tsv"), tiny_config.replace(epochs=4, cell="gru"))
+    window.docks["trajectory"].raise_()
+    qtbot.waitUntil(lambda: window.worker.look_inside, timeout=5_000)
+    _train(qtbot, window, 4)
+    views = window.insight_views
+    qtbot.waitUntil(lambda: views.store.latest is not None and views.store.latest.epoch == 4, timeout=TRAIN_TIMEOUT)
+    views.draw_all()
+    latest = views.store.latest
+    saliency = views.views["saliency"]
+    np.testing.assert_allclose(saliency.bar_heights(), latest.saliency / latest.saliency.max(), rtol=1e-6)
+    coords, data = views.views["trajectory"].point_data()
+    assert len(coords) > 0 and data[0][0] == window.worker.trainer.probe_index
+    assert views.views["spectrum"].points("z").size == 6
+    radii = window.diagnostics.radius_data()
+    assert set(radii) == {(1, "z"), (1, "r"), (1, "n")}
+    assert radii[(1, "n")][1][-1] == np.float64(latest.radii[0]["n"]).item()
+    # scrub the hidden-state panel back: the insight views follow it, then return to live
+    window.flush_snapshot()
+    window.hidden_panel.scrub_to(1)
+    insight, live = views.displayed()
+    assert not live and insight is views.store.nearest(1)
+    window.hidden_panel.scrub_to(None)
+    assert views.displayed() == (latest, True)
+    folder = window.worker._run.folder
+    assert (folder / "insights" / "epoch_0000004.npz").exists()
