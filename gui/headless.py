@@ -2,8 +2,8 @@
 
 ``python main.py --headless [FILE ...] --epochs N --out DIR`` trains an ``engine.runs.Run`` and
 writes its run folder to DIR (run.json, metrics.csv, events.jsonl, checkpoint.npz, best.npz,
-snapshots/; docs/RUN_FORMAT.md), then ``loss.png`` and one ``hidden_layer{l}.png`` per layer
-(l = 1, 2, ...). ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
+snapshots/, insights/; docs/RUN_FORMAT.md), then ``loss.png``, one ``hidden_layer{l}.png`` per layer
+(l = 1, 2, ...), ``saliency.png``, ``trajectory.png`` and one ``spectrum_layer{l}.png`` per layer. ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
 While it trains, another process may steer it through DIR/control.jsonl. The PNGs are drawn by
 the window's own plot widgets on Qt's offscreen platform (``gui.headless_plots``), so no display
 is needed; ``--no-plots`` skips them and never loads Qt's graphics libraries.

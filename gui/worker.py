@@ -517,8 +517,9 @@ class TrainingWorker(QObject):
         try:
             looking = run is not None and self.look_inside
             insight = run.insights.look_if_due(force=not self._training_continuously()) if looking else None
-            if insight is not None:  # saliency, trajectories, U's spectrum (own cadence, ~4% of the time)
+            if insight is not None:  # saliency, trajectories, U's spectrum (own cadence, ~2.5% of the time)
                 self.sigInsight.emit(run_id, insight.copy())
+            start = time.monotonic()  # not this budget's: the first look compiles (seconds), and looks have their own
             if want_predictions:
                 predictions = trainer.predict_validation()
                 if predictions:

@@ -47,6 +47,8 @@ class SaliencyView(QtWidgets.QWidget):
         self.horizon_plot.setLabel("bottom", "epoch")
         self.horizon_plot.setLabel("left", "steps")
         self.strip_plot.setMouseEnabled(y=False)
+        # a short strip: labels at 0 and the top only (bars are normalised to the largest)
+        self.strip_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "max")], []])
         self.graphics.ci.layout.setRowStretchFactor(0, 2)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
@@ -107,6 +109,9 @@ class SaliencyView(QtWidgets.QWidget):
                 item.setData(np.arange(inputs.shape[0]), np.nan_to_num(inputs[:, k]))
             else:
                 item.setData([], [])
+        shown = np.nan_to_num(inputs[:, :n]) if n else np.zeros(1)
+        low, high = float(shown.min()), float(shown.max())  # a short plot: three labels, never piled up
+        self.input_plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in sorted({low, (low + high) / 2, high})], []])
         more = f" (first {n} of {inputs.shape[1]} features)" if inputs.shape[1] > n else ""
         retitle(self.input_plot, f"probe input, normalised{more}")
 
@@ -128,12 +133,17 @@ class SaliencyView(QtWidgets.QWidget):
         if chars:
             self.input_plot.setYRange(-1, 1, padding=0)
         self.input_plot.getAxis("left").setStyle(showValues=not chars)
+        if chars:
+            self.input_plot.getAxis("left").setTicks([[], []])
 
     def set_series(self, epochs, horizons) -> None:
         horizons = np.asarray(horizons, dtype=float)
         self._horizon_curve.setData(np.asarray(epochs, dtype=float), horizons)
         top = float(horizons.max()) if horizons.size else 1.0
-        self.horizon_plot.setYRange(0, max(top * 1.1, 1.0), padding=0)
+        self.horizon_plot.setYRange(0, max(top * 1.15, 1.0), padding=0)
+        # a short plot: 0, the middle and the top labelled, whole steps
+        marks = sorted({0, int(round(top / 2)), int(round(top))})
+        self.horizon_plot.getAxis("left").setTicks([[(float(v), str(v)) for v in marks], []])
 
     def clear(self) -> None:
         self.insight = None

@@ -29,7 +29,8 @@ class SpectrumView(QtWidgets.QWidget):
         self.layer_box.currentIndexChanged.connect(lambda _index: self._draw())
         self.graphics = pg.GraphicsLayoutWidget()
         bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(QtWidgets.QLabel("layer"))
+        self.layer_label = QtWidgets.QLabel("layer")
+        bar.addWidget(self.layer_label)
         bar.addWidget(self.layer_box)
         bar.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
@@ -59,6 +60,7 @@ class SpectrumView(QtWidgets.QWidget):
             self.layer_box.addItems([f"layer {k}" for k in range(1, n_layers + 1)])
             self.layer_box.blockSignals(False)
         self.layer_box.setVisible(n_layers > 1)
+        self.layer_label.setVisible(n_layers > 1)
         self._draw()
 
     def layer(self) -> int:

@@ -39,8 +39,10 @@ class TrajectoryView(QtWidgets.QWidget):
         self.refit_button.setToolTip("Fit the two principal components again on the states shown now")
         self.refit_button.clicked.connect(self.refit)
         self.hover_label = QtWidgets.QLabel("")
+        self.legend_label = QtWidgets.QLabel("")  # classes and their colours (rich text)
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.refit_button)
+        bar.addWidget(self.legend_label)
         bar.addWidget(self.hover_label, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -119,9 +121,9 @@ class TrajectoryView(QtWidgets.QWidget):
         self._points.setData(x=spots_x, y=spots_y, brush=brushes, data=data)
         explained = ", ".join(f"{100 * v:.0f}%" for v in basis.explained)
         live = " (live)" if self._live else ""
-        colour = ("colour: class " + ", ".join(self._class_legend(labels))) if by_class else \
-            "colour: time (dark early, bright late)"
-        retitle(self.plot, f"trajectories of {coords.shape[0]} sequences · PC1, PC2 hold {explained} · "
+        self.legend_label.setText(" ".join(self._class_legend(labels)) if by_class else "colour: time, dark early")
+        colour = "colour: class" if by_class else "colour: time (dark early, bright late)"
+        retitle(self.plot, f"{coords.shape[0]} sequences · PC1, PC2 hold {explained} · "
                            f"{colour} · epoch {insight.epoch}{live}")
         self.plot.setLabel("bottom", "PC1")
         self.plot.setLabel("left", "PC2")
