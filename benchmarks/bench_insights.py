@@ -36,11 +36,15 @@ def _block(run, seconds: float, enabled: bool) -> tuple:
     cadence = run.insights.cadence
     looks_before, spent_before = cadence.looks, cadence.spent_s
     start = time.perf_counter()
+    if enabled and getattr(cadence, "paused_at", None) is not None:
+        # the off block in between does not count: the on blocks are one continuous run for the cadence
+        cadence.next_due += time.monotonic() - cadence.paused_at
     epochs = 0
     while time.perf_counter() - start < seconds:
         run.step()
         epochs += 1
     elapsed = time.perf_counter() - start
+    cadence.paused_at = time.monotonic() if enabled else getattr(cadence, "paused_at", None)
     return epochs / elapsed, cadence.looks - looks_before, elapsed, cadence.spent_s - spent_before
 
 

@@ -443,6 +443,7 @@ class TrainingWorker(QObject):
         if self._obey_control():
             return
         try:
+            self._run.insights.enabled = self.look_inside  # the Run looks after epochs, at its own cadence
             report = self._run.step()  # the Run records the epoch in its folder
         except Exception as exc:
             log.exception("training epoch failed")
@@ -469,7 +470,10 @@ class TrainingWorker(QObject):
             self._freeze_garbage_collector()
             self.sigStarted.emit()
             self.sigStatus.emit("training")
+        insight, report.insight = report.insight, None  # its own signal: the window keeps reports' fields
         self.sigRunEpoch.emit(run_id, report)
+        if insight is not None:
+            self.sigInsight.emit(run_id, insight.copy())
         if report.stopped or self._run.state in (RunState.STOPPED, RunState.FAILED):
             self._steppable = False
             self._emit_state(str(self._run.state))
@@ -515,11 +519,12 @@ class TrainingWorker(QObject):
             run_id = self._active_run
         start = time.monotonic()
         try:
-            looking = run is not None and self.look_inside
-            insight = run.insights.look_if_due(force=not self._training_continuously()) if looking else None
-            if insight is not None:  # saliency, trajectories, U's spectrum (own cadence, ~2.5% of the time)
+            # paused or ended: a look at the epoch on display (while training, the Run looks after epochs)
+            looking = run is not None and self.look_inside and not self._training_continuously()
+            insight = run.insights.look_if_due(force=True) if looking else None
+            if insight is not None:
                 self.sigInsight.emit(run_id, insight.copy())
-            start = time.monotonic()  # not this budget's: the first look compiles (seconds), and looks have their own
+            start = time.monotonic()  # not this budget's: the first look compiles (seconds)
             if want_predictions:
                 predictions = trainer.predict_validation()
                 if predictions:

@@ -3,6 +3,7 @@ with the hidden-state scrubber, spectral radii on Diagnostics, insights/ in the 
 
 import numpy as np
 
+from engine.insights import Cadence
 from resources import sample_path
 
 TRAIN_TIMEOUT = 90_000
@@ -46,8 +47,24 @@ def test_shown_docks_follow_training_and_the_scrubber(qtbot, loaded_window, tiny
     window.flush_snapshot()
     window.hidden_panel.scrub_to(1)
     insight, live = views.displayed()
-    assert not live and insight is views.store.nearest(1)
+    replayed = window.hidden_panel.displayed_epoch()  # the panel keeps the snapshots it drew (not every epoch)
+    assert replayed < 4 and not live and insight is views.store.nearest(replayed)
     window.hidden_panel.scrub_to(None)
     assert views.displayed() == (latest, True)
     folder = window.worker._run.folder
     assert (folder / "insights" / "epoch_0000004.npz").exists()
+
+
+def test_while_training_the_run_looks_after_epochs_at_its_own_cadence(qtbot, loaded_window, tiny_config):
+    window = loaded_window(sample_path("sine_forecast.csv"), tiny_config.replace(epochs=6))
+    window.docks["saliency"].raise_()
+    qtbot.waitUntil(lambda: window.worker.look_inside, timeout=5_000)
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.insight_views.store.latest is not None, timeout=TRAIN_TIMEOUT)
+    window.worker._run.insights.cadence = Cadence(ratio=1, min_interval_s=0.0)  # every epoch, for the test
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.is_idle and window._last_epoch == 6, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.insight_views.store.epochs()[-1:] == [6], timeout=10_000)
+    assert window.insight_views.store.epochs() == [1, 2, 3, 4, 5, 6]  # not only when predictions are due
+    window.flush_snapshot()
+    assert window.history.rows and all(row.get("insight") is None for row in window.history.rows)  # no arrays kept
