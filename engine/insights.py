@@ -5,8 +5,9 @@ An :class:`Insight` is one epoch's numbers for the views that show recurrence at
 ONE compiled function per model, ``f_insight(x, mask, step, target) -> (dy/dx of the probe, y,
 top-layer hidden states)`` for a fixed ``(T_val, N)`` batch (the probe in column 0, then up to 49
 other validation sequences), built from engine.model's graph, so the gradient runs through the
-same scan (and its BPTT) as training. :class:`InsightRecorder` is what a Run owns: it computes at
-the inference cadence (:class:`Cadence`: at most ~1/40 of the wall time, never more than once a
+same scan (and its BPTT) as training. :class:`InsightRecorder` is what a Run owns (``run.insights``):
+when ``enabled`` (headless mode; the window's worker while an insight dock is shown) it looks after
+epochs at its own cadence (:class:`Cadence`: at most ~1/40 of the wall time, never more than once a
 second, always the first and the last epoch), keeps :class:`InsightSeries` (memory horizon and
 spectral radii over epochs) and writes each Insight to the run folder's ``insights/``
 (docs/RUN_FORMAT.md). A failure here is logged and turns the views off; it never ends the run.
