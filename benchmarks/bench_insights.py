@@ -4,7 +4,7 @@
 
 On each bundled sample with the suggested settings (engine.suggest), one Run trains in
 blocks of ``--seconds`` of wall time, alternating insights off / on (the Run's own cadence, as
-headless mode and the window's worker use it: at most ~1/40 of the wall time, at least 1 s
+headless mode and the window's worker use it: at most ~1/80 of the wall time, at least 1 s
 apart), ``--rounds`` times each, interleaved so a change in machine load hits both alike. The
 insight graph is compiled (and the first look taken) before timing: that one-off compile is
 reported apart (``insight_compile_s``). The figure is ``slowdown`` = 1 - median epochs/s on /
@@ -62,6 +62,7 @@ def measure(sample: str, seconds: float, rounds: int) -> dict:
     start = time.perf_counter()
     run.insights.look(run.trainer.epoch)  # compiles f_insight
     compile_s = time.perf_counter() - start
+    run.insights.cadence.paused_at = time.monotonic()  # the first on block continues from this look
     off, on, looks, wall, spent = [], [], 0, 0.0, 0.0
     for _ in range(rounds):
         off.append(_block(run, seconds, False)[0])

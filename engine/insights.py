@@ -7,7 +7,7 @@ top-layer hidden states)`` for a fixed ``(T_val, N)`` batch (the probe in column
 other validation sequences), built from engine.model's graph, so the gradient runs through the
 same scan (and its BPTT) as training. :class:`InsightRecorder` is what a Run owns (``run.insights``):
 when ``enabled`` (headless mode; the window's worker while an insight dock is shown) it looks after
-epochs at its own cadence (:class:`Cadence`: at most ~1/40 of the wall time, never more than once a
+epochs at its own cadence (:class:`Cadence`: at most ~1/80 of the wall time, never more than once a
 second, always the first and the last epoch), keeps :class:`InsightSeries` (memory horizon and
 spectral radii over epochs) and writes each Insight to the run folder's ``insights/``
 (docs/RUN_FORMAT.md). A failure here is logged and turns the views off; it never ends the run.
@@ -29,7 +29,7 @@ from engine.model import build_forward, compile_function
 
 log = logging.getLogger(__name__)
 
-BUDGET_RATIO = 40  # insights take at most ~1/40 (2.5%) of the wall time (measured: benchmarks/bench_insights.py)
+BUDGET_RATIO = 80  # insights take at most ~1/80 (1.25%) of the wall time (measured: benchmarks/bench_insights.py)
 MIN_INTERVAL_S = 1.0
 MAX_SERIES_POINTS = 2000  # the series over epochs is thinned (every other point) beyond this
 

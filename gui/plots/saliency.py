@@ -43,6 +43,8 @@ class SaliencyView(QtWidgets.QWidget):
         set_compact_title(self.strip_plot, "saliency |dy/dx| per step")
         set_compact_title(self.horizon_plot, "memory horizon (steps holding 90% of the saliency)")
         self.strip_plot.setXLink(self.input_plot)
+        for plot in (self.input_plot, self.strip_plot, self.horizon_plot):
+            plot.getAxis("left").setWidth(44)  # one width: the steps line up, and "-1.9" / "max" fit
         self.strip_plot.setLabel("bottom", "step")
         self.horizon_plot.setLabel("bottom", "epoch")
         self.horizon_plot.setLabel("left", "steps")
@@ -78,7 +80,7 @@ class SaliencyView(QtWidgets.QWidget):
         peak = float(sal.max()) if sal.size and sal.max() > 0 else 1.0
         brushes = [pg.mkBrush(self._colormap.map(v / peak, mode="qcolor")) for v in sal]
         self._bars.setOpts(x=steps, height=sal / peak, width=1.0, brushes=brushes, pen=None)
-        self.strip_plot.setYRange(0, 1.05, padding=0)
+        self.strip_plot.setYRange(0, 1.15, padding=0)  # room for the "max" label
         self.input_plot.setXRange(-0.5, max(sal.size, 1) - 0.5, padding=0.01)
         step, horizon = int(insight.step), int(insight.horizon)
         self._step_line.setValue(step)
@@ -112,6 +114,8 @@ class SaliencyView(QtWidgets.QWidget):
         shown = np.nan_to_num(inputs[:, :n]) if n else np.zeros(1)
         low, high = float(shown.min()), float(shown.max())  # a short plot: three labels, never piled up
         self.input_plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in sorted({low, (low + high) / 2, high})], []])
+        margin = 0.15 * (high - low) or 1.0
+        self.input_plot.setYRange(low - margin, high + margin, padding=0)  # room for the end labels
         more = f" (first {n} of {inputs.shape[1]} features)" if inputs.shape[1] > n else ""
         retitle(self.input_plot, f"probe input, normalised{more}")
 
