@@ -31,8 +31,8 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
-from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure as _log_failure,
-                                 lower_thread_priority, remove_if_empty as _remove_if_empty)
+from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
+                                 lower_thread_priority, remove_if_empty, stop_run_quietly)
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,11 @@ class TrainingWorker(QObject):
     sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load
     sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
-    sigInsight = pyqtSignal(int, object)  # (run_id, engine.insights.Insight copy), with predictions
+    sigInsight = pyqtSignal(int, object)  # (run_id, engine.insights.Insight copy) while look_inside
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
-    sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+    sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
+    sigDatasetFailed = pyqtSignal(int, object)  # (request_id, the exception: a DataError names the file and its fixes)
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -85,11 +86,12 @@ class TrainingWorker(QObject):
         self._live: dict = {}
         self._in_flight = 0
         self.max_in_flight = max_in_flight
-        self.look_inside = False  # the window shows an insight dock: look at the inference cadence
+        self.look_inside = False  # the window shows an insight dock: the run looks inside (gui.insight_views)
         self._pending_predictions = False
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
+        self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
         self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
         self._gc_collected_at = float("-inf")
@@ -113,7 +115,7 @@ class TrainingWorker(QObject):
             self._quit = True
             run = self._run
             self._cond.notify_all()
-        self._stop_run(run)
+        stop_run_quietly(run)
         thread = self._thread
         if thread is None:
             return True
@@ -156,7 +158,7 @@ class TrainingWorker(QObject):
             self._steps = 0
             self._commands.append((*command, run_id, paused))
             self._cond.notify_all()
-        self._stop_run(old)
+        stop_run_quietly(old)
         return run_id
 
     def stop(self) -> None:
@@ -165,7 +167,7 @@ class TrainingWorker(QObject):
             run = self._run if self._steppable else None
             self._commands.append(("stop", self._run_id))
             self._cond.notify_all()
-        self._stop_run(run)
+        stop_run_quietly(run)
 
     def pause(self) -> None:
         with self._cond:
@@ -242,6 +244,13 @@ class TrainingWorker(QObject):
         """Load on the worker thread so a big file never freezes the window."""
         with self._cond:
             self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
+            self._cond.notify_all()
+
+    def submit(self, job, job_id: int) -> None:
+        """Run ``job(run)`` on the worker thread between epochs (the current ``engine.runs.Run`` or
+        None); its result or exception comes back as ``sigJobDone(job_id, result, error)``."""
+        with self._cond:
+            self._commands.append(("job", job, int(job_id)))
             self._cond.notify_all()
 
     def ack_epoch(self) -> None:
@@ -341,8 +350,10 @@ class TrainingWorker(QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
+            elif name == "job":
+                self._run_job(*command[1:])
         except Exception as exc:
-            _log_failure(f"worker command {name} failed", exc)
+            log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -363,7 +374,7 @@ class TrainingWorker(QObject):
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
-            _remove_if_empty(folder)
+            remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
@@ -374,9 +385,9 @@ class TrainingWorker(QObject):
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-            run = Run.create(trainer, dataset, folder)
+            run = Run.create(trainer, dataset, folder, **self.run_kwargs)
         except Exception as exc:
-            _log_failure("could not create the trainer", exc)
+            log_failure(log, "could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -521,8 +532,7 @@ class TrainingWorker(QObject):
         try:
             # paused or ended: a look at the epoch on display (while training, the Run looks after epochs)
             looking = run is not None and self.look_inside and not self._training_continuously()
-            insight = run.insights.look_if_due(force=True) if looking else None
-            if insight is not None:
+            if looking and (insight := run.insights.look_if_due(force=True)) is not None:
                 self.sigInsight.emit(run_id, insight.copy())
             start = time.monotonic()  # not this budget's: the first look compiles (seconds)
             if want_predictions:
@@ -555,9 +565,18 @@ class TrainingWorker(QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, exc)
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
+
+    def _run_job(self, job, job_id: int) -> None:
+        try:
+            result = job(self._run)
+        except Exception as exc:  # the job's caller says what went wrong
+            log_failure(log, "worker job failed", exc)
+            self.sigJobDone.emit(job_id, None, exc)
+            return
+        self.sigJobDone.emit(job_id, result, None)
 
     def _end_run(self) -> None:
         """Stop the current run (if it can still train) and close its folder's files."""
@@ -575,14 +594,3 @@ class TrainingWorker(QObject):
 
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)
-
-    @staticmethod
-    def _stop_run(run) -> None:
-        """Ask a run to stop after its current step (any thread; its epoch ends early)."""
-        if run is None:
-            return
-        try:
-            run.stop()
-        except Exception:
-            log.exception("Run.stop failed")
-

@@ -70,11 +70,20 @@ def remove_if_empty(folder) -> None:
         pass
 
 
-def log_failure(what: str, exc: BaseException) -> None:
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
     """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
-    worker_log = logging.getLogger("gui.worker")  # the worker's own log, where its failures belong
+    line in ``logger``, the dialog says the rest; anything else is a bug and keeps its traceback."""
     if isinstance(exc, ValueError):
-        worker_log.warning("%s: %s", what, exc)
+        logger.warning("%s: %s", what, exc)
     else:
-        worker_log.error(what, exc_info=exc)
+        logger.exception(what)
+
+
+def stop_run_quietly(run) -> None:
+    """Ask a run to stop after its current step (any thread; its epoch ends early); never raises."""
+    if run is None:
+        return
+    try:
+        run.stop()
+    except Exception:
+        logging.getLogger("gui.worker").exception("Run.stop failed")
