@@ -279,7 +279,8 @@ class InsightRecorder:
 
     def look(self, epoch: int) -> Insight | None:
         """Compute, remember and store the Insight of ``epoch``; None (and ``failure`` set) if
-        computing failed. OSError from the store propagates (the Run ends on a full disk)."""
+        computing failed. A failed write (a full disk) stops storing, says so in ``failure`` and
+        never raises: the run's own files report the disk."""
         start = time.monotonic()
         try:
             insight = self.probe.compute(epoch)
@@ -291,5 +292,10 @@ class InsightRecorder:
         self.series.add(insight)
         self.latest = insight
         if self.store is not None:
-            self.store.add_arrays(insight.epoch, {**insight.to_arrays(), **self.series.to_arrays()})
+            try:
+                self.store.add_arrays(insight.epoch, {**insight.to_arrays(), **self.series.to_arrays()})
+            except OSError as exc:
+                log.warning("insights not stored any more: %s", exc)
+                self.failure = f"insights are not stored any more: {exc}"
+                self.store = None
         return insight

@@ -1,18 +1,22 @@
 """InsightViews: the window's three docks that look inside the run, and what they replay.
 
 *Saliency over time*, *State trajectories* and *Recurrent matrix* (gui.plots.saliency, .trajectory,
-.spectrum) show the engine.insights.Insight that the worker sends (``sigInsight``, at its inference
-cadence) and the spectral radii on the Diagnostics dock. Insights are kept in a bounded
+.spectrum) show the engine.insights.Insight the run computes (fetched as below) and the spectral
+radii on the Diagnostics dock. Insights are kept in a bounded
 ``SnapshotStore`` (evenly thinned), so the views follow the hidden-state panel's epoch scrubber:
 scrubbing back shows the insight nearest to the replayed epoch, the live end the newest one.
 Drawing is one view per ~120 ms tick and only for docks that are shown (a dock made visible
-catches up), so a look never costs the window more than one short paint; and the worker looks
-only while one of the three docks is shown (``worker.look_inside``): the first look compiles the
-saliency graph (seconds), which nobody should pay for a view they never open.
+catches up), so a look never costs the window more than one short paint. The run looks only while
+one of the three docks is shown: every ~0.5 s a job on the worker (``worker.submit``, one in flight
+at most) sets ``run.insights.enabled`` (the Run then looks after epochs, at its own cadence), looks
+itself when that cadence allows (a paused or ended run too), and returns a copy of the newest look if it is newer
+than the one shown. The first look compiles the saliency graph (seconds), which nobody should pay
+for a view they never open.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from PyQt5 import QtCore
@@ -25,7 +29,23 @@ from gui.plots.trajectory import TrajectoryView
 
 log = logging.getLogger(__name__)
 
+
+def insight_job(looking: bool, seen: tuple, run):
+    """On the worker thread, between epochs: (run identity, a copy of the newest Insight unless it is
+    the one ``seen`` = (run identity, epoch), else None). Turns the run's looking on or off and looks
+    when the cadence allows, so a paused or ended run is looked at too."""
+    if run is None:
+        return None, None
+    run.insights.enabled = looking
+    if looking:  # paused, ended, or between epochs: the same cadence as the Run's own looks (the first at once)
+        run.insights.look_if_due(force=run.insights.latest is None)
+    latest = run.insights.latest
+    newer = latest is not None and seen != (id(run), latest.epoch)
+    return id(run), (latest.copy() if looking and newer else None)
+
+
 DRAW_INTERVAL_MS = 120
+POLL_INTERVAL_MS = 500  # how often a shown dock asks the worker for the newest look (one job in flight at most)
 MAX_KEPT = 200  # insights the scrubber can replay
 BUDGET_BYTES = 48 << 20
 DOCKS = (("saliency", "Saliency over time"), ("trajectory", "State trajectories"), ("spectrum", "Recurrent matrix"))
@@ -47,6 +67,13 @@ class InsightViews(QtCore.QObject):
         self.timer.setInterval(DRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._draw_one)
         self.timer.start()
+        self._run_key = None  # identity of the run the shown insights belong to
+        self._asking = False  # a job is in flight
+        self._was_looking = False
+        self.poll_timer = QtCore.QTimer(self)
+        self.poll_timer.setInterval(POLL_INTERVAL_MS)
+        self.poll_timer.timeout.connect(self.ask)
+        self.poll_timer.start()
         window.hidden_panel.scrubber.valueChanged.connect(lambda _value: self._follow_scrubber())
 
     def dock_specs(self) -> list:
@@ -54,30 +81,46 @@ class InsightViews(QtCore.QObject):
         return [(key, title, self.views[key]) for key, title in DOCKS]
 
     def watch(self, docks: dict) -> None:
-        """Look inside only while one of the docks is shown (no compile, no cost for nobody)."""
+        """A dock shown asks at once (no wait for the next poll)."""
         for key, _ in DOCKS:
-            docks[key].visibilityChanged.connect(lambda _visible: self._update_looking())
+            docks[key].visibilityChanged.connect(lambda visible: self.ask() if visible else None)
 
     def looking(self) -> bool:
         return any(self._visible(key) for key, _ in DOCKS)
 
-    def _update_looking(self) -> None:
-        worker = getattr(self.window, "worker", None)
-        if worker is None:
-            return
+    def ask(self) -> None:
+        """Send the worker the job (see ``insight_job``) when one of the docks is shown, or once
+        more after they were hidden (to turn the run's looking off)."""
+        window = self.window
         looking = self.looking()
-        if looking and not worker.look_inside:
-            worker.look_inside = True
-            worker.request_predictions()  # a look at the current epoch, also when paused or ended
-        worker.look_inside = looking
+        if self._asking or not hasattr(window, "worker") or not (looking or self._was_looking):
+            return
+        self._was_looking = looking
+        self._asking = True
+        seen = (self._run_key, self.store.latest.epoch if self.store.latest is not None else None)
+        run_id = window._run_id
+        window._submit(functools.partial(insight_job, looking, seen),
+                       lambda result, error: self._answered(run_id, result, error))
+
+    def _answered(self, run_id: int, result, error) -> None:
+        self._asking = False
+        if error is not None or result is None:
+            return
+        key, insight = result
+        if key is not None and key != self._run_key:
+            self.clear()
+            self._run_key = key
+        if insight is not None:
+            self.take(run_id, insight)
 
     # ----- arrivals (GUI thread)
     def take(self, run_id: int, insight) -> None:
-        """An Insight of run ``run_id`` (worker.sigInsight); one of a replaced run is dropped."""
+        """An Insight of the window's run ``run_id``; one of a replaced run is dropped."""
         if run_id != self.window._run_id:
             return
         if run_id != self.run_id:
-            self.clear()
+            self.store.clear()
+            self.series = InsightSeries()
             self.run_id = run_id
         self.store.add(insight)
         self.series.add(insight)

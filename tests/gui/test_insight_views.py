@@ -19,7 +19,7 @@ def test_hidden_insight_docks_cost_nothing(qtbot, loaded_window):
     assert {"saliency", "trajectory", "spectrum"} <= set(window.docks)
     titles = [a.text() for a in window.menuBar().actions()[2].menu().actions()]
     assert {"Saliency over time", "State trajectories", "Recurrent matrix"} <= set(titles)
-    assert not window.insight_views.looking() and not window.worker.look_inside  # tabs behind Predictions
+    assert not window.insight_views.looking()  # tabs behind Predictions
     _train(qtbot, window, 3)
     qtbot.wait(300)
     assert window.worker.trainer.inference is not None and window.worker._run is not None
@@ -29,7 +29,7 @@ def test_hidden_insight_docks_cost_nothing(qtbot, loaded_window):
 def test_shown_docks_follow_training_and_the_scrubber(qtbot, loaded_window, tiny_config):
     window = loaded_window(sample_path("waveforms_TRAIN.tsv"), tiny_config.replace(epochs=4, cell="gru"))
     window.docks["trajectory"].raise_()
-    qtbot.waitUntil(lambda: window.worker.look_inside, timeout=5_000)
+    qtbot.waitUntil(lambda: window.insight_views.looking(), timeout=5_000)
     _train(qtbot, window, 4)
     views = window.insight_views
     qtbot.waitUntil(lambda: views.store.latest is not None and views.store.latest.epoch == 4, timeout=TRAIN_TIMEOUT)
@@ -58,13 +58,14 @@ def test_shown_docks_follow_training_and_the_scrubber(qtbot, loaded_window, tiny
 def test_while_training_the_run_looks_after_epochs_at_its_own_cadence(qtbot, loaded_window, tiny_config):
     window = loaded_window(sample_path("sine_forecast.csv"), tiny_config.replace(epochs=6))
     window.docks["saliency"].raise_()
-    qtbot.waitUntil(lambda: window.worker.look_inside, timeout=5_000)
+    qtbot.waitUntil(lambda: window.insight_views.looking(), timeout=5_000)
     window.step_epoch()
     qtbot.waitUntil(lambda: window.insight_views.store.latest is not None, timeout=TRAIN_TIMEOUT)
     window.worker._run.insights.cadence = Cadence(ratio=1, min_interval_s=0.0)  # every epoch, for the test
     window.toggle_run()
     qtbot.waitUntil(lambda: window.is_idle and window._last_epoch == 6, timeout=TRAIN_TIMEOUT)
     qtbot.waitUntil(lambda: window.insight_views.store.epochs()[-1:] == [6], timeout=10_000)
-    assert window.insight_views.store.epochs() == [1, 2, 3, 4, 5, 6]  # not only when predictions are due
+    assert window.worker._run.insights.series.epochs == [1, 2, 3, 4, 5, 6]  # after epochs, not only at predictions
+    assert len(window.insight_views.store.epochs()) >= 2  # the window polls: it gets the newest, coalesced
     window.flush_snapshot()
     assert window.history.rows and all(row.get("insight") is None for row in window.history.rows)  # no arrays kept
