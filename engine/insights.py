@@ -5,8 +5,9 @@ An :class:`Insight` is one epoch's numbers for the views that show recurrence at
 ONE compiled function per model, ``f_insight(x, mask, step, target) -> (dy/dx of the probe, y,
 top-layer hidden states)`` for a fixed ``(T_val, N)`` batch (the probe in column 0, then up to 49
 other validation sequences), built from engine.model's graph, so the gradient runs through the
-same scan (and its BPTT) as training. :class:`InsightRecorder` is what a Run owns: it computes at
-the inference cadence (:class:`Cadence`: at most ~1/25 of the wall time, never more than once a
+same scan (and its BPTT) as training. :class:`InsightRecorder` is what a Run owns (``run.insights``):
+when ``enabled`` (headless mode; the window's worker while an insight dock is shown) it looks after
+epochs at its own cadence (:class:`Cadence`: at most ~1/80 of the wall time, never more than once a
 second, always the first and the last epoch), keeps :class:`InsightSeries` (memory horizon and
 spectral radii over epochs) and writes each Insight to the run folder's ``insights/``
 (docs/RUN_FORMAT.md). A failure here is logged and turns the views off; it never ends the run.
@@ -28,7 +29,7 @@ from engine.model import build_forward, compile_function
 
 log = logging.getLogger(__name__)
 
-BUDGET_RATIO = 25  # insights take at most ~1/25 (4%) of the wall time
+BUDGET_RATIO = 80  # insights take at most ~1/80 (1.25%) of the wall time (measured: benchmarks/bench_insights.py)
 MIN_INTERVAL_S = 1.0
 MAX_SERIES_POINTS = 2000  # the series over epochs is thinned (every other point) beyond this
 
@@ -49,6 +50,8 @@ class Insight:
     lengths: np.ndarray  # (N,) real steps of each sequence
     labels: np.ndarray  # (N,) class of each sequence (classification), else -1
     spectra: list = field(default_factory=list)  # per layer {block: complex64 eigenvalues}
+    inputs: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))  # (L, F) the probe's
+    # normalised input values, or (L, 1) its token ids for text (what the saliency strip lies under)
 
     @property
     def radii(self) -> list:
@@ -56,7 +59,7 @@ class Insight:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.saliency, self.states, self.sequences, self.steps, self.lengths, self.labels)
+        arrays = (self.saliency, self.states, self.sequences, self.steps, self.lengths, self.labels, self.inputs)
         return sum(a.nbytes for a in arrays) + sum(v.nbytes for layer in self.spectra for v in layer.values())
 
     def copy(self) -> "Insight":
@@ -73,7 +76,7 @@ class Insight:
                   "horizon": np.int64(self.horizon), "prediction": np.float64(self.prediction),
                   "states": np.asarray(self.states, np.float16), "sequences": np.asarray(self.sequences, np.int64),
                   "steps": np.asarray(self.steps, np.int64), "lengths": np.asarray(self.lengths, np.int64),
-                  "labels": np.asarray(self.labels, np.int64)}
+                  "labels": np.asarray(self.labels, np.int64), "inputs": np.asarray(self.inputs, np.float32)}
         for layer, blocks in enumerate(self.spectra, start=1):
             for name, values in blocks.items():
                 arrays[f"eig{layer}_{name}"] = np.asarray(values, np.complex64)
@@ -91,7 +94,8 @@ class Insight:
                    horizon=int(scalar["horizon"]), prediction=float(scalar["prediction"]),
                    states=np.asarray(arrays["states"], np.float32), sequences=np.asarray(arrays["sequences"]),
                    steps=np.asarray(arrays["steps"]), lengths=np.asarray(arrays["lengths"]),
-                   labels=np.asarray(arrays["labels"]), spectra=[spectra[k] for k in sorted(spectra)])
+                   labels=np.asarray(arrays["labels"]), spectra=[spectra[k] for k in sorted(spectra)],
+                   inputs=np.asarray(arrays["inputs"], np.float32))
 
 
 class InsightSeries:
@@ -148,12 +152,14 @@ class Cadence:
         self.min_interval_s = float(min_interval_s)
         self.next_due = float("-inf")
         self.looks = 0
+        self.spent_s = 0.0  # wall time of the looks after the first (benchmarks/bench_insights.py)
 
     def due(self, now: float | None = None) -> bool:
         return (time.monotonic() if now is None else now) >= self.next_due
 
     def done(self, start: float, end: float) -> None:
         cost = 0.0 if self.looks == 0 else end - start
+        self.spent_s += cost
         self.looks += 1
         self.next_due = end + max(self.min_interval_s, cost * (self.ratio - 1))
 
@@ -226,13 +232,15 @@ class InsightProbe:
         states, steps, kept = trajectory.thin(hidden, lengths)
         labels = (np.asarray(data.y[sequences][:kept], np.int64) if t.task == "classify_sequence"
                   else np.full(kept, -1, np.int64))
+        raw = data.x[:length, probe]
+        inputs = np.asarray(raw, np.float32).reshape(length, -1)  # (L, F), or (L, 1) token ids
         model = t._ensure_model()
         with t._lock:
             recurrent = {k: np.asarray(v.get_value()) for k, v in model.tparams.items() if k.startswith("U")}
         return Insight(epoch=int(epoch), probe_index=int(probe), saliency=sal, step=step,
                        horizon=saliency.memory_horizon(sal, step), prediction=float(y), states=states,
                        sequences=sequences[:kept], steps=steps, lengths=lengths[:kept], labels=labels,
-                       spectra=spectrum.layer_spectra(t.spec.cell, recurrent))
+                       spectra=spectrum.layer_spectra(t.spec.cell, recurrent), inputs=inputs)
 
 
 class InsightRecorder:
@@ -271,7 +279,8 @@ class InsightRecorder:
 
     def look(self, epoch: int) -> Insight | None:
         """Compute, remember and store the Insight of ``epoch``; None (and ``failure`` set) if
-        computing failed. OSError from the store propagates (the Run ends on a full disk)."""
+        computing failed. A failed write (a full disk) stops storing, says so in ``failure`` and
+        never raises: the run's own files report the disk."""
         start = time.monotonic()
         try:
             insight = self.probe.compute(epoch)
@@ -283,5 +292,10 @@ class InsightRecorder:
         self.series.add(insight)
         self.latest = insight
         if self.store is not None:
-            self.store.add_arrays(insight.epoch, {**insight.to_arrays(), **self.series.to_arrays()})
+            try:
+                self.store.add_arrays(insight.epoch, {**insight.to_arrays(), **self.series.to_arrays()})
+            except OSError as exc:
+                log.warning("insights not stored any more: %s", exc)
+                self.failure = f"insights are not stored any more: {exc}"
+                self.store = None
         return insight

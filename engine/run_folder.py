@@ -203,7 +203,10 @@ class SnapshotStore:
         self.folder.mkdir(exist_ok=True)
         path = self.folder / snapshot_name(epoch)
         # not fsynced: one per epoch, and a snapshot lost in a crash only thins the scrubber
-        write_file_atomically(path, lambda fh: np.savez(fh, **arrays), fsync=False)
+        try:
+            write_file_atomically(path, lambda fh: np.savez(fh, **arrays), fsync=False)
+        except OSError as exc:  # name the file (a full disk's write error names none)
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         size = max(sum(a.nbytes for a in arrays.values()), 1)
         self._recent = sorted(set(self._recent) | {epoch})
         # The log-spaced epochs of a long run number ~3 per doubling (~60 for a million epochs);

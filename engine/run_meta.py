@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.run_folder import (BEST, CHECKPOINT, CONTROL, EVENTS, FORMAT, METRICS, RUN_JSON, SNAPSHOTS, VERSION,
-                               atomic_write_text, json_text, now_iso)
+from engine.run_folder import (BEST, CHECKPOINT, CONTROL, EVENTS, FORMAT, INSIGHTS, METRICS, RUN_JSON, SNAPSHOTS,
+                               VERSION, atomic_write_text, json_text, now_iso)
 
 _RUN_FILES = (RUN_JSON, METRICS, EVENTS, CONTROL, CHECKPOINT, BEST)
 
@@ -163,7 +163,8 @@ def check_new_folder(folder: Path, *, overwrite: bool) -> None:
             (folder / name).unlink()
         except FileNotFoundError:
             pass
-    shutil.rmtree(folder / SNAPSHOTS, ignore_errors=True)
+    for sub in (SNAPSHOTS, INSIGHTS):
+        shutil.rmtree(folder / sub, ignore_errors=True)
 
 
 def check_not_being_written(folder: Path) -> None:

@@ -379,9 +379,12 @@ class Run:
             return  # a stop before the first step: nothing was trained, nothing to record
         entry = trainer.history[-1]
         entry["wall_s"] = round(self.wall_s, 3)
-        self.insights.observe(report)  # when due; its own failures only turn the views off
-        if self.folder is None:
-            return
+        if self.folder is not None:
+            self._write_epoch(report, entry)
+        self.insights.observe(report)  # when due, after the essentials; its own failures only turn the views off
+
+    def _write_epoch(self, report, entry) -> None:
+        trainer = self.trainer
         self._metrics.write_line(csv_line(metrics_row(entry, entry["wall_s"], self._columns)))
         self._snapshots.add(report.epoch, report.hidden, report.gates, report.probe_index)
         if trainer.best.epoch == report.epoch:  # the Trainer owns the best epoch; run.json shows it

@@ -2,8 +2,8 @@
 
 ``python main.py --headless [FILE ...] --epochs N --out DIR`` trains an ``engine.runs.Run`` and
 writes its run folder to DIR (run.json, metrics.csv, events.jsonl, checkpoint.npz, best.npz,
-snapshots/; docs/RUN_FORMAT.md), then ``loss.png`` and one ``hidden_layer{l}.png`` per layer
-(l = 1, 2, ...). ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
+snapshots/, insights/; docs/RUN_FORMAT.md), then ``loss.png``, one ``hidden_layer{l}.png`` per layer
+(l = 1, 2, ...), ``saliency.png``, ``trajectory.png`` and one ``spectrum_layer{l}.png`` per layer. ``--resume DIR --epochs M`` continues the run in DIR to M epochs, appending.
 While it trains, another process may steer it through DIR/control.jsonl. The PNGs are drawn by
 the window's own plot widgets on Qt's offscreen platform (``gui.headless_plots``), so no display
 is needed; ``--no-plots`` skips them and never loads Qt's graphics libraries.
@@ -292,7 +292,8 @@ def _out_folder(args) -> Path:
     return Path(resume or out or DEFAULT_OUT)
 
 
-def _write_outputs(out: OutFolder, args, trainer, last, title: str, plots: bool, progress: Progress) -> None:
+def _write_outputs(out: OutFolder, args, trainer, last, title: str, plots: bool, progress: Progress,
+                   insights=None) -> None:
     """The PNGs (and TensorBoard files) next to the run folder; UsageError naming the file if one
     cannot be written (the Run has written its own files, checkpoint.npz included, as it went)."""
     try:
@@ -301,7 +302,7 @@ def _write_outputs(out: OutFolder, args, trainer, last, title: str, plots: bool,
                 progress.message("no epoch finished, so there are no hidden states to draw")
             from gui.headless_plots import render_pngs
 
-            render_pngs(out, trainer.history, last, title)
+            render_pngs(out, trainer.history, last, title, insights=insights, dataset=trainer.dataset)
         if _given(args, "tensorboard"):
             from engine.tensorboard_export import export_run
 
@@ -421,6 +422,7 @@ def _run(args, console: Console) -> int:
         raise UsageError(f"cannot write {out_path / 'steps.csv'}: {exc.strerror or exc}; "
                          "choose another --out folder") from None
     run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
+    run.insights.enabled = plots  # saliency, trajectories, U's spectrum: insights/ and their PNGs
     trainer, dataset = run.trainer, run.trainer.dataset
     config = trainer.config
     log.info("headless run: %s -> %s with %s", dataset.name, out.path, config)
@@ -447,7 +449,7 @@ def _run(args, console: Console) -> int:
         raise UsageError(run.message)
     tested = _score_test(test, run, progress)
     title = f"{dataset.name} · {config.cell} ({sizes}) · {config.optimizer}"
-    _write_outputs(out, args, trainer, last, title, plots, progress)
+    _write_outputs(out, args, trainer, last, title, plots, progress, run.insights)
     removed = out.finish()
     summary = _summary(trainer, dataset, out, interrupted, plots, time.perf_counter() - started, removed)
     if tested is not None:

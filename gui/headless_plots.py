@@ -1,5 +1,6 @@
-"""Headless PNGs: ``loss.png``, ``hidden_layer{l}.png`` and for text ``text_layer{l}.png`` (the probe
-text coloured by the layer's most selective unit), drawn by the window's own widgets.
+"""Headless PNGs: ``loss.png``, ``hidden_layer{l}.png``, for text ``text_layer{l}.png`` (the probe
+text coloured by the layer's most selective unit) and the insight views (``saliency.png``,
+``trajectory.png``, ``spectrum_layer{l}.png``), drawn by the window's own plot widgets.
 
 Qt runs on its offscreen platform, so no display is needed, but Qt's graphics libraries (libGL,
 fontconfig, ...) are. :func:`plots_problem` finds out before training whether they load here;
@@ -104,9 +105,9 @@ def _plot_image(plot):
     """The plot as a QImage through pyqtgraph's image exporter (what File > Export uses)."""
     import pyqtgraph.exporters
 
-    image = pyqtgraph.exporters.ImageExporter(plot.plot_item).export(toBytes=True)
+    image = pyqtgraph.exporters.ImageExporter(getattr(plot, "plot_item", plot)).export(toBytes=True)
     if image is None or image.isNull():
-        raise RuntimeError("rendering the loss plot produced no image")
+        raise RuntimeError("rendering a plot produced no image")
     return image
 
 
@@ -125,8 +126,43 @@ def _text_pngs(out: OutFolder, panel) -> list:
     return written
 
 
-def render_pngs(out: OutFolder, history: list[dict], last_report, title: str = "") -> list:
-    """loss.png from the history and hidden_layer{l}.png from the last report's hidden states."""
+def _insight_pngs(app, out: OutFolder, insights, dataset) -> list:
+    """saliency.png, trajectory.png and spectrum_layer{l}.png of the run's newest look inside."""
+    from gui.plots.saliency import SaliencyView
+    from gui.plots.spectrum import SpectrumView
+    from gui.plots.trajectory import TrajectoryView
+
+    insight, written = insights.latest, []
+    saliency, trajectory, spectrum = SaliencyView(), TrajectoryView(), SpectrumView()
+    saliency.task = dataset.task
+    saliency.vocabulary = list(dataset.vocabulary) if dataset.task == "next_token" else None
+    trajectory.class_names = list(getattr(dataset, "class_names", None) or [])
+    saliency.show_insight(insight, live=False)
+    saliency.set_series(insights.series.epochs, insights.series.horizons)
+    trajectory.show_insight(insight, live=False)
+    spectrum.show_insight(insight, live=False)
+    pngs = [("saliency.png", saliency, (900, 620)), ("trajectory.png", trajectory, (760, 640))]
+    for name, view, size in pngs:
+        view.resize(*size)
+        view.show()
+        app.processEvents()
+        written.append(out.write_bytes(name, png_bytes(_plot_image(view.export_item()))))
+    spectrum.resize(640, 640)
+    spectrum.show()
+    for layer in range(len(insight.spectra)):
+        spectrum.layer_box.setCurrentIndex(layer)
+        app.processEvents()
+        written.append(out.write_bytes(f"spectrum_layer{layer + 1}.png", png_bytes(_plot_image(spectrum.export_item()))))
+    for view in (saliency, trajectory, spectrum):
+        view.close()
+        view.deleteLater()
+    return written
+
+
+def render_pngs(out: OutFolder, history: list[dict], last_report, title: str = "", insights=None,
+                dataset=None) -> list:
+    """loss.png from the history, hidden_layer{l}.png from the last report's hidden states, and
+    the insight PNGs when ``insights`` (a Run's engine.insights.InsightRecorder) has looked."""
     app = _ensure_qapp()
     from gui.plots import HiddenStatePanel
 
@@ -154,5 +190,7 @@ def render_pngs(out: OutFolder, history: list[dict], last_report, title: str = "
             written.extend(_text_pngs(out, panel))
         panel.close()
         panel.deleteLater()
+    if insights is not None and insights.latest is not None and dataset is not None:
+        written.extend(_insight_pngs(app, out, insights, dataset))
     app.processEvents()
     return written

@@ -23,6 +23,7 @@ from gui.controls import ControlPanel
 from gui.dataset_open import DatasetOpening
 from gui.file_actions import FileActions
 from gui.graph_view import GraphView
+from gui.insight_views import InsightViews
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, TextView
 from gui.recent_files import RecentFiles
@@ -95,6 +96,7 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
         self.runs_panel = RunsPanel(self.runs_dir())
+        self.insight_views = InsightViews(self)  # saliency, trajectories, U's spectrum (docks)
         build_docks(self)
         build_actions(self)
         build_menus_and_toolbar(self)

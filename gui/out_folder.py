@@ -30,9 +30,9 @@ __all__ = ["OutFolder", "OutputError", "OUR_FILES", "OUR_PATTERNS", "PLOT_FILES"
 
 # What a headless run leaves in --out: the Run's folder (docs/RUN_FORMAT.md; engine.run_meta refuses
 # and clears its own files) and our plots. Any of them means "an earlier run's results".
-PLOT_FILES = ("loss.png",)
+PLOT_FILES = ("loss.png", "saliency.png", "trajectory.png")
 OUR_FILES = ("run.json", "metrics.csv", "steps.csv", "checkpoint.npz", "history.csv", *PLOT_FILES)
-OUR_PATTERNS = ("hidden_layer*.png", "text_layer*.png")
+OUR_PATTERNS = ("hidden_layer*.png", "text_layer*.png", "spectrum_layer*.png")
 TEMP_PREFIX = ".rnn-scope-"
 TEMP_SUFFIX = ".tmp"
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ class RunHistory:
 
     def add(self, fields: dict, changes: str = "") -> None:
         """One row from a report's fields (``vars(report)``) or a checkpoint's history dict."""
-        entry = {k: v for k, v in fields.items() if k not in ("hidden", "gates")}  # no arrays kept
+        entry = {k: v for k, v in fields.items() if k not in ("hidden", "gates", "insight")}  # no arrays kept
         self.rows.append({**entry, "run": self.label, "changes": changes})
 
     def close_run(self) -> None:

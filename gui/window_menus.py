@@ -25,6 +25,7 @@ def build_docks(w) -> None:
         ("runs", "Runs", w.runs_panel, Qt.RightDockWidgetArea),
         ("text", "Text", w.text_view, Qt.RightDockWidgetArea),
         ("graph", "Graph", w.graph_view, Qt.RightDockWidgetArea),
+        *[(key, title, widget, Qt.RightDockWidgetArea) for key, title, widget in w.insight_views.dock_specs()],
     ]
     for key, title, widget, area in specs:
         dock = QtWidgets.QDockWidget(title, w)
@@ -38,6 +39,10 @@ def build_docks(w) -> None:
     fit_to_screen(w)  # first launch: the screen's available geometry, not a fixed 1560 x 960
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["graph"])  # the compiled training step
+    for key, _, _ in w.insight_views.dock_specs():  # tabs next to Predictions
+        w.tabifyDockWidget(w.docks["predictions"], w.docks[key])
+    w.docks["predictions"].raise_()
+    w.insight_views.watch(w.docks)
     w.docks["diagnostics"].raise_()
     w.tabifyDockWidget(w.docks["predictions"], w.docks["text"])  # text data: the coloured probe text
     w.docks["predictions"].raise_()

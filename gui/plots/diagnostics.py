@@ -1,8 +1,10 @@
-"""Per-layer gradient norm (before clipping) and weight norm per epoch, log-y."""
+"""Per-layer gradient norm (before clipping) and weight norm per epoch, log-y; the recurrent
+matrices' spectral radii over epochs (engine.insights) once the run has looked inside."""
 
 from __future__ import annotations
 
 from PyQt5 import QtWidgets  # noqa: I001
+import numpy as np
 import pyqtgraph as pg
 
 from gui.plots.axis import ReadableAxisItem
@@ -34,6 +36,8 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         self._series: dict[tuple[str, str], GrowableSeries] = {}
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._names: list[str] = []
+        self.radius_plot = None
+        self._radius_items: dict[tuple, pg.PlotDataItem] = {}
 
     def _item(self, kind: str, name: str) -> pg.PlotDataItem:
         key = (kind, name)
@@ -78,6 +82,34 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         self._items.clear()
         self._series.clear()
         self._names.clear()
+        for item in self._radius_items.values():
+            self.radius_plot.removeItem(item)
+        self._radius_items.clear()
+
+    def set_radius_series(self, epochs, radii: dict) -> None:
+        """Spectral radius of each ``(layer, block)`` of U at the looks ``epochs`` (a third plot,
+        made on first use, x-linked to the norms; the dashed line is radius 1)."""
+        if self.radius_plot is None:
+            self.radius_plot = self.graphics.addPlot(row=2, col=0)
+            set_compact_title(self.radius_plot, "spectral radius of U (1 = the edge of exploding)")
+            self.radius_plot.setXLink(self.grad_plot)
+            self.radius_plot.showGrid(x=True, y=True, alpha=0.2)
+            self.radius_plot.addLegend(offset=(-10, 5))
+            self.radius_plot.addLine(y=1.0, pen=pg.mkPen((200, 200, 200), width=1, style=2))
+        x = np.asarray(epochs, dtype=float)
+        for k, (key, values) in enumerate(sorted(radii.items())):
+            if key not in self._radius_items:
+                layer, block = key
+                color = pg.intColor(k, hues=8)
+                self._radius_items[key] = self.radius_plot.plot(pen=pg.mkPen(color, width=1.5),
+                                                                name=f"layer{layer} {block}")
+            y = np.full(x.shape, np.nan)
+            y[:min(len(values), len(x))] = np.asarray(values, dtype=float)[:len(x)]
+            keep = np.isfinite(y)
+            self._radius_items[key].setData(x[keep], y[keep])
+
+    def radius_data(self) -> dict:
+        return {key: item.getData() for key, item in self._radius_items.items()}
 
     def export_item(self):
         return self.graphics.ci

@@ -90,7 +90,8 @@ def test_progress_on_stderr_summary_on_stdout_quiet_and_json(wave_csv, tmp_path)
     assert summary["best"]["val_loss"] <= summary["final"]["val_loss"]
     assert summary["plots"] is True
     assert sorted(summary["files"]) == ["best.npz", "checkpoint.npz", "events.jsonl", "hidden_layer1.png",
-                                        "loss.png", "metrics.csv", "run.json", "steps.csv"]
+                                        "loss.png", "metrics.csv", "run.json", "saliency.png", "spectrum_layer1.png",
+                                        "steps.csv", "trajectory.png"]
     for path in summary["files"].values():
         assert os.path.getsize(path) > 0
     with open(summary["files"]["metrics.csv"], newline="") as f:

@@ -67,15 +67,18 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
 
     names = sorted(p.name for p in out.iterdir())
     assert names == ["best.npz", "checkpoint.npz", "events.jsonl", "hidden_layer1.png", "hidden_layer2.png",
-                     "loss.png", "metrics.csv", "run.json", "snapshots", "steps.csv"]
+                     "insights", "loss.png", "metrics.csv", "run.json", "saliency.png", "snapshots",
+                     "spectrum_layer1.png", "spectrum_layer2.png", "steps.csv", "trajectory.png"]
     rows = _read_csv(out / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert list(rows[0]) == ["epoch", "wall_s", "train_loss", "val_loss", "val_accuracy", "learning_rate",
                              "clip_norm", "momentum", "grad_norm_layer1", "grad_norm_layer2", "grad_norm_head",
                              "weight_norm_layer1", "weight_norm_layer2", "weight_norm_head"]
     assert all(np.isfinite(float(r["train_loss"])) and float(r["learning_rate"]) == 0.01 for r in rows)
-    for png in ("loss.png", "hidden_layer1.png", "hidden_layer2.png"):
+    for png in ("loss.png", "hidden_layer1.png", "hidden_layer2.png", "saliency.png", "trajectory.png",
+                "spectrum_layer1.png", "spectrum_layer2.png"):
         assert _png_spread(out / png) > 10, f"{png} is blank"
+    assert sorted(p.name for p in (out / "insights").iterdir())[-1] == "epoch_0000002.npz"  # the last epoch
 
     # --checkpoint resumes: epochs count across resumes, so --epochs 3 trains one more
     out2 = tmp_path / "out2"
