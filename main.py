@@ -75,8 +75,7 @@ def _count(text: str):
 
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
     """One flag per loading option that engine.data.options offers on the command line (issue 10)."""
-    from engine.data.formats import NONFINITE_POLICIES
-    from engine.data.options import OPTIONS
+    from engine.data.options import NONFINITE_POLICIES, OPTIONS  # no NumPy: --help stays fast
     from engine.names import FORMATS, TASKS
 
     d = p.add_argument_group("data (how FILE is read; detected when left out)")
@@ -177,7 +176,7 @@ def _add_output_flags(p) -> None:
 
 def _backend_named(argv: list[str]) -> str | None:
     """``--backend NAME`` from the raw arguments (None if absent or not a backend): the process is
-    set up before the parser is built, because the parser's data flags import engine.data (NumPy)."""
+    set up before the parser is built (building it imports no NumPy, but what follows it does)."""
     for i, arg in enumerate(argv):
         if arg == "--":
             break

@@ -328,6 +328,14 @@ def _match_arrays(path, kind, described, arrays) -> "OrderedDict[str, np.ndarray
 _DIGESTS = weakref.WeakKeyDictionary()  # dataset -> content digest (datasets are not changed once made)
 
 
+def _hash_as_int32(h, ids: np.ndarray, chunk: int = 1 << 20) -> None:
+    """Hash token ids exactly as their int32 copy would hash, a chunk at a time: text ids were
+    int32 before they became uint16, and the checkpoints written then must still match."""
+    h.update(f"{np.dtype(np.int32).str}{ids.shape}".encode())
+    for start in range(0, len(ids), chunk):
+        h.update(ids[start:start + chunk].astype(np.int32).tobytes())
+
+
 def content_digest(dataset) -> str:
     """A short hash of the dataset's values, labels and task: two files with the same shapes
     but other numbers get other digests. Cached per dataset object (hashing 1 GB takes ~1 s)."""
@@ -337,8 +345,12 @@ def content_digest(dataset) -> str:
         pass
     h = hashlib.blake2b(digest_size=16)
     h.update(str(dataset.task).encode())
+    text = bool(getattr(dataset, "vocabulary", None))
     for seq in dataset.sequences:
         a = np.ascontiguousarray(seq)
+        if text and a.dtype != np.int32:
+            _hash_as_int32(h, a)
+            continue
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(memoryview(a).cast("B"))
     if dataset.labels is not None:

@@ -35,13 +35,18 @@ class LRFinderResult:
 
 
 def _copy_trainer(trainer):
-    """A Trainer on the same data and split whose parameters start as ``trainer``'s current ones."""
+    """A Trainer on the same data and split whose parameters start as ``trainer``'s current ones.
+
+    Only the parameters are copied: the copy batches from the trainer's own time-major arrays
+    (read-only, so both may run at once; copying them doubled the memory of a big text), and it
+    compiles its training step only (the sweep never validates)."""
     from engine.training import Trainer
 
-    params = trainer._ensure_model().get_params()  # fresh NumPy copies
+    params = trainer._ensure_model().get_params()  # fresh NumPy copies; builds trainer._train
     copy = Trainer(trainer.config, trainer.dataset, split=trainer.split)
+    copy._train, copy._val = trainer._train, trainer._val
     copy._pending_params = params
-    copy._ensure_training_functions()
+    copy._ensure_training_functions(validation=False)
     return copy
 
 

@@ -40,7 +40,7 @@ _COMPILE_LOCK = threading.RLock()
 class EpochReport:
     epoch: int  # 1-based, counts across resumes
     train_loss: float  # masked mean over the epoch's applied steps
-    val_loss: float
+    val_loss: float  # an epoch cut short by stop(): over as many validation batches as it trained
     val_accuracy: float | None  # classification tasks (sequence or per step) only
     grad_norms: dict  # per layer name ("layer1", ..., "head"), before clipping, mean over steps
     weight_norms: dict
@@ -176,7 +176,7 @@ class Trainer:
                 # a live change from the GUI thread never waits for it.
                 backend.select(self.config.backend, dtype)
                 model = Model(self.spec, params=self._pending_params, seed=self.config.seed)
-                if self.has_data:
+                if self.has_data and self._train is None:  # (the LR finder's copy shares its trainer's)
                     self._train = TimeMajor(self.split.train, self.task, dtype)
                     self._val = TimeMajor(self.split.val, self.task, dtype)
                 # Under the settings lock: a change landing between reading the config and
@@ -205,7 +205,8 @@ class Trainer:
             raise ValueError(f"{what} needs the training data; this model was loaded from a checkpoint "
                              "without its dataset (it can predict; load it with its dataset to train)")
 
-    def _ensure_training_functions(self) -> None:
+    def _ensure_training_functions(self, validation: bool = True) -> None:
+        """Compile f_train and (``validation``) f_loss, once each."""
         self.require_data("training")
         model = self._ensure_model()
         if self.f_train is None:
@@ -216,7 +217,7 @@ class Trainer:
                 updates, norms, ok = self._optimizer.updates(loss, self.spec.param_groups())
                 return compile_function([x, mask, y], [loss, norms, ok], updates=updates, name="f_train")
             self.f_train = self._compile(build)
-        if self.f_loss is None:
+        if self.f_loss is None and validation:
             self.f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True))
 
     # ------------------------------------------------------------------ live changes (the one door)
@@ -347,7 +348,10 @@ class Trainer:
         train_seconds = sum(tally.step_times)
         first_excess = tally.take_compile_excess(bool(compile_seconds))
         train_seconds -= first_excess
-        val_loss, val_accuracy, hidden, gates = self._evaluate()
+        # An epoch that stop() cut short validates on no more batches than it trained (plus the
+        # probe's): on a huge text a full pass would take minutes after the user asked to stop.
+        limit = max(len(tally.step_times), 1) if stopped else None
+        val_loss, val_accuracy, hidden, gates, complete = self._evaluate(limit)
         # A stop() that arrives after the last step still ends the run with this report.
         stopped = stopped or self._stop.is_set()
         if tally.step_times or not stopped:
@@ -355,7 +359,7 @@ class Trainer:
             self.epoch = epoch
         config = self.config
         diverged = tally.skipped > 0 or tally.exploded is not None
-        if self.epoch == epoch:
+        if self.epoch == epoch and complete:  # a loss on part of the split compares with nothing
             self.best.observe(epoch, val_loss, self._model)
             self.last_good.observe(epoch, tally.train_loss, val_loss, diverged, self._model, self._optimizer)
         patience = config.patience
@@ -380,16 +384,21 @@ class Trainer:
                 listener(self.history[-1])
         return report
 
-    def _evaluate(self) -> tuple:
+    def _evaluate(self, limit: int | None = None) -> tuple:
         """Validation loss and accuracy, plus the probe's hidden states and gates, which come
-        out of the same compiled call (the batch that holds the probe sequence)."""
+        out of the same compiled call (the batch that holds the probe sequence); and whether the
+        whole split was scored. ``limit``: score only the first ``limit`` batches and the probe's."""
         self._ensure_training_functions()
         data = self._val
         probe = self._probe_index
         probe_batch, probe_column = divmod(probe, self.val_batch_size)
         total = weight = correct = 0.0
         hidden = gates = None
-        for k, idx in enumerate(fixed_batches(data.n, self.val_batch_size, np.arange(data.n))):
+        batches = fixed_batches(data.n, self.val_batch_size, np.arange(data.n))
+        complete = limit is None or limit >= len(batches)
+        for k, idx in enumerate(batches):
+            if not complete and k >= limit and k != probe_batch:
+                continue
             res = self.f_loss(*data.batch(idx), np.int32(probe_column if k == probe_batch else 0))
             total += float(np.asarray(res[0]))
             weight += float(np.asarray(res[1]))
@@ -398,7 +407,7 @@ class Trainer:
                 hidden, gates = probe_arrays(self.spec, res[3:], int(data.lengths[probe]))
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
-        return loss, accuracy, hidden, gates
+        return loss, accuracy, hidden, gates, complete
 
     def _probe_text(self, hidden) -> list | None:
         """Text data: the character read at each step of the probe (what the heatmaps' rows are)."""

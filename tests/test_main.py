@@ -21,6 +21,24 @@ def test_version_and_help_work_without_a_display():
         assert flag in out.stdout
 
 
+def test_help_imports_no_numpy_pytensor_jax_or_qt():
+    # --help only builds the parser: the option table (engine.data.options) must not pull NumPy in
+    # through engine.data's package __init__ (it cost ~1.5 s of --help's 2 s).
+    code = textwrap.dedent("""
+        import runpy, sys
+        sys.argv = ["main.py", "--help"]
+        try:
+            runpy.run_path("main.py", run_name="__main__")
+        except SystemExit:
+            pass
+        heavy = ("numpy", "jax", "pytensor", "PyQt5", "pyqtgraph")
+        print("loaded:", sorted(m for m in sys.modules if m.split(".")[0] in heavy), file=sys.stderr)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "--nonfinite" in out.stdout
+    assert out.stderr.splitlines()[-1] == "loaded: []"
+
+
 def test_flags_are_parsed_into_typed_values():
     args = main.build_parser().parse_args(
         ["a.csv", "b.csv", "--hidden", "64, 32", "--lr", "0.01", "--cell", "gru", "--start"])

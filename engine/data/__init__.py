@@ -15,9 +15,30 @@ Arrays), ``loading``
 (load_sequences, preview).
 """
 
-from .dataset import TASKS, Arrays, SequenceDataset, Split
-from .errors import DataError
-from .loading import FORMATS, Preview, load_sequences, preview
+from __future__ import annotations
+
+import importlib
+
+# Names resolved on first use (PEP 562), so that importing a light submodule (``options``, the
+# loading options main.py's --help lists; ``errors``) does not import NumPy through this package.
+_LAZY = {
+    "TASKS": "dataset", "Arrays": "dataset", "SequenceDataset": "dataset", "Split": "dataset",
+    "DataError": "errors",
+    "FORMATS": "loading", "Preview": "loading", "load_sequences": "loading", "preview": "loading",
+}
 
 __all__ = ["TASKS", "FORMATS", "DataError", "load_sequences", "preview", "Preview", "SequenceDataset", "Split",
            "Arrays"]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -17,6 +17,7 @@ from engine.names import TASKS
 
 from .errors import DataError, data_error
 from .formats import NONFINITE_FIXES, to_float32_checked
+from .text import id_dtype
 
 __all__ = ["TASKS", "SequenceDataset", "Split", "Arrays"]
 
@@ -66,7 +67,8 @@ def check_task(task: str) -> str:
 class SequenceDataset:
     """Variable-length sequences plus what they mean.
 
-    sequences: float32 ``(T_i, F)`` for numeric data; int32 ``(T_i,)`` token ids for text.
+    sequences: float32 ``(T_i, F)`` for numeric data; ``(T_i,)`` token ids for text (uint16, or
+    int32 for a vocabulary over 65,536 characters: ``text.id_dtype``).
     labels: int64 ``(N,)`` for ``classify_sequence``, else None.
     notes: what loading changed or noticed (dropped rows, interpolated values, encoding fallback),
     one sentence each, for the import dialog.
@@ -80,6 +82,9 @@ class SequenceDataset:
     class_names: list = field(default_factory=list)
     vocabulary: list = field(default_factory=list)
     source_paths: list = field(default_factory=list)
+    # Sequences per source path, in order (loading sets it), so a problem in sequence i names the
+    # file it came from and its number there; empty when unknown (built in Python, appended files).
+    source_counts: list = field(default_factory=list, repr=False)
     name: str = "data"
     notes: list = field(default_factory=list)
     format: str = ""
@@ -102,17 +107,38 @@ class SequenceDataset:
     def _error(self, problem: str, hint: str | None = None, record: str | None = None, fixes=()) -> DataError:
         return data_error(self.name, problem, hint, record=record, fixes=fixes)
 
+    def _source_of(self, index: int) -> tuple:
+        """(file or dataset name, 0-based index there) of sequence ``index``."""
+        counts = [int(c) for c in self.source_counts]
+        if len(counts) == len(self.source_paths) and sum(counts) == len(self.sequences):
+            for path, count in zip(self.source_paths, counts):
+                if index < count:
+                    return path, index
+                index -= count
+        return self.name, index
+
+    def _sequence_error(self, index: int, problem: str, hint: str | None = None, fixes=()) -> DataError:
+        """A DataError about sequence ``index`` ("sequence {n}" in ``problem``), naming its file."""
+        where, local = self._source_of(index)
+        return data_error(where, problem.format(n=local + 1), hint, fixes=fixes)
+
     def _check_text(self) -> None:
         self.vocabulary = [str(v) for v in self.vocabulary]
-        self.sequences = [np.asarray(s, dtype=np.int32).reshape(-1) for s in self.sequences]
         if self.task != "next_token":
             raise self._error(f"text supports only the task 'next_token', not {self.task!r}",
                               "choose next_token, or load a numeric file")
         v = len(self.vocabulary)
+        dtype = id_dtype(v)  # uint16 for any capped vocabulary: half the memory of int32 ids
+        seqs = []
         for i, s in enumerate(self.sequences):
+            s = np.asarray(s).reshape(-1)
+            if s.dtype.kind not in "iu":
+                s = s.astype(np.int32)
             if s.size and (s.min() < 0 or s.max() >= v):
                 raise self._error(f"sequence {i + 1} has token ids outside the vocabulary (0..{v - 1})",
                                   "build the ids from the vocabulary")
+            seqs.append(s.astype(dtype, copy=False))  # the loader's ids already are: no copy
+        self.sequences = seqs
         self.feature_names, self.target_names, self.class_names = [], [], []
 
     def _check_numeric(self) -> None:
@@ -177,8 +203,9 @@ class SequenceDataset:
         min_len = 1 if self.task == "classify_sequence" else 2
         for i, s in enumerate(self.sequences):
             if len(s) < min_len:
-                raise self._error(f"sequence {i + 1} has only {len(s)} step(s)",
-                                  f"{self.task} needs at least {min_len} steps per sequence; remove short sequences")
+                raise self._sequence_error(i, f"sequence {{n}} has only {len(s)} step(s)",
+                                           f"{self.task} needs at least {min_len} steps per sequence; "
+                                           "remove short sequences")
 
     # ----------------------------------------------------------------- derived properties
     @property

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import data_error, display_name
-from .options import Fix
+from .options import NONFINITE_POLICIES, Fix
 
 __all__ = ["Loaded", "clean_nonfinite", "to_float32_checked", "trim_trailing_nan", "nonfinite_note", "too_long",
            "NONFINITE_POLICIES"]
 
-NONFINITE_POLICIES = ("reject", "drop", "interpolate")
 NONFINITE_HINT = "clean the file, or {fix}"
 NONFINITE_FIXES = (Fix("nonfinite", "drop"), Fix("nonfinite", "interpolate"))
 _FLOAT32_MAX = float(np.finfo(np.float32).max)

@@ -309,6 +309,7 @@ def _combine(loaded: list, opts) -> SequenceDataset:
                              labels=label_ids, feature_names=feature_names,
                              target_names=_target_names(loaded[0], feature_names, opts["target_column"]),
                              class_names=class_names, source_paths=[l.path for l in loaded],
+                             source_counts=[len(l.sequences) for l in loaded],
                              name=_display_label(loaded), notes=[n for l in loaded for n in l.notes], format=fmt,
                              source_labels=label_ids)
     ds.name = os.path.splitext(display_name(loaded[0].path))[0]

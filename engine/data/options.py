@@ -20,10 +20,11 @@ from __future__ import annotations
 import shlex
 from typing import NamedTuple
 
-__all__ = ["Option", "OPTIONS", "DEFAULTS", "Fix", "STYLES", "render", "render_fixes", "fill_hint", "cli_flag",
-           "dialog_label"]
+__all__ = ["Option", "OPTIONS", "DEFAULTS", "Fix", "STYLES", "NONFINITE_POLICIES", "render", "render_fixes",
+           "fill_hint", "cli_flag", "dialog_label"]
 
 STYLES = ("api", "cli", "dialog")
+NONFINITE_POLICIES = ("reject", "drop", "interpolate")  # the values of the "nonfinite" option
 
 
 class Option(NamedTuple):

@@ -11,7 +11,7 @@ from .files import DataFile, decode_text
 from .formats import Loaded
 from .options import DEFAULTS
 
-__all__ = ["read_text", "vocabulary", "UNK", "DEFAULT_MAX_VOCAB"]
+__all__ = ["read_text", "vocabulary", "id_dtype", "UNK", "DEFAULT_MAX_VOCAB"]
 
 _NEWLINES = re.compile(r"\r\n?")
 
@@ -37,7 +37,14 @@ def read_text(source: DataFile, options, data: bytes | None = None) -> Loaded:
 
 UNK = "<unk>"
 DEFAULT_MAX_VOCAB = DEFAULTS["max_vocab"]  # characters kept by default; the rest become UNK (said in the notes)
-_CHUNK = 1 << 20             # characters converted at a time, so only the int32 ids are file-sized
+_CHUNK = 1 << 20             # characters converted at a time, so only the ids are file-sized
+
+
+def id_dtype(vocabulary_size: int) -> np.dtype:
+    """The token-id type of a text: uint16 (2 bytes a character; any capped vocabulary fits) when
+    the vocabulary has at most 65,536 entries, else int32. The content digest of a text hashes
+    the ids as int32 whatever their type, so checkpoints from int32-id versions still match."""
+    return np.dtype(np.uint16) if vocabulary_size <= 1 << 16 else np.dtype(np.int32)
 
 
 def _codes(text: str) -> np.ndarray:
@@ -63,7 +70,7 @@ def _kept_characters(counts: np.ndarray, max_vocab):
 
 
 def vocabulary(texts: list, max_vocab, path):
-    """Token ids per text (int32), the vocabulary (sorted characters, UNK last if capped), and
+    """Token ids per text (:func:`id_dtype`), the vocabulary (sorted characters, UNK last if capped), and
     the note saying what the cap did (or None). Works through each text a chunk at a time."""
     counts = np.zeros(0, dtype=np.int64)
     for text in texts:
@@ -73,11 +80,12 @@ def vocabulary(texts: list, max_vocab, path):
                 counts = np.pad(counts, (0, len(piece_counts) - len(counts)))
             counts[:len(piece_counts)] += piece_counts
     kept, capped = _kept_characters(counts, max_vocab)
-    lut = np.full(len(counts), len(kept), dtype=np.int32)     # unknown -> UNK's id (only used if capped)
-    lut[kept] = np.arange(len(kept), dtype=np.int32)
+    dtype = id_dtype(len(kept) + capped)
+    lut = np.full(len(counts), len(kept), dtype=dtype)        # unknown -> UNK's id (only used if capped)
+    lut[kept] = np.arange(len(kept), dtype=dtype)
     ids = []
     for text in texts:
-        out = np.empty(len(text), dtype=np.int32)
+        out = np.empty(len(text), dtype=dtype)
         for i, codes in enumerate(_pieces(text)):
             out[i * _CHUNK:i * _CHUNK + len(codes)] = lut[codes]
         ids.append(out)

@@ -316,3 +316,27 @@ def test_the_format_document_reads_a_real_checkpoint_with_plain_numpy(saved, tmp
     result = doctest.testfile(str(doc), module_relative=False, globs={"path": str(path)},
                               optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 8 and result.failed == 0
+
+
+OLD_TEXT = "the quick brown fox jumps over the lazy dog, naïve café €5.\n" * 12
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def test_a_text_checkpoint_from_int32_ids_still_matches_its_data(tmp_path):
+    # Text ids became uint16 (half the memory); the digest hashes them as int32, so a checkpoint
+    # written when they were int32 is still recognised as this data, and other text still is not.
+    from engine.data import load_sequences
+
+    (tmp_path / "old_text.txt").write_text(OLD_TEXT, encoding="utf-8")
+    ds = load_sequences(str(tmp_path / "old_text.txt"))
+    assert ds.sequences[0].dtype == np.uint16
+    ck = Trainer.check_checkpoint(os.path.join(FIXTURES, "text_int32_ids.npz"), ds)  # raises on a mismatch
+    as_int32 = SequenceDataset([s.astype(np.int32) for s in ds.sequences], task="next_token",
+                               vocabulary=ds.vocabulary)
+    assert checkpoint.content_digest(ds) == ck.dataset["digest"] == checkpoint.content_digest(as_int32)
+    trainer = Trainer.load_checkpoint(ck, ds)
+    assert trainer.epoch == 1 and len(trainer.history) == 1
+    (tmp_path / "other.txt").write_text(OLD_TEXT.replace("fox", "xof"), encoding="utf-8")
+    with pytest.raises(checkpoint.CheckpointDatasetMismatch):
+        Trainer.check_checkpoint(os.path.join(FIXTURES, "text_int32_ids.npz"),
+                                 load_sequences(str(tmp_path / "other.txt")))

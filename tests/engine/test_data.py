@@ -168,7 +168,7 @@ def test_text_utf8_vocabulary_and_ids(tmp_path):
     assert ds.task == "next_token" and ds.is_text and ds.feature_names == []
     text = "".join(ds.vocabulary[i] for i in ds.sequences[0])
     assert text == "héllo wörld\nhello\n"
-    assert ds.vocabulary == sorted(set(text)) and ds.sequences[0].dtype == np.int32
+    assert ds.vocabulary == sorted(set(text)) and ds.sequences[0].dtype == np.uint16  # 2 bytes a character
     assert ds.n_features == ds.n_outputs == len(ds.vocabulary)
 
 

@@ -129,3 +129,14 @@ def test_preview_of_a_large_text_reads_its_head(tmp_path):
     assert "28 characters" in pv.describe()
     with pytest.raises(DataError, match="binary"):     # only the full load reads the tail
         load_sequences(p)
+
+
+def test_a_too_short_sequence_of_several_files_names_its_file_and_its_number_there(tmp_path):
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    a.write_text("0.1,0.2\n0.3,0.4\n0.2,0.1\n")
+    b.write_text("0.5,0.6\n0.7,0.8\n")
+    c.write_text("0.1,0.2\n")  # one step: a forecast needs two
+    with pytest.raises(DataError) as err:
+        load_sequences([str(a), str(b), str(c)])
+    assert str(err.value).startswith("c.csv: sequence 1 has only 1 step(s)")
+    assert err.value.path == str(c)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engine.data import TASKS, DataError, SequenceDataset, load_sequences
+from engine.data.text import id_dtype
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _counter = itertools.count()
@@ -24,7 +25,7 @@ def check_valid(ds: SequenceDataset):
     for s in ds.sequences:
         assert len(s) >= 1
         if ds.is_text:
-            assert s.dtype == np.int32 and s.min() >= 0 and s.max() < len(ds.vocabulary)
+            assert s.dtype == id_dtype(len(ds.vocabulary)) and s.min() >= 0 and s.max() < len(ds.vocabulary)
         else:
             assert s.dtype == np.float32 and s.ndim == 2 and np.isfinite(s).all()
     if ds.task == "classify_sequence":

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine import backend
-from engine.lr_finder import find_learning_rate
+from engine.lr_finder import _copy_trainer, find_learning_rate
 from engine.training import Trainer, TrainingConfig
 from tests.engine.test_training import classify_dataset
 
@@ -17,7 +17,8 @@ def test_sweep_leaves_weights_and_optimizer_state_bit_identical():
     lr_before = trainer.config.learning_rate
     compiles = backend.compile_count()
     result = find_learning_rate(trainer, min_lr=1e-4, max_lr=10.0, steps=60)
-    # the copy compiles its training (and validation) function once, whatever the number of rates
+    # the copy compiles once, whatever the number of rates (a global count: another test's leftover
+    # thread may compile meanwhile, so the copy's own functions are checked in the test below)
     assert backend.compile_count() - compiles <= 2
     after = trainer._ensure_model().get_params()
     assert all(np.array_equal(before[k], after[k]) for k in before)
@@ -36,3 +37,22 @@ def test_bad_sweep_arguments_are_refused():
         find_learning_rate(trainer, min_lr=1.0, max_lr=0.1)
     with pytest.raises(ValueError, match="steps"):
         find_learning_rate(trainer, steps=3)
+
+
+def test_sweep_batches_from_the_trainers_arrays_without_copying_them(monkeypatch):
+    import engine.training
+
+    trainer = Trainer(TrainingConfig(hidden_sizes=(4,), batch_size=8, epochs=1), classify_dataset(n=40))
+    list(trainer.epochs())
+    built = []
+    real = engine.training.TimeMajor
+    monkeypatch.setattr(engine.training, "TimeMajor", lambda *a, **k: built.append(a) or real(*a, **k))
+    before = trainer._ensure_model().get_params()
+    result = find_learning_rate(trainer, min_lr=1e-4, max_lr=1.0, steps=20)
+    assert built == []  # the copy trained on trainer._train itself, not on a transposed copy of the data
+    assert len(result.rates) > 10
+    copy = _copy_trainer(trainer)
+    assert copy._train is trainer._train and copy._val is trainer._val
+    assert copy.f_train is not None and copy.f_loss is None  # the sweep never validates: no f_loss compiled
+    after = trainer._ensure_model().get_params()
+    assert all(np.array_equal(before[k], after[k]) for k in before)

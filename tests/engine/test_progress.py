@@ -38,9 +38,9 @@ def scripted(trainer, losses):
     """Make the validation loss of epoch k be losses[k - 1] (the training itself is real)."""
     real = trainer._evaluate
 
-    def evaluate():
-        loss, accuracy, hidden, gates = real()
-        return losses[min(trainer.epoch, len(losses) - 1)], accuracy, hidden, gates
+    def evaluate(limit=None):
+        loss, accuracy, hidden, gates, complete = real(limit)
+        return losses[min(trainer.epoch, len(losses) - 1)], accuracy, hidden, gates, complete
     trainer._evaluate = evaluate
 
 
@@ -70,7 +70,7 @@ def test_restore_best_puts_back_the_lowest_validation_loss_weights():
     assert trainer.restore_best() == best
     params = trainer._ensure_model().get_params()
     assert all(np.array_equal(params[k], kept[best][0][k]) for k in params)
-    loss, _, _, _ = trainer._evaluate()
+    loss, _, _, _, _ = trainer._evaluate()
     assert loss == pytest.approx(kept[best][1], rel=1e-5)
 
 

@@ -59,7 +59,7 @@ def test_text_gets_an_lstm_numeric_data_a_gru():
 def test_small_data_gets_many_epochs_big_data_few():
     small, big = suggest(EDGE_SHAPES["archive-like"]), suggest(text(5_000_000))
     assert small.settings["epochs"] > 10 * big.settings["epochs"]
-    assert big.settings["epochs"] == MIN_EPOCHS  # about a thousand steps per epoch already
+    assert MIN_EPOCHS <= big.settings["epochs"] <= 5  # about a thousand steps per epoch already
     assert small.steps_per_epoch * small.settings["epochs"] >= 1000  # a useful number of steps
 
 
@@ -79,3 +79,29 @@ def test_the_rule_grows_with_the_data():
     sizes = [suggest(classify(n, 20)).settings for n in (10, 100, 1000)]
     assert [s["batch_size"] for s in sizes] == sorted(s["batch_size"] for s in sizes)
     assert [s["hidden_sizes"][0] for s in sizes] == sorted(s["hidden_sizes"][0] for s in sizes)
+
+
+def test_a_few_dozen_series_get_small_batches_and_thousands_of_steps():
+    # An archive-sized set (40 training series): 100 epochs at batch 32 were ~200 steps.
+    s = suggest(EDGE_SHAPES["archive-like"])
+    assert s.settings["batch_size"] == 4 and s.settings["hidden_sizes"] == (32,)
+    assert s.steps_per_epoch * s.settings["epochs"] >= 2000
+    assert s.settings["learning_rate"] == 1e-3
+
+
+def test_many_short_series_get_big_batches_and_fewer_epochs():
+    s = suggest(classify(5000, 24))
+    assert s.settings["batch_size"] == 64 and s.settings["hidden_sizes"] == (MAX_HIDDEN,)
+    assert s.settings["epochs"] < MAX_EPOCHS and s.patience < s.settings["epochs"]
+
+
+def test_a_batch_never_exceeds_the_training_examples():
+    s = suggest(classify(3, 4))  # 2 training sequences after the split
+    assert s.examples == 2 and s.settings["batch_size"] == 2
+
+
+def test_the_rule_reads_shapes_not_names_or_values():
+    a, b = classify(50, 150), classify(50, 150)
+    b.name = "GunPoint_TRAIN"
+    b.sequences = [s * 100 + 7 for s in b.sequences]
+    assert suggest(a).settings == suggest(b).settings

@@ -238,6 +238,40 @@ def test_stop_from_another_thread_ends_the_generator_quickly():
     assert len(last) == 1 and last[0].stopped and last[0].skipped_steps == 0
 
 
+def test_an_epoch_cut_short_by_stop_validates_only_as_many_batches_as_it_trained():
+    # On a huge text a full validation pass after Stop took minutes; a stopped epoch now scores
+    # as many validation batches as it trained (and the probe's), and does not become "best".
+    trainer = Trainer(TrainingConfig(cell="elman", hidden_sizes=(4,), batch_size=8, epochs=5,
+                                     validation_fraction=0.5), classify_dataset(n=260, length=4))
+    gen = trainer.epochs()
+    first = next(gen)
+    n_val_batches = len(fixed_batches(trainer._val.n, trainer.val_batch_size, np.arange(trainer._val.n)))
+    assert n_val_batches >= 4
+    trainer.update(probe_index=trainer._val.n - 1)  # the probe sits in the last batch
+    f_train, f_loss, calls = trainer.f_train, trainer.f_loss, {"train": 0, "loss": 0}
+
+    def train_then_stop(*args):
+        calls["train"] += 1
+        if calls["train"] == 2:
+            trainer.stop()
+        return f_train(*args)
+
+    def counted_loss(*args):
+        calls["loss"] += 1
+        return f_loss(*args)
+
+    trainer.f_train, trainer.f_loss = train_then_stop, counted_loss
+    stopped = list(gen)
+    assert len(stopped) == 1 and stopped[0].stopped and np.isfinite(stopped[0].val_loss)
+    assert calls == {"train": 2, "loss": 3}  # 2 batches trained: 2 validated + the probe's
+    assert stopped[0].hidden is not None and stopped[0].probe_index == trainer._val.n - 1
+    assert trainer.best.epoch == first.epoch == stopped[0].best_epoch
+    # A full epoch still validates everything.
+    calls.update(train=-10**9, loss=0)
+    trainer.update(epochs=trainer.epoch + 1)
+    assert not next(trainer.epochs()).stopped and calls["loss"] == n_val_batches
+
+
 def test_live_changes_are_validated_all_or_nothing():
     trainer = Trainer(TrainingConfig(**SMALL), sine_dataset(n=8))
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
