@@ -59,8 +59,10 @@ def _steepest(rates, smoothed) -> float | None:
 
 
 def find_learning_rate(trainer, min_lr: float = 1e-5, max_lr: float = 1.0, steps: int = 200,
-                       seed: int = 0) -> LRFinderResult:
-    """Sweep the learning rate on a copy of ``trainer``'s weights (see the module docstring)."""
+                       seed: int = 0, on_step=None) -> LRFinderResult:
+    """Sweep the learning rate on a copy of ``trainer``'s weights (see the module docstring).
+
+    ``on_step(done, steps)``, if given, is called after every step of the sweep (progress)."""
     if not (0 < min_lr < max_lr) or not math.isfinite(max_lr):
         raise ValueError(f"the sweep needs 0 < min_lr < max_lr, got {min_lr!r} and {max_lr!r}")
     if not isinstance(steps, int) or steps < 10:
@@ -86,6 +88,8 @@ def find_learning_rate(trainer, min_lr: float = 1e-5, max_lr: float = 1.0, steps
         losses.append(loss)
         smoothed.append(value)
         best = min(best, value)
+        if on_step is not None:
+            on_step(k + 1, steps)
         if value > BLOW_UP * best:
             break
     suggested = _steepest(taken, smoothed)
