@@ -484,12 +484,24 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, help="stall measurement per dataset (default 8, --quick 3)")
     parser.add_argument("--rss-epochs", type=int, help="epochs for the RSS run (default 20000, --quick 3000)")
     parser.add_argument("--only-follow", action="store_true", help="measure follow_latency_s only")
+    parser.add_argument("--only-latency", action="store_true",
+                        help="measure first_loss_point_s and resize_restart_s only (with XDG_CACHE_HOME "
+                             "pointing at an empty folder: a fresh compile cache)")
     parser.add_argument("--child-first-point", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_first_point is not None:
         return _child_first_point(args.child_first_point)
     if args.only_follow:
         print(json.dumps(measure_follow(_app())))
+        return 0
+    if args.only_latency:
+        results = {"cache": str(backend.cache_dir()), "load_average_1min": os.getloadavg()[0]}
+        results.update(measure_first_point())
+        results.update(measure_resize(_app()))
+        print(json.dumps(results))
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(results, handle, indent=2)
         return 0
 
     seconds = args.seconds or (3.0 if args.quick else 8.0)

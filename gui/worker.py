@@ -21,7 +21,6 @@ unacknowledged (``ack_epoch``).
 from __future__ import annotations
 
 import collections
-import gc
 import logging
 import os
 import threading
@@ -31,6 +30,8 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
+from gui.gc_freeze import GarbageFreezer
+from gui.worker_tools import TOOL_COMMANDS, WorkerTools
 from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,7 @@ INFERENCE_MIN_INTERVAL_S = 0.5
 INFERENCE_BUDGET_RATIO = 10
 
 
-GC_MIN_INTERVAL_S = 10.0  # see TrainingWorker._thaw_garbage_collector
-
-
-class TrainingWorker(QObject):
+class TrainingWorker(WorkerTools, QObject):
     """Runs ``Trainer.epochs()`` on its own QThread; all public methods are thread-safe.
 
     Contract signals (docs/ARCHITECTURE.md): ``sigStarted``, ``sigFinished``, ``sigError(str)``,
@@ -66,6 +64,9 @@ class TrainingWorker(QObject):
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
     sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+    sigRunStep = pyqtSignal(int, object)  # (run_id, engine.progress.StepReport): progress within an epoch
+    sigBestRestored = pyqtSignal(int, int)  # (run_id, epoch whose weights the model holds now)
+    sigLRFinder = pyqtSignal(int, object)  # (run_id, {"done", "steps"} | {"result": LRFinderResult} | {"error"})
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -74,6 +75,7 @@ class TrainingWorker(QObject):
         self._quit = False
         self._paused = True
         self._steps = 0
+        self._stepping = False  # the epoch in progress was asked for by step(): a pause does not hold it
         self._run_id = 0  # last id handed out (GUI thread, under the lock)
         self._active_run = 0  # run the worker thread is executing
         self._trainer = None
@@ -88,8 +90,7 @@ class TrainingWorker(QObject):
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
         self._thread: QThread | None = None
-        self._gc_frozen = False  # worker thread only (see _freeze_garbage_collector)
-        self._gc_collected_at = float("-inf")
+        self._gc = GarbageFreezer()  # worker thread only
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
     def start_thread(self) -> QThread:
@@ -165,9 +166,11 @@ class TrainingWorker(QObject):
         self._stop_run(run)
 
     def pause(self) -> None:
+        """Pause within one step (the epoch in progress is held between two steps)."""
         with self._cond:
             self._paused = True
             self._steps = 0
+            self._stepping = False
             run = self._run
             self._cond.notify_all()
         if run is not None:
@@ -290,6 +293,7 @@ class TrainingWorker(QObject):
                 if self._inference_due():
                     return "inference", None
                 if self._can_train() and not self._throttled():
+                    self._stepping = self._paused
                     if self._paused:
                         self._steps -= 1
                     return "epoch", None
@@ -338,6 +342,8 @@ class TrainingWorker(QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
+            elif name in TOOL_COMMANDS:
+                self._run_tool(command)
         except Exception as exc:
             _log_failure(f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
@@ -356,7 +362,7 @@ class TrainingWorker(QObject):
     def _start_run(self, command) -> None:
         kind, source, dataset, folder, run_id, paused = command
         self._end_run()
-        self._thaw_garbage_collector()
+        self._gc.thaw()
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
@@ -387,6 +393,7 @@ class TrainingWorker(QObject):
             self._run = run
             self._steppable = True
             live = dict(self._live)
+        self._watch_steps(trainer, run_id)
         for name, value in live.items():  # changes made while the trainer was being built
             try:
                 run.update(**{name: value})
@@ -397,26 +404,6 @@ class TrainingWorker(QObject):
             self._epochs_done = len(history)
             self.sigRunLoaded.emit(run_id, {"config": run.config, "history": history, "weights_only": source[1]})
         self._emit_state("ready")
-
-    # A full (generation 2) collection walks every object of the process, hundreds of thousands
-    # after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
-    # as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as
-    # long as the run, so they are moved out of the collector's sight (gc.freeze); they are handed
-    # back, and the old runs' garbage collected, when a later run starts (a moment the window
-    # already shows as busy).
-    # Freezing is cumulative and unfreeze releases everything, so restarts in quick succession
-    # share one collection (at most one per GC_MIN_INTERVAL_S) without losing any garbage.
-    def _freeze_garbage_collector(self) -> None:
-        gc.freeze()
-        self._gc_frozen = True
-
-    def _thaw_garbage_collector(self) -> None:
-        now = time.monotonic()
-        if self._gc_frozen and now - self._gc_collected_at >= GC_MIN_INTERVAL_S:
-            gc.unfreeze()
-            gc.collect()
-            self._gc_frozen = False
-            self._gc_collected_at = now
 
     def _make_trainer(self, config, dataset):
         if self._trainer_factory is not None:
@@ -450,6 +437,8 @@ class TrainingWorker(QObject):
         if report is None:  # the run ended: all epochs done, stopped, or a write failed (full disk)
             self._steppable = False
             state = str(self._run.state)
+            if self._run.state is RunState.FINISHED:
+                self._restore_best(run_id)  # as headless: the run ends on its best weights
             self._emit_state(state)
             if self._run.message:
                 self.sigError.emit(self._run.message)
@@ -463,7 +452,7 @@ class TrainingWorker(QObject):
         if stale:
             return
         if first:
-            self._freeze_garbage_collector()
+            self._gc.freeze()
             self.sigStarted.emit()
             self.sigStatus.emit("training")
         self.sigRunEpoch.emit(run_id, report)

@@ -335,28 +335,3 @@ def test_resume_or_step_given_while_the_run_is_being_built_is_not_lost(qtbot, ma
     qtbot.waitUntil(lambda: len(rec.epoch_numbers(run)) == 1, timeout=20_000)
     qtbot.wait(100)
     assert rec.epoch_numbers(run) == [1]
-
-
-def test_collector_is_frozen_after_a_compile_and_collected_at_most_once_per_interval(qapp, monkeypatch):
-    from gui import worker as worker_module
-
-    worker = worker_module.TrainingWorker()  # no thread started: the policy methods alone
-    calls = []
-    monkeypatch.setattr(worker_module.gc, "freeze", lambda: calls.append("freeze"))
-    monkeypatch.setattr(worker_module.gc, "unfreeze", lambda: calls.append("unfreeze"))
-    monkeypatch.setattr(worker_module.gc, "collect", lambda *args: calls.append("collect"))
-    clock = [1000.0]
-    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
-
-    worker._thaw_garbage_collector()  # nothing frozen yet: nothing to do
-    assert calls == []
-    worker._freeze_garbage_collector()
-    worker._thaw_garbage_collector()  # a new run: old graphs handed back and collected
-    assert calls == ["freeze", "unfreeze", "collect"]
-    worker._freeze_garbage_collector()
-    clock[0] += 1.0
-    worker._thaw_garbage_collector()  # a restart right after: shares the last collection
-    assert calls == ["freeze", "unfreeze", "collect", "freeze"]
-    clock[0] += worker_module.GC_MIN_INTERVAL_S
-    worker._thaw_garbage_collector()  # later: everything frozen since is released and collected
-    assert calls == ["freeze", "unfreeze", "collect", "freeze", "unfreeze", "collect"]
