@@ -27,6 +27,7 @@ from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPan
 from gui.recent_files import RecentFiles
 from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir, new_run_folder
+from gui.run_tools import RunTools
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
@@ -47,7 +48,7 @@ MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: t
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
 
-class MainWindow(FileActions, QtWidgets.QMainWindow):
+class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
     def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
@@ -92,6 +93,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         build_menus_and_toolbar(self)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_paths)
         self.status_line = StatusLine(self.statusBar())
+        self._install_run_tools()  # gui.run_tools: step progress, compile overlay, best weights, LR finder
 
         self.worker = worker or TrainingWorker(max_in_flight=MAX_IN_FLIGHT)
         self._connect_worker()
@@ -134,6 +136,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
             (w.sigDatasetLoaded, self._on_dataset_loaded),
             (w.sigDatasetFailed, self._on_dataset_failed),
+            *self._tool_connections(),
         ]
 
     def _connect_worker(self) -> None:
@@ -275,6 +278,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.history.close_run()
         self.diagnostics.reset()
         self._incoming = []
+        self._reset_run_tools()
         self.views.clear()
         self._changes_at = {}
         self._run_points = 0
@@ -558,6 +562,9 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     # ================================================================== closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._closing = True
+        # Gone from the screen at once: the wait below may last until the exit deadline when
+        # a compile is under way (it cannot be interrupted), and a frozen window is worse.
+        self.hide()  # (xcb flushes the unmap itself; processing events here would run other slots)
         self.draw_timer.stop()
         try:
             self.save_settings()

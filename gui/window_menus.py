@@ -116,9 +116,9 @@ def build_menus_and_toolbar(w) -> None:
     bar = w.menuBar()
     _build_file_menu(w, bar)
     run_actions = (w.act_start, w.act_step, w.act_stop, w.act_reset)
-    run_menu = bar.addMenu("&Run")
+    w.run_menu = bar.addMenu("&Run")  # gui.run_tools adds Restore best weights and Find learning rate
     for action in run_actions:
-        run_menu.addAction(action)
+        w.run_menu.addAction(action)
     _build_view_menu(w, bar)
     w.help_menu = install_help_menu(w)  # gui/help.py: Getting started, shortcuts, About
     w.toolbar = w.addToolBar("Run")

@@ -4,8 +4,9 @@ The worker is a small actor. The GUI thread never touches a Trainer directly exc
 documented thread-safe setters; everything else (building the Trainer, compiling, training,
 inference, checkpoints, loading a dataset) is a command queued to the worker thread. The thread
 runs ``_serve``: take a command, else serve a due inference request, else run one epoch of the
-engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Pause, step and
-stop are checked between epochs (``Trainer.stop()`` also ends the current epoch early).
+engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Step and
+stop are checked between epochs (``Trainer.stop()`` also ends the current epoch early); a pause
+lands within one step (``gui.worker_tools`` holds the epoch in the Trainer's step hook).
 
 Every run gets an id (``run_id``) handed out synchronously in the GUI thread, and every
 run-scoped signal carries it, so a report still queued from a run the user just replaced can be
