@@ -40,6 +40,7 @@ class LRFinderDialog(QtWidgets.QDialog):
         plot = self.plot_widget.getPlotItem()
         plot.setLogMode(x=True, y=False)
         plot.setLabel("bottom", "learning rate")
+        plot.getAxis("bottom").enableAutoSIPrefix(False)  # rates as they are, not "(x0.001)"
         plot.setLabel("left", "training loss")
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.addLegend(offset=(-10, 10))

@@ -295,17 +295,19 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
             config = self.current_config()
         except ValueError:
             return False
+        folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
+        # The worker first: it builds and compiles while the panels below are reset.
+        if checkpoint:
+            run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
+                                                 weights_only=weights_only, folder=folder)
+        else:
+            run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         self._close_current_run()
+        self._run_id = run_id
         self._reset_hidden_panel(config)
         self.history.label = run_label(config, getattr(self.dataset, "name", ""))
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
-        folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
-        if checkpoint:
-            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
-                                                       weights_only=weights_only, folder=folder)
-        else:
-            self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY

@@ -83,7 +83,10 @@ class RunTools:
         if run_id != self._run_id:
             return
         self.compile_overlay.hide()
-        self._epoch_started_at = time.monotonic()
+        now = time.monotonic()
+        if now - self._epoch_started_at < LONG_EPOCH_S:
+            self.status_line.reset_steps()  # short epochs: the epoch bar says it all
+        self._epoch_started_at = now
         if math.isfinite(report.val_loss):
             self._best_val[report.epoch] = report.val_loss
         best = getattr(report, "best_epoch", 0)

@@ -57,7 +57,10 @@ class StatusLine:
         self.step_progress.show()
         _set_text(self.lbl_epoch, f"epoch {report.epoch} (in progress)")
         _set_text(self.lbl_loss, f"train {report.train_loss:.4g} (running)")
-        _set_text(self.lbl_rate, f"{report.steps_per_s:,.1f} steps/s · ETA {_clock(report.eta_s)}")
+        # the first report of a new model comes right after its compile: no rate to speak of yet
+        rate = (f"{report.steps_per_s:,.1f} steps/s · ETA {_clock(report.eta_s)}" if report.step > 1
+                else "first step done")
+        _set_text(self.lbl_rate, rate)
 
     def reset_steps(self) -> None:
         """A new run: the step bar waits for that run's first StepReport."""

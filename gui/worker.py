@@ -266,6 +266,7 @@ class TrainingWorker(WorkerTools, QObject):
     # ------------------------------------------------------------------ worker thread
     def _serve(self) -> None:
         lower_thread_priority()
+        self._prewarm()  # gui.worker_tools: imports and XLA start-up while the window is built
         while True:
             action = self._next_action()
             if action is None:  # quit

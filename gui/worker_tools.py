@@ -42,6 +42,26 @@ class WorkerTools:
             self._cond.notify_all()
 
     # ------------------------------------------------------------------ worker thread
+    prewarm = True  # see _prewarm
+
+    def _prewarm(self) -> None:
+        """First thing on the worker thread: import PyTensor and JAX and start XLA's compiler
+        while the GUI thread is still building the window and reading the data, so the first
+        run compiles sooner. A failure is left for that run to report."""
+        if not self.prewarm:
+            return
+        try:
+            import engine.training  # noqa: F401  (PyTensor's tensor modules, the model)
+            from engine import backend
+
+            if backend.select().name == "jax":
+                import jax
+                import jax.numpy as jnp
+
+                jax.jit(lambda x: x + 1)(jnp.float32(0)).block_until_ready()
+        except Exception as exc:
+            log.debug("prewarming the backend failed: %s", exc)
+
     def _watch_steps(self, trainer, run_id: int) -> None:
         """Hook the new run's Trainer: StepReports to the window, the pause between two steps."""
         listeners = getattr(trainer, "step_listeners", None)

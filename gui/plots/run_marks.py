@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore
 
 from gui.plots.series import GrowableSeries
-from gui.plots.style import TRAIN_COLOR, VAL_COLOR, configure_long_curve, set_series
+from gui.plots.style import TRAIN_COLOR, VAL_COLOR, configure_long_curve
 
 BEST_COLOR = (250, 215, 80)
 
@@ -27,6 +28,7 @@ class RunMarks:
         plot = loss_plot.plot_item
         self._plot = plot
         self._running = GrowableSeries()
+        self._epochs: list[int] = []  # the epoch of each running point
         self.running_curve = pg.PlotDataItem(
             pen=pg.mkPen(TRAIN_COLOR, width=1, style=QtCore.Qt.DotLine), symbol="o", symbolSize=4,
             symbolBrush=TRAIN_COLOR, symbolPen=None, name="train (running, within an epoch)")
@@ -51,8 +53,15 @@ class RunMarks:
         """One StepReport: its running training loss at its fraction of the epoch."""
         steps = max(int(report.steps_in_epoch), 1)
         x = report.epoch - 1 + min(report.step, steps) / steps
-        self._running.extend([x], [report.train_loss])
-        set_series(self.running_curve, self._running.x, self._running.y)
+        if self._running.append(x, report.train_loss):
+            self._epochs.append(int(report.epoch))
+        self._draw_running()
+
+    def _draw_running(self) -> None:
+        # Each epoch's running mean starts afresh: join the points of one epoch only.
+        epochs = np.asarray(self._epochs)
+        connect = np.append(epochs[1:] == epochs[:-1], False) if len(epochs) else np.zeros(0, bool)
+        self.running_curve.setData(self._running.x, self._running.y, connect=connect, skipFiniteCheck=True)
 
     def running_data(self) -> tuple:
         return self._running.copy_data()
@@ -86,7 +95,8 @@ class RunMarks:
     def clear(self) -> None:
         """A new run: no running points, no best marker."""
         self._running.clear()
-        set_series(self.running_curve, self._running.x, self._running.y)
+        self._epochs = []
+        self._draw_running()
         self.best_point.setData([], [])
         self.best_line.hide()
         self._best, self._restored = None, False
