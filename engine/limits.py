@@ -12,7 +12,8 @@ recurrent matrix before anything else is checked.
 from __future__ import annotations
 
 __all__ = ["MAX_LAYERS", "MAX_HIDDEN_UNITS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "MAX_EMBEDDING_SIZE",
-           "MAX_WINDOW", "hidden_sizes_problem"]
+           "MAX_WINDOW", "MAX_TRAJECTORY_SEQUENCES", "MAX_TRAJECTORY_VALUES", "MAX_SPECTRUM_UNITS",
+           "INSIGHT_BUDGET_BYTES", "hidden_sizes_problem"]
 
 MAX_LAYERS = 8  # stacked recurrent layers
 MAX_HIDDEN_UNITS = 4096  # units in one layer
@@ -20,6 +21,12 @@ MAX_BATCH_SIZE = 65536  # sequences per minibatch
 MAX_EPOCHS = 10_000_000  # epochs of one run, counted across resumes
 MAX_EMBEDDING_SIZE = 4096  # text inputs: width of the character embedding
 MAX_WINDOW = 1_000_000  # BPTT / forecast window in steps (the loaders' longest numeric sequence)
+
+# The views that look inside (engine.insights): bounded, whatever the model and data.
+MAX_TRAJECTORY_SEQUENCES = 50  # validation sequences in the state-space trajectory (the probe first)
+MAX_TRAJECTORY_VALUES = 1 << 16  # sequences x steps x units kept per trajectory (128 KB as float16)
+MAX_SPECTRUM_UNITS = 1024  # eigenvalues of U per layer up to this size (np.linalg.eigvals is O(H^3))
+INSIGHT_BUDGET_BYTES = 4 << 20  # a run folder's insights/ stays within about this size
 
 
 def hidden_sizes_problem(sizes) -> str | None:

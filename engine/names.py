@@ -13,6 +13,8 @@ CELLS = ("elman", "gru", "lstm")  # recurrent cells; elman is the tutorial's
 # Gate activations of each cell, in the order the probe's scan returns them (EpochReport.gates).
 GATE_NAMES = {"elman": (), "gru": ("z", "r"), "lstm": ("i", "f", "o", "c")}
 TASKS = ("classify_sequence", "next_token", "forecast")
+# Blocks of each cell's recurrent matrix U (H, G*H), left to right (engine.model's gate order).
+U_BLOCKS = {"elman": ("h",), "gru": ("z", "r", "n"), "lstm": ("i", "f", "o", "g")}
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 DTYPES = ("float32", "float64")
 BACKENDS = ("jax", "c", "numba")

@@ -37,6 +37,7 @@ CONTROL = "control.jsonl"
 CHECKPOINT = "checkpoint.npz"
 BEST = "best.npz"
 SNAPSHOTS = "snapshots"
+INSIGHTS = "insights"
 
 EVENT_KINDS = ("start", "resume_run", "set", "pause", "resume", "stop", "divergence", "checkpoint", "fork",
                "rejected", "finish", "fail")
@@ -182,10 +183,12 @@ def snapshot_arrays(hidden, gates, probe_index: int) -> dict:
 
 
 class SnapshotStore:
-    """``snapshots/``: the probe's hidden states and gates for a bounded set of epochs."""
+    """``snapshots/``: the probe's hidden states and gates for a bounded set of epochs (or, with
+    ``subfolder=INSIGHTS``, engine.insights' arrays: the same files and the same thinning)."""
 
-    def __init__(self, folder: Path, *, keep_last: int = SNAPSHOT_KEEP_LAST, budget: int = SNAPSHOT_BUDGET_BYTES):
-        self.folder = Path(folder) / SNAPSHOTS
+    def __init__(self, folder: Path, *, keep_last: int = SNAPSHOT_KEEP_LAST, budget: int = SNAPSHOT_BUDGET_BYTES,
+                 subfolder: str = SNAPSHOTS):
+        self.folder = Path(folder) / subfolder
         self.keep_last = keep_last
         self.budget = budget
         self._recent: list[int] = sorted(self._existing())
@@ -202,7 +205,10 @@ class SnapshotStore:
         return out
 
     def add(self, epoch: int, hidden, gates, probe_index: int) -> None:
-        arrays = snapshot_arrays(hidden, gates, probe_index)
+        self.add_arrays(epoch, snapshot_arrays(hidden, gates, probe_index))
+
+    def add_arrays(self, epoch: int, arrays: dict) -> None:
+        """Write ``arrays`` as epoch ``epoch``'s file (temp name, rename), then thin the kept set."""
         self.folder.mkdir(exist_ok=True)
         path = self.folder / snapshot_name(epoch)
         fd, tmp = tempfile.mkstemp(prefix=".snap-", suffix=".npz.tmp", dir=self.folder)

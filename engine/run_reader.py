@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.names import GATE_NAMES, RunState
-from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, METRICS, RUN_JSON, SNAPSHOTS,
-                               VERSION, snapshot_name)
+from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, INSIGHTS, METRICS, RUN_JSON,
+                               SNAPSHOTS, VERSION, snapshot_name)
 
 MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
 
@@ -283,8 +283,8 @@ class RunReader:
         path = self.folder / BEST
         return path if path.exists() else None
 
-    def snapshot_epochs(self) -> list:
-        folder = self.folder / SNAPSHOTS
+    def snapshot_epochs(self, subfolder: str = SNAPSHOTS) -> list:
+        folder = self.folder / subfolder
         if not folder.is_dir():
             return []
         out = []
@@ -294,18 +294,44 @@ class RunReader:
                 out.append(int(stem))
         return sorted(out)
 
-    def snapshot(self, epoch: int) -> tuple:
-        """(hidden, gates, probe_index) of one epoch as float32, shaped like an EpochReport's."""
-        path = self.folder / SNAPSHOTS / snapshot_name(epoch)
-        cell = (self.meta.get("config") or {}).get("cell", "elman")
+    def _snapshot_arrays(self, epoch: int, subfolder: str) -> dict:
+        path = self.folder / subfolder / snapshot_name(epoch)
         try:
             with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
+                return {k: data[k] for k in data.files}
         except FileNotFoundError:
             raise RunFolderError(f"{path}: no snapshot of epoch {epoch}; kept epochs are "
-                                 f"{self.snapshot_epochs()[:20]}...") from None
+                                 f"{self.snapshot_epochs(subfolder)[:20]}...") from None
         except (OSError, ValueError, EOFError) as exc:
             raise RunFolderError(f"{path}: damaged snapshot ({exc})") from None
+
+    def insight_epochs(self) -> list:
+        """Epochs with an ``insights/`` file (none in folders written before it existed)."""
+        return self.snapshot_epochs(INSIGHTS)
+
+    def insight(self, epoch: int):
+        """The engine.insights.Insight of one epoch (saliency, trajectories, U's eigenvalues)."""
+        from engine.insights import Insight
+
+        arrays = self._snapshot_arrays(epoch, INSIGHTS)
+        try:
+            return Insight.from_arrays(arrays)
+        except (KeyError, ValueError) as exc:
+            raise RunFolderError(f"{self.folder / INSIGHTS / snapshot_name(epoch)}: damaged insight "
+                                 f"(missing {exc})") from None
+
+    def insight_series(self):
+        """engine.insights.InsightSeries (memory horizon, spectral radii over epochs) as of the
+        newest insights/ file; empty when there is none."""
+        from engine.insights import InsightSeries
+
+        epochs = self.insight_epochs()
+        return InsightSeries.from_arrays(self._snapshot_arrays(epochs[-1], INSIGHTS)) if epochs else InsightSeries()
+
+    def snapshot(self, epoch: int) -> tuple:
+        """(hidden, gates, probe_index) of one epoch as float32, shaped like an EpochReport's."""
+        cell = (self.meta.get("config") or {}).get("cell", "elman")
+        arrays = self._snapshot_arrays(epoch, SNAPSHOTS)
         n_layers = sum(1 for k in arrays if k.startswith("h") and k[1:].isdigit())
         hidden = [arrays[f"h{layer}"].astype(np.float32) for layer in range(1, n_layers + 1)]
         gates = [{g: arrays[f"{g}{layer}"].astype(np.float32) for g in GATE_NAMES.get(cell, ()) if f"{g}{layer}" in arrays}

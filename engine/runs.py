@@ -24,8 +24,10 @@ import threading
 import time
 from pathlib import Path
 
+from engine.insights import InsightRecorder
+from engine.limits import INSIGHT_BUDGET_BYTES
 from engine.names import LIVE_SETTINGS, RunState
-from engine.run_folder import (BEST, CHECKPOINT, METRICS, RUN_JSON, AppendLog, ControlReader, SnapshotStore,
+from engine.run_folder import (BEST, CHECKPOINT, INSIGHTS, METRICS, RUN_JSON, AppendLog, ControlReader, SnapshotStore,
                                event_record, json_line, metrics_columns, metrics_row, parse_command, wall_times)
 from engine.run_meta import (RunMeta, check_new_folder, check_not_being_written, csv_line, load_dataset_for,
                              read_meta)
@@ -62,6 +64,8 @@ class Run:
         self._last_checkpoint = float("-inf")  # the first epoch is checkpointed at once: resumable
         self.meta = meta
         self._metrics = self._events = self._snapshots = self._control = None
+        # saliency, trajectories, U's spectrum at the inference cadence (report.insight; insights/)
+        self.insights = InsightRecorder(trainer)
         if self.folder is not None:
             self._open_folder()
 
@@ -140,6 +144,7 @@ class Run:
         self._metrics = AppendLog(self.folder / METRICS)
         self._events = AppendLog(self.folder / "events.jsonl")
         self._snapshots = SnapshotStore(self.folder)
+        self.insights.store = SnapshotStore(self.folder, subfolder=INSIGHTS, budget=INSIGHT_BUDGET_BYTES, keep_last=20)
         control = self.meta.data.get("control", {}) if self.meta else {}
         self._control = ControlReader(self.folder, control.get("offset", 0), control.get("line", 0))
         self._columns = self._metrics_columns()
@@ -362,6 +367,7 @@ class Run:
             return  # a stop before the first step: nothing was trained, nothing to record
         entry = trainer.history[-1]
         entry["wall_s"] = round(self.wall_s, 3)
+        self.insights.observe(report)  # when due; its own failures only turn the views off
         if self.folder is None:
             return
         self._metrics.write_line(csv_line(metrics_row(entry, entry["wall_s"], self._columns)))

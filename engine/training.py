@@ -58,6 +58,7 @@ class EpochReport:
     momentum: float | None = None  # in force at the end of the epoch
     best_epoch: int = 0  # epoch of the lowest validation loss so far (the weights restore_best() restores)
     early_stopped: bool = False  # patience ran out at this epoch: the run ends here
+    insight: object = None  # engine.insights.Insight, set by a Run at the inference cadence, else None
 
     def to_history(self) -> dict:
         """The scalar part, as stored in ``Trainer.history`` and checkpoints."""
