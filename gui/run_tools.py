@@ -30,6 +30,7 @@ class RunTools:
 
     def _install_run_tools(self) -> None:
         self.run_marks = RunMarks(self.loss_plot)
+        self.views.loss_extras.append(self.run_marks.draw)  # drawn in the loss plot's frame
         self.compile_overlay = CompileOverlay([self.loss_plot, self.hidden_panel, self.diagnostics,
                                                self.predictions])
         self.lr_dialog: LRFinderDialog | None = None
@@ -74,9 +75,11 @@ class RunTools:
         if run_id != self._run_id:
             return
         self.compile_overlay.hide()  # the new model trains: what is drawn from now on is its own
-        self.run_marks.add_running(report)
         now = time.monotonic()
-        if now - self._epoch_started_at >= LONG_EPOCH_S or report.epoch == 1:
+        # A new model's first step (right after its compile), and long epochs: short epochs have
+        # their epoch points, and a running curve on top would only cost paint time.
+        if now - self._epoch_started_at >= LONG_EPOCH_S or (report.epoch == 1 and not self._run_points):
+            self.run_marks.add_running(report)
             self.status_line.show_step(report, now)
 
     def _on_epoch_marks(self, run_id: int, report) -> None:

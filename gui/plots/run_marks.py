@@ -47,15 +47,29 @@ class RunMarks:
         plot.addItem(self.best_line, ignoreBounds=True)
         self._best: tuple[int, float] | None = None
         self._restored = False
+        self._pending_running: list = []  # StepReports not drawn yet
+        self._pending_best = None  # (epoch, val_loss, restored) not drawn yet
+
+    # ----- the window's frame (gui.live_views draws these with the loss plot: no extra repaint)
+    def draw(self) -> bool:
+        """Apply what arrived since the last frame; True if anything changed."""
+        running, self._pending_running = self._pending_running, []
+        best, self._pending_best = self._pending_best, None
+        for report in running:
+            steps = max(int(report.steps_in_epoch), 1)
+            x = report.epoch - 1 + min(report.step, steps) / steps
+            if self._running.append(x, report.train_loss):
+                self._epochs.append(int(report.epoch))
+        if running:
+            self._draw_running()
+        if best is not None:
+            self._draw_best(*best)
+        return bool(running) or best is not None
 
     # ----- running loss
     def add_running(self, report) -> None:
-        """One StepReport: its running training loss at its fraction of the epoch."""
-        steps = max(int(report.steps_in_epoch), 1)
-        x = report.epoch - 1 + min(report.step, steps) / steps
-        if self._running.append(x, report.train_loss):
-            self._epochs.append(int(report.epoch))
-        self._draw_running()
+        """One StepReport: its running training loss at its fraction of the epoch (drawn next frame)."""
+        self._pending_running.append(report)
 
     def _draw_running(self) -> None:
         # Each epoch's running mean starts afresh: join the points of one epoch only.
@@ -67,7 +81,8 @@ class RunMarks:
         return self._running.copy_data()
 
     def running_count(self) -> int:
-        return len(self._running)
+        """Running points received (drawn or about to be, on the next frame)."""
+        return len(self._running) + len(self._pending_running)
 
     # ----- best weights
     def set_best(self, epoch: int, val_loss: float, restored: bool = False) -> None:
@@ -76,6 +91,9 @@ class RunMarks:
         if self._best == (int(epoch), float(val_loss)) and restored == self._restored:
             return
         self._best, self._restored = (int(epoch), float(val_loss)), restored
+        self._pending_best = (int(epoch), float(val_loss), restored)
+
+    def _draw_best(self, epoch: int, val_loss: float, restored: bool) -> None:
         self.best_point.setData([epoch], [val_loss])
         self.best_line.setPos(epoch)
         self.best_line.label.setFormat(f"best: epoch {epoch}" + (" (restored)" if restored else ""))
@@ -90,12 +108,16 @@ class RunMarks:
         return self._best
 
     def best_text(self) -> str:
-        return self.best_line.label.format if self.best_line.isVisible() else ""
+        """The marker's label as it will be drawn."""
+        if self._best is None:
+            return ""
+        return f"best: epoch {self._best[0]}" + (" (restored)" if self._restored else "")
 
     def clear(self) -> None:
         """A new run: no running points, no best marker."""
         self._running.clear()
         self._epochs = []
+        self._pending_running, self._pending_best = [], None
         self._draw_running()
         self.best_point.setData([], [])
         self.best_line.hide()

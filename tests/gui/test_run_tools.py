@@ -32,6 +32,7 @@ def test_a_long_epoch_shows_running_loss_and_step_progress_and_pauses_within_a_s
     window.toggle_run()
     qtbot.waitUntil(lambda: window.run_marks.running_count() >= 1, timeout=60_000)
     assert window.loss_plot.point_count() == 0 or window._last_epoch >= 1
+    window.flush_snapshot()  # the running point is drawn with the loss plot's frame
     x, y = window.run_marks.running_data()
     assert 0 < x[0] < 1 and np.isfinite(y[0])  # inside epoch 1, before its epoch point
     assert window.status_line.lbl_rate.text() == "first step done"  # right after the compile: no rate yet
