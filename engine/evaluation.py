@@ -216,6 +216,21 @@ class TestScorer:
         return TestResult(task=task, n=int(mask.sum()), loss=loss, epoch=epoch, weights=weights,
                           accuracy=float(np.mean(probs.argmax(axis=1) == y)), bits_per_char=loss / math.log(2))
 
+    def score_best(self) -> TestResult:
+        """Score the lowest-validation-loss weights (the last ones when no epoch was validated) and
+        leave the model's weights as they were: a run scored on demand trains on from where it is."""
+        trainer = self.trainer
+        if trainer.best.params is None:
+            return self.score(weights="last")
+        with trainer._lock:  # no inference call may see the swap
+            model = trainer._ensure_model()
+            current = model.get_params()
+            try:
+                model.set_params(trainer.best.params)
+                return self.score(epoch=trainer.best.epoch, weights="best")
+            finally:
+                model.set_params(current)
+
     def _score_classes(self, probs, epoch, weights) -> TestResult:
         y = np.asarray(self.arrays.y, dtype=np.int64)
         pred = probs.argmax(axis=1)

@@ -68,6 +68,9 @@ def setup_window(args):
         config = None
     if config is not None:
         window.controls.set_config(config)
+        from gui.cli_flags import config_changes
+
+        window.controls.mark_explicit(config_changes(args))  # flags win over a dataset's suggestion
         window._reset_hidden_panel(config)
 
     from gui.cli_flags import dataset_paths, load_options
@@ -77,6 +80,9 @@ def setup_window(args):
         log.info(note)
     checkpoint = getattr(args, "checkpoint", None)
     start = bool(getattr(args, "start", False))
+    test = getattr(args, "test", None)
+    if test:  # --test FILE: the window's test set, loaded after the training data
+        window._after_load.append(lambda: window.open_test_set(test))
     if checkpoint:
         window._after_load.append(lambda: window.open_checkpoint(checkpoint, start=start))
     elif start:

@@ -54,7 +54,7 @@ def _dest(flag: str) -> str:
     return flag.split("/")[0].lstrip("-").replace("-", "_")  # "--header/--no-header" -> "header"
 
 
-def _columns(text: str):
+def parse_columns(text: str):
     """``--target-column price`` / ``2`` / ``a,b`` / ``none`` -> "price" / 2 / ["a", "b"] / []."""
     if text.strip().lower() == "none":
         return []
@@ -69,7 +69,7 @@ def load_options(args) -> dict:
         if not hasattr(args, arg):  # the parser sets a data flag's attribute only when it is given
             continue
         value = getattr(args, arg)
-        options[option] = _columns(value) if option in ("target_column", "index_columns") else value
+        options[option] = parse_columns(value) if option in ("target_column", "index_columns") else value
     return options
 
 

@@ -24,6 +24,7 @@ from pyqtgraph.parametertree import Parameter, ParameterTree
 
 from engine import limits
 from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
+from gui.suggested import SuggestionBar
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,10 @@ class ControlPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
+        self.suggestion_bar = SuggestionBar()  # engine.suggest's settings for the data, one click to apply
+        layout.addWidget(self.suggestion_bar)
         layout.addWidget(self.message)
+        self.explicit: set[str] = set()  # settings the user chose (edits, flags, a given config): kept
         self._applying = False
         self._base_config = None
         self._accepted: dict = {}  # field -> last value the window accepted
@@ -244,6 +248,22 @@ class ControlPanel(QtWidgets.QWidget):
         if self._base_config is None:
             return TrainingConfig(**fields)
         return self._base_config.replace(**fields)
+
+    def has_control(self, name: str) -> bool:
+        try:
+            self._param(name)
+        except KeyError:
+            return False
+        return True
+
+    def value_of(self, name: str):
+        """A control's value as TrainingConfig holds it (hidden sizes as a tuple)."""
+        value = self.value(name)
+        return parse_hidden_sizes(value) if name == "hidden_sizes" else value
+
+    def mark_explicit(self, names) -> None:
+        """These settings were chosen (flags, a config given to the window): suggestions leave them."""
+        self.explicit.update(names)
 
     def task(self) -> str:
         return self.value("task")
@@ -366,6 +386,7 @@ class ControlPanel(QtWidgets.QWidget):
 
     def _live_changed(self, name, value) -> None:
         self.message.setText("")
+        self.explicit.add(name)
         self._accepted[name] = value
         if name == "clip_norm":
             value = float(value) or None
@@ -398,6 +419,7 @@ class ControlPanel(QtWidgets.QWidget):
                 return
             emitted = value
         self.message.setText("")
+        self.explicit.add(name)
         self._last_change = {name: previous}
         self._accepted[name] = value
         self.sigRestartNeeded.emit({name: emitted})

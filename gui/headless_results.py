@@ -33,13 +33,15 @@ class TestSet:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, path, trainer, every: int | None = None):
+    def __init__(self, path, trainer, every: int | None = None, test=None):
         from engine.evaluation import TestScorer, load_test_set
 
         self.path = str(path)
         self.trainer = trainer
         self.every = every
-        self.scorer = TestScorer(trainer, load_test_set(path, trainer.dataset))  # DataError if it does not fit
+        if test is None:  # the window passes the test set it loaded and checked already
+            test = load_test_set(path, trainer.dataset)  # DataError if it does not fit
+        self.scorer = TestScorer(trainer, test)
         if every:
             trainer.epoch_listeners.append(self.after_epoch)
 

@@ -21,6 +21,7 @@ from engine.names import RunState
 from engine.run_reader import RunFolderError
 from gui import dialogs
 from gui.controls import ControlPanel
+from gui.dataset_open import DatasetOpening
 from gui.file_actions import FileActions
 from gui.live_views import LiveViews
 from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
@@ -30,6 +31,8 @@ from gui.run_summaries import default_runs_dir, new_run_folder
 from gui.run_tools import RunTools
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
+from gui.suggested import SuggestedSettings
+from gui.test_set_actions import TestSetActions
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
 from gui.worker import TrainingWorker
 
@@ -48,7 +51,7 @@ MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: t
 LIVE_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum"}
 
 
-class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
+class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, FileActions, QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
     def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
@@ -82,6 +85,8 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
         self.controls = ControlPanel(config)
         if config is None:
             self.controls.restore_settings(self.settings)
+        else:  # the caller chose these settings: a dataset's suggestion leaves them
+            self.controls.mark_explicit(config.to_dict())
         self.loss_plot = LossPlot()
         self.hidden_panel = HiddenStatePanel()
         self.diagnostics = DiagnosticsPlot()
@@ -114,6 +119,7 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
     def _connect_views(self) -> None:
         self.controls.sigLiveChanged.connect(self._on_live_changed)
         self.controls.sigRestartNeeded.connect(self._on_restart_needed)
+        self.controls.suggestion_bar.sigApply.connect(self.apply_suggested)
         self.predictions.sigSampleRequested.connect(self._on_sample_requested)
         self.runs_panel.sigCompareChanged.connect(
             lambda: self.loss_plot.set_compared(self.runs_panel.compared_curves()))
@@ -136,6 +142,7 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
             (w.sigDatasetLoaded, self._on_dataset_loaded),
             (w.sigDatasetFailed, self._on_dataset_failed),
+            (w.sigJobDone, self._on_job_done),
             *self._tool_connections(),
         ]
 
@@ -185,55 +192,6 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
         return True
 
     # ================================================================== datasets
-    def open_paths(self, paths, *, preview: bool = True, options: dict | None = None) -> bool:
-        """Preview (optional), then load ``paths`` on the worker thread; False if refused."""
-        paths = [os.fspath(p) for p in paths]
-        missing = [p for p in paths if not os.path.exists(p)]
-        if missing:
-            self._error("Cannot open", f"File not found: {missing[0]}. Check the path, or pick the file with File ▸ Open.")
-            return False
-        options = dict(options or {})
-        if preview:
-            dialog = dialogs.PreviewDialog(paths, self, initial_options=options)
-            if dialog.preview is None and dialog.error:
-                self._error("Cannot open", dialog.error)
-                dialog.deleteLater()
-                return False
-            accepted = dialog.exec_() == QtWidgets.QDialog.Accepted
-            options = dialog.options()
-            dataset = dialog.dataset() if dialog.error is None else None
-            dialog.deleteLater()
-            if not accepted:
-                return False
-            if dataset is not None:  # the preview loaded it already with these options
-                self._load_request += 1  # a load still under way for an older request is void
-                self.set_dataset(dataset, paths, options)
-                self._run_after_load()
-                return True
-        self._load_request += 1
-        self._pending_load = (self._load_request, paths, options)
-        self._show_status(f"loading {', '.join(os.path.basename(p) for p in paths)}…")
-        self.worker.load_dataset(paths, options, self._load_request)
-        return True
-
-    def _on_dataset_loaded(self, request_id: int, dataset) -> None:
-        if request_id != self._load_request or self._closing:
-            return
-        _, paths, options = self._pending_load
-        self.set_dataset(dataset, paths, options)
-        self._run_after_load()
-
-    def _run_after_load(self) -> None:
-        actions, self._after_load = self._after_load, []
-        for action in actions:
-            action()
-
-    def _on_dataset_failed(self, request_id: int, message: str) -> None:
-        if request_id != self._load_request:
-            return
-        self._after_load = []
-        self._error("Could not load the dataset", message + "\n\nThe current dataset and model are unchanged.")
-
     def set_dataset(self, dataset, paths=(), options=None) -> None:
         """Make ``dataset`` current: the current run ends (kept in grey on the loss plot)."""
         if self.run_state in LIVE_RUN:
@@ -244,7 +202,9 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
         self.dataset_options = dict(options or {})
         self.controls.set_dataset(dataset)
         self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
+        self._suggest_for_new_dataset(dataset)
         self._reset_hidden_panel()
+        self.forget_test_set()
         self.run_state = None
         if self.dataset_paths:
             self.recent.add(self.dataset_paths)
@@ -308,6 +268,7 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
         self.history.label = run_label(config, getattr(self.dataset, "name", ""))
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
+        self._test_run_started(self._run_id)  # periodic test scoring, when asked for
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
@@ -550,6 +511,7 @@ class MainWindow(RunTools, FileActions, QtWidgets.QMainWindow):
         self.act_save_ckpt.setEnabled(self._run_points > 0)
         # _run_points counts arrivals; the history only fills on the next frame (_drain)
         self.act_export_csv.setEnabled(bool(self._run_points or self.history.has_rows()))
+        self._update_test_actions()
 
     def _show_status(self, text: str) -> None:
         self.last_status = text

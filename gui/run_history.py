@@ -6,6 +6,8 @@ metrics.csv columns, then ``run`` (the run's label) and ``changes`` (settings ch
 
 from __future__ import annotations
 
+import os
+
 from engine.run_folder import write_metrics_csv
 
 EXTRA_COLUMNS = ("run", "changes")  # after the run folder's metrics columns
@@ -19,7 +21,17 @@ def run_label(config, dataset_name: str = "") -> str:
         f"{config.cell} {hidden} · {config.optimizer} "
         f"lr={config.learning_rate:.3g} · batch {config.batch_size} · clip {clip}"
     )
-    return f"{text} · {dataset_name}" if dataset_name else text
+    return f"{text} · {printable(dataset_name)}" if dataset_name else text
+
+
+def printable(name: str) -> str:
+    """A file-derived name as text any file can hold: bytes that were not UTF-8 in the file name
+    (decoded by Python as lone surrogates, which no UTF-8 writer accepts) become ``\\xe9``."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 class RunHistory:

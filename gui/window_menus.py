@@ -74,6 +74,12 @@ def build_actions(w) -> None:
     w.act_stop = make_action(w, "S&top", w.stop_run, "Shift+F5", "End this run", sp.SP_MediaStop)
     w.act_reset = make_action(w, "&Reset weights", w.reset_weights, "Ctrl+R",
                               "Fresh initial weights, same settings (new run)", sp.SP_BrowserReload)
+    w.act_open_test = make_action(w, "Open &Test Set…", w.open_test_set_dialog, "Ctrl+T",
+                                  "A second file scored on demand, never trained on (same loading rules)")
+    w.act_score_test = make_action(w, "Score on t&est set", w.score_test_set, "Ctrl+E",
+                                   "Score the best weights on the test set (run.json \"test\")")
+    w.act_test_every = make_action(w, "Score test set e&very K epochs…", w.test_every_dialog, None,
+                                   "Also score the test set every K epochs: its own curve, metrics.csv columns")
     w.act_log_y = QtWidgets.QAction("&Log-scale loss", w, checkable=True)
     w.act_log_y.toggled.connect(w.loss_plot.set_log_y)
 
@@ -81,6 +87,7 @@ def build_actions(w) -> None:
 def _build_file_menu(w, bar) -> None:
     file_menu = bar.addMenu("&File")
     file_menu.addAction(w.act_open)
+    file_menu.addAction(w.act_open_test)
     w.recent_menu = file_menu.addMenu("Open &recent")
     file_menu.addAction(w.act_open_run)
     file_menu.addAction(w.act_runs_dir)
@@ -119,6 +126,9 @@ def build_menus_and_toolbar(w) -> None:
     w.run_menu = bar.addMenu("&Run")  # gui.run_tools adds Restore best weights and Find learning rate
     for action in run_actions:
         w.run_menu.addAction(action)
+    w.run_menu.addSeparator()
+    w.run_menu.addAction(w.act_score_test)
+    w.run_menu.addAction(w.act_test_every)
     _build_view_menu(w, bar)
     w.help_menu = install_help_menu(w)  # gui/help.py: Getting started, shortcuts, About
     w.toolbar = w.addToolBar("Run")
@@ -128,3 +138,4 @@ def build_menus_and_toolbar(w) -> None:
     w.toolbar.addSeparator()
     for action in run_actions:
         w.toolbar.addAction(action)
+    w.toolbar.addAction(w.act_score_test)

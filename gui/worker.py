@@ -32,8 +32,9 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
 from gui.gc_freeze import GarbageFreezer
+from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
+                                 lower_thread_priority, remove_if_empty)
 from gui.worker_tools import TOOL_COMMANDS, WorkerTools
-from gui.worker_messages import copy_tree, describe_exception, divergence_message, lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ class TrainingWorker(WorkerTools, QObject):
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
-    sigDatasetFailed = pyqtSignal(int, str)  # (request_id, message naming the file and the fix)
+    sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
+    sigDatasetFailed = pyqtSignal(int, object)  # (request_id, the exception: a DataError names the file and its fixes)
     sigRunStep = pyqtSignal(int, object)  # (run_id, engine.progress.StepReport): progress within an epoch
     sigBestRestored = pyqtSignal(int, int)  # (run_id, epoch whose weights the model holds now)
     sigLRFinder = pyqtSignal(int, object)  # (run_id, {"done", "steps"} | {"result": LRFinderResult} | {"error"})
@@ -90,6 +92,7 @@ class TrainingWorker(WorkerTools, QObject):
         self._pending_sample = None  # (n, temperature, prime)
         self._next_inference = 0.0
         self._trainer_factory = trainer_factory
+        self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
         self._gc = GarbageFreezer()  # worker thread only
 
@@ -245,6 +248,13 @@ class TrainingWorker(WorkerTools, QObject):
             self._commands.append(("load_dataset", list(paths), dict(options), int(request_id)))
             self._cond.notify_all()
 
+    def submit(self, job, job_id: int) -> None:
+        """Run ``job(run)`` on the worker thread between epochs (the current ``engine.runs.Run`` or
+        None); its result or exception comes back as ``sigJobDone(job_id, result, error)``."""
+        with self._cond:
+            self._commands.append(("job", job, int(job_id)))
+            self._cond.notify_all()
+
     def ack_epoch(self) -> None:
         """The window handled one report (flow control)."""
         with self._cond:
@@ -344,10 +354,12 @@ class TrainingWorker(WorkerTools, QObject):
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
                 self._load_dataset(*command[1:])
+            elif name == "job":
+                self._run_job(*command[1:])
             elif name in TOOL_COMMANDS:
                 self._run_tool(command)
         except Exception as exc:
-            _log_failure(f"worker command {name} failed", exc)
+            log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
 
     def _extend_run(self, run_id: int) -> None:
@@ -368,7 +380,7 @@ class TrainingWorker(WorkerTools, QObject):
         with self._cond:
             superseded = run_id != self._run_id
         if superseded:  # a newer run is already queued: do not build this one at all
-            _remove_if_empty(folder)
+            remove_if_empty(folder)
             return
         self._active_run = run_id
         self._epochs_done = 0
@@ -379,9 +391,9 @@ class TrainingWorker(WorkerTools, QObject):
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
             else:
                 trainer = self._load_trainer(source, dataset)
-            run = Run.create(trainer, dataset, folder)
+            run = Run.create(trainer, dataset, folder, **self.run_kwargs)
         except Exception as exc:
-            _log_failure("could not create the trainer", exc)
+            log_failure(log, "could not create the trainer", exc)
             with self._cond:
                 self._trainer = None
             self._emit_state("failed")
@@ -533,9 +545,18 @@ class TrainingWorker(WorkerTools, QObject):
         try:
             dataset = load_sequences(paths if len(paths) > 1 else paths[0], **options)
         except Exception as exc:
-            self.sigDatasetFailed.emit(request_id, describe_exception(exc))
+            self.sigDatasetFailed.emit(request_id, exc)
             return
         self.sigDatasetLoaded.emit(request_id, dataset)
+
+    def _run_job(self, job, job_id: int) -> None:
+        try:
+            result = job(self._run)
+        except Exception as exc:  # the job's caller says what went wrong
+            log_failure(log, "worker job failed", exc)
+            self.sigJobDone.emit(job_id, None, exc)
+            return
+        self.sigJobDone.emit(job_id, result, None)
 
     def _end_run(self) -> None:
         """Stop the current run (if it can still train) and close its folder's files."""
@@ -563,22 +584,3 @@ class TrainingWorker(WorkerTools, QObject):
             run.stop()
         except Exception:
             log.exception("Run.stop failed")
-
-
-def _remove_if_empty(folder) -> None:
-    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
-    if folder is None:
-        return
-    try:
-        os.rmdir(folder)
-    except OSError:
-        pass
-
-
-def _log_failure(what: str, exc: BaseException) -> None:
-    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
-    line in the log, the dialog says the rest; anything else is a bug and keeps its traceback."""
-    if isinstance(exc, ValueError):
-        log.warning("%s: %s", what, exc)
-    else:
-        log.exception(what)

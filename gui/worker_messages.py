@@ -58,3 +58,22 @@ def describe_exception(exc: BaseException) -> str:
         return text
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last or type(exc).__name__
+
+
+def remove_if_empty(folder) -> None:
+    """The folder reserved for a run that was never built goes again (a folder with files stays)."""
+    if folder is None:
+        return
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A user's bad file, setting or full disk (ValueError: CheckpointError, DataError) is one
+    line in ``logger``, the dialog says the rest; anything else is a bug and keeps its traceback."""
+    if isinstance(exc, ValueError):
+        logger.warning("%s: %s", what, exc)
+    else:
+        logger.exception(what)

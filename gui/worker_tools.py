@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 TOOL_COMMANDS = ("restore_best", "find_lr")
 # Safe between two steps of a held (paused) epoch; any other command ends the hold (they all
 # end or replace the run: new_run, load_checkpoint, stop).
-HOLD_SERVES = ("save_checkpoint", "load_dataset", "extend", *TOOL_COMMANDS)
+HOLD_SERVES = ("save_checkpoint", "load_dataset", "extend", "job", *TOOL_COMMANDS)
 LR_PROGRESS_INTERVAL_S = 0.1  # the LR finder's progress signals: at most 10 a second
 
 

@@ -213,14 +213,17 @@ def test_closing_during_training_stops_the_worker_within_two_seconds(qtbot, make
     assert not window.worker.is_thread_running()
 
 
-def test_a_bad_file_leaves_the_previous_dataset_and_model(qtbot, monkeypatch, make_window, forecast_csv, bad_file):
+def test_a_bad_file_leaves_the_previous_dataset_and_model(qtbot, monkeypatch, make_window, forecast_csv, bad_file,
+                                                          tmp_path):
     window = make_window()
     open_via_dialog(qtbot, monkeypatch, window, [forecast_csv])
     dataset, paths, config = window.dataset, list(window.dataset_paths), window.controls.config()
-    seen = open_via_dialog(qtbot, monkeypatch, window, [bad_file])
+    binary = tmp_path / "binary.csv"  # no loading option can read it: an error box, not the preview
+    binary.write_bytes(b"a,b\n\x00\x00\x01\x02\x00\n")
+    seen = open_via_dialog(qtbot, monkeypatch, window, [str(binary)])
     assert seen["directory"] == os.path.dirname(os.path.abspath(forecast_csv))  # starts in the last folder
-    assert window.last_error is not None and "broken.csv" in window.last_error
-    assert [b.text() for b in _error_boxes(window)] and "broken.csv" in _error_boxes(window)[0].text()
+    assert window.last_error is not None and "binary.csv" in window.last_error
+    assert [b.text() for b in _error_boxes(window)] and "binary.csv" in _error_boxes(window)[0].text()
     assert window.dataset is dataset and window.dataset_paths == paths
     assert window.controls.config() == config
     assert window.controls.value("file") == os.path.basename(forecast_csv)

@@ -30,3 +30,21 @@ def test_export_has_the_metrics_columns_of_every_run(tmp_path):
                                                                    ("second", "1", "0.25")]
     assert body[1]["changes"] == "lr 0.01 → 0.003" and body[0]["val_accuracy"] == ""
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_export_with_a_dataset_whose_file_name_is_not_utf8(tmp_path):
+    """Issue 11: a file name with a Latin-1 byte (b"caf\\xe9.csv") made the run label hold a lone
+    surrogate, and File > Export loss history failed with UnicodeEncodeError."""
+    import os
+
+    from engine.training import TrainingConfig
+    from gui.run_history import run_label
+
+    history = RunHistory(max_earlier=2)
+    history.label = run_label(TrainingConfig(), os.path.splitext(os.fsdecode(b"caf\xe9_series.csv"))[0])
+    history.add(_entry(1))
+    path = tmp_path / "h.csv"
+    history.write_csv(str(path))
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["run"].endswith("caf\\xe9_series")  # the byte, readable, in a valid UTF-8 file

@@ -320,8 +320,9 @@ def test_a_bad_file_is_reported_with_its_name(qtbot, make_worker, bad_file):
     worker, made, rec = make_worker()
     with qtbot.waitSignal(worker.sigDatasetFailed, timeout=10000) as blocker:
         worker.load_dataset([bad_file], {}, 7)
-    request, message = blocker.args
-    assert request == 7 and "broken.csv" in message
+    request, error = blocker.args
+    assert request == 7 and "broken.csv" in str(error)
+    assert error.fixes  # the window offers them in the preview dialog
 
 
 def test_resume_or_step_given_while_the_run_is_being_built_is_not_lost(qtbot, make_worker):

@@ -1,0 +1,42 @@
+"""The preview dialog's option controls come from engine.data.options (issue 10)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.data.options import OPTIONS
+from gui.preview_dialog import PreviewDialog
+
+
+def test_every_loading_option_with_a_dialog_label_has_its_control(qtbot, forecast_csv):
+    """The dialog lacked decimal, delimiter, index columns, skip non-numeric, several files, ...:
+    the fixes an error named could not be chosen."""
+    dialog = PreviewDialog([forecast_csv])
+    qtbot.addWidget(dialog)
+    labelled = [key for key, option in OPTIONS.items() if option.label]
+    assert list(dialog.boxes) == labelled
+    assert {key: dialog.labels[key].text() for key in labelled} == {key: OPTIONS[key].label for key in labelled}
+    assert dialog.options() == {}  # everything automatic / default
+    chosen = {"delimiter": ";", "decimal": ",", "index_columns": [], "skip_non_numeric": True,
+              "multi_file": "append", "has_header": False, "target_column": ["a", 2], "nonfinite": "drop",
+              "label_from_folder": True, "max_vocab": 64, "layout": "rows", "format": "csv",
+              "task": "forecast"}
+    dialog.set_options(chosen)
+    assert dialog.options() == chosen
+    dialog.set_options({"delimiter": "\t"})
+    assert dialog.options()["delimiter"] == "tab"
+
+
+def test_a_european_csv_is_previewed_with_its_decimal_comma_and_can_be_overridden(qtbot, tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_text("sep=;\nprice\n" + "".join(f"1,{i:02d}\n" for i in range(30)))
+    dialog = PreviewDialog([str(path)])
+    qtbot.addWidget(dialog)
+    assert dialog.error is None and "decimal: ," in dialog.summary.text()
+    assert dialog.dataset().sequences[0][:2, 0].tolist() == pytest.approx([1.0, 1.01])
+    dialog.boxes["decimal"].setCurrentText(".")  # the user's override re-runs the preview
+    assert dialog.options() == {"decimal": "."}
+    assert dialog.preview is None and "prices.csv" in dialog.error  # "1,01" is no number with a decimal point
+    assert "1,01" in dialog.rows.toPlainText()  # the file's head is still shown
+    dialog.boxes["decimal"].setCurrentText("auto")
+    assert dialog.error is None and dialog.dataset().n_sequences == 1
