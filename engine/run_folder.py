@@ -39,8 +39,8 @@ BEST = "best.npz"
 SNAPSHOTS = "snapshots"
 INSIGHTS = "insights"
 
-EVENT_KINDS = ("start", "resume_run", "set", "pause", "resume", "stop", "divergence", "checkpoint", "fork",
-               "rejected", "finish", "fail")
+EVENT_KINDS = ("start", "resume_run", "set", "pause", "resume", "stop", "divergence", "rollback", "checkpoint",
+               "fork", "rejected", "finish", "fail")
 BASE_COLUMNS = ("epoch", "wall_s", "train_loss", "val_loss", "val_accuracy", "learning_rate", "clip_norm",
                 "momentum")
 TEST_COLUMNS = ("test_loss", "test_accuracy")  # only when the history carries a test set's results

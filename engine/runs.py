@@ -227,6 +227,18 @@ class Run:
                 self._set_state(RunState.RUNNING)
         self._wake.set()
 
+    def roll_back(self, *, source: str = "local") -> int:
+        """Put the last good epoch's weights back (``Trainer.roll_back``; call it between steps,
+        from the thread that trains), logged as a ``rollback`` event; a diverged run is paused
+        again, so Resume (with the new rate) continues from those weights. Returns that epoch."""
+        with self._lock:
+            epoch = self.trainer.roll_back()
+            self._log("rollback", to_epoch=epoch, source=source)
+            self._last_checkpoint = float("-inf")  # the next epoch's checkpoint holds the rolled-back weights
+            if self._state is RunState.DIVERGED:
+                self._set_state(RunState.PAUSED)
+        return epoch
+
     def stop(self, *, source: str = "local") -> None:
         """End the run after the current step (thread-safe, returns at once)."""
         with self._lock:
@@ -322,7 +334,7 @@ class Run:
             self._end(RunState.STOPPED)
         elif report.diverged:
             self._log("divergence", skipped_steps=report.skipped_steps, learning_rate=report.learning_rate,
-                      clip_norm=report.clip_norm)
+                      clip_norm=report.clip_norm, exploded_loss=getattr(report, "exploded_loss", None))
             if self.pause_on_divergence:
                 self._set_state(RunState.DIVERGED, "")
         elif self._state in (RunState.COMPILING, RunState.READY):

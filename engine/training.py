@@ -27,6 +27,7 @@ from engine.batches import TimeMajor, fixed_batches
 from engine.config import TrainingConfig, is_number
 from engine.inference import Inference, probe_arrays
 from engine.progress import BestWeights, StepMeter
+from engine.recovery import LastGoodWeights
 from engine.model import Model, ModelSpec, build_forward, compile_function, mean_loss, symbolic_inputs
 from engine.names import LIVE_SETTINGS
 
@@ -58,6 +59,8 @@ class EpochReport:
     momentum: float | None = None  # in force at the end of the epoch
     best_epoch: int = 0  # epoch of the lowest validation loss so far (the weights restore_best() restores)
     early_stopped: bool = False  # patience ran out at this epoch: the run ends here
+    exploded_loss: float | None = None  # a step's finite loss past the divergence limit ended the epoch early
+    good_epoch: int = -1  # the last good epoch: the weights roll_back() restores (0: the initial ones)
     insight: object = None  # engine.insights.Insight, set by a Run at the inference cadence, else None
 
     def to_history(self) -> dict:
@@ -79,13 +82,15 @@ class _EpochTally:
         self.loss_sum = self.weight_sum = 0.0
         self.norm_sum = np.zeros(n_groups)
         self.n_ok = self.skipped = self.n_sequences = 0
+        self.last_loss = float("nan")  # the last booked step's loss
+        self.exploded = None  # that loss, when it was past the divergence limit (engine.recovery)
         self.step_times: list[float] = []
         self._t_last = time.perf_counter()
 
     def finish(self, step) -> None:
         """Book a step in flight ``(loss, norms, ok, weight)``: waits for the device."""
         loss, norms, ok, w = step
-        loss = float(np.asarray(loss))
+        loss = self.last_loss = float(np.asarray(loss))
         now = time.perf_counter()
         self.step_times.append(now - self._t_last)
         self._t_last = now
@@ -156,6 +161,7 @@ class Trainer:
         self.val_batch_size = min(len(split.val), max(self.batch_size, 32)) if self.has_data else 1
         self.inference = Inference(self)
         self.best = BestWeights()  # lowest-validation-loss parameters; restore_best() puts them back
+        self.last_good = LastGoodWeights()  # the last good epoch's weights; roll_back() puts them back
         self.step_listeners: list = []  # fn(StepReport) on the training thread, ~every 0.5 s of an epoch
         # fn() on the training thread after every step (may block: a window holds a paused epoch there)
         self.step_hooks: list = []
@@ -185,6 +191,7 @@ class Trainer:
                         self._optimizer.set_state(self._pending_state)
                     self._pending_params = self._pending_state = None
                     self._model = model
+                    self.last_good.keep(self.epoch, model, self._optimizer)  # what a run starts from
             return self._model
 
     def _compile(self, build):
@@ -342,8 +349,13 @@ class Trainer:
                 for hook in self.step_hooks:
                     hook()
             pending = (*outputs, data.weight(mask))
+            if tally.n_ok and self.last_good.exploded(tally.last_loss):  # end the epoch before the weights run away
+                tally.exploded = tally.last_loss
+                break
         if pending is not None:
             tally.finish(pending)
+            if tally.exploded is None and self.last_good.exploded(tally.last_loss):
+                tally.exploded = tally.last_loss
             self._meter.step(tally)  # a one-batch epoch of a new model reports its step too
         return tally, stopped
 
@@ -362,8 +374,10 @@ class Trainer:
             # A stop before the first step trained nothing: report it, but count no epoch.
             self.epoch = epoch
         config = self.config
+        diverged = tally.skipped > 0 or tally.exploded is not None
         if self.epoch == epoch:
             self.best.observe(epoch, val_loss, self._model)
+            self.last_good.observe(epoch, tally.train_loss, val_loss, diverged, self._model, self._optimizer)
         patience = config.patience
         report = EpochReport(
             epoch=epoch, train_loss=tally.train_loss, val_loss=val_loss, val_accuracy=val_accuracy,
@@ -374,9 +388,10 @@ class Trainer:
             sequences_per_second=tally.n_sequences / train_seconds if train_seconds > 0 else 0.0,
             step_ms=float(np.median(tally.step_times)) * 1e3 if tally.step_times else 0.0,
             compile_seconds=compile_seconds + first_excess,
-            diverged=tally.skipped > 0, skipped_steps=tally.skipped, stopped=stopped,
+            diverged=diverged, skipped_steps=tally.skipped, stopped=stopped,
             clip_norm=config.clip_norm, momentum=float(config.momentum), best_epoch=self.best.epoch,
             early_stopped=bool(patience) and self.epoch == epoch and self.best.epochs_since(epoch) >= patience,
+            exploded_loss=tally.exploded, good_epoch=self.last_good.epoch,
         )
         if self.epoch == epoch:
             self.history.append(report.to_history())
@@ -412,6 +427,19 @@ class Trainer:
         with self._lock:
             self._ensure_model().set_params(self.best.params)
         return self.best.epoch
+
+    def roll_back(self) -> int:
+        """Put the last good epoch's parameters and optimizer state back (engine.recovery), e.g.
+        after a divergence, so training resumes from there with a new rate; returns that epoch
+        (0: the weights the run started from). The epoch count and history go on as they were."""
+        with self._lock:
+            model = self._ensure_model()
+            kept = self.last_good
+            with self._settings_lock:
+                model.set_params(kept.params)
+                if kept.optimizer_state is not None:
+                    self._optimizer.set_state(kept.optimizer_state)
+        return kept.epoch
 
     # ------------------------------------------------------------------ inference (engine.inference)
     @property

@@ -78,6 +78,13 @@ def setup_window(args):
     files, notes = dataset_paths(args)
     for note in notes:
         log.info(note)
+    options = load_options(args)
+    if not (getattr(args, "files", None) or getattr(args, "sample", None)):  # no file named: the last one
+        files, restored, note = window.recent.startup_dataset(files)
+        options = {**restored, **options}  # data flags given now still win
+        if note:
+            log.info(note)
+            window._after_load.append(lambda: window._show_status(note))
     checkpoint = getattr(args, "checkpoint", None)
     start = bool(getattr(args, "start", False))
     test = getattr(args, "test", None)
@@ -87,7 +94,7 @@ def setup_window(args):
         window._after_load.append(lambda: window.open_checkpoint(checkpoint, start=start))
     elif start:
         window._after_load.append(window.start)
-    window.open_paths(files, preview=False, options=load_options(args))
+    window.open_paths(files, preview=False, options=options)
     for folder in getattr(args, "run", None) or []:  # --run DIR (several allowed): shown in the Runs dock
         window.open_run_folder(folder)
     return window
@@ -101,7 +108,13 @@ def run_gui(args) -> int:
     app = make_application()
     window = setup_window(args)
     window.show()
+    from gui import sigint
+
+    quit_on_sigint = sigint.install(app, window)
+    log.info("window open (Ctrl+C in this terminal closes it)")
     code = app.exec_()
+    if quit_on_sigint is not None:
+        quit_on_sigint.uninstall()
     return _finish(code)
 
 

@@ -42,6 +42,7 @@ RESTART = (
 MAX_LAYERS = limits.MAX_LAYERS  # the engine's limits (TrainingConfig enforces them)
 MAX_UNITS = limits.MAX_HIDDEN_UNITS
 SETTINGS_KEY = "controls/config"
+VALUE_SAMPLE = "GunPoint_TRAIN.tsv"  # what the value column always has room for (a file name, 0.0030)
 
 
 def parse_hidden_sizes(text: str) -> tuple[int, ...]:
@@ -123,8 +124,8 @@ def _tree_spec():
                 {"name": "optimizer", "title": "optimizer", "type": "list", "limits": list(OPTIMIZERS),
                  "value": "adam", "tip": "How gradients become weight updates; changing it starts a new run"},
                 {"name": "learning_rate", "title": "learning rate", "type": "float", "value": 3e-3,
-                 "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, 10.0), "decimals": 4,
-                 "tip": "Step size of each update; applied live on the next step"},
+                 "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, None), "decimals": 4,
+                 "tip": "Step size of each update; applied live on the next step (no cap: divergence is caught)"},
                 {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
                  "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
                  "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
@@ -170,7 +171,6 @@ class ControlPanel(QtWidgets.QWidget):
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.params, showTop=False)
         self._show_tips_on_rows(self.params)
-        self.tree.setColumnWidth(0, 170)  # names are short; leave the room to the values
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("controlsMessage")
@@ -185,9 +185,11 @@ class ControlPanel(QtWidgets.QWidget):
         self._applying = False
         self._base_config = None
         self._accepted: dict = {}  # field -> last value the window accepted
+        self._accepted_before: dict = {}  # live field -> the accepted value before the last change (reject)
         self._last_change: dict = {}  # field -> value before the last emitted restart change
         self._deferred: list = []  # restart fields changed in this event-loop pass
         self.params.sigTreeStateChanged.connect(self._on_tree_changed)
+        self._enter_closes_editors()
         if config is not None:
             self.set_config(config)
         else:
@@ -203,6 +205,15 @@ class ControlPanel(QtWidgets.QWidget):
             self._show_tips_on_rows(child)
         self._set_row_tip(param, param.opts)
         param.sigOptionsChanged.connect(self._set_row_tip)
+
+    def minimum_width(self) -> int:
+        """Room for the names (pyqtgraph sizes that column to its contents, in the items' fonts,
+        so 144 dpi widens it) and for VALUE_SAMPLE in the value column: the controls dock never
+        gets narrower, so the values never vanish."""
+        fm = self.tree.fontMetrics()
+        scrollbar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+        names = max(self.tree.sizeHintForColumn(0), self.tree.columnWidth(0))
+        return names + fm.horizontalAdvance(VALUE_SAMPLE) + scrollbar + 4 * self.tree.frameWidth() + 8
 
     @staticmethod
     def _set_row_tip(param: Parameter, opts: dict) -> None:
@@ -340,6 +351,41 @@ class ControlPanel(QtWidgets.QWidget):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
+    def reject(self, name: str, value, reason: str) -> str:
+        """The run refused ``value`` for ``name``: the field goes back (to the last value accepted,
+        or to its default when that was the one refused) without signals, the reason is shown
+        under the tree; returns the one-line text for the status bar. Never a dialog: a refused
+        entry must not come back as a box on every new run."""
+        param = self._param(name)
+        previous = self._accepted_before.get(name, param.defaultValue())
+        if previous == value or previous is None:
+            previous = param.defaultValue()
+        self._set_values({name: previous})
+        text = f"{param.opts.get('title', name)} {value} refused: {reason}; kept {previous}."
+        self.message.setText(text)
+        return text
+
+    def user_change(self, name: str, value) -> None:
+        """Change a setting as the user would (signals and all), e.g. from the divergence dialog."""
+        self._param(name).setValue(value)
+
+    # ------------------------------------------------------------------ editors
+    def _enter_closes_editors(self) -> None:
+        """Enter commits an edit and closes the editor, so that Space then pauses or resumes
+        instead of typing into a field that stayed open."""
+        self._enter_filter = _EnterFilter(self._close_editor, self)
+        for group in self.params.children():
+            for param in group.children():
+                for item in list(param.items):
+                    editor = getattr(item, "widget", None)
+                    if isinstance(editor, QtWidgets.QWidget):
+                        editor.installEventFilter(self._enter_filter)
+
+    def _close_editor(self) -> None:
+        self.tree.clearSelection()  # the row's editor hides (pyqtgraph shows it while selected)
+        self.tree.setCurrentItem(None)
+        self.tree.setFocus(QtCore.Qt.OtherFocusReason)
+
     # ------------------------------------------------------------------ settings
     def save_settings(self, settings: QtCore.QSettings) -> None:
         try:
@@ -386,6 +432,7 @@ class ControlPanel(QtWidgets.QWidget):
 
     def _live_changed(self, name, value) -> None:
         self.message.setText("")
+        self._accepted_before[name] = self._accepted.get(name)
         self.explicit.add(name)
         self._accepted[name] = value
         if name == "clip_norm":
@@ -423,6 +470,20 @@ class ControlPanel(QtWidgets.QWidget):
         self._last_change = {name: previous}
         self._accepted[name] = value
         self.sigRestartNeeded.emit({name: emitted})
+
+
+class _EnterFilter(QtCore.QObject):
+    """Calls ``close`` (on the next event-loop pass, after the editor committed) when Enter or
+    Return is pressed in an editor."""
+
+    def __init__(self, close, parent=None):
+        super().__init__(parent)
+        self._close = close
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QtCore.QEvent.KeyPress and event.key() in (QtCore.Qt.Key_Return, QtCore.Qt.Key_Enter):
+            QtCore.QTimer.singleShot(0, self._close)
+        return False
 
 
 def _listed(names, limit: int) -> str:

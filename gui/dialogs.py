@@ -18,7 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def show_error(parent, title: str, text: str) -> QtWidgets.QMessageBox:
-    """A window-modal error box that does not block the caller; returns the box."""
+    """A window-modal error box that does not block the caller; returns the box. The same
+    message while its box is still open is not stacked in a second box (they piled up and kept
+    the window from closing until each was dismissed)."""
+    for open_box in (parent.findChildren(QtWidgets.QMessageBox, "errorBox") if parent is not None else []):
+        if open_box.isVisible() and open_box.windowTitle() == title and open_box.text() == text:
+            open_box.raise_()
+            return open_box
     box = QtWidgets.QMessageBox(parent)
     box.setIcon(QtWidgets.QMessageBox.Critical)
     box.setWindowTitle(title)

@@ -36,8 +36,12 @@ class LiveViews:
         self._loss_pending: list = []
         self._diagnostics_pending: list = []
         self._latest_snapshot = None  # (epoch, hidden, gates) of the newest report only
-        self._prediction_pending = None  # ("predictions", dict) | ("sample", text), latest only
+        self._prediction_pending = None  # ("predictions", dict, epoch) | ("sample", text, epoch), latest only
         self._class_names: list = []
+        self.prediction_epoch = None  # the epoch the worker's next predictions come from (sigInferenceEpoch)
+        self.latest_epoch = None  # the newest report's
+        if getattr(self, "predictions", None) is not None:
+            self.predictions.set_epoch(None)
 
     def take(self, reports: list) -> None:
         """Reports that arrived: every loss point is kept, only the newest snapshot."""
@@ -45,9 +49,11 @@ class LiveViews:
         self._diagnostics_pending.extend(reports)
         last = reports[-1]
         self._latest_snapshot = (last.epoch, last.hidden, last.gates)
+        self.latest_epoch = last.epoch
+        self.predictions.show_training_epoch(last.epoch)  # the lag of the predictions shows
 
     def take_prediction(self, kind: str, result, class_names=()) -> None:
-        self._prediction_pending = (kind, result)
+        self._prediction_pending = (kind, result, self.prediction_epoch)
         self._class_names = list(class_names)
 
     def draw_next(self) -> None:
@@ -102,7 +108,7 @@ class LiveViews:
         pending, self._prediction_pending = self._prediction_pending, None
         if pending is None:
             return False
-        kind, result = pending
+        kind, result, epoch = pending
         try:
             if kind == "sample":
                 self.predictions.set_text_sample(result if isinstance(result, str) else str(result))
@@ -110,6 +116,8 @@ class LiveViews:
                 self.predictions.update_classification(result["true"], result["pred"], self._class_names)
             elif "forecast" in result and "actual" in result:
                 self.predictions.update_forecast(result["actual"], result["forecast"])
+            if epoch is not None:
+                self.predictions.set_epoch(epoch, self.latest_epoch)
         except Exception as exc:  # a result from a model that was just replaced: the next one fits
             log.warning("predictions not drawn: %s", exc)
         return True

@@ -19,7 +19,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgrap
 
 from engine.names import RunState
 from engine.run_reader import RunFolderError
-from gui import dialogs
+from gui import dialogs, divergence
 from gui.controls import ControlPanel
 from gui.dataset_open import DatasetOpening
 from gui.file_actions import FileActions
@@ -33,6 +33,7 @@ from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
 from gui.suggested import SuggestedSettings
 from gui.test_set_actions import TestSetActions
+from gui.window_geometry import restore_layout, save_layout
 from gui.window_menus import build_actions, build_docks, build_menus_and_toolbar
 from gui.worker import TrainingWorker
 
@@ -111,7 +112,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self.draw_timer.timeout.connect(self._draw)
         self.draw_timer.start()
 
-        self._restore_layout()
+        restore_layout(self, self.settings)  # a later launch: the user's size, place and docks
         self._update_actions()
         self._reset_hidden_panel()
 
@@ -139,6 +140,9 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             (w.sigSteered, self._on_steered),
             (w.sigPredictions, self._on_predictions),
             (w.sigSample, self._on_sample),
+            (w.sigInferenceEpoch, self._on_inference_epoch),
+            (w.sigLiveRefused, self._on_live_refused),
+            (w.sigRolledBack, self._on_rolled_back),
             (w.sigCheckpointSaved, self._on_checkpoint_saved),
             (w.sigDatasetLoaded, self._on_dataset_loaded),
             (w.sigDatasetFailed, self._on_dataset_failed),
@@ -151,17 +155,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             signal.connect(slot)
 
     # ================================================================== layout / settings
-    def _restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
-
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        save_layout(self, self.settings)
         self.controls.save_settings(self.settings)
         self.settings.sync()
 
@@ -207,7 +202,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self.forget_test_set()
         self.run_state = None
         if self.dataset_paths:
-            self.recent.add(self.dataset_paths)
+            self.recent.add(self.dataset_paths, self.dataset_options)
         self.setWindowTitle(f"RNN Scope — {getattr(dataset, 'name', '')}")
         self._show_status(f"loaded {getattr(dataset, 'name', '')}: {dataset.n_sequences} sequence(s), task {dataset.task}")
         self._update_actions()
@@ -411,7 +406,20 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self._update_actions()
         self._show_status("diverged: paused")
         self.last_error = message
-        dialogs.show_warning(self, "Training diverged", message)
+        report = self._incoming[-1] if self._incoming else self._last_report  # the diverged epoch's
+        divergence.ask(self, message, report)
+
+    def _on_rolled_back(self, run_id: int, epoch: int) -> None:
+        if run_id == self._run_id:
+            divergence.show_rolled_back(self, epoch)
+
+    def _on_live_refused(self, run_id: int, name: str, value, reason: str) -> None:
+        if run_id == self._run_id or not self._run_id:
+            self._show_status(self.controls.reject(name, value, reason))
+
+    def _on_inference_epoch(self, run_id: int, epoch: int) -> None:
+        if run_id == self._run_id:
+            self.views.prediction_epoch = epoch
 
     def _on_steered(self, run_id: int, what: str) -> None:
         if run_id == self._run_id and self.run_state in TRAINING:

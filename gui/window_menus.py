@@ -6,6 +6,7 @@ from PyQt5 import QtGui, QtWidgets
 from PyQt5.QtCore import Qt
 
 from gui.help import install_help_menu
+from gui.window_geometry import fit_to_screen
 
 PLOT_TITLES = (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
                ("predictions", "Predictions"))
@@ -32,10 +33,7 @@ def build_docks(w) -> None:
     w.splitDockWidget(w.docks["loss"], w.docks["hidden"], Qt.Horizontal)
     w.splitDockWidget(w.docks["loss"], w.docks["diagnostics"], Qt.Vertical)
     w.splitDockWidget(w.docks["hidden"], w.docks["predictions"], Qt.Vertical)
-    w.resize(1560, 960)
-    w.resizeDocks([w.docks["controls"], w.docks["loss"], w.docks["hidden"]], [380, 560, 620], Qt.Horizontal)
-    w.resizeDocks([w.docks["loss"], w.docks["diagnostics"]], [520, 340], Qt.Vertical)
-    w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], [560, 300], Qt.Vertical)
+    fit_to_screen(w)  # first launch: the screen's available geometry, not a fixed 1560 x 960
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
     w.docks["diagnostics"].raise_()
 

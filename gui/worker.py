@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import threading
 import time
 
@@ -32,16 +31,15 @@ from PyQt5.QtCore import QObject, QThread, pyqtSignal
 from engine.names import LIVE_SETTINGS, RunState
 from engine.runs import Run
 from gui.gc_freeze import GarbageFreezer
+from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
 from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
-                                 lower_thread_priority, remove_if_empty)
+                                 lower_thread_priority, remove_if_empty, stop_run)
 from gui.worker_tools import TOOL_COMMANDS, WorkerTools
 
 log = logging.getLogger(__name__)
 
-# Inference (predictions, text samples) while training runs at most this often and takes at
-# most about 1/INFERENCE_BUDGET_RATIO of the wall time, so it never slows training noticeably.
-INFERENCE_MIN_INTERVAL_S = 0.5
-INFERENCE_BUDGET_RATIO = 10
+# Inference (predictions, text samples) while training: see gui.inference_schedule.
+INFERENCE_MIN_INTERVAL_S = MIN_INTERVAL_S
 
 
 class TrainingWorker(WorkerTools, QObject):
@@ -63,6 +61,9 @@ class TrainingWorker(WorkerTools, QObject):
     sigRunLoaded = pyqtSignal(int, object)  # (run_id, {"config", "history", "weights_only"}) after a checkpoint load
     sigPredictions = pyqtSignal(int, object)  # (run_id, dict from Trainer.predict_validation)
     sigSample = pyqtSignal(int, object)  # (run_id, generated text or array)
+    sigInferenceEpoch = pyqtSignal(int, int)  # (run_id, epoch): the next predictions/sample come from its weights
+    sigRolledBack = pyqtSignal(int, int)  # (run_id, epoch whose weights roll_back() put back)
+    sigLiveRefused = pyqtSignal(int, str, object, str)  # (run_id, name, value, why): the run kept its value
     sigCheckpointSaved = pyqtSignal(str)
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
     sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
@@ -90,7 +91,7 @@ class TrainingWorker(WorkerTools, QObject):
         self.max_in_flight = max_in_flight
         self._pending_predictions = False
         self._pending_sample = None  # (n, temperature, prime)
-        self._next_inference = 0.0
+        self._schedule = InferenceSchedule()
         self._trainer_factory = trainer_factory
         self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
@@ -215,8 +216,10 @@ class TrainingWorker(WorkerTools, QObject):
             return {}
         try:
             return run.update(**{name: value}) or {}
-        except Exception as exc:  # a bad value must not kill the GUI thread
-            self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+        except Exception as exc:  # a bad value must not kill the GUI thread; the window reverts the field
+            with self._cond:
+                self._live.pop(name, None)
+            self.sigLiveRefused.emit(self.run_id, name, value, describe_exception(exc))
             return {}
 
     def run_config(self):
@@ -235,6 +238,13 @@ class TrainingWorker(WorkerTools, QObject):
         """Ask for a generated sample; only the latest request is kept."""
         with self._cond:
             self._pending_sample = (int(n), float(temperature), str(prime))
+            self._cond.notify_all()
+
+    def roll_back(self) -> None:
+        """Put the last good epoch's weights back (``Run.roll_back``, on the worker thread before
+        the next epoch); emits sigRolledBack(run_id, epoch)."""
+        with self._cond:
+            self._commands.append(("roll_back", self._run_id))
             self._cond.notify_all()
 
     def save_checkpoint(self, path: str) -> None:
@@ -327,13 +337,13 @@ class TrainingWorker(WorkerTools, QObject):
         if self._trainer is None or self._epochs_done == 0:
             return False
         if self._training_continuously():
-            return time.monotonic() >= self._next_inference
+            return self._schedule.due()
         return True
 
     def _wait_timeout(self):
         pending = self._pending_predictions or self._pending_sample is not None
         if pending and self._trainer is not None and self._epochs_done > 0:
-            return max(0.005, self._next_inference - time.monotonic())
+            return max(0.005, self._schedule.wait_s())
         return None
 
     def _run_command(self, command) -> None:
@@ -350,6 +360,8 @@ class TrainingWorker(WorkerTools, QObject):
                     self.sigFinished.emit()
             elif name == "extend":
                 self._extend_run(command[1])
+            elif name == "roll_back" and command[1] == self._active_run and self._run is not None:
+                self.sigRolledBack.emit(command[1], self._run.roll_back())
             elif name == "save_checkpoint":
                 self._save_checkpoint(command[1])
             elif name == "load_dataset":
@@ -385,7 +397,7 @@ class TrainingWorker(WorkerTools, QObject):
         self._active_run = run_id
         self._epochs_done = 0
         self._in_flight = 0
-        self._next_inference = 0.0
+        self._schedule.reset()
         try:
             if kind == "new_run":
                 trainer = self._make_trainer(source, dataset)  # selects the backend itself
@@ -412,7 +424,7 @@ class TrainingWorker(WorkerTools, QObject):
             try:
                 run.update(**{name: value})
             except Exception as exc:  # as in set_live: a bad value must not keep the run from becoming ready
-                self.sigError.emit(f"Could not apply {name} = {value!r}: {exc}")
+                self.sigLiveRefused.emit(run_id, name, value, describe_exception(exc))
         if kind == "load_checkpoint":
             history = [dict(row) for row in run.history]
             self._epochs_done = len(history)
@@ -482,7 +494,7 @@ class TrainingWorker(WorkerTools, QObject):
                 self._paused = True
                 self._steps = 0
             self._emit_state("paused")
-            self.sigDiverged.emit(divergence_message(report))
+            self.sigDiverged.emit(divergence_message(report, self._run.config.cell))
             return
         with self._cond:
             paused = self._paused and self._steps <= 0
@@ -513,21 +525,18 @@ class TrainingWorker(WorkerTools, QObject):
             self._pending_sample = None
             trainer = self._trainer
             run_id = self._active_run
-        start = time.monotonic()
-        try:
-            if want_predictions:
-                predictions = trainer.predict_validation()
+        with self._schedule.timing(trainer):  # the next one is due by how long this took, compiles aside
+            try:
+                self.sigInferenceEpoch.emit(run_id, int(trainer.epoch))  # between epochs: these weights
+                predictions = trainer.predict_validation() if want_predictions else None
                 if predictions:
                     self.sigPredictions.emit(run_id, copy_tree(predictions))
-            if sample is not None:
-                n, temperature, prime = sample
-                text = trainer.generate(n, temperature=temperature, prime=prime)
-                self.sigSample.emit(run_id, copy_tree(text))
-        except Exception as exc:
-            log.exception("inference failed")
-            self.sigError.emit("Prediction failed: " + describe_exception(exc))
-        end = time.monotonic()
-        self._next_inference = end + max(INFERENCE_MIN_INTERVAL_S, (end - start) * (INFERENCE_BUDGET_RATIO - 1))
+                if sample is not None:
+                    n, temperature, prime = sample
+                    self.sigSample.emit(run_id, copy_tree(trainer.generate(n, temperature=temperature, prime=prime)))
+            except Exception as exc:
+                log.exception("inference failed")
+                self.sigError.emit("Prediction failed: " + describe_exception(exc))
 
     def _save_checkpoint(self, path: str) -> None:
         trainer = self._trainer
@@ -575,12 +584,4 @@ class TrainingWorker(WorkerTools, QObject):
     def _emit_state(self, state: str) -> None:
         self.sigRunState.emit(self._active_run, state)
 
-    @staticmethod
-    def _stop_run(run) -> None:
-        """Ask a run to stop after its current step (any thread; its epoch ends early)."""
-        if run is None:
-            return
-        try:
-            run.stop()
-        except Exception:
-            log.exception("Run.stop failed")
+    _stop_run = staticmethod(stop_run)

@@ -26,19 +26,32 @@ def copy_tree(value):
     return value
 
 
-def divergence_message(report) -> str:
+def divergence_message(report, cell: str | None = None) -> str:
     """What happened and what to try, for a report with ``diverged`` set (its settings are the
-    ones in force when it happened, after any live change)."""
+    ones in force when it happened, after any live change; ``cell`` is the run's cell, so a GRU
+    or LSTM is not told to switch to one)."""
     clip = report.clip_norm
     clip_text = "off" if not clip else f"{clip:g}"
-    return (
-        f"Training diverged in epoch {report.epoch}: {report.skipped_steps} step(s) produced a "
-        f"non-finite loss or gradient and were refused, so the weights were not updated by them. "
-        f"Training is paused.\n\nWhat to try: lower the learning rate (now "
-        f"{report.learning_rate:.3g}), turn on or tighten gradient clipping (now {clip_text}), "
-        f"use a smaller model or batch size, or switch to a GRU/LSTM cell. Then Resume, or "
-        f"Reset weights to start over."
-    )
+    exploded = getattr(report, "exploded_loss", None)
+    if exploded is not None:
+        what = (f"a step's loss reached {exploded:.3g}, far above where the run started, so the epoch was "
+                f"ended there before the weights ran away")
+        if report.skipped_steps:
+            what += f"; {report.skipped_steps} step(s) with a non-finite loss or gradient were refused"
+    else:
+        what = (f"{report.skipped_steps} step(s) produced a non-finite loss or gradient and were refused, "
+                f"so the weights were not updated by them")
+    tries = [f"lower the learning rate (now {report.learning_rate:.3g})",
+             f"turn on or tighten gradient clipping (now {clip_text})", "use a smaller model or batch size"]
+    if cell not in ("gru", "lstm"):
+        tries.append("switch to a GRU/LSTM cell")
+    good = getattr(report, "good_epoch", -1)
+    back = (f"roll back to the weights of epoch {good} (the last good one)" if good > 0 else
+            "roll back to the weights the run started from" if good == 0 else "")
+    then = f"Then {back} and resume, or Reset weights to start over." if back else \
+        "Then Resume, or Reset weights to start over."
+    return (f"Training diverged in epoch {report.epoch}: {what}. Training is paused.\n\n"
+            f"What to try: {', '.join(tries[:-1])}, or {tries[-1]}. {then}")
 
 
 def lower_thread_priority() -> None:
@@ -77,3 +90,13 @@ def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
         logger.warning("%s: %s", what, exc)
     else:
         logger.exception(what)
+
+
+def stop_run(run) -> None:
+    """Ask a run to stop after its current step (any thread; its epoch ends early)."""
+    if run is None:
+        return
+    try:
+        run.stop()
+    except Exception:
+        log.exception("Run.stop failed")

@@ -9,6 +9,8 @@ from PyQt5 import QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers pg.exporters.*)
 
+from gui.plots import hover
+
 
 def _resolve_item(target):
     if hasattr(target, "export_item"):
@@ -32,6 +34,7 @@ def _check_size(item) -> None:
 
 def export_image(item, width: int | None = None) -> QtGui.QImage:
     _check_size(item)
+    hover.hide_all(item)  # a read-out box is the mouse's, not the plot's
     exporter = pg.exporters.ImageExporter(item)
     if width:
         exporter.parameters()["width"] = int(width)
@@ -52,6 +55,7 @@ def export_plot(widget_or_plotitem, path, width: int | None = None) -> str:
             raise OSError(f"could not write {path}: check that the folder exists and is writable")
     elif ext == ".svg":
         _check_size(item)
+        hover.hide_all(item)
         pg.exporters.SVGExporter(item).export(fileName=path)
     else:
         raise ValueError(f"cannot export to {path!r}: use a .png or .svg file name")

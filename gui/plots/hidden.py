@@ -14,6 +14,7 @@ import numpy as np
 
 from gui.plots.axis import ReadableAxisItem, format_tick
 from gui.plots.export import export_image
+from gui.plots.hover import hide_on_leave, mark as mark_hover
 from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapshot
 from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TITLE_HEIGHT, anchor_inside, retitle,
                              set_compact_title)
@@ -85,6 +86,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
     def _build_views(self) -> None:
         """The heatmap area above the unit-trace plot, in a splitter."""
         self.graphics = pg.GraphicsLayoutWidget()
+        hide_on_leave(self.graphics)
         self.trace_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
         self.trace_widget.setMinimumHeight(90)
         self.trace_plot: pg.PlotItem = self.trace_widget.getPlotItem()
@@ -154,6 +156,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
             hover.setZValue(50)
             hover.hide()
             plot.addItem(hover, ignoreBounds=True)
+            mark_hover(hover)
             self._plots.append(plot)
             self._images.append(image)
             self._bars.append(bar)

@@ -6,10 +6,19 @@ import numpy as np
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 
+from gui.plots import hover
 from gui.plots.axis import ReadableAxisItem
 from gui.plots.series import GrowableSeries, trailing_mean
 from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
                              configure_long_curve, set_series)
+
+
+MARKER_TOP = 0.92  # label position of a lone marker (fraction of the view height from the bottom)
+MARKER_ROW_STEP = 0.09
+MARKER_ROWS = 6
+MARKER_NEAR_SHARE = 0.12  # markers closer than this share of the epochs so far stagger their labels
+OVERLAY_SCALE_LIMIT = 100.0  # an earlier run whose losses reach this many times the current run's max
+# does not set the y range (after a diverged run at 1.6e7, Reset left the new run a flat line)
 
 
 class LossPlot(QtWidgets.QWidget):
@@ -45,6 +54,8 @@ class LossPlot(QtWidgets.QWidget):
 
         self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
         self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._overlay_top: dict[int, float] = {}  # id(item) -> its highest loss
+        self._overlay_counted: set[int] = set()  # ids of overlay items that set the auto range
         self._compared: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []  # other runs, in colour
 
         # Hover readout: a text that follows the mouse plus dots on the nearest points.
@@ -56,6 +67,9 @@ class LossPlot(QtWidgets.QWidget):
                                           symbolBrush=(255, 255, 255, 180), symbolPen=None)
         self.hover_dots.setZValue(99)
         self.plot_item.addItem(self.hover_dots, ignoreBounds=True)
+        hover.mark(self.hover_text)
+        hover.mark(self.hover_dots)
+        hover.hide_on_leave(self.plot_widget)
         self._mouse_proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved,
                                            rateLimit=60, slot=self._on_mouse_moved)
 
@@ -71,6 +85,27 @@ class LossPlot(QtWidgets.QWidget):
         set_series(self.train_curve, self._train.x, self._train.y)
         set_series(self.val_curve, self._val.x, self._val.y)
         self._update_smoothed()
+        self._fit_overlays()
+
+    def _top_loss(self) -> float:
+        tops = [float(np.max(series.y)) for series in (self._train, self._val) if len(series)]
+        return max(tops) if tops else 0.0
+
+    def _fit_overlays(self) -> None:
+        """Earlier runs far above the current one (OVERLAY_SCALE_LIMIT) stop setting the y range:
+        they stay drawn (and in view once the user zooms out), the current run fills the plot."""
+        current = self._top_loss()
+        for _, *items in self._overlays:
+            for item in items:
+                counted = not (current > 0 and self._overlay_top[id(item)] > OVERLAY_SCALE_LIMIT * current)
+                if counted != (id(item) in self._overlay_counted):
+                    self.plot_item.removeItem(item)
+                    self.plot_item.addItem(item, ignoreBounds=not counted)
+                    (self._overlay_counted.add if counted else self._overlay_counted.discard)(id(item))
+
+    def overlay_sets_range(self, index: int) -> bool:
+        """Whether the earlier run ``index`` counts for the auto range (see _fit_overlays)."""
+        return id(self._overlays[index][1]) in self._overlay_counted
 
     def _update_smoothed(self) -> None:
         window = self._smoothing
@@ -116,16 +151,39 @@ class LossPlot(QtWidgets.QWidget):
 
     # ----- markers
     def add_marker(self, epoch: float, text: str) -> None:
-        """A labelled vertical line where a hyperparameter changed (e.g. 'lr 1e-3 -> 3e-4')."""
+        """A labelled vertical line where a hyperparameter changed (e.g. 'lr 1e-3 -> 3e-4').
+
+        Changes at the same epoch share one line and one label ('lr ...; clip ...'); a marker
+        close to earlier ones puts its label lower down (MARKER_ROWS rows), so labels never pile
+        on top of each other."""
+        epoch, text = float(epoch), str(text)
+        for k, (at, old_text, line) in enumerate(self._markers):
+            if at == epoch:
+                merged = f"{old_text}; {text}"
+                line.label.setFormat(merged)
+                self._markers[k] = (at, merged, line)
+                return
         line = pg.InfiniteLine(
-            pos=float(epoch), angle=90, movable=False,
+            pos=epoch, angle=90, movable=False,
             pen=pg.mkPen(MARKER_COLOR, width=1, style=QtCore.Qt.DashLine),
-            label=str(text),
-            labelOpts={"position": 0.92, "color": MARKER_COLOR, "fill": (20, 20, 20, 170),
+            label=text,
+            labelOpts={"position": self._free_label_row(epoch), "color": MARKER_COLOR, "fill": (20, 20, 20, 170),
                        "anchors": [(0, 0), (0, 0)]},
         )
         self.plot_item.addItem(line, ignoreBounds=True)
-        self._markers.append((float(epoch), str(text), line))
+        self._markers.append((epoch, text, line))
+
+    def _free_label_row(self, epoch: float) -> float:
+        """The label height (a fraction of the view, from the top) of a new marker at ``epoch``:
+        the first row no nearby marker's label uses."""
+        span = max(self._train.x[-1] if len(self._train) else 0.0, epoch, 1.0)
+        near = MARKER_NEAR_SHARE * span
+        taken = {round(line.label.orthoPos, 3) for at, _, line in self._markers if abs(at - epoch) <= near}
+        for row in range(MARKER_ROWS):
+            position = round(MARKER_TOP - row * MARKER_ROW_STEP, 3)
+            if position not in taken:
+                return position
+        return round(MARKER_TOP - (len(taken) % MARKER_ROWS) * MARKER_ROW_STEP, 3)
 
     def markers(self) -> list[tuple[float, str]]:
         return [(epoch, text) for epoch, text, _ in self._markers]
@@ -150,6 +208,8 @@ class LossPlot(QtWidgets.QWidget):
                 x, y = series.copy_data()
                 set_series(item, x, y)
             self._overlays.append((str(label), old_train, old_val))
+            self._overlay_top[id(old_train)] = self._overlay_top[id(old_val)] = self._top_loss()
+            self._overlay_counted.update((id(old_train), id(old_val)))
             while len(self._overlays) > self.MAX_OVERLAY_RUNS:
                 _, a, b = self._overlays.pop(0)
                 self.plot_item.removeItem(a)
@@ -173,6 +233,8 @@ class LossPlot(QtWidgets.QWidget):
             self.plot_item.removeItem(a)
             self.plot_item.removeItem(b)
         self._overlays.clear()
+        self._overlay_top.clear()
+        self._overlay_counted.clear()
         self._clear_markers()
         self._train.clear()
         self._val.clear()
@@ -288,4 +350,5 @@ class LossPlot(QtWidgets.QWidget):
         self.hover_text.show()
         dots = [p for p in (self._nearest(self._train, view.x()), self._nearest(self._val, view.x())) if p]
         self.hover_dots.setData([p[0] for p in dots], [p[1] for p in dots])
+        self.hover_dots.show()
 

@@ -32,9 +32,18 @@ class PredictionPanel(QtWidgets.QWidget):
         self._build_classification()
         self._build_forecast()
         self._build_text()
+        # Which weights the predictions come from: inference runs every ~2 s at most while training,
+        # so it can lag the loss curve by a few epochs; the label says so instead of hiding it.
+        self.epoch_label = QtWidgets.QLabel("")
+        self.epoch_label.setObjectName("predictionsEpoch")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(1)
+        layout.addWidget(self.epoch_label)
         layout.addWidget(self.stack)
+        self._epoch: int | None = None
+        self._training_epoch: int | None = None
+        self._accuracy: float | None = None
         self._task: str | None = None
         self._class_names: list[str] = []
         self._confusion = np.zeros((0, 0), dtype=np.int64)
@@ -76,15 +85,54 @@ class PredictionPanel(QtWidgets.QWidget):
         layout.setColumnStretchFactor(1, 1)
         self.stack.addWidget(self.class_graphics)
 
-    @staticmethod
-    def _pred_title(accuracy: float | None) -> str:
+    def _pred_title(self, accuracy: float | None) -> str:
         score = "" if accuracy is None or not math.isfinite(accuracy) else f" · acc {accuracy:.1%}"
-        return f"o true · x pred{score}"
+        epoch = "" if getattr(self, "_epoch", None) is None else f" · ep {self._epoch}"
+        return f"o true · x pred{score}{epoch}"
+
+    def _forecast_title(self) -> str:
+        epoch = "" if self._epoch is None else f"epoch {self._epoch} · "
+        return f"{epoch}probe sequence: one-step forecast vs actual"
+
+    # ----- which epoch
+    def set_epoch(self, epoch: int | None, training_epoch: int | None = None) -> None:
+        """The epoch whose weights made the predictions shown (None: none of this run yet), and
+        the epoch training has reached (the label shows the lag when they differ)."""
+        if epoch is not None:
+            self._epoch = int(epoch)
+        elif self._epoch is not None:
+            self._epoch = None
+            self._set_epoch_text("predictions of the previous run (this one has none yet)")
+            return
+        self.show_training_epoch(training_epoch)
+        if self._task == TASK_CLASSIFY:
+            retitle(self.pred_plot, self._pred_title(self._accuracy))
+        elif self._task == TASK_FORECAST:
+            retitle(self.forecast_plot, self._forecast_title())
+
+    def show_training_epoch(self, training_epoch: int | None) -> None:
+        self._training_epoch = training_epoch
+        if self._epoch is None:
+            return
+        text = f"predictions: epoch {self._epoch}"
+        if training_epoch is not None and training_epoch > self._epoch:
+            text += f" (training at {training_epoch})"
+        self._set_epoch_text(text)
+
+    def _set_epoch_text(self, text: str) -> None:
+        if self.epoch_label.text() != text:  # called every frame with reports: no repaint when unchanged
+            self.epoch_label.setText(text)
+
+    def epoch(self) -> int | None:
+        return self._epoch
+
+    def epoch_text(self) -> str:
+        return self.epoch_label.text()
 
     def _build_forecast(self) -> None:
         self.forecast_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
         self.forecast_plot = self.forecast_widget.getPlotItem()
-        set_compact_title(self.forecast_plot, "probe sequence: one-step forecast vs actual")
+        set_compact_title(self.forecast_plot, "probe sequence: one-step forecast vs actual")  # + epoch later
         self.forecast_plot.setLabel("bottom", "time step")
         self.forecast_plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.forecast_legend = self.forecast_plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
@@ -202,6 +250,7 @@ class PredictionPanel(QtWidgets.QWidget):
         pens = [good_pen if ok else bad_pen for ok in correct]
         self.pred_scatter.setData(index, pred, brush=brushes, pen=pens)
         accuracy = float(correct.mean()) if correct.size else float("nan")
+        self._accuracy = accuracy
         retitle(self.pred_plot, self._pred_title(accuracy))
         confusion = np.zeros((n, n), dtype=np.int64)
         np.add.at(confusion, (true, pred), 1)

@@ -75,3 +75,67 @@ def test_a_tip_that_changes_later_follows_to_the_row(qtbot, forecast_csv):
     panel.set_dataset(load_sequences(forecast_csv))
     file_param = panel._param("file")
     assert _row(panel, file_param).toolTip(0).endswith("sine.csv")
+
+
+TRAIN_TIMEOUT = 60_000
+
+
+def _visible_boxes(window):
+    from PyQt5 import QtWidgets
+
+    return [b for b in window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+
+
+def _paused_after_one_epoch(qtbot, window):
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 1 and window.run_state == "paused",
+                    timeout=TRAIN_TIMEOUT)
+
+
+def test_an_out_of_range_probe_is_refused_at_entry_and_never_comes_back(qtbot, loaded_window, forecast_csv,
+                                                                        tiny_config):
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=50))
+    _paused_after_one_epoch(qtbot, window)
+    n_val = len(window.worker.trainer.split.val)
+    window.controls._param("probe_index").setValue(n_val + 40)  # "probe index 50 of 10"
+    assert window.controls.probe_index() == 0  # reverted at once, not left in the field
+    assert "refused" in window.last_status and str(n_val + 40) in window.last_status
+    assert "refused" in window.controls.last_message()
+    assert not _visible_boxes(window) and window.last_error is None  # the status bar, never a box
+    window.reset_weights()  # a new run does not bring the refused value (or a box) back
+    qtbot.waitUntil(lambda: window.run_state == "ready", timeout=TRAIN_TIMEOUT)
+    qtbot.wait(200)
+    assert not _visible_boxes(window) and window.last_error is None
+
+
+def test_enter_commits_an_edit_and_closes_the_editor_so_space_pauses(qtbot, loaded_window, forecast_csv,
+                                                                     tiny_config):
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=100_000))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 1 and window.run_state == "running",
+                    timeout=TRAIN_TIMEOUT)
+    param = window.controls._param("learning_rate")
+    item = next(iter(param.items))
+    window.controls.tree.setCurrentItem(item, 1)  # what a click on the row does: its editor opens
+    editor = item.widget
+    qtbot.waitUntil(editor.isVisible, timeout=2000)
+    editor.setFocus()
+    editor.lineEdit().selectAll()
+    qtbot.keyClicks(editor, "0.002")
+    qtbot.keyClick(editor, QtCore.Qt.Key_Return)
+    qtbot.waitUntil(lambda: not editor.isVisible(), timeout=2000)  # committed and closed
+    assert window.worker.run_config().learning_rate == 0.002
+    focused = window.focusWidget() or window
+    qtbot.keyClick(focused, QtCore.Qt.Key_Space)
+    assert window.run_state == "paused", focused
+    assert param.value() == 0.002  # no space typed into the field
+
+
+def test_a_large_learning_rate_is_not_capped_silently(qtbot):
+    panel = ControlPanel()
+    qtbot.addWidget(panel)
+    panel._param("learning_rate").setValue(1000.0)
+    assert panel.value("learning_rate") == 1000.0 and panel.config().learning_rate == 1000.0
+

@@ -129,3 +129,39 @@ def test_compared_runs_get_distinct_colours_a_legend_and_stay_under_the_current_
     loss_plot.set_compared(runs[:1])
     assert loss_plot.compared() == ["run 0"]
     assert "run 2" not in [label.text for _, label in loss_plot.legend.items]
+
+
+def test_marker_labels_close_together_never_overlap(loss_plot, qtbot):
+    epochs = np.arange(1, 61)
+    loss_plot.extend(epochs, 1.0 / epochs, 1.2 / epochs)
+    loss_plot.add_marker(30, "lr 0.003 → 0.001")
+    loss_plot.add_marker(31, "clip 5 → off")
+    loss_plot.add_marker(32, "momentum 0.9 → 0.5")
+    loss_plot.add_marker(32, "lr 0.001 → 0.0003")  # the same epoch: one line, one label
+    assert loss_plot.markers() == [(30.0, "lr 0.003 → 0.001"), (31.0, "clip 5 → off"),
+                                   (32.0, "momentum 0.9 → 0.5; lr 0.001 → 0.0003")]
+    qtbot.wait(50)
+    labels = [line.label for _, _, line in loss_plot._markers]
+    assert labels[2].toPlainText() == "momentum 0.9 → 0.5; lr 0.001 → 0.0003"
+    rects = [label.sceneBoundingRect() for label in labels]
+    for i in range(len(rects)):
+        for j in range(i + 1, len(rects)):
+            assert not rects[i].intersects(rects[j]), (labels[i].toPlainText(), labels[j].toPlainText())
+    loss_plot.add_marker(55, "lr 0.0003 → 0.0001")  # far from the others: back on the top row
+    assert loss_plot._markers[-1][2].label.orthoPos == loss_plot._markers[0][2].label.orthoPos
+
+
+def test_a_diverged_grey_run_does_not_set_the_y_range_of_the_next(loss_plot, qtbot):
+    epochs = np.arange(1, 21)
+    loss_plot.extend(epochs, np.geomspace(1.0, 1.6e7, 20), np.geomspace(1.0, 1.6e7, 20))
+    loss_plot.new_run("sgd lr 1000 (diverged)")
+    loss_plot.extend(epochs[:5], [1.0, 0.8, 0.6, 0.5, 0.45], [1.1, 0.9, 0.7, 0.6, 0.55])
+    loss_plot.plot_item.vb.enableAutoRange()
+    qtbot.wait(50)
+    _, (low, high) = loss_plot.plot_item.vb.viewRange()
+    assert high < 10  # the new run fills the plot, not a flat line under 1.6e7
+    assert not loss_plot.overlay_sets_range(0)
+    assert loss_plot.overlays() == ["sgd lr 1000 (diverged)"]  # still drawn in grey
+    loss_plot.new_run("second")  # a run of the same scale as before keeps counting
+    loss_plot.extend(epochs[:3], [1.0, 0.9, 0.8], [1.0, 0.9, 0.8])
+    assert loss_plot.overlay_sets_range(1)

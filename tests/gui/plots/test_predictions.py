@@ -102,3 +102,20 @@ def test_confusion_matrix_fits_a_normal_dock(qtbot):
         ticks = [text for _, text in panel.confusion_plot.getAxis(axis)._tickLevels[0]]
         assert ticks[:3] == ["up", "down", "flat"] and ticks[3].endswith("…") and len(ticks[3]) <= 8
     assert "acc 71.4%" in panel.pred_plot.titleLabel.text
+
+
+def test_the_panel_says_which_epoch_its_predictions_come_from_and_the_lag(prediction_panel):
+    prediction_panel.set_task("forecast")
+    prediction_panel.update_forecast(np.arange(5.0), np.arange(5.0) + 0.1)
+    prediction_panel.set_epoch(3, training_epoch=3)
+    assert prediction_panel.epoch() == 3
+    assert prediction_panel.epoch_text() == "predictions: epoch 3"
+    assert "epoch 3" in prediction_panel.forecast_plot.titleLabel.text
+    prediction_panel.show_training_epoch(7)  # training went on; the next inference is not due yet
+    assert prediction_panel.epoch_text() == "predictions: epoch 3 (training at 7)"
+    prediction_panel.set_epoch(None)  # a new run
+    assert "previous run" in prediction_panel.epoch_text()
+    prediction_panel.set_task("classify_sequence", ["a", "b"])
+    prediction_panel.update_classification([0, 1, 1], [0, 1, 0])
+    prediction_panel.set_epoch(12, training_epoch=12)
+    assert "ep 12" in prediction_panel.pred_plot.titleLabel.text and "acc 66.7%" in prediction_panel.pred_plot.titleLabel.text

@@ -1,0 +1,50 @@
+"""The first launch fits the screen and the controls keep their values readable (gui.window_geometry)."""
+from PyQt5 import QtCore, QtGui, QtWidgets
+
+from gui.window_geometry import fit_to_screen
+
+
+def _value_column_width(controls) -> int:
+    tree = controls.tree
+    return tree.viewport().width() - tree.columnWidth(0)
+
+
+def test_first_launch_fits_the_available_screen(qtbot, make_window):
+    window = make_window()
+    available = QtWidgets.QApplication.primaryScreen().availableGeometry()  # 800 x 600 offscreen
+    assert window.width() <= available.width() and window.height() <= available.height()
+    assert available.contains(window.geometry())
+
+
+def test_a_1024x700_screen_keeps_the_value_column_readable(qtbot, make_window):
+    window = make_window()
+    small = QtCore.QRect(0, 0, 1024, 700)
+    rect = fit_to_screen(window, small)
+    qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+    QtWidgets.QApplication.processEvents()
+    assert small.contains(rect)
+    fm = window.controls.tree.fontMetrics()
+    assert _value_column_width(window.controls) >= fm.horizontalAdvance("GunPoint_TRAIN.tsv")
+    # squeezed by hand, the dock stops where the values would start to vanish
+    window.resizeDocks([window.docks["controls"]], [40], QtCore.Qt.Horizontal)
+    QtWidgets.QApplication.processEvents()
+    assert _value_column_width(window.controls) >= fm.horizontalAdvance("0.0030")
+
+
+def test_the_controls_ask_for_more_room_in_a_large_font(qtbot, qapp):
+    from gui.controls import VALUE_SAMPLE, ControlPanel
+
+    normal = ControlPanel()
+    qtbot.addWidget(normal)
+    font = QtGui.QFont(qapp.font())
+    large = QtGui.QFont(font)
+    large.setPointSizeF(font.pointSizeF() * 1.5)  # what 144 dpi does to a 96-dpi layout
+    qapp.setFont(large)
+    try:
+        panel = ControlPanel()
+        qtbot.addWidget(panel)
+        names = panel.tree.sizeHintForColumn(0)
+        assert names > normal.tree.sizeHintForColumn(0)  # the names are not cut: their column grew
+        assert panel.minimum_width() >= names + QtGui.QFontMetrics(large).horizontalAdvance(VALUE_SAMPLE)
+    finally:
+        qapp.setFont(font)
