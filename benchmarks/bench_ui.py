@@ -58,7 +58,7 @@ backend.configure()  # the app's process set-up: thread limits before numpy/jax
 TARGETS = {
     "stall_p99_ms": 20.0,
     "stall_max_ms": 50.0,
-    "first_loss_point_s": 3.0,
+    "first_loss_point_s": 2.5,  # issue 10 (was 3.0)
     "resize_restart_s": 1.5,
     "loss_setdata_ms": 16.0,
     "heatmap_setimage_ms": 16.0,
@@ -421,7 +421,7 @@ def print_table(results: dict) -> None:
     rows = [
         ("GUI timer lateness p99", "stall_p99_ms", "ms"),
         ("GUI timer lateness max", "stall_max_ms", "ms"),
-        ("launch to first loss point (warm cache)", "first_loss_point_s", "s"),
+        ("launch to first loss point (2nd launch)", "first_loss_point_s", "s"),
         ("hidden-size change to training again", "resize_restart_s", "s"),
         ("loss curve setData 1,000,000 points + paint", "loss_setdata_ms", "ms"),
         ("heatmap 1000 x 512 set_snapshot + paint", "heatmap_setimage_ms", "ms"),
