@@ -59,6 +59,7 @@ class EpochReport:
     momentum: float | None = None  # in force at the end of the epoch
     best_epoch: int = 0  # epoch of the lowest validation loss so far (the weights restore_best() restores)
     early_stopped: bool = False  # patience ran out at this epoch: the run ends here
+    probe_text: list | None = None  # text data: the probe's input character at each step t (len T_probe)
     exploded_loss: float | None = None  # a step's finite loss past the divergence limit ended the epoch early
     good_epoch: int = -1  # the last good epoch: the weights roll_back() restores (0: the initial ones)
     insight: object = None  # engine.insights.Insight, set by a Run at the inference cadence, else None
@@ -391,6 +392,7 @@ class Trainer:
             diverged=diverged, skipped_steps=tally.skipped, stopped=stopped,
             clip_norm=config.clip_norm, momentum=float(config.momentum), best_epoch=self.best.epoch,
             early_stopped=bool(patience) and self.epoch == epoch and self.best.epochs_since(epoch) >= patience,
+            probe_text=self._probe_text(hidden),
             exploded_loss=tally.exploded, good_epoch=self.last_good.epoch,
         )
         if self.epoch == epoch:
@@ -418,6 +420,14 @@ class Trainer:
         loss = total / weight if weight > 0 else float("nan")
         accuracy = correct / weight if weight > 0 and self.task != "forecast" else None
         return loss, accuracy, hidden, gates
+
+    def _probe_text(self, hidden) -> list | None:
+        """Text data: the character read at each step of the probe (what the heatmaps' rows are)."""
+        if not (self.is_text and hidden):
+            return None
+        ids = self.split.val.x[self._probe_index, :hidden[0].shape[0]]
+        vocabulary = self.dataset.vocabulary
+        return [vocabulary[int(i)] for i in ids]
 
     def restore_best(self) -> int:
         """Put the lowest-validation-loss epoch's parameters back into the model (the optimizer

@@ -1,4 +1,5 @@
-"""Headless PNGs: ``loss.png`` and ``hidden_layer{l}.png`` drawn by the window's own plot widgets.
+"""Headless PNGs: ``loss.png``, ``hidden_layer{l}.png`` and for text ``text_layer{l}.png`` (the probe
+text coloured by the layer's most selective unit), drawn by the window's own widgets.
 
 Qt runs on its offscreen platform, so no display is needed, but Qt's graphics libraries (libGL,
 fontconfig, ...) are. :func:`plots_problem` finds out before training whether they load here;
@@ -79,6 +80,9 @@ def _loss_plot(history: list[dict], title: str):
         if previous_lr is not None and lr is not None and lr != previous_lr:
             plot.add_marker(h["epoch"], f"lr {previous_lr:.3g} -> {lr:.3g}")
         previous_lr = lr if lr is not None else previous_lr
+    for h in history:
+        if h.get("skipped_steps"):
+            plot.mark_refused(h["epoch"], int(h["skipped_steps"]))
     return plot
 
 
@@ -106,6 +110,21 @@ def _plot_image(plot):
     return image
 
 
+def _text_pngs(out: OutFolder, panel) -> list:
+    """text_layer{l}.png: the probe text coloured by each layer's most selective unit."""
+    from gui.plots import TextView
+
+    view = TextView(panel)
+    written = []
+    for layer in range(len(panel.layer_sizes())):
+        view.layer_combo.setCurrentIndex(layer)
+        view._chosen = False  # the most selective unit of this layer
+        image = view.render_image(900)
+        written.append(out.write_bytes(f"text_layer{layer + 1}.png", png_bytes(image)))
+    view.deleteLater()
+    return written
+
+
 def render_pngs(out: OutFolder, history: list[dict], last_report, title: str = "") -> list:
     """loss.png from the history and hidden_layer{l}.png from the last report's hidden states."""
     app = _ensure_qapp()
@@ -124,12 +143,15 @@ def render_pngs(out: OutFolder, history: list[dict], last_report, title: str = "
     if last_report is not None and last_report.hidden:
         panel = HiddenStatePanel()
         panel.resize(900, 420 * len(last_report.hidden) + 200)
-        panel.set_snapshot(last_report.epoch, last_report.hidden, last_report.gates)
+        panel.set_snapshot(last_report.epoch, last_report.hidden, last_report.gates,
+                           getattr(last_report, "probe_text", None))
         panel.show()
         app.processEvents()
         for layer in range(len(last_report.hidden)):
             image = panel.render_layer_image(layer)
             written.append(out.write_bytes(f"hidden_layer{layer + 1}.png", png_bytes(image)))
+        if panel.displayed_text():
+            written.extend(_text_pngs(out, panel))
         panel.close()
         panel.deleteLater()
     app.processEvents()

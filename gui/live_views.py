@@ -35,7 +35,7 @@ class LiveViews:
         """Forget everything not drawn yet (a run ends)."""
         self._loss_pending: list = []
         self._diagnostics_pending: list = []
-        self._latest_snapshot = None  # (epoch, hidden, gates) of the newest report only
+        self._latest_snapshot = None  # (epoch, hidden, gates, probe_text) of the newest report only
         self._prediction_pending = None  # ("predictions", dict, epoch) | ("sample", text, epoch), latest only
         self._class_names: list = []
         self.prediction_epoch = None  # the epoch the worker's next predictions come from (sigInferenceEpoch)
@@ -48,7 +48,7 @@ class LiveViews:
         self._loss_pending.extend(reports)
         self._diagnostics_pending.extend(reports)
         last = reports[-1]
-        self._latest_snapshot = (last.epoch, last.hidden, last.gates)
+        self._latest_snapshot = (last.epoch, last.hidden, last.gates, getattr(last, "probe_text", None))
         self.latest_epoch = last.epoch
         self.predictions.show_training_epoch(last.epoch)  # the lag of the predictions shows
 
@@ -78,15 +78,18 @@ class LiveViews:
             return any(extras)
         self.loss_plot.extend([r.epoch for r in reports], [r.train_loss for r in reports],
                               [r.val_loss for r in reports])
+        for r in reports:
+            if getattr(r, "skipped_steps", 0):
+                self.loss_plot.mark_refused(r.epoch, r.skipped_steps)
         return True
 
     def _draw_hidden(self) -> bool:
         snapshot, self._latest_snapshot = self._latest_snapshot, None
         if snapshot is None:
             return False
-        epoch, hidden, gates = snapshot
+        epoch, hidden, gates, text = snapshot
         try:
-            self.hidden_panel.set_snapshot(epoch, hidden, gates)
+            self.hidden_panel.set_snapshot(epoch, hidden, gates, text)
         except ValueError as exc:  # shapes of a run that was just replaced
             log.debug("snapshot skipped: %s", exc)
         return True

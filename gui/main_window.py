@@ -23,8 +23,9 @@ from gui import dialogs, divergence
 from gui.controls import ControlPanel
 from gui.dataset_open import DatasetOpening
 from gui.file_actions import FileActions
+from gui.graph_view import GraphView
 from gui.live_views import LiveViews
-from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel
+from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPanel, TextView
 from gui.recent_files import RecentFiles
 from gui.run_history import RunHistory, run_label
 from gui.run_summaries import default_runs_dir, new_run_folder
@@ -90,6 +91,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             self.controls.mark_explicit(config.to_dict())
         self.loss_plot = LossPlot()
         self.hidden_panel = HiddenStatePanel()
+        self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
+        self.graph_view = GraphView()  # the compiled training step (worker.sigGraph)
         self.diagnostics = DiagnosticsPlot()
         self.predictions = PredictionPanel()
         self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
@@ -135,6 +138,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             (w.sigRunLoaded, self._on_run_loaded),
             (w.sigStarted, self._on_started),
             (w.sigStatus, self._show_status),
+            (w.sigGraph, self.graph_view.take),
             (w.sigError, self._on_worker_error),
             (w.sigDiverged, self._on_diverged),
             (w.sigSteered, self._on_steered),
@@ -200,6 +204,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self._suggest_for_new_dataset(dataset)
         self._reset_hidden_panel()
         self.forget_test_set()
+        if getattr(dataset, "is_text", False):
+            self.docks["text"].raise_()
         self.run_state = None
         if self.dataset_paths:
             self.recent.add(self.dataset_paths, self.dataset_options)
@@ -264,6 +270,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
         self._test_run_started(self._run_id)  # periodic test scoring, when asked for
+        self.graph_view.begin_run(self._run_id)
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY

@@ -30,7 +30,7 @@ __all__ = ["OutFolder", "OutputError", "OUR_FILES", "OUR_PATTERNS", "PLOT_FILES"
 # and clears its own files) and our plots. Any of them means "an earlier run's results".
 PLOT_FILES = ("loss.png",)
 OUR_FILES = ("run.json", "metrics.csv", "steps.csv", "checkpoint.npz", "history.csv", *PLOT_FILES)
-OUR_PATTERNS = ("hidden_layer*.png",)
+OUR_PATTERNS = ("hidden_layer*.png", "text_layer*.png")
 TEMP_PREFIX = ".rnn-scope-"
 TEMP_SUFFIX = ".tmp"
 log = logging.getLogger(__name__)

@@ -23,6 +23,8 @@ def build_docks(w) -> None:
         ("diagnostics", "Diagnostics", w.diagnostics, Qt.RightDockWidgetArea),
         ("predictions", "Predictions", w.predictions, Qt.RightDockWidgetArea),
         ("runs", "Runs", w.runs_panel, Qt.RightDockWidgetArea),
+        ("text", "Text", w.text_view, Qt.RightDockWidgetArea),
+        ("graph", "Graph", w.graph_view, Qt.RightDockWidgetArea),
     ]
     for key, title, widget, area in specs:
         dock = QtWidgets.QDockWidget(title, w)
@@ -35,7 +37,10 @@ def build_docks(w) -> None:
     w.splitDockWidget(w.docks["hidden"], w.docks["predictions"], Qt.Vertical)
     fit_to_screen(w)  # first launch: the screen's available geometry, not a fixed 1560 x 960
     w.tabifyDockWidget(w.docks["diagnostics"], w.docks["runs"])  # a tab next to Diagnostics
+    w.tabifyDockWidget(w.docks["diagnostics"], w.docks["graph"])  # the compiled training step
     w.docks["diagnostics"].raise_()
+    w.tabifyDockWidget(w.docks["predictions"], w.docks["text"])  # text data: the coloured probe text
+    w.docks["predictions"].raise_()
 
 
 def make_action(window, text, slot, shortcut=None, tip=None, icon=None) -> QtWidgets.QAction:

@@ -33,7 +33,7 @@ from engine.runs import Run
 from gui.gc_freeze import GarbageFreezer
 from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
 from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
-                                 lower_thread_priority, remove_if_empty, stop_run)
+                                 lower_thread_priority, remove_if_empty, stop_run, training_graph)
 from gui.worker_tools import TOOL_COMMANDS, WorkerTools
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class TrainingWorker(WorkerTools, QObject):
     sigDiverged = pyqtSignal(str)  # non-finite step refused; the worker paused itself
     sigSteered = pyqtSignal(int, str)  # (run_id, what): another process paused the run (control.jsonl)
     sigStatus = pyqtSignal(str)  # short human status: "compiling…", "training", ...
+    sigGraph = pyqtSignal(int, object)  # (run_id, engine.graph_text.GraphText): the training step, once compiled
 
     sigRunEpoch = pyqtSignal(int, object)  # (run_id, EpochReport)
     sigRunState = pyqtSignal(int, str)  # (run_id, "ready"|"compiling"|"running"|"paused"|"finished"|"stopped"|"failed")
@@ -482,6 +483,8 @@ class TrainingWorker(WorkerTools, QObject):
             self.sigStarted.emit()
             self.sigStatus.emit("training")
         self.sigRunEpoch.emit(run_id, report)
+        if first and (graph := training_graph(self._trainer)) is not None:  # after the first report
+            self.sigGraph.emit(run_id, graph)  # the Graph dock (printing it never delays the first loss point)
         if report.stopped or self._run.state in (RunState.STOPPED, RunState.FAILED):
             self._steppable = False
             self._emit_state(str(self._run.state))

@@ -100,3 +100,15 @@ def stop_run(run) -> None:
         run.stop()
     except Exception:
         log.exception("Run.stop failed")
+
+
+def training_graph(trainer):
+    """``engine.graph_text.describe_training(trainer)``, or None (logged) when it cannot be printed:
+    the Graph dock is a view, never a reason to stop training."""
+    from engine.graph_text import describe_training
+
+    try:
+        return describe_training(trainer)
+    except Exception:
+        log.exception("printing the compiled graph failed")
+        return None

@@ -15,6 +15,7 @@ from gui.plots.predictions import PredictionPanel
 from gui.plots.series import GrowableSeries
 from gui.plots.snapshots import Snapshot, SnapshotStore
 from gui.plots.style import configure
+from gui.plots.text_view import TextView
 
 __all__ = [
     "LossPlot",
@@ -27,4 +28,5 @@ __all__ = [
     "Snapshot",
     "SnapshotStore",
     "configure",
+    "TextView",
 ]

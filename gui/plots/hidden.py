@@ -12,12 +12,15 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 import numpy as np
 
+from engine.text_pattern import visible_char
 from gui.plots.axis import ReadableAxisItem, format_tick
 from gui.plots.export import export_image
+from gui.plots.heatmap_marks import NonFiniteOverlay, UnitMarks, drawable
 from gui.plots.hover import hide_on_leave, mark as mark_hover
 from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapshot
-from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TITLE_HEIGHT, anchor_inside, retitle,
-                             set_compact_title)
+from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TIME_CURSOR_COLOR, TITLE_HEIGHT,
+                             anchor_inside, retitle, set_compact_title)
+from gui.plots.time_axis import TextTimeAxis
 
 TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
 
@@ -29,6 +32,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
     SNAPSHOT_BUDGET_BYTES = 128 * 1024 * 1024  # the scrubber never holds more than this
 
     sigUnitsChanged = QtCore.pyqtSignal()
+    sigDisplayed = QtCore.pyqtSignal()  # another snapshot, layer data or gate is on show (text view follows)
 
     def __init__(self, parent=None, max_snapshots: int | None = None):
         super().__init__(parent)
@@ -71,6 +75,10 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._hover: list[pg.TextItem] = []
         self._displayed: list[np.ndarray | None] = []
         self._traces: dict[tuple[int, int], pg.PlotDataItem] = {}
+        self._nonfinite: list[NonFiniteOverlay] = []
+        self._marks: list[UnitMarks] = []  # per layer: outlines of the traced units' columns
+        self._cursors: list[pg.InfiniteLine] = []  # per layer: the selected time step
+        self._selected_t: int | None = None
         self._layer_sizes: tuple[int, ...] = ()
         self._cell = "elman"
         self._scrub_epoch: int | None = None  # None = follow the latest snapshot
@@ -123,6 +131,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._cell = cell
         self.snapshots.clear()
         self._scrub_epoch = None
+        self._selected_t = None
         for key in list(self._traces):
             self.trace_plot.removeItem(self._traces.pop(key))
         self._update_trace_hint()
@@ -137,9 +146,10 @@ class HiddenStatePanel(QtWidgets.QWidget):
     def _build_layer_plots(self, sizes: tuple[int, ...]) -> None:
         self.graphics.clear()  # rebuilding the layout for a new model, not per update
         self._plots, self._images, self._bars, self._hover = [], [], [], []
+        self._nonfinite, self._marks, self._cursors = [], [], []
         self._displayed = [None] * len(sizes)
         for layer, size in enumerate(sizes):
-            plot = pg.PlotItem(axisItems={"left": ReadableAxisItem("left"), "bottom": ReadableAxisItem("bottom")})
+            plot = pg.PlotItem(axisItems={"left": TextTimeAxis("left"), "bottom": ReadableAxisItem("bottom")})
             plot.setLabel("left", "t")
             plot.setLabel("bottom", "unit")  # ReadableAxisItem: integer indices, never "t (x0.001)"
             plot.invertY(True)  # t = 0 at the top, like reading a table
@@ -147,6 +157,14 @@ class HiddenStatePanel(QtWidgets.QWidget):
             image = pg.ImageItem(axisOrder="row-major")
             image.setLevels(HIDDEN_LEVELS)
             plot.addItem(image)
+            self._nonfinite.append(NonFiniteOverlay(plot))
+            self._marks.append(UnitMarks(plot))
+            cursor = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(TIME_CURSOR_COLOR, width=1,
+                                                                          style=QtCore.Qt.DashLine))
+            cursor.setZValue(9)
+            cursor.hide()
+            plot.addItem(cursor, ignoreBounds=True)
+            self._cursors.append(cursor)
             bar = pg.ColorBarItem(values=HIDDEN_LEVELS, colorMap="CET-D1", interactive=False, width=14)
             bar.setImageItem(image)
             # span only the heatmap's height, not its title row: stacked bars' end labels
@@ -233,7 +251,8 @@ class HiddenStatePanel(QtWidgets.QWidget):
             elif gate == "c":
                 # the LSTM cell state is unbounded: symmetric levels around 0 from the data shown
                 data = self._displayed[layer]
-                peak = float(np.max(np.abs(data))) if data is not None and data.size else 1.0
+                finite = np.abs(data[np.isfinite(data)]) if data is not None else np.empty(0)
+                peak = float(finite.max()) if finite.size else 1.0
                 peak = peak if peak > 0 else 1.0
                 levels, cmap = (-peak, peak), "CET-D1"
             else:
@@ -251,9 +270,10 @@ class HiddenStatePanel(QtWidgets.QWidget):
         return tuple(float(v) for v in self._images[layer].getLevels())
 
     # ----- snapshots
-    def set_snapshot(self, epoch: int, hidden, gates=None) -> None:
-        """Show the hidden states of one epoch (the latest) and remember it for the scrubber."""
-        snap, cell = make_snapshot(epoch, hidden, gates)
+    def set_snapshot(self, epoch: int, hidden, gates=None, text=None) -> None:
+        """Show the hidden states of one epoch (the latest) and remember it for the scrubber;
+        ``text``: the probe's characters (text data), which then label the time axes."""
+        snap, cell = make_snapshot(epoch, hidden, gates, text)
         if snap.layer_sizes != self._layer_sizes or cell != self._cell:
             # A snapshot from a differently shaped model (new run): adopt its shape.
             self.reset(snap.layer_sizes, cell)
@@ -328,21 +348,27 @@ class HiddenStatePanel(QtWidgets.QWidget):
         if snap is None:
             return
         for layer, image in enumerate(self._images):
-            data = self._layer_array(snap, layer)  # (T, H)
+            data = self._layer_array(snap, layer)  # (T, H), NaN/Inf kept: the overlay marks them
             self._displayed[layer] = data
-            image.setImage(data, autoLevels=False)
+            image.setImage(drawable(data), autoLevels=False)
             # pixel centres on integer (unit, t), so axis ticks name units and steps
             image.setRect(QtCore.QRectF(-0.5, -0.5, data.shape[1], data.shape[0]))
+            self._nonfinite[layer].show(data)
+            self._marks[layer].set_steps(data.shape[0])
+            self._plots[layer].getAxis("left").set_characters(snap.text)
             retitle(self._plots[layer], self._layer_title(layer, snap.epoch))
         if self.selected_gate() == "c":
             self._apply_levels()
         self._update_traces()
+        self.sigDisplayed.emit()
 
     def _layer_title(self, layer: int, epoch: int | None) -> str:
         gate = self.selected_gate()
         what = "" if gate == "h" else f" · {GATE_TITLES[gate]}"
         when = "" if epoch is None else f" · epoch {epoch}"
-        return f"layer {layer + 1} · {self._layer_sizes[layer]} units{what}{when}"
+        bad = self._nonfinite[layer].count if layer < len(self._nonfinite) else 0
+        flag = f" · {bad} NaN/Inf (magenta)" if bad else ""
+        return f"layer {layer + 1} · {self._layer_sizes[layer]} units{what}{when}{flag}"
 
     def _on_layer_selected(self, _index: int) -> None:
         self._layout_plots()
@@ -365,6 +391,39 @@ class HiddenStatePanel(QtWidgets.QWidget):
         if data is None:
             raise ValueError("nothing displayed yet: no snapshot has been set")
         return data.copy()
+
+    def nonfinite_count(self, layer: int) -> int:
+        """How many cells of ``layer``'s heatmap are NaN/Inf (painted magenta)."""
+        return self._nonfinite[layer].count
+
+    def unit_marks(self, layer: int) -> list[tuple[int, tuple[int, int, int]]]:
+        """The traced units outlined on ``layer``'s heatmap: (unit, RGB of the outline)."""
+        return self._marks[layer].marks()
+
+    def time_labels(self, layer: int = 0) -> list[str]:
+        """The characters labelling ``layer``'s time axis ([] for numeric ticks)."""
+        return self._plots[layer].getAxis("left").characters()
+
+    def displayed_text(self) -> list[str] | None:
+        """The probe's characters of the snapshot on show (None for non-text data)."""
+        snap = self.displayed_snapshot()
+        return None if snap is None else snap.text
+
+    def displayed_array(self, layer: int) -> np.ndarray | None:
+        """What ``layer``'s heatmap shows (raw values, NaN kept), or None before a snapshot."""
+        return self._displayed[layer] if 0 <= layer < len(self._displayed) else None
+
+    # ----- the selected time step (from the text view)
+    def select_time(self, t: int | None) -> None:
+        """Mark time step ``t`` on every heatmap with a line (None: no mark)."""
+        self._selected_t = None if t is None else int(t)
+        for cursor in self._cursors:
+            cursor.setVisible(self._selected_t is not None)
+            if self._selected_t is not None:
+                cursor.setValue(self._selected_t)
+
+    def selected_time(self) -> int | None:
+        return self._selected_t
 
     def plot_item(self, layer: int) -> pg.PlotItem:
         return self._plots[layer]
@@ -397,12 +456,14 @@ class HiddenStatePanel(QtWidgets.QWidget):
         key = (layer, unit)
         if key in self._traces:
             self.trace_plot.removeItem(self._traces.pop(key))
+            self._marks[layer].remove(unit)
             traced = False
         else:
-            item = pg.PlotDataItem(pen=pg.mkPen(pg.intColor(len(self._traces) + 3 * layer, hues=9), width=1.5),
-                                   name=f"L{layer + 1} u{unit}")
+            color = pg.intColor(len(self._traces) + 3 * layer, hues=9)
+            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=f"L{layer + 1} u{unit}", connect="finite")
             self.trace_plot.addItem(item)
             self._traces[key] = item
+            self._marks[layer].add(unit, color)
             traced = True
         self._update_trace_hint()
         self._update_traces()
@@ -458,8 +519,11 @@ class HiddenStatePanel(QtWidgets.QWidget):
         return None
 
     def readout(self, layer: int, t: int, unit: int) -> str:
-        value = self._displayed[layer][t, unit]
-        return f"t {t}  unit {unit}\n{self.selected_gate()} = {value:+.4f}"
+        value = float(self._displayed[layer][t, unit])
+        text = self.displayed_text()
+        char = f"  '{visible_char(text[t])}'" if text and t < len(text) else ""
+        shown = f"{value:+.4f}" if math.isfinite(value) else f"{value} (non-finite)"
+        return f"t {t}{char}  unit {unit}\n{self.selected_gate()} = {shown}"
 
     def _on_mouse_moved(self, event) -> None:
         pos = event[0]

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 
 from gui.plots import hover
 from gui.plots.axis import ReadableAxisItem
+from gui.plots.refused import RefusedMarks
 from gui.plots.series import GrowableSeries, trailing_mean
 from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
                              configure_long_curve, set_series)
@@ -53,6 +54,7 @@ class LossPlot(QtWidgets.QWidget):
         self._log_y = False
 
         self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
+        self.refused = RefusedMarks(self.plot_item)  # epochs with refused (non-finite) steps
         self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
         self._overlay_top: dict[int, float] = {}  # id(item) -> its highest loss
         self._overlay_counted: set[int] = set()  # ids of overlay items that set the auto range
@@ -121,6 +123,7 @@ class LossPlot(QtWidgets.QWidget):
     def set_log_y(self, enabled: bool) -> None:
         self._log_y = bool(enabled)
         self.plot_item.setLogMode(x=False, y=self._log_y)
+        self.refused.set_log_y(self._log_y)
 
     def log_y(self) -> bool:
         return self._log_y
@@ -185,6 +188,11 @@ class LossPlot(QtWidgets.QWidget):
                 return position
         return round(MARKER_TOP - (len(taken) % MARKER_ROWS) * MARKER_ROW_STEP, 3)
 
+    def mark_refused(self, epoch: float, count: int) -> None:
+        """Epoch ``epoch`` had ``count`` refused (non-finite) steps: a cross on the curve with the count."""
+        near = self._nearest(self._train, epoch) or self._nearest(self._val, epoch)
+        self.refused.add(epoch, near[1] if near else float("nan"), count)
+
     def markers(self) -> list[tuple[float, str]]:
         return [(epoch, text) for epoch, text, _ in self._markers]
 
@@ -192,6 +200,7 @@ class LossPlot(QtWidgets.QWidget):
         for _, _, line in self._markers:
             self.plot_item.removeItem(line)
         self._markers.clear()
+        self.refused.clear()
 
     # ----- runs
     def new_run(self, label: str) -> None:

@@ -20,6 +20,7 @@ class Snapshot:
     epoch: int
     hidden: list  # per layer (T, H) float32
     gates: list  # per layer {name: (T, H)}
+    text: list | None = None  # text data: the probe's character at each step (len T), else None
 
     @property
     def nbytes(self) -> int:
@@ -31,12 +32,10 @@ class Snapshot:
 
 
 def clean_image(array) -> np.ndarray:
-    """(T, H) float32 with non-finite values replaced by 0 (they cannot be drawn)."""
+    """(T, H) float32, non-finite values kept: the heatmap marks them (they are news, not zeros)."""
     array = np.asarray(array, dtype=np.float32)
     if array.ndim != 2:
         raise ValueError(f"a hidden-state snapshot must be 2-D (time, units), got shape {array.shape}")
-    if not np.isfinite(array).all():
-        array = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
     return array
 
 
@@ -51,8 +50,9 @@ def cell_from_gates(gates: list[dict]) -> str | None:
     return "elman" if not keys else None
 
 
-def make_snapshot(epoch: int, hidden, gates=None) -> tuple[Snapshot, str]:
-    """A cleaned Snapshot and its cell type; ValueError for shapes or gate names that do not fit."""
+def make_snapshot(epoch: int, hidden, gates=None, text=None) -> tuple[Snapshot, str]:
+    """A checked Snapshot and its cell type; ValueError for shapes or gate names that do not fit.
+    ``text``: the probe's characters (one per step, as ``EpochReport.probe_text``) or None."""
     hidden = [clean_image(h) for h in hidden]
     gates = [{k: clean_image(v) for k, v in (g or {}).items()} for g in (gates or [{}] * len(hidden))]
     if len(gates) != len(hidden):
@@ -61,7 +61,11 @@ def make_snapshot(epoch: int, hidden, gates=None) -> tuple[Snapshot, str]:
     if cell is None:
         raise ValueError(f"unknown gate names {sorted(set().union(*gates))}; "
                          "expected GRU {z, r} or LSTM {i, f, o, c}")
-    return Snapshot(int(epoch), hidden, gates), cell
+    if text is not None:
+        text = [str(ch) for ch in text]
+        if hidden and len(text) != hidden[0].shape[0]:
+            raise ValueError(f"got {len(text)} characters for {hidden[0].shape[0]} time steps")
+    return Snapshot(int(epoch), hidden, gates, text), cell
 
 
 class SnapshotStore:

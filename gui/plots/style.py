@@ -74,3 +74,7 @@ def anchor_inside(text: pg.TextItem, vb: pg.ViewBox, view_pos) -> None:
     if vb.yInverted():
         upper = not upper
     text.setAnchor((1 if right else 0, 0 if upper else 1))
+
+NONFINITE_COLOR = (255, 0, 255)  # magenta: a NaN/Inf cell of a heatmap (no colour map uses it)
+REFUSED_COLOR = (235, 60, 60)  # loss plot: an epoch with refused (non-finite) steps
+TIME_CURSOR_COLOR = (255, 255, 255, 170)  # heatmaps: the time step picked in the text view

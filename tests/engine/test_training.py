@@ -121,6 +121,7 @@ def test_reports_carry_losses_norms_probe_and_timings(sine_run):
         assert np.all((r.gates[0]["z"] > 0) & (r.gates[0]["z"] < 1))
         assert r.step_ms > 0 and r.sequences_per_second > 0 and r.seconds > 0
         assert not r.diverged and r.skipped_steps == 0 and not r.stopped
+        assert r.probe_text is None  # characters only for text data
     # Fresh copies: a GUI may keep or modify them.
     assert not np.shares_memory(reports[0].hidden[0], reports[1].hidden[0])
     assert reports[0].compile_seconds > 0 and reports[1].compile_seconds == 0 == reports[2].compile_seconds
@@ -301,6 +302,11 @@ def test_text_model_generates_from_its_vocabulary():
                                      window=16), ds)
     report = next(trainer.epochs())
     assert report.val_accuracy is not None
+    # the probe's characters: one per heatmap row, and they are what the probe read (the same
+    # hidden states come out when the model reads them again)
+    assert len(report.probe_text) == report.hidden[0].shape[0] and set(report.probe_text) <= set(ds.vocabulary)
+    again = trainer.hidden_states("".join(report.probe_text))[0]
+    np.testing.assert_allclose(again, report.hidden[0], atol=1e-5)
     text = trainer.generate(20, temperature=0.8, prime="abc", seed=1)
     assert isinstance(text, str) and len(text) == 20 and set(text) <= set(ds.vocabulary)
     assert text == trainer.generate(20, temperature=0.8, prime="abc", seed=1)

@@ -336,3 +336,25 @@ def test_resume_or_step_given_while_the_run_is_being_built_is_not_lost(qtbot, ma
     qtbot.waitUntil(lambda: len(rec.epoch_numbers(run)) == 1, timeout=20_000)
     qtbot.wait(100)
     assert rec.epoch_numbers(run) == [1]
+
+
+def test_the_compiled_graph_is_sent_once_per_run_after_its_first_report(qtbot, make_worker, monkeypatch):
+    import gui.worker as worker_module
+
+    printed = []
+
+    def describe(trainer):
+        printed.append(trainer)
+        return SimpleNamespace(name="f_train", owner=trainer)
+
+    monkeypatch.setattr(worker_module, "training_graph", describe)
+    worker, made, rec = make_worker()
+    graphs = []
+    worker.sigGraph.connect(lambda run, graph: graphs.append((run, graph, len(rec.epochs))))
+    first = worker.new_run(config(epochs=3), dataset="data", paused=False)
+    qtbot.waitUntil(lambda: rec.finished == 1, timeout=5000)
+    second = worker.new_run(config(epochs=2), dataset="data", paused=False)  # a rebuilt model
+    qtbot.waitUntil(lambda: rec.finished == 2, timeout=5000)
+    assert [(run, graph.owner) for run, graph, _ in graphs] == [(first, made[0]), (second, made[1])]
+    assert graphs[0][2] >= 1  # the first loss point went out before the print
+    assert printed == made

@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 from PyQt5 import QtCore
 
+from gui.plots import qimage_to_array
+from gui.plots.style import NONFINITE_COLOR
 from tests.gui.plots.helpers import assert_apart, drawn_labels, not_blank, random_snapshot
 
 
@@ -31,7 +33,8 @@ def test_hidden_panel_nonfinite_and_new_shape(hidden_panel):
     h = np.tanh(rng.normal(size=(5, 4))).astype(np.float32)
     h[2, 1] = np.nan
     hidden_panel.set_snapshot(1, [h], [{}])
-    assert np.isfinite(hidden_panel.image_array()).all()
+    shown = hidden_panel.image_array()
+    assert np.isnan(shown[2, 1]) and np.isfinite(np.delete(shown.ravel(), 2 * 4 + 1)).all()
     # a snapshot of a differently sized model (new run) is adopted, not drawn wrongly
     hidden, gates = random_snapshot(rng, [(7, 6), (7, 3)], "gru")
     hidden_panel.set_snapshot(2, hidden, gates)
@@ -173,3 +176,77 @@ def test_trace_hint_sits_inside_the_empty_trace_plot(hidden_panel, qtbot):
     assert "unit traces" in hidden_panel.trace_plot.titleLabel.text
     hidden_panel.toggle_unit(0, 3)
     assert hint.isVisible()
+
+
+def _magenta_pixels(image) -> int:
+    rgb = qimage_to_array(image)[..., :3].astype(int)
+    return int(np.all(rgb == NONFINITE_COLOR, axis=-1).sum())
+
+
+def test_nonfinite_cells_are_painted_magenta_not_zero(hidden_panel, qtbot):
+    rng = np.random.default_rng(7)
+    hidden_panel.reset((6,), "lstm")
+    hidden, gates = random_snapshot(rng, [(10, 6)], "lstm")
+    hidden[0][3, 2] = np.nan
+    hidden[0][7, 4] = np.inf
+    gates[0]["c"][1, 1] = -np.inf
+    hidden_panel.set_snapshot(1, hidden, gates)
+    qtbot.wait(10)
+    assert hidden_panel.nonfinite_count(0) == 2
+    assert "2 NaN/Inf" in hidden_panel.plot_item(0).titleLabel.text
+    assert _magenta_pixels(hidden_panel.render_layer_image(0)) > 20
+    assert "non-finite" in hidden_panel.readout(0, 3, 2)
+    # the cell state's symmetric levels come from the finite values only
+    hidden_panel.set_gate("c")
+    finite = np.abs(gates[0]["c"][np.isfinite(gates[0]["c"])]).max()
+    assert hidden_panel.levels(0) == pytest.approx((-finite, finite))
+    assert hidden_panel.nonfinite_count(0) == 1
+    # a finite snapshot: nothing magenta
+    hidden, gates = random_snapshot(rng, [(10, 6)], "lstm")
+    hidden_panel.set_snapshot(2, hidden, gates)
+    assert hidden_panel.nonfinite_count(0) == 0
+    assert _magenta_pixels(hidden_panel.render_layer_image(0)) == 0
+
+
+def test_traced_units_are_outlined_on_the_heatmap_in_their_trace_colour(hidden_panel, qtbot):
+    rng = np.random.default_rng(8)
+    hidden_panel.reset((8, 5), "elman")
+    hidden_panel.set_snapshot(1, *random_snapshot(rng, [(12, 8), (12, 5)]))
+    hidden_panel.toggle_unit(0, 3)
+    hidden_panel.toggle_unit(1, 4)
+    for layer, unit in ((0, 3), (1, 4)):
+        pen = hidden_panel._traces[(layer, unit)].opts["pen"]
+        assert hidden_panel.unit_marks(layer) == [(unit, pen.color().getRgb()[:3])]
+    rect = hidden_panel._marks[0]._rects[3]
+    assert rect.isVisible() and rect.rect() == QtCore.QRectF(2.5, -0.5, 1.0, 12.0)
+    hidden_panel.toggle_unit(0, 3)  # untraced: the outline goes too
+    assert hidden_panel.unit_marks(0) == [] and hidden_panel.unit_marks(1) != []
+
+
+def test_text_labels_the_time_axis_readably(hidden_panel, qtbot):
+    rng = np.random.default_rng(9)
+    text = list("the cat\nsat on a mat ") * 4  # 88 steps
+    hidden_panel.reset((5,), "elman")
+    hidden_panel.set_snapshot(1, *random_snapshot(rng, [(len(text), 5)]), text=text)
+    qtbot.wait(10)
+    assert hidden_panel.time_labels(0)[:8] == list("the␣cat↵")
+    axis = hidden_panel.plot_item(0).getAxis("left")
+    labels = drawn_labels(axis, qtbot)
+    shown = [t for _, t in labels]
+    assert 3 <= len(shown) < len(text)  # crowded: every k-th character, not all 88
+    assert_apart(labels)
+    assert set(shown) <= set("the␣cat↵sonam")
+    assert "'↵'" in hidden_panel.readout(0, 7, 0)
+    with pytest.raises(ValueError, match="characters"):
+        hidden_panel.set_snapshot(2, *random_snapshot(rng, [(5, 5)]), text=list("abc"))
+
+
+def test_select_time_marks_the_step_on_every_layer(hidden_panel):
+    rng = np.random.default_rng(10)
+    hidden_panel.reset((4, 4), "elman")
+    hidden_panel.set_snapshot(1, *random_snapshot(rng, [(9, 4), (9, 4)]))
+    hidden_panel.select_time(6)
+    assert hidden_panel.selected_time() == 6
+    assert all(c.isVisible() and c.value() == 6 for c in hidden_panel._cursors)
+    hidden_panel.select_time(None)
+    assert not any(c.isVisible() for c in hidden_panel._cursors)

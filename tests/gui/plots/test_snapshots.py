@@ -34,10 +34,13 @@ def test_store_replaces_a_repeated_epoch_and_respects_the_byte_budget():
     assert store.frames() == [] and store.nearest(3) is None
 
 
-def test_make_snapshot_cleans_and_names_the_cell():
+def test_make_snapshot_keeps_nonfinite_and_names_the_cell():
     hidden = [np.array([[np.nan, 1.0], [np.inf, -1.0]])]
-    snap, cell = make_snapshot(7, hidden, [{"z": np.zeros((2, 2)), "r": np.ones((2, 2))}])
-    assert cell == "gru" and snap.layer_sizes == (2,) and np.isfinite(snap.hidden[0]).all()
+    snap, cell = make_snapshot(7, hidden, [{"z": np.zeros((2, 2)), "r": np.ones((2, 2))}], text=["a", "\n"])
+    assert cell == "gru" and snap.layer_sizes == (2,) and snap.hidden[0].dtype == np.float32
+    # non-finite values are news the heatmap marks (magenta), not zeros
+    assert np.isnan(snap.hidden[0][0, 0]) and np.isinf(snap.hidden[0][1, 0])
+    assert snap.text == ["a", "\n"]
     with pytest.raises(ValueError, match="unknown gate names"):
         make_snapshot(1, hidden, [{"q": np.zeros((2, 2))}])
     with pytest.raises(ValueError, match="max_snapshots"):
