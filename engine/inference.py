@@ -89,7 +89,7 @@ class Inference:
         """Hidden states and gates of the probe sequence: fresh float32 (T_probe, H) arrays."""
         t = self._trainer
         t.require_data("the probe")
-        t._ensure_training_functions()
+        t._ensure_loss_function()
         data, probe = t._val, t.probe_index
         probe_batch, probe_column = divmod(probe, t.val_batch_size)
         idx = fixed_batches(data.n, t.val_batch_size, np.arange(data.n))[probe_batch]

@@ -46,7 +46,7 @@ def _copy_trainer(trainer):
     copy = Trainer(trainer.config, trainer.dataset, split=trainer.split)
     copy._train, copy._val = trainer._train, trainer._val
     copy._pending_params = params
-    copy._ensure_training_functions(validation=False)
+    copy._ensure_training_functions()  # the training step only
     return copy
 
 
@@ -64,8 +64,10 @@ def _steepest(rates, smoothed) -> float | None:
 
 
 def find_learning_rate(trainer, min_lr: float = 1e-5, max_lr: float = 1.0, steps: int = 200,
-                       seed: int = 0) -> LRFinderResult:
-    """Sweep the learning rate on a copy of ``trainer``'s weights (see the module docstring)."""
+                       seed: int = 0, on_step=None) -> LRFinderResult:
+    """Sweep the learning rate on a copy of ``trainer``'s weights (see the module docstring).
+
+    ``on_step(done, steps)``, if given, is called after every step of the sweep (progress)."""
     if not (0 < min_lr < max_lr) or not math.isfinite(max_lr):
         raise ValueError(f"the sweep needs 0 < min_lr < max_lr, got {min_lr!r} and {max_lr!r}")
     if not isinstance(steps, int) or steps < 10:
@@ -91,6 +93,8 @@ def find_learning_rate(trainer, min_lr: float = 1e-5, max_lr: float = 1.0, steps
         losses.append(loss)
         smoothed.append(value)
         best = min(best, value)
+        if on_step is not None:
+            on_step(k + 1, steps)
         if value > BLOW_UP * best:
             break
     suggested = _steepest(taken, smoothed)

@@ -22,7 +22,7 @@ FORMATS = ("csv", "ucr", "ts", "text", "npy", "npz")  # data file formats engine
 
 # Settings that change a run while it trains, with no recompile: Trainer.update(**changes) takes
 # exactly these. Everything else in a TrainingConfig shapes the graph or the data and needs a new run.
-LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "epochs", "probe_index")
+LIVE_SETTINGS = ("learning_rate", "clip_norm", "momentum", "epochs", "probe_index", "patience")
 
 
 class RunState(str, enum.Enum):

@@ -54,18 +54,23 @@ class StepMeter:
         self._t0 = time.perf_counter()
         self._epoch = self._n_steps = 0
         self._t_epoch = self._t_last = self._t0
+        self._report_next = False
 
-    def start_epoch(self, epoch: int, n_steps: int) -> None:
+    def start_epoch(self, epoch: int, n_steps: int, report_first: bool = False) -> None:
+        """``report_first``: report the first booked step at once (a new model's first training
+        loss, right after its compile), then every ``interval`` as usual."""
         self._epoch, self._n_steps = epoch, n_steps
         self._t_epoch = self._t_last = time.perf_counter()
+        self._report_next = report_first
 
     def step(self, tally) -> None:
         """After a booked step: report if ``interval`` has passed since the last report."""
         if not self.listeners:
             return
         now = time.perf_counter()
-        if now - self._t_last < self.interval:
+        if now - self._t_last < self.interval and not self._report_next:
             return
+        self._report_next = False
         self._t_last = now
         done = tally.n_ok + tally.skipped
         elapsed = now - self._t_epoch

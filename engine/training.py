@@ -164,6 +164,8 @@ class Trainer:
         self.best = BestWeights()  # lowest-validation-loss parameters; restore_best() puts them back
         self.last_good = LastGoodWeights()  # the last good epoch's weights; roll_back() puts them back
         self.step_listeners: list = []  # fn(StepReport) on the training thread, ~every 0.5 s of an epoch
+        # fn() on the training thread after every step (may block: a window holds a paused epoch there)
+        self.step_hooks: list = []
         self._meter = StepMeter(self.step_listeners)
         self.epoch_listeners: list = []  # fn(history entry) on the training thread, before the report is yielded
 
@@ -205,8 +207,10 @@ class Trainer:
             raise ValueError(f"{what} needs the training data; this model was loaded from a checkpoint "
                              "without its dataset (it can predict; load it with its dataset to train)")
 
-    def _ensure_training_functions(self, validation: bool = True) -> None:
-        """Compile f_train and (``validation``) f_loss, once each."""
+    def _ensure_training_functions(self) -> None:
+        """The training step only: validation and the probe compile on the first evaluation
+        (:meth:`_ensure_loss_function`), so a new model shows its first training loss (a
+        StepReport) one compile earlier."""
         self.require_data("training")
         model = self._ensure_model()
         if self.f_train is None:
@@ -217,8 +221,21 @@ class Trainer:
                 updates, norms, ok = self._optimizer.updates(loss, self.spec.param_groups())
                 return compile_function([x, mask, y], [loss, norms, ok], updates=updates, name="f_train")
             self.f_train = self._compile(build)
-        if self.f_loss is None and validation:
-            self.f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True))
+
+    def _ensure_loss_function(self) -> float:
+        """Compile f_loss (validation loss + the probe) and warm it up; returns the seconds spent
+        (0 when it was compiled already). JAX compiles on the first call, so the side-effect-free
+        warm-up call keeps that time out of the epoch's validation."""
+        self._ensure_training_functions()
+        if self.f_loss is not None:
+            return 0.0
+        start = time.perf_counter()
+        model = self._ensure_model()
+        f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True))
+        pad = np.full(self.val_batch_size, self._val.n)
+        f_loss(*self._val.batch(pad), np.int32(0))
+        self.f_loss = f_loss
+        return time.perf_counter() - start
 
     # ------------------------------------------------------------------ live changes (the one door)
     def update(self, **changes) -> dict:
@@ -243,7 +260,9 @@ class Trainer:
                                  f"got {probe!r}")
         if "clip_norm" in changes and not changes["clip_norm"]:
             changes["clip_norm"] = None
-        for name in set(changes) - {"epochs"}:  # the rest are floats
+        if "patience" in changes and not changes["patience"]:
+            changes["patience"] = None  # 0 or None: no early stopping
+        for name in set(changes) - {"epochs", "patience"}:  # the rest are floats
             if is_number(changes[name]):
                 changes[name] = float(changes[name])
         with self._settings_lock:
@@ -290,17 +309,13 @@ class Trainer:
             self._iterating = False
 
     def _epochs(self):
+        # The training step compiles first (JAX compiles it on the first step, whose excess over
+        # a normal step counts as compiling); validation compiles after that first step has been
+        # reported (_ensure_loss_function). The first epoch's compile_seconds holds them all.
         t_compile = time.perf_counter()
         compiled_before = self.n_compiles
         self._ensure_training_functions()
-        if self.n_compiles > compiled_before:
-            # JAX compiles on the first call: warm the side-effect-free f_loss up here, so
-            # compile_seconds holds the compile time and the epoch's seconds hold training.
-            pad = np.full(self.val_batch_size, self._val.n)
-            self.f_loss(*self._val.batch(pad), np.int32(0))
-            compile_seconds = time.perf_counter() - t_compile
-        else:
-            compile_seconds = 0.0
+        compile_seconds = time.perf_counter() - t_compile if self.n_compiles > compiled_before else 0.0
         while self.epoch < self.config.epochs:
             report = self._run_epoch(compile_seconds)
             compile_seconds = 0.0
@@ -318,7 +333,8 @@ class Trainer:
         pending = None  # the step in flight: (loss, norms, ok, weight)
         stopped = False
         batches = fixed_batches(data.n, self.batch_size, order)
-        self._meter.start_epoch(epoch, len(batches))
+        # A new model reports its first step at once: its training loss, right after the compile.
+        self._meter.start_epoch(epoch, len(batches), report_first=self.f_loss is None)
         for idx in batches:
             if self._stop.is_set():
                 stopped = True
@@ -331,6 +347,8 @@ class Trainer:
             if pending is not None:
                 tally.finish(pending)
                 self._meter.step(tally)
+                for hook in self.step_hooks:
+                    hook()
             pending = (*outputs, data.weight(mask))
             if tally.n_ok and self.last_good.exploded(tally.last_loss):  # end the epoch before the weights run away
                 tally.exploded = tally.last_loss
@@ -339,6 +357,7 @@ class Trainer:
             tally.finish(pending)
             if tally.exploded is None and self.last_good.exploded(tally.last_loss):
                 tally.exploded = tally.last_loss
+            self._meter.step(tally)  # a one-batch epoch of a new model reports its step too
         return tally, stopped
 
     def _run_epoch(self, compile_seconds: float) -> EpochReport:
@@ -351,6 +370,7 @@ class Trainer:
         # An epoch that stop() cut short validates on no more batches than it trained (plus the
         # probe's): on a huge text a full pass would take minutes after the user asked to stop.
         limit = max(len(tally.step_times), 1) if stopped else None
+        first_excess += self._ensure_loss_function()  # the first epoch compiles validation here
         val_loss, val_accuracy, hidden, gates, complete = self._evaluate(limit)
         # A stop() that arrives after the last step still ends the run with this report.
         stopped = stopped or self._stop.is_set()
@@ -388,7 +408,7 @@ class Trainer:
         """Validation loss and accuracy, plus the probe's hidden states and gates, which come
         out of the same compiled call (the batch that holds the probe sequence); and whether the
         whole split was scored. ``limit``: score only the first ``limit`` batches and the probe's."""
-        self._ensure_training_functions()
+        self._ensure_loss_function()
         data = self._val
         probe = self._probe_index
         probe_batch, probe_column = divmod(probe, self.val_batch_size)

@@ -135,6 +135,10 @@ def _tree_spec():
                  "step": 0.5, "limits": (0.0, 1e6), "tip": "Global gradient-norm clip; applied live"},
                 {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, limits.MAX_EPOCHS),
                  "tip": "Passes over the training data; more epochs extend the run in place"},
+                {"name": "patience", "title": "early stop after (0 = off)", "type": "int", "value": 0,
+                 "limits": (0, limits.MAX_EPOCHS),
+                 "tip": "Early stopping: end the run after this many epochs without a lower validation "
+                        "loss, then restore the best weights; 0 = train every epoch. Applied live"},
                 {"name": "validation_fraction", "title": "validation fraction", "type": "float", "value": 0.2,
                  "step": 0.05, "limits": (0.01, 0.9), "decimals": 3,
                  "tip": "Share of the sequences held out to measure validation loss; starts a new run"},
@@ -247,6 +251,7 @@ class ControlPanel(QtWidgets.QWidget):
             "batch_size": int(values["batch_size"]),
             "clip_norm": float(values["clip_norm"]) or None,
             "epochs": int(values["epochs"]),
+            "patience": int(values["patience"]) or None,
             "validation_fraction": float(values["validation_fraction"]),
             "seed": int(values["seed"]),
             "dtype": values["dtype"],
@@ -310,6 +315,7 @@ class ControlPanel(QtWidgets.QWidget):
                 "batch_size": int(config.batch_size),
                 "clip_norm": float(config.clip_norm or 0.0),
                 "epochs": int(config.epochs),
+                "patience": int(config.patience or 0),
                 "validation_fraction": float(config.validation_fraction),
                 "seed": int(config.seed),
             },
@@ -433,6 +439,8 @@ class ControlPanel(QtWidgets.QWidget):
             value = float(value) or None
         elif name in ("probe_index", "epochs"):
             value = int(value)
+        elif name == "patience":
+            value = int(value) or None
         else:
             value = float(value)
         self.sigLiveChanged.emit(name, value)

@@ -26,6 +26,7 @@ class LiveViews:
         self.diagnostics = diagnostics
         self.predictions = predictions
         self._painters = (self.draw_loss, self._draw_hidden, self._draw_diagnostics, self._draw_predictions)
+        self.loss_extras: list = []  # fn() -> bool, drawn with the loss plot (gui.plots.run_marks)
         self._phase = 0  # which plot the next frame updates first
         self._diagnostics_drawn_at = float("-inf")
         self.clear()
@@ -72,8 +73,9 @@ class LiveViews:
     # Each painter returns True if it changed something.
     def draw_loss(self) -> bool:
         reports, self._loss_pending = self._loss_pending, []
+        extras = [draw() for draw in self.loss_extras]  # in this frame too: no extra repaint
         if not reports:
-            return False
+            return any(extras)
         self.loss_plot.extend([r.epoch for r in reports], [r.train_loss for r in reports],
                               [r.val_loss for r in reports])
         for r in reports:

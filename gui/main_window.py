@@ -30,6 +30,7 @@ from gui.recent_files import RecentFiles
 from gui.run_actions import RunActions
 from gui.run_history import RunHistory, run_label
 from gui.run_summaries import new_run_folder
+from gui.run_tools import RunTools
 from gui.runs_panel import RunsPanel
 from gui.status_line import StatusLine
 from gui.suggested import SuggestedSettings
@@ -52,7 +53,8 @@ START_TEXT = {RunState.RUNNING: "&Pause", RunState.COMPILING: "&Pause", RunState
 MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
 
 
-class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions, RunActions, QtWidgets.QMainWindow):
+class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, FileActions, RunActions,
+                 QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
     def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
@@ -102,6 +104,7 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
         build_menus_and_toolbar(self)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_paths)
         self.status_line = StatusLine(self.statusBar())
+        self._install_run_tools()  # gui.run_tools: step progress, compile overlay, best weights, LR finder
 
         self.worker = worker or TrainingWorker(max_in_flight=MAX_IN_FLIGHT)
         self._connect_worker()
@@ -154,6 +157,7 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
             (w.sigDatasetLoaded, self._on_dataset_loaded),
             (w.sigDatasetFailed, self._on_dataset_failed),
             (w.sigJobDone, self._on_job_done),
+            *self._tool_connections(),
         ]
 
     def _connect_worker(self) -> None:
@@ -223,6 +227,7 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
         self.history.close_run()
         self.diagnostics.reset()
         self._incoming = []
+        self._reset_run_tools()
         self.views.clear()
         self._changes_at = {}
         self._run_points = 0
@@ -239,17 +244,19 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
             config = self.current_config()
         except ValueError:
             return False
+        folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
+        # The worker first: it builds and compiles while the panels below are reset.
+        if checkpoint:
+            run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
+                                                 weights_only=weights_only, folder=folder)
+        else:
+            run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         self._close_current_run()
+        self._run_id = run_id
         self._reset_hidden_panel(config)
         self.history.label = run_label(config, getattr(self.dataset, "name", ""))
         self.status_line.set_total(config.epochs)
         self._tick = time.monotonic()
-        folder = new_run_folder(self.runs_dir(), getattr(self.dataset, "name", "run"))
-        if checkpoint:
-            self._run_id = self.worker.load_checkpoint(checkpoint, self.dataset, paused=not start,
-                                                       weights_only=weights_only, folder=folder)
-        else:
-            self._run_id = self.worker.new_run(config, self.dataset, paused=not start, folder=folder)
         self.run_folder = folder
         self._test_run_started(self._run_id)  # periodic test scoring, when asked for
         self.graph_view.begin_run(self._run_id)
@@ -523,6 +530,9 @@ class MainWindow(DatasetOpening, TestSetActions, SuggestedSettings, FileActions,
     # ================================================================== closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._closing = True
+        # Gone from the screen at once: the wait below may last until the exit deadline when
+        # a compile is under way (it cannot be interrupted), and a frozen window is worse.
+        self.hide()  # (xcb flushes the unmap itself; processing events here would run other slots)
         self.draw_timer.stop()
         try:
             self.save_settings()

@@ -1,10 +1,19 @@
-"""The status bar's permanent part: epoch, losses, speed, elapsed time, backend and a progress bar."""
+"""The status bar's permanent part: epoch, losses, speed, elapsed time, backend and a progress bar
+(epochs), plus a second bar that moves within a long epoch (steps, steps/s and an ETA)."""
 
 from __future__ import annotations
 
 from PyQt5 import QtWidgets
 
 STATUS_INTERVAL_S = 0.2  # report text at most this often: each change re-lays out the bar
+
+
+def _clock(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf"):
+        return "–"
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def _set_text(label: QtWidgets.QLabel, text: str) -> None:
@@ -26,11 +35,37 @@ class StatusLine:
         self.lbl_rate = QtWidgets.QLabel("– seq/s")
         self.lbl_elapsed = QtWidgets.QLabel("0:00")
         self.lbl_backend = QtWidgets.QLabel("backend: not started")
+        self.step_progress = QtWidgets.QProgressBar()  # within an epoch: shown once a run reports steps
+        self.step_progress.setMaximumWidth(180)
+        self.step_progress.setObjectName("stepProgress")
+        self.step_progress.hide()
         for widget in (self.lbl_epoch, self.lbl_loss, self.lbl_rate, self.lbl_elapsed, self.lbl_backend,
-                       self.progress):
+                       self.step_progress, self.progress):
             status_bar.addPermanentWidget(widget)
         self._shown_report = None
         self._shown_at = float("-inf")
+        self._step_shown_at = float("-inf")
+
+    def show_step(self, report, now: float) -> None:
+        """A StepReport (progress within an epoch): step bar, running loss, steps/s and ETA."""
+        if now - self._step_shown_at < STATUS_INTERVAL_S or report.steps_in_epoch <= 1:
+            return
+        self._step_shown_at = now
+        self.step_progress.setRange(0, int(report.steps_in_epoch))
+        self.step_progress.setValue(min(int(report.step), int(report.steps_in_epoch)))
+        self.step_progress.setFormat(f"epoch {report.epoch}: step %v / %m")
+        self.step_progress.show()
+        _set_text(self.lbl_epoch, f"epoch {report.epoch} (in progress)")
+        _set_text(self.lbl_loss, f"train {report.train_loss:.4g} (running)")
+        # the first report of a new model comes right after its compile: no rate to speak of yet
+        rate = (f"{report.steps_per_s:,.1f} steps/s · ETA {_clock(report.eta_s)}" if report.step > 1
+                else "first step done")
+        _set_text(self.lbl_rate, rate)
+
+    def reset_steps(self) -> None:
+        """A new run: the step bar waits for that run's first StepReport."""
+        self.step_progress.hide()
+        self._step_shown_at = float("-inf")
 
     def set_total(self, epochs: int, done: int = 0) -> None:
         self.progress.setRange(0, int(epochs))
@@ -52,8 +87,7 @@ class StatusLine:
         _set_text(self.lbl_rate, f"{report.sequences_per_second:,.0f} seq/s")
 
     def show_elapsed(self, seconds: float) -> None:
-        minutes, seconds = divmod(int(seconds), 60)
-        _set_text(self.lbl_elapsed, f"{minutes}:{seconds:02d}")
+        _set_text(self.lbl_elapsed, _clock(seconds))
 
     def show_backend(self, text: str) -> None:
         self.lbl_backend.setText(text)

@@ -134,13 +134,13 @@ def build_menus_and_toolbar(w) -> None:
     bar = w.menuBar()
     _build_file_menu(w, bar)
     run_actions = (w.act_start, w.act_step, w.act_stop, w.act_reset)
-    run_menu = bar.addMenu("&Run")
+    w.run_menu = bar.addMenu("&Run")  # gui.run_tools adds Restore best weights and Find learning rate
     for action in run_actions:
-        run_menu.addAction(action)
-    run_menu.addSeparator()
-    run_menu.addAction(w.act_fork)
-    run_menu.addAction(w.act_score_test)
-    run_menu.addAction(w.act_test_every)
+        w.run_menu.addAction(action)
+    w.run_menu.addSeparator()
+    w.run_menu.addAction(w.act_fork)
+    w.run_menu.addAction(w.act_score_test)
+    w.run_menu.addAction(w.act_test_every)
     _build_view_menu(w, bar)
     w.help_menu = install_help_menu(w)  # gui/help.py: Getting started, shortcuts, About
     w.toolbar = w.addToolBar("Run")

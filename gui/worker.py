@@ -4,8 +4,9 @@ The worker is a small actor. The GUI thread never touches a Trainer directly exc
 documented thread-safe setters; everything else (building the Trainer, compiling, training,
 inference, checkpoints, loading a dataset) is a command queued to the worker thread. The thread
 runs ``_serve``: take a command, else serve a due inference request, else run one epoch of the
-engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Pause, step and
-stop are checked between epochs (``Trainer.stop()`` also ends the current epoch early).
+engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Step and
+stop are checked between epochs (``Trainer.stop()`` also ends the current epoch early); a pause
+lands within one step (``gui.worker_tools`` holds the epoch in the Trainer's step hook).
 
 Every run gets an id (``run_id``) handed out synchronously in the GUI thread, and every
 run-scoped signal carries it, so a report still queued from a run the user just replaced can be
@@ -28,10 +29,12 @@ import time
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from engine.names import LIVE_SETTINGS, RunState
+from gui.gc_freeze import GarbageFreezer
 from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
 from gui.run_builder import build_run, loaded_payload
-from gui.worker_messages import (FrozenGarbage, copy_tree, describe_exception, divergence_message, log_failure,
+from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
                                  lower_thread_priority, remove_if_empty, stop_run, training_graph)
+from gui.worker_tools import TOOL_COMMANDS, WorkerTools
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ log = logging.getLogger(__name__)
 INFERENCE_MIN_INTERVAL_S = MIN_INTERVAL_S
 
 
-class TrainingWorker(QObject):
+class TrainingWorker(WorkerTools, QObject):
     """Runs ``Trainer.epochs()`` on its own QThread; all public methods are thread-safe.
 
     Contract signals (docs/ARCHITECTURE.md): ``sigStarted``, ``sigFinished``, ``sigError(str)``,
@@ -67,6 +70,9 @@ class TrainingWorker(QObject):
     sigDatasetLoaded = pyqtSignal(int, object)  # (request_id, SequenceDataset)
     sigJobDone = pyqtSignal(int, object, object)  # (job_id, result, exception or None): submit()'s answer
     sigDatasetFailed = pyqtSignal(int, object)  # (request_id, the exception: a DataError names the file and its fixes)
+    sigRunStep = pyqtSignal(int, object)  # (run_id, engine.progress.StepReport): progress within an epoch
+    sigBestRestored = pyqtSignal(int, int)  # (run_id, epoch whose weights the model holds now)
+    sigLRFinder = pyqtSignal(int, object)  # (run_id, {"done", "steps"} | {"result": LRFinderResult} | {"error"})
 
     def __init__(self, *, max_in_flight: int | None = None, trainer_factory=None, parent=None):
         super().__init__(parent)
@@ -75,6 +81,7 @@ class TrainingWorker(QObject):
         self._quit = False
         self._paused = True
         self._steps = 0
+        self._stepping = False  # the epoch in progress was asked for by step(): a pause does not hold it
         self._run_id = 0  # last id handed out (GUI thread, under the lock)
         self._active_run = 0  # run the worker thread is executing
         self._trainer = None
@@ -91,7 +98,7 @@ class TrainingWorker(QObject):
         self._trainer_factory = trainer_factory
         self.run_kwargs: dict = {}  # extra Run.create keywords for the next runs (the window: test_columns)
         self._thread: QThread | None = None
-        self._garbage = FrozenGarbage()  # worker thread only
+        self._garbage = GarbageFreezer()  # worker thread only
 
     # ------------------------------------------------------------------ lifecycle (GUI thread)
     def start_thread(self) -> QThread:
@@ -174,9 +181,11 @@ class TrainingWorker(QObject):
         self._stop_run(run)
 
     def pause(self) -> None:
+        """Pause within one step (the epoch in progress is held between two steps)."""
         with self._cond:
             self._paused = True
             self._steps = 0
+            self._stepping = False
             run = self._run
             self._cond.notify_all()
         if run is not None:
@@ -287,6 +296,7 @@ class TrainingWorker(QObject):
     # ------------------------------------------------------------------ worker thread
     def _serve(self) -> None:
         lower_thread_priority()
+        self._prewarm()  # gui.worker_tools: imports and XLA start-up while the window is built
         while True:
             action = self._next_action()
             if action is None:  # quit
@@ -315,6 +325,7 @@ class TrainingWorker(QObject):
                 if self._inference_due():
                     return "inference", None
                 if self._can_train() and not self._throttled():
+                    self._stepping = self._paused
                     if self._paused:
                         self._steps -= 1
                     return "epoch", None
@@ -367,6 +378,8 @@ class TrainingWorker(QObject):
                 self._load_dataset(*command[1:])
             elif name == "job":
                 self._run_job(*command[1:])
+            elif name in TOOL_COMMANDS:
+                self._run_tool(command)
         except Exception as exc:
             log_failure(log, f"worker command {name} failed", exc)
             self.sigError.emit(describe_exception(exc))
@@ -414,6 +427,7 @@ class TrainingWorker(QObject):
             self._run = run
             self._steppable = True
             live = dict(self._live)
+        self._watch_steps(trainer, run_id)
         for name, value in live.items():  # changes made while the trainer was being built
             try:
                 run.update(**{name: value})
@@ -445,6 +459,8 @@ class TrainingWorker(QObject):
         if report is None:  # the run ended: all epochs done, stopped, or a write failed (full disk)
             self._steppable = False
             state = str(self._run.state)
+            if self._run.state is RunState.FINISHED:
+                self._restore_best(run_id)  # as headless: the run ends on its best weights
             self._emit_state(state)
             if self._run.message:
                 self.sigError.emit(self._run.message)

@@ -15,7 +15,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 WORKER_NICENESS = 5  # added to the training thread's niceness (lower priority than the GUI)
-GC_MIN_INTERVAL_S = 10.0  # see FrozenGarbage.thaw
 
 
 def copy_tree(value):
@@ -74,36 +73,6 @@ def describe_exception(exc: BaseException) -> str:
         return text
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last or type(exc).__name__
-
-
-class FrozenGarbage:
-    """The worker thread's garbage-collector pause (one per worker, used on its thread only).
-
-    A full (generation 2) collection walks every object of the process, hundreds of thousands
-    after a compile (PyTensor graphs, JAX, pyqtgraph), with the GIL held, which the window feels
-    as a stall (figures in benchmarks/README.md). Once a run has compiled, its graphs live as
-    long as the run, so they are moved out of the collector's sight (``freeze``); they are handed
-    back, and the old runs' garbage collected, when a later run starts (``thaw``, a moment the
-    window already shows as busy). Freezing is cumulative and unfreeze releases everything, so
-    restarts in quick succession share one collection (at most one per GC_MIN_INTERVAL_S)
-    without losing any garbage.
-    """
-
-    def __init__(self):
-        self.frozen = False
-        self.collected_at = float("-inf")
-
-    def freeze(self) -> None:
-        gc.freeze()
-        self.frozen = True
-
-    def thaw(self) -> None:
-        now = time.monotonic()
-        if self.frozen and now - self.collected_at >= GC_MIN_INTERVAL_S:
-            gc.unfreeze()
-            gc.collect()
-            self.frozen = False
-            self.collected_at = now
 
 
 def remove_if_empty(folder) -> None:

@@ -83,3 +83,35 @@ def test_patience_is_validated():
     with pytest.raises(ValueError, match="patience must be a positive number of epochs"):
         TrainingConfig(patience=-1)
     assert TrainingConfig(patience=0).patience == 0
+
+
+def test_a_new_model_reports_its_first_step_before_validation_compiles():
+    # The window's first loss point of a new model comes from this report, one compile earlier.
+    trainer = Trainer(TrainingConfig(hidden_sizes=(4,), batch_size=8, epochs=2), classify_dataset(n=40))
+    seen = []
+    trainer.step_listeners.append(lambda r: seen.append((r, trainer.f_loss is None)))
+    reports = list(trainer.epochs())
+    first, before_validation = seen[0]
+    assert before_validation, "the first StepReport came after validation had compiled"
+    assert first.epoch == 1 and first.step >= 1 and np.isfinite(first.train_loss)
+    assert reports[0].compile_seconds > 0 and reports[1].compile_seconds == 0
+    assert len(trainer.history) == 2
+
+
+def test_step_hooks_run_after_every_step():
+    trainer = Trainer(TrainingConfig(hidden_sizes=(4,), batch_size=8, epochs=2), classify_dataset(n=40))
+    calls = []
+    trainer.step_hooks.append(lambda: calls.append(trainer.epoch))
+    list(trainer.epochs())
+    steps = -(-len(trainer.split.train) // 8)  # batches per epoch
+    assert len(calls) == 2 * (steps - 1)  # every step but the last of each epoch (the epoch ends there)
+
+
+def test_patience_is_a_live_setting():
+    trainer = Trainer(TrainingConfig(hidden_sizes=(4,), epochs=3), classify_dataset())
+    assert trainer.update(patience=5) == {"patience": (None, 5)}
+    assert trainer.config.patience == 5
+    trainer.update(patience=0)
+    assert trainer.config.patience is None
+    with pytest.raises(ValueError, match="patience"):
+        trainer.update(patience=-2)

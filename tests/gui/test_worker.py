@@ -341,31 +341,6 @@ def test_resume_or_step_given_while_the_run_is_being_built_is_not_lost(qtbot, ma
     assert rec.epoch_numbers(run) == [1]
 
 
-def test_collector_is_frozen_after_a_compile_and_collected_at_most_once_per_interval(qapp, monkeypatch):
-    from gui import worker_messages as worker_module
-
-    garbage = worker_module.FrozenGarbage()  # the worker's policy alone (its thread uses one)
-    calls = []
-    monkeypatch.setattr(worker_module.gc, "freeze", lambda: calls.append("freeze"))
-    monkeypatch.setattr(worker_module.gc, "unfreeze", lambda: calls.append("unfreeze"))
-    monkeypatch.setattr(worker_module.gc, "collect", lambda *args: calls.append("collect"))
-    clock = [1000.0]
-    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
-
-    garbage.thaw()  # nothing frozen yet: nothing to do
-    assert calls == []
-    garbage.freeze()
-    garbage.thaw()  # a new run: old graphs handed back and collected
-    assert calls == ["freeze", "unfreeze", "collect"]
-    garbage.freeze()
-    clock[0] += 1.0
-    garbage.thaw()  # a restart right after: shares the last collection
-    assert calls == ["freeze", "unfreeze", "collect", "freeze"]
-    clock[0] += worker_module.GC_MIN_INTERVAL_S
-    garbage.thaw()  # later: everything frozen since is released and collected
-    assert calls == ["freeze", "unfreeze", "collect", "freeze", "unfreeze", "collect"]
-
-
 def test_the_compiled_graph_is_sent_once_per_run_after_its_first_report(qtbot, make_worker, monkeypatch):
     import gui.worker as worker_module
 

@@ -1,0 +1,147 @@
+"""What the training worker does besides whole epochs: progress within an epoch, a pause that
+lands within one step, the best weights and the learning-rate finder.
+
+``WorkerTools`` is mixed into ``gui.worker.TrainingWorker``, which declares the signals
+(``sigRunStep``, ``sigBestRestored``, ``sigLRFinder``) and the state used here (its condition
+variable, command queue, pause flags). Everything below the public methods runs on the worker
+thread, inside the Trainer's step listeners and hooks (engine.training) or as queued commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+
+from gui.worker_messages import describe_exception
+
+log = logging.getLogger(__name__)
+
+TOOL_COMMANDS = ("restore_best", "find_lr")
+# Safe between two steps of a held (paused) epoch; any other command ends the hold (they all
+# end or replace the run: new_run, load_checkpoint, stop).
+HOLD_SERVES = ("save_checkpoint", "load_dataset", "extend", "job", *TOOL_COMMANDS)
+LR_PROGRESS_INTERVAL_S = 0.1  # the LR finder's progress signals: at most 10 a second
+
+
+class WorkerTools:
+    """Mixin of TrainingWorker (see the module docstring)."""
+
+    # ------------------------------------------------------------------ commands (any thread)
+    def restore_best(self) -> None:
+        """Put the current run's lowest-validation-loss weights back; sigBestRestored(run_id, epoch)."""
+        with self._cond:
+            self._commands.append(("restore_best", self._run_id))
+            self._cond.notify_all()
+
+    def find_learning_rate(self, **options) -> None:
+        """A learning-rate range test on a copy of the current weights (engine.lr_finder;
+        ``options`` are its keyword arguments). sigLRFinder carries progress, then the result."""
+        with self._cond:
+            self._commands.append(("find_lr", self._run_id, dict(options)))
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ worker thread
+    prewarm = True  # see _prewarm
+
+    def _prewarm(self) -> None:
+        """First thing on the worker thread: import PyTensor and JAX and start XLA's compiler
+        while the GUI thread is still building the window and reading the data, so the first
+        run compiles sooner. A failure is left for that run to report."""
+        if not self.prewarm:
+            return
+        try:
+            import engine.training  # noqa: F401  (PyTensor's tensor modules, the model)
+            from engine import backend
+
+            if backend.select().name == "jax":
+                import jax
+                import jax.numpy as jnp
+
+                jax.jit(lambda x: x + 1)(jnp.float32(0)).block_until_ready()
+        except Exception as exc:
+            log.debug("prewarming the backend failed: %s", exc)
+
+    def _watch_steps(self, trainer, run_id: int) -> None:
+        """Hook the new run's Trainer: StepReports to the window, the pause between two steps."""
+        listeners = getattr(trainer, "step_listeners", None)
+        if listeners is not None:
+            listeners.append(partial(self._forward_step, run_id))
+        hooks = getattr(trainer, "step_hooks", None)
+        if hooks is not None:
+            hooks.append(partial(self._hold_while_paused, run_id))
+
+    def _forward_step(self, run_id: int, report) -> None:
+        # The engine's StepMeter sends at most ~2 a second (and the first step of a new model at
+        # once), so these never flood the window's queue. StepReport is frozen: safe to share.
+        with self._cond:
+            current = run_id == self._run_id
+        if current:
+            self.sigRunStep.emit(run_id, report)
+
+    def _held(self, run_id: int) -> bool:
+        """Under the lock: the run is paused and this epoch was not asked for by a step."""
+        return (not self._quit and run_id == self._run_id and self._paused and self._steps <= 0
+                and not self._stepping)
+
+    def _hold_while_paused(self, run_id: int) -> None:
+        """Trainer step hook: a pause lands within one step, even in a long epoch. While held,
+        inference and the commands in HOLD_SERVES are served; resume, a step, stop, a new run
+        or quitting end the hold."""
+        while True:
+            with self._cond:
+                while self._held(run_id) and not self._commands and not self._inference_due():
+                    self._cond.wait(0.1)
+                if not self._held(run_id):
+                    if run_id == self._run_id and self._paused and self._steps > 0:
+                        self._steps -= 1  # "step one epoch" while held: finishing this one is that epoch
+                        self._stepping = True
+                    return
+                command = self._commands[0] if self._commands else None
+                if command is not None and command[0] not in HOLD_SERVES:
+                    return  # it ends or replaces this run; the epoch ends at the stop it set
+                if command is not None:
+                    self._commands.popleft()
+            if command is not None:
+                self._run_command(command)
+            else:
+                self._run_inference()
+
+    def _run_tool(self, command) -> None:
+        name, run_id = command[0], command[1]
+        if run_id != self._active_run or self._trainer is None:
+            return  # asked of a run that has been replaced since
+        if name == "restore_best":
+            self._restore_best(run_id)
+        else:
+            self._find_learning_rate(run_id, command[2])
+
+    def _restore_best(self, run_id: int) -> None:
+        restore = getattr(self._trainer, "restore_best", None)
+        epoch = restore() if restore is not None else 0
+        if not epoch:
+            return
+        log.info("restored the best weights (epoch %d)", epoch)
+        with self._cond:
+            self._pending_predictions = True  # the panels follow the restored weights
+            self._cond.notify_all()
+        self.sigBestRestored.emit(run_id, epoch)
+
+    def _find_learning_rate(self, run_id: int, options: dict) -> None:
+        from engine.lr_finder import find_learning_rate
+
+        last = [float("-inf")]
+
+        def progress(done: int, steps: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= LR_PROGRESS_INTERVAL_S or done == steps:
+                last[0] = now
+                self.sigLRFinder.emit(run_id, {"done": done, "steps": steps})
+
+        try:
+            result = find_learning_rate(self._trainer, on_step=progress, **options)
+        except Exception as exc:
+            log.warning("learning-rate finder failed: %s", exc)
+            self.sigLRFinder.emit(run_id, {"error": describe_exception(exc)})
+            return
+        self.sigLRFinder.emit(run_id, {"result": result})
