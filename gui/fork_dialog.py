@@ -49,7 +49,7 @@ def parse_choice(source: ForkSource, checkpoint: str, texts: dict) -> ForkChoice
         text = str(texts.get(name, "")).strip()
         label = name.replace("_", " ")
         try:
-            value = int(text) if name == "epochs" else float(text or "0")
+            value = int(text or "0") if name in ("epochs", "patience") else float(text or "0")
         except ValueError:
             raise ValueError(f"{label}: {text!r} is not a number") from None
         if name != "epochs" and not math.isfinite(value):
@@ -60,6 +60,9 @@ def parse_choice(source: ForkSource, checkpoint: str, texts: dict) -> ForkChoice
     if values["clip_norm"] < 0:
         raise ValueError("clip norm: must be >= 0 (0 = off)")
     values["clip_norm"] = values["clip_norm"] or None
+    if values["patience"] < 0:
+        raise ValueError("patience: must be >= 0 epochs (0 = no early stopping)")
+    values["patience"] = values["patience"] or None
     start = source.latest_epoch if checkpoint == "latest" else (source.best_epoch or 0)
     if not start < values["epochs"] <= MAX_EPOCHS:
         raise ValueError(f"epochs: the fork starts at epoch {start}; ask for more (up to {MAX_EPOCHS:,}) so it "
@@ -90,8 +93,10 @@ class ForkDialog(QtWidgets.QDialog):
         clip = settings.get("clip_norm")
         initial = {"learning_rate": f"{settings.get('learning_rate', 1e-3):g}",
                    "clip_norm": f"{clip or 0:g}", "momentum": f"{settings.get('momentum', 0.0):g}",
-                   "epochs": str(default_epochs(source, source.latest_epoch))}
-        tips = {"clip_norm": "0 = off", "epochs": "total epochs of the new run, counted from the parent's start"}
+                   "epochs": str(default_epochs(source, source.latest_epoch)),
+                   "patience": str(settings.get("patience") or 0)}
+        tips = {"clip_norm": "0 = off", "patience": "early stopping after this many epochs without a better "
+                "validation loss; 0 = off", "epochs": "total epochs of the new run, counted from the parent's start"}
         for name in FORKED_SETTINGS:
             edit = QtWidgets.QLineEdit(initial[name])
             edit.setToolTip(tips.get(name, ""))

@@ -410,7 +410,7 @@ class TrainingWorker(WorkerTools, QObject):
         self._in_flight = 0
         self._schedule.reset()
         try:
-            run = build_run(kind, source, dataset, folder, self._trainer_factory, **self.run_kwargs)
+            run = build_run(kind, source, dataset, folder, self._make_trainer, **self.run_kwargs)
             trainer = run.trainer  # the Trainer selects the backend itself
         except Exception as exc:
             log_failure(log, "could not create the trainer", exc)
@@ -439,6 +439,13 @@ class TrainingWorker(WorkerTools, QObject):
             self._epochs_done = len(payload["history"])
             self.sigRunLoaded.emit(run_id, payload)
         self._emit_state("ready")
+
+    def _make_trainer(self, config, dataset):
+        """A new run's Trainer (tests stand in a slow compile here)."""
+        if self._trainer_factory is not None:
+            return self._trainer_factory(config, dataset)
+        from engine.training import Trainer
+        return Trainer(config, dataset)
 
     def _run_epoch(self) -> None:
         run_id = self._active_run

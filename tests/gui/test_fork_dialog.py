@@ -17,7 +17,8 @@ def test_only_changed_settings_are_sent_and_zero_clip_means_off():
 @pytest.mark.parametrize("field, text, words", [("learning_rate", "fast", "not a number"),
                                                 ("learning_rate", "0", "greater than 0"),
                                                 ("clip_norm", "-1", ">= 0"),
-                                                ("epochs", "200", "starts at epoch 200")])
+                                                ("epochs", "200", "starts at epoch 200"),
+                                                ("patience", "-3", ">= 0"), ("patience", "soon", "not a number")])
 def test_a_bad_field_is_named(field, text, words):
     with pytest.raises(ValueError, match=words) as info:
         parse_choice(SOURCE, "latest", {**SAME, field: text})
@@ -29,3 +30,11 @@ def test_a_finished_run_forks_with_epochs_left_to_train(qtbot):
     dialog = ForkDialog(SOURCE)
     qtbot.addWidget(dialog)
     assert dialog.fields["epochs"].text() == "400" and dialog.checkpoint_box.count() == 2
+
+
+def test_patience_is_a_forked_setting_and_zero_means_off(qtbot):
+    assert parse_choice(SOURCE, "latest", {**SAME, "patience": "20"}).changes == {"patience": 20, "epochs": 400}
+    assert "patience" not in parse_choice(SOURCE, "latest", {**SAME, "patience": "0"}).changes
+    dialog = ForkDialog(SOURCE)
+    qtbot.addWidget(dialog)
+    assert dialog.fields["patience"].text() == "0"
