@@ -1,5 +1,6 @@
 """Suite-wide set-up: headless Qt, one compute thread, caches inside the test session."""
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -10,12 +11,11 @@ os.environ.setdefault("RNNSCOPE_BACKEND", "jax")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def default_sigint() -> None:
-    """Popen(preexec_fn=...): give the child Ctrl+C's default action. A job started in the
-    background by a non-interactive shell inherits SIGINT ignored, and a Ctrl+C test would then
-    test nothing but that."""
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# A suite started as a background job of a non-interactive shell inherits SIGINT ignored, and
+# every child would inherit that too: the Ctrl+C tests would then test nothing but it. With
+# Python's own handler here, children start with the default action (exec resets handlers).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, default_sigint
+from tests.conftest import ROOT
 
 PYTHON = sys.executable
 MAIN = str(ROOT / "main.py")
@@ -120,7 +120,7 @@ def test_ctrl_c_exits_130_and_writes_the_epochs_done(wave_csv, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([PYTHON, MAIN, "--headless", str(wave_csv), "--epochs", "100000", "--hidden", "4",
                              "--out", str(out)], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+                            stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stderr:
             if line.startswith("epoch "):

@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from tests.conftest import ROOT, default_sigint
+from tests.conftest import ROOT
 
 READY_LINE = "window open"  # gui.app logs it (--verbose) just before the event loop runs
 
@@ -15,7 +15,7 @@ def test_sigint_closes_the_window_with_130_and_no_traceback(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--verbose"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     ready = threading.Event()
 
