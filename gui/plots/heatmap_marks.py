@@ -45,6 +45,11 @@ class NonFiniteOverlay:
             self.image.setImage(nonfinite_rgba(data), autoLevels=False, levels=(0, 255))
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, data.shape[1], data.shape[0]))
 
+    def clear(self) -> None:
+        self.count = 0
+        self.image.clear()
+        self.image.setVisible(False)
+
 
 class UnitMarks:
     """Outlines of the traced units' columns on one heatmap: {unit: rectangle in the trace colour}."""
@@ -69,6 +74,10 @@ class UnitMarks:
         rect = self._rects.pop(int(unit), None)
         if rect is not None:
             self._plot.removeItem(rect)
+
+    def clear(self) -> None:
+        for unit in list(self._rects):
+            self.remove(unit)
 
     def set_steps(self, steps: int) -> None:
         """The heatmap's number of time steps (the outline's height)."""

@@ -78,6 +78,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._nonfinite: list[NonFiniteOverlay] = []
         self._marks: list[UnitMarks] = []  # per layer: outlines of the traced units' columns
         self._cursors: list[pg.InfiniteLine] = []  # per layer: the selected time step
+        self._pool: list[tuple] = []  # built layer plots, reused across resets (_build_layer_plots)
         self._selected_t: int | None = None
         self._layer_sizes: tuple[int, ...] = ()
         self._cell = "elman"
@@ -144,41 +145,49 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self.info_label.setText(f"{cell.upper()} · {len(sizes)} layer(s)" if sizes else "")
 
     def _build_layer_plots(self, sizes: tuple[int, ...]) -> None:
+        """One heatmap per layer. Plots are pooled: a PlotItem costs ~25 ms to build (its context
+        menu), so a reset to a model of as many layers or fewer reuses them, cleared."""
         self.graphics.clear()  # rebuilding the layout for a new model, not per update
-        self._plots, self._images, self._bars, self._hover = [], [], [], []
-        self._nonfinite, self._marks, self._cursors = [], [], []
+        while len(self._pool) < len(sizes):
+            self._pool.append(self._new_layer_plot())
+        layers = self._pool[:len(sizes)]
+        self._plots, self._images, self._bars, self._nonfinite, self._marks, self._cursors, self._hover = (
+            [list(column) for column in zip(*layers)] if layers else [[] for _ in range(7)])
         self._displayed = [None] * len(sizes)
         for layer, size in enumerate(sizes):
-            plot = pg.PlotItem(axisItems={"left": TextTimeAxis("left"), "bottom": ReadableAxisItem("bottom")})
-            plot.setLabel("left", "t")
-            plot.setLabel("bottom", "unit")  # ReadableAxisItem: integer indices, never "t (x0.001)"
-            plot.invertY(True)  # t = 0 at the top, like reading a table
-            set_compact_title(plot, f"layer {layer + 1} · {size} units")
-            image = pg.ImageItem(axisOrder="row-major")
-            image.setLevels(HIDDEN_LEVELS)
-            plot.addItem(image)
-            self._nonfinite.append(NonFiniteOverlay(plot))
-            self._marks.append(UnitMarks(plot))
-            cursor = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(TIME_CURSOR_COLOR, width=1,
-                                                                          style=QtCore.Qt.DashLine))
-            cursor.setZValue(9)
-            cursor.hide()
-            plot.addItem(cursor, ignoreBounds=True)
-            self._cursors.append(cursor)
-            bar = pg.ColorBarItem(values=HIDDEN_LEVELS, colorMap="CET-D1", interactive=False, width=14)
-            bar.setImageItem(image)
-            # span only the heatmap's height, not its title row: stacked bars' end labels
-            # ("-1.0" over "1.0") no longer touch
-            bar.layout.setContentsMargins(0, TITLE_HEIGHT + 2, 0, 6)
-            hover = pg.TextItem(anchor=(0, 1), color=(240, 240, 240), fill=(20, 20, 20, 210))
-            hover.setZValue(50)
-            hover.hide()
-            plot.addItem(hover, ignoreBounds=True)
-            mark_hover(hover)
-            self._plots.append(plot)
-            self._images.append(image)
-            self._bars.append(bar)
-            self._hover.append(hover)
+            set_compact_title(self._plots[layer], f"layer {layer + 1} · {size} units")
+            self._plots[layer].enableAutoRange()  # a zoom into the last model's units does not carry
+            self._images[layer].clear()
+            self._nonfinite[layer].clear()
+            self._marks[layer].clear()
+            self._cursors[layer].hide()
+            self._hover[layer].hide()
+
+    @staticmethod
+    def _new_layer_plot() -> tuple:
+        """(plot, image, colour bar, non-finite overlay, unit marks, time cursor, hover text)."""
+        plot = pg.PlotItem(axisItems={"left": TextTimeAxis("left"), "bottom": ReadableAxisItem("bottom")})
+        plot.setLabel("left", "t")
+        plot.setLabel("bottom", "unit")  # ReadableAxisItem: integer indices, never "t (x0.001)"
+        plot.invertY(True)  # t = 0 at the top, like reading a table
+        image = pg.ImageItem(axisOrder="row-major")
+        image.setLevels(HIDDEN_LEVELS)
+        plot.addItem(image)
+        nonfinite, marks = NonFiniteOverlay(plot), UnitMarks(plot)
+        cursor = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(TIME_CURSOR_COLOR, width=1,
+                                                                      style=QtCore.Qt.DashLine))
+        cursor.setZValue(9)
+        plot.addItem(cursor, ignoreBounds=True)
+        bar = pg.ColorBarItem(values=HIDDEN_LEVELS, colorMap="CET-D1", interactive=False, width=14)
+        bar.setImageItem(image)
+        # span only the heatmap's height, not its title row: stacked bars' end labels
+        # ("-1.0" over "1.0") no longer touch
+        bar.layout.setContentsMargins(0, TITLE_HEIGHT + 2, 0, 6)
+        hover = pg.TextItem(anchor=(0, 1), color=(240, 240, 240), fill=(20, 20, 20, 210))
+        hover.setZValue(50)
+        plot.addItem(hover, ignoreBounds=True)
+        mark_hover(hover)
+        return plot, image, bar, nonfinite, marks, cursor, hover
 
     def _fill_combos(self, sizes: tuple[int, ...], cell: str) -> None:
         self.layer_combo.blockSignals(True)

@@ -250,3 +250,34 @@ def test_select_time_marks_the_step_on_every_layer(hidden_panel):
     assert all(c.isVisible() and c.value() == 6 for c in hidden_panel._cursors)
     hidden_panel.select_time(None)
     assert not any(c.isVisible() for c in hidden_panel._cursors)
+
+
+def test_a_reset_reuses_the_layer_plots_and_leaves_nothing_of_the_last_model(hidden_panel, qtbot, monkeypatch):
+    """Every Reset and every restart rebuilt each layer's PlotItem (~25 ms apiece, its context
+    menu); hammering Reset starved the event loop for 0.5-0.9 s (tests/gui/test_stress.py on CI)."""
+    import pyqtgraph as pg
+
+    rng = np.random.default_rng(11)
+    hidden_panel.reset((6, 4), "lstm")
+    hidden, gates = random_snapshot(rng, [(10, 6), (10, 4)], "lstm")
+    hidden[0][3, 2] = np.nan
+    hidden_panel.set_snapshot(1, hidden, gates)
+    hidden_panel.toggle_unit(0, 3)
+    hidden_panel.select_time(4)
+    hidden_panel.set_gate("c")
+    built = []
+    original = pg.PlotItem.__init__
+    monkeypatch.setattr(pg.PlotItem, "__init__", lambda self, *a, **k: (built.append(1), original(self, *a, **k))[1])
+    for sizes in ((6, 4), (7, 3), (5,), (8, 2)):
+        hidden_panel.reset(sizes, "elman")
+    assert built == []  # never more layers than before: nothing built
+    assert hidden_panel.layer_sizes() == (8, 2)
+    assert "layer 1 · 8 units" in hidden_panel.plot_item(0).titleLabel.text
+    assert hidden_panel.nonfinite_count(0) == 0 and hidden_panel.unit_marks(0) == []
+    assert not any(c.isVisible() for c in hidden_panel._cursors)
+    assert hidden_panel.levels(0) == pytest.approx((-1.0, 1.0))
+    hidden_panel.set_snapshot(1, *random_snapshot(rng, [(12, 8), (12, 2)]))
+    assert hidden_panel.image_array(0).shape == (12, 8)
+    assert _magenta_pixels(hidden_panel.render_layer_image(0)) == 0
+    hidden_panel.reset((3, 3, 3), "gru")
+    assert len(built) == 2  # one more layer: its plot and its colour bar (a PlotItem too)
