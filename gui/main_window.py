@@ -65,40 +65,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self.setDockNestingEnabled(True)
         self.settings = QtCore.QSettings()
 
-        self.dataset = None
-        self.dataset_paths: list[str] = []
-        self.dataset_options: dict = {}
-        self.run_state: RunState | None = None
-        self.last_error: str | None = None
-        self.last_status: str = ""
-        self._run_id = 0
-        self._run_points = 0
-        self._last_epoch = 0
-        self._last_report = None
-        self.history = RunHistory(MAX_KEPT_RUNS)
-        self._incoming: list = []  # reports arrived since the last frame
-        self._changes_at: dict = {}  # epoch -> live changes that took effect from it
-        self._pending_changes: list[str] = []
-        self._elapsed = 0.0
-        self._tick = time.monotonic()
-        self._load_request = 0
-        self._after_load: list = []
-        self._closing = False
-
-        self.controls = ControlPanel(config)
-        if config is None:
-            self.controls.restore_settings(self.settings)
-        else:  # the caller chose these settings: a dataset's suggestion leaves them
-            self.controls.mark_explicit(config.to_dict())
-        self.loss_plot = LossPlot()
-        self.hidden_panel = HiddenStatePanel()
-        self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
-        self.graph_view = GraphView()  # the compiled training step (worker.sigGraph)
-        self.diagnostics = DiagnosticsPlot()
-        self.predictions = PredictionPanel()
-        self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
-        self.runs_panel = RunsPanel(self.runs_dir())
-        self.insight_views = InsightViews(self)  # saliency, trajectories, U's spectrum (docks)
+        self._init_state()
+        self._build_views(config)
         build_docks(self)
         build_actions(self)
         build_menus_and_toolbar(self)
@@ -122,6 +90,46 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self._reset_hidden_panel()
 
     # ================================================================== construction
+    def _init_state(self) -> None:
+        """The window's bookkeeping of the dataset and the run it shows (the run itself is the worker's)."""
+        self.dataset = None
+        self.dataset_paths: list[str] = []
+        self.dataset_options: dict = {}
+        self.run_state: RunState | None = None
+        self.last_error: str | None = None
+        self.last_status: str = ""
+        self._run_id = 0
+        self._run_points = 0
+        self._last_epoch = 0
+        self._last_report = None
+        self.history = RunHistory(MAX_KEPT_RUNS)
+        self._incoming: list = []  # reports arrived since the last frame
+        self._changes_at: dict = {}  # epoch -> live changes that took effect from it
+        self._pending_changes: list[str] = []
+        self._elapsed = 0.0
+        self._tick = time.monotonic()
+        self._load_request = 0
+        self._after_load: list = []
+        self._closing = False
+
+
+    def _build_views(self, config) -> None:
+        """The controls and the plots and docks' widgets (laid out by ``build_docks``)."""
+        self.controls = ControlPanel(config)
+        if config is None:
+            self.controls.restore_settings(self.settings)
+        else:  # the caller chose these settings: a dataset's suggestion leaves them
+            self.controls.mark_explicit(config.to_dict())
+        self.loss_plot = LossPlot()
+        self.hidden_panel = HiddenStatePanel()
+        self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
+        self.graph_view = GraphView()  # the compiled training step (worker.sigGraph)
+        self.diagnostics = DiagnosticsPlot()
+        self.predictions = PredictionPanel()
+        self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
+        self.runs_panel = RunsPanel(self.runs_dir())
+        self.insight_views = InsightViews(self)  # saliency, trajectories, U's spectrum (docks)
+
     def _connect_views(self) -> None:
         self.controls.sigLiveChanged.connect(self._on_live_changed)
         self.controls.sigRestartNeeded.connect(self._on_restart_needed)
