@@ -111,6 +111,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self._load_request = 0
         self._after_load: list = []
         self._closing = False
+        self._stepping = False  # the last command was Step: the worker's "paused" when done is awaited
 
 
     def _build_views(self, config) -> None:
@@ -271,11 +272,13 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
+        self._stepping = False
         self._update_actions()
         return True
 
     def toggle_run(self) -> None:
         """Space: Start (new run) / Pause / Resume."""
+        self._stepping = False
         if self.is_idle:
             self._begin_run(start=True)
         elif self.run_state in TRAINING:
@@ -299,6 +302,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         if self.is_idle and not self._begin_run(start=False):
             return
         self.worker.step()
+        self._stepping = True
         self.run_state = RunState.PAUSED if self._run_points else RunState.COMPILING
         self._update_actions()
 
@@ -355,8 +359,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
                 self._show_status(f"finished after epoch {self._last_epoch}")
         elif state is RunState.RUNNING and self.run_state is RunState.COMPILING:
             self.run_state = RunState.RUNNING
-        elif state is RunState.PAUSED and self.run_state in (RunState.COMPILING, RunState.PAUSED):
-            self.run_state = RunState.PAUSED  # a step finished (user pauses are applied at once)
+        elif state is RunState.PAUSED and (self.run_state in (RunState.COMPILING, RunState.PAUSED) or self._stepping):
+            self.run_state = RunState.PAUSED  # steps finished (user pauses are applied at once)
         elif state is RunState.READY and self.is_idle and self._run_points:
             self.run_state = RunState.PAUSED  # an ended run reopened by raising its epochs
             self._show_status(f"run extended to {self.status_line.progress.maximum()} epochs: Start continues it")

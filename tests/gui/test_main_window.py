@@ -203,6 +203,30 @@ def test_pause_step_resume(qtbot, make_window, forecast_csv, tiny_config):
     assert list(epochs) == list(range(1, settled + 1))  # no loss point lost or duplicated
 
 
+def test_two_quick_steps_end_paused_not_running(qtbot, make_window, forecast_csv, tiny_config):
+    """Two Step presses before the first epoch came back left the window saying RUNNING after the
+    worker had paused: its "running" after epoch 1 (a step still to go) moved the window from
+    COMPILING to RUNNING, and the "paused" after epoch 2 was then dropped as a stale reply."""
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()
+    window.step_epoch()
+    qtbot.waitUntil(lambda: _points(window)[0] == 2, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=5_000)
+    assert window.act_start.text() == "&Resume"
+    window.step_epoch()
+    window.step_epoch()  # the same from paused
+    qtbot.waitUntil(lambda: _points(window)[0] == 4, timeout=10_000)
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=5_000)
+    qtbot.wait(300)
+    assert _points(window)[0] == 4
+    window.toggle_run()  # resume, then a quick pause: a late "paused" of the steps must not undo Resume
+    assert window.run_state == "running"
+    qtbot.waitUntil(lambda: _points(window)[0] >= 6, timeout=10_000)
+    assert window.run_state == "running"
+
+
 def test_closing_during_training_stops_the_worker_within_two_seconds(qtbot, make_window, forecast_csv, tiny_config):
     window = make_window(tiny_config.replace(epochs=10_000))
     window.open_paths([forecast_csv], preview=False)
