@@ -25,6 +25,7 @@ from pyqtgraph.parametertree import Parameter, ParameterTree
 from engine import limits
 from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
 from gui.suggested import SuggestionBar
+from gui.typed_limits import guard_typed_values
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,8 @@ class ControlPanel(QtWidgets.QWidget):
         self._deferred: list = []  # restart fields changed in this event-loop pass
         self.params.sigTreeStateChanged.connect(self._on_tree_changed)
         self._enter_closes_editors()
+        self._typed_notes: dict = {}  # field -> what a spin box did with a typed value it cannot hold
+        self._typed_guards = guard_typed_values(self.params, self._typed_note, self)
         if config is not None:
             self.set_config(config)
         else:
@@ -376,6 +379,12 @@ class ControlPanel(QtWidgets.QWidget):
         self.message.setText(text)
         return text
 
+    def _typed_note(self, name: str, text: str) -> None:
+        """Shown now, and again by the change it causes (which would otherwise clear the line)."""
+        self._typed_notes[name] = text
+        self.message.setText(text)
+        QtCore.QTimer.singleShot(0, lambda: self._typed_notes.pop(name, None))
+
     def user_change(self, name: str, value) -> None:
         """Change a setting as the user would (signals and all), e.g. from the divergence dialog."""
         self._param(name).setValue(value)
@@ -442,7 +451,7 @@ class ControlPanel(QtWidgets.QWidget):
             self._restart_changed(name, self._param(name).value())
 
     def _live_changed(self, name, value) -> None:
-        self.message.setText("")
+        self.message.setText(self._typed_notes.get(name, ""))
         self._accepted_before[name] = self._accepted.get(name)
         self.explicit.add(name)
         self._accepted[name] = value
@@ -476,7 +485,7 @@ class ControlPanel(QtWidgets.QWidget):
             if value == previous:
                 return
             emitted = value
-        self.message.setText("")
+        self.message.setText(self._typed_notes.get(name, ""))
         self.explicit.add(name)
         self._last_change = {name: previous}
         self._accepted[name] = value
