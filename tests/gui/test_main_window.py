@@ -13,6 +13,7 @@ from PyQt5 import QtCore, QtWidgets
 from engine import backend
 from engine.names import RunState
 from gui.plots import qimage_to_array
+from tests.gui.child_window import run_window_child
 
 TRAIN_TIMEOUT = 60_000  # ms; a first compile on a loaded 2-core machine can take a while
 
@@ -367,46 +368,10 @@ def QtGui_drop_event(mime):
                             QtCore.Qt.NoModifier)
 
 
-CHILD_RUN_GUI = r"""
-import os, sys, time
-sys.path.insert(0, {root!r})
-import engine
-from argparse import Namespace
-from PyQt5 import QtCore
-import gui.app as app_module
-
-closed = {{}}
-original_setup = app_module.setup_window
-
-def watch(window):
-    if window.loss_plot.point_count() >= 2:
-        closed["at"] = time.monotonic()
-        window.close()
-    else:
-        QtCore.QTimer.singleShot(20, lambda: watch(window))
-
-def setup(args):
-    window = original_setup(args)
-    QtCore.QTimer.singleShot(0, lambda: watch(window))
-    return window
-
-app_module.setup_window = setup
-args = Namespace(files=[{path!r}], cell=None, hidden=(8,), lr=None, optimizer=None, batch_size=None,
-                 epochs=100000, seed=None, backend=None, dtype=None, checkpoint=None, start=True)
-code = app_module.run_gui(args)
-print("CLOSED_IN", time.monotonic() - closed["at"], code, flush=True)
-"""
-
-
 def test_run_gui_starts_training_and_quits_within_two_seconds_of_closing(tmp_path, forecast_csv):
     """The real entry point in a fresh process: --start trains, closing mid-training exits fast and clean."""
-    import subprocess
-    import sys
-
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    out = subprocess.run([sys.executable, "-c", CHILD_RUN_GUI.format(root=root, path=forecast_csv)],
-                         capture_output=True, text=True, env=env, timeout=180)
+    out = run_window_child(tmp_path, forecast_csv, close_when="window.loss_plot.point_count() >= 2",
+                           epochs=100_000, after_run='print("CLOSED_IN", time.monotonic() - closed["at"], code, flush=True)')
     assert out.returncode == 0, out.stderr[-3000:]
     line = [x for x in out.stdout.splitlines() if x.startswith("CLOSED_IN")][-1]
     seconds, code = float(line.split()[1]), int(line.split()[2])
