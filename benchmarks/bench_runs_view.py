@@ -112,7 +112,8 @@ def measure_runs_view(app) -> dict:
         time.sleep(0.001)
     idle = beat.stop()
     beat.start()
-    work = []  # the tick's own work: the check box, reading the run's curves, the plot items
+    work = []  # the tick's own work: the check box (the panel reads the run, then the plot builds and draws
+    # its items, each in a later frame of its own: the heartbeat's gaps measure them)
     for name in names:
         due = time.perf_counter() + TICK_INTERVAL_S
         started = time.perf_counter()

@@ -386,6 +386,11 @@ class RunReader:
         self._curves[column] = (len(rows), rows, out)  # cleared when metrics.csv grows
         return out
 
+    def curve_ready(self, column: str) -> bool:
+        """Whether ``curve(column)`` is at hand without reading metrics.csv (the Runs view reads one
+        ticked run per frame)."""
+        return column in self._curves
+
     def markers(self, events=None) -> list:
         """(epoch, text) for every setting change, pause, resume, stop, divergence and fork (of
         ``events``, default all), labelled by :func:`marker_text` as the window labels its own."""

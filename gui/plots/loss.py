@@ -61,6 +61,10 @@ class LossPlot(QtWidgets.QWidget):
         self._overlay_top: dict[int, float] = {}  # id(item) -> its highest loss
         self._overlay_counted: set[int] = set()  # ids of overlay items that set the auto range
         self._compared: list[dict] = []  # other runs, in colour: label, val, train, ticks, lines, markers
+        self._repaint_soon = QtCore.QTimer(self)  # a new compared run is drawn on the next turn (_draw_next_turn)
+        self._repaint_soon.setSingleShot(True)
+        self._repaint_soon.setInterval(0)
+        self._repaint_soon.timeout.connect(lambda: self.plot_widget.setUpdatesEnabled(True))
 
         # Hover readout: a text that follows the mouse plus dots on the nearest points.
         self.hover_text = pg.TextItem(anchor=(0, 1), color=(230, 230, 230), fill=(20, 20, 20, 200))
@@ -285,16 +289,26 @@ class LossPlot(QtWidgets.QWidget):
                 slot = next(i for i in range(len(runs) + len(used) + 1) if i not in used)
                 used.add(slot)
                 compared = self._new_compared(str(run[0]), slot)
+                self._draw_next_turn()
             self._fill_compared(compared, run)
             self._compared.append(compared)
 
+    def _draw_next_turn(self) -> None:
+        """Building a compared run's items and drawing them are two frames' work (~9 ms and ~10 ms of
+        CPU for 1,000 epochs beside nine others): the plot repaints once the event loop has turned."""
+        if self.plot_widget.updatesEnabled():
+            self.plot_widget.setUpdatesEnabled(False)
+            self._repaint_soon.start()
+
     def _new_compared(self, label: str, slot: int) -> dict:
         color = pg.intColor(slot, hues=COMPARED_HUES, maxValue=235)
-        val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=label)
+        # 1 px cosmetic pens: Qt's raster engine draws them directly; a wider pen is stroked as
+        # polygons (10 runs of 1,000 epochs: ~14 ms of CPU per repaint at 1.5 px, ~6 ms at 1 px)
+        val_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), name=label)
         train_item = pg.PlotDataItem(pen=pg.mkPen(color, width=1, style=QtCore.Qt.DotLine))
         # checkpoints: short upright strokes on the validation curve, one line item drawn as pairs
         # (a ScatterPlotItem per run cost ~7 ms of every repaint of the plot)
-        ticks = pg.PlotDataItem(pen=pg.mkPen(color, width=2), connect="pairs")
+        ticks = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="pairs")
         for item in (val_item, train_item, ticks):
             configure_long_curve(item)
             item.setZValue(-5)  # above the grey earlier runs, below the current run

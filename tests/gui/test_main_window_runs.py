@@ -18,12 +18,12 @@ def test_the_runs_dock_lists_the_runs_folder_and_overlays_ticked_runs(qtbot, mak
     window.runs_panel.refresh()
     assert sorted(window.runs_panel.shown_names()) == ["baseline", "lower lr"]
     window.runs_panel.set_checked("baseline")
-    window.runs_panel.set_checked("lower lr")
-    assert sorted(window.loss_plot.compared()) == ["baseline", "lower lr"]
+    window.runs_panel.set_checked("lower lr")  # overlaid on the next turns of the event loop
+    qtbot.waitUntil(lambda: sorted(window.loss_plot.compared()) == ["baseline", "lower lr"], timeout=5000)
     index = window.loss_plot.compared().index("baseline")
     np.testing.assert_allclose(window.loss_plot.compared_data(index)["val"][1], [1.0, 0.6, 0.4])
     window.runs_panel.set_checked("baseline", False)
-    assert window.loss_plot.compared() == ["lower lr"]
+    qtbot.waitUntil(lambda: window.loss_plot.compared() == ["lower lr"], timeout=5000)
 
 
 def test_open_run_folder_from_the_file_menu_and_a_bad_folder_explains(qtbot, monkeypatch, make_window, tmp_path):
@@ -57,7 +57,7 @@ def test_run_flag_opens_each_folder(qtbot, tmp_path, forecast_csv, auto_dialogs)
     window = setup_window(SimpleNamespace(files=[forecast_csv], run=[str(first), str(second)]))
     qtbot.addWidget(window)
     try:  # the last one shown in the main panels once the data has loaded, the others overlaid
-        assert window.loss_plot.compared() == ["first"]
+        qtbot.waitUntil(lambda: window.loss_plot.compared() == ["first"], timeout=5000)
         qtbot.waitUntil(lambda: window.dataset is not None and window.history.label == "second", timeout=10_000)
         assert window.loss_plot.point_count() == 1 and window.loss_plot.compared() == ["first"]
     finally:
@@ -111,6 +111,7 @@ def test_overlaid_and_followed_runs_show_their_events_as_markers(qtbot, make_win
     window = make_window()
     window.runs_panel.refresh()
     window.runs_panel.set_checked("remote run")
+    qtbot.waitUntil(lambda: window.loss_plot.compared() == ["remote run"], timeout=5000)
     assert window.loss_plot.compared_markers(0) == [(1.0, "lr 0.003 → 0.001")]
     assert window.loss_plot.compared_checkpoints(0) == [2.0]
     with open(folder / EVENTS, "a") as fh:  # the other process pauses it, through its control.jsonl
