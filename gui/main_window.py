@@ -277,7 +277,9 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         return True
 
     def toggle_run(self) -> None:
-        """Space: Start (new run) / Pause / Resume."""
+        """Space: Start (new run) / Pause / Resume; a followed run shown in the panels: through its control.jsonl."""
+        if self._steer_followed("toggle"):
+            return
         self._stepping = False
         if self.is_idle:
             self._begin_run(start=True)
@@ -307,6 +309,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self._update_actions()
 
     def stop_run(self) -> None:
+        if self._steer_followed("stop"):
+            return
         if not self.is_idle:
             self.worker.stop()
             self.run_state = RunState.STOPPED
@@ -514,14 +518,15 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
 
     # ================================================================== actions state
     def _update_actions(self) -> None:
-        state = self.run_state
+        followed = self._followed_state()  # a followed run shown in the panels: the toolbar steers it
+        state = followed or self.run_state
         has_data = self.dataset is not None
         self.act_start.setText(START_TEXT.get(state, "&Start"))
         icon = QtWidgets.QStyle.SP_MediaPause if state in TRAINING else QtWidgets.QStyle.SP_MediaPlay
         self.act_start.setIcon(self.style().standardIcon(icon))
-        self.act_start.setEnabled(has_data)
+        self.act_start.setEnabled(has_data or followed is not None)
         self.act_step.setEnabled(has_data)
-        self.act_stop.setEnabled(not self.is_idle)
+        self.act_stop.setEnabled(not self.is_idle or followed is not None)
         self.act_reset.setEnabled(has_data)
         self.act_load_ckpt.setEnabled(has_data)
         self.act_save_ckpt.setEnabled(self._run_points > 0 and self._run_id > 0)  # 0: a folder is shown

@@ -76,6 +76,15 @@ class RunActions:
         self._show_status(f"showing {reader.name}" + (" (following it)" if self.run_view.following else ""))
         return True
 
+    def _steer_followed(self, command: str) -> bool:
+        """The toolbar's Pause/Resume (``"toggle"``) and Stop while a followed run is shown steer that
+        run through its control.jsonl (gui.run_view.RunView.steer); False when none is shown."""
+        return self.run_view is not None and self.run_view.steer(command)
+
+    def _followed_state(self):
+        """The shown, followed run's state for the toolbar, or None (the window's own run, if any, counts)."""
+        return self.run_view.steered_state() if self.run_view is not None else None
+
     # ------------------------------------------------------------------ fork
     def fork_dialog(self, folder=None) -> bool:
         """Run ▸ Fork…: fork ``folder``, else the current run, else the run selected in the Runs dock."""

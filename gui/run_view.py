@@ -15,7 +15,7 @@ import time
 
 from PyQt5 import QtCore
 
-from engine.names import TASKS
+from engine.names import TASKS, RunState
 from engine.run_folder import append_command
 from engine.run_reader import RunFolderError, marker_text
 from gui.fork_dialog import FORKED_SETTINGS
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 FOLLOW_INTERVAL_MS = 500  # a followed run's new epochs are drawn within ~1 s of being written
 PREDICTIONS_INTERVAL_S = 10.0  # a followed run's predictions are recomputed at most this often (new best)
 NO_WORKER_RUN = 0  # the window's run id while it shows a folder: no worker signal matches it
+# A followed run's state as the toolbar shows it: paused (Resume) or training (Pause)
+TOOLBAR_STATE = {RunState.PAUSED: RunState.PAUSED, RunState.DIVERGED: RunState.PAUSED,
+                 RunState.READY: RunState.COMPILING, RunState.COMPILING: RunState.COMPILING}
 
 
 def training_config(meta: dict):
@@ -185,7 +188,31 @@ class RunView(QtCore.QObject):
         if not reader.status.is_active:
             self.timer.stop()
             self.window._show_status(f"{reader.name} has ended ({reader.status})")
+        if update.meta_changed or not self.following:  # its state may have changed: the toolbar shows it
+            self.window._update_actions()
         return bool(update)
+
+    # ------------------------------------------------------------------ steering from the toolbar
+    def steered_state(self) -> RunState | None:
+        """The followed run's state as the toolbar shows it (paused, or compiling/running), as the run
+        last reported it in its run.json; None when no shown run can be steered."""
+        reader = self.reader
+        if reader is None or not self.following or not reader.status.is_active:
+            return None
+        return TOOLBAR_STATE.get(reader.status, RunState.RUNNING)
+
+    def steer(self, command: str) -> bool:
+        """The toolbar's Pause / Resume (``"toggle"``) or Stop for the followed run: a command appended
+        to its control.jsonl, which the run's own process obeys between steps; the toolbar changes
+        when the run reports its new state."""
+        state = self.steered_state()
+        if state is None:
+            return False
+        if command == "toggle":
+            command = "resume" if state is RunState.PAUSED else "pause"
+        append_command(self.reader.folder, command)
+        self.window._show_status(f"sent to {self.reader.name}: {command}")
+        return True
 
     def _on_live_changed(self, name: str, value) -> None:
         """A live setting changed in the controls while a followed run is shown: send it to that run."""

@@ -5,42 +5,16 @@ readable while the run writes it, commands appended by another process land betw
 are logged, and a killed run leaves every flushed epoch behind.
 """
 import json
-import os
 import subprocess
-import sys
-import time
 
-import numpy as np
 import pytest
 
 from engine import checkpoint
 from engine.names import RunState
 from engine.run_folder import append_command
 from engine.run_reader import open_run
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _env():
-    env = dict(os.environ, PYTHONPATH=ROOT, QT_QPA_PLATFORM="offscreen")
-    env.pop("RNNSCOPE_BACKEND", None)
-    return env
-
-
-def _headless(*args):
-    return [sys.executable, os.path.join(ROOT, "main.py"), "--headless", *map(str, args)]
-
-
-def _wait_for(condition, proc, timeout=180.0, what=""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the headless run ended (exit {proc.returncode}) before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.gui.headless_child import ROOT, child_env as _env, headless as _headless, wait_for as _wait_for, \
+    wave_csv
 
 
 def _events(folder):
@@ -52,8 +26,7 @@ def _events(folder):
 
 @pytest.mark.slow
 def test_a_subprocess_run_is_steered_through_control_jsonl_survives_kill_9_and_resumes(tmp_path):
-    data = tmp_path / "wave.csv"
-    data.write_text("value\n" + "\n".join(f"{v:.5f}" for v in np.sin(np.arange(80) / 4.0)) + "\n")
+    data = wave_csv(tmp_path / "wave.csv")
     out = tmp_path / "run"
     proc = subprocess.Popen(_headless(data, "--epochs", 1_000_000, "--hidden", 3, "--batch-size", 4,
                                       "--lr", 0.01, "--out", out),

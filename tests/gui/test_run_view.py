@@ -89,3 +89,42 @@ def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtb
     window.controls._param("learning_rate").setValue(0.0004)  # steering the shown run from the controls
     lines = (folder / "control.jsonl").read_text().splitlines()
     assert lines and '"learning_rate"' in lines[-1] and "0.0004" in lines[-1]
+
+
+@pytest.mark.slow
+def test_the_toolbar_pauses_resumes_and_stops_a_followed_headless_run(qtbot, make_window, tmp_path):
+    """A run trained by a headless child process, shown and followed: the toolbar's Pause, Resume and
+    Stop go to it through its control.jsonl (it obeys), and the toolbar shows the state it reports."""
+    import subprocess
+
+    from engine.names import RunState
+    from tests.gui.headless_child import ROOT, child_env, headless, wait_for, wave_csv
+
+    out = tmp_path / "remote"
+    proc = subprocess.Popen(headless(wave_csv(tmp_path / "wave.csv"), "--epochs", 1_000_000, "--hidden", 3,
+                                     "--batch-size", 4, "--out", out),
+                            cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: (out / "metrics.csv").exists() and open_run(out).epochs, proc, what="its first epoch")
+        window = make_window()
+        assert window.open_run_folder(out) and window.run_view.following
+        assert window.act_start.text() == "&Pause" and window.act_stop.isEnabled()
+        window.act_start.trigger()  # Pause
+        qtbot.waitUntil(lambda: open_run(out).status is RunState.PAUSED, timeout=60_000)
+        qtbot.waitUntil(lambda: window.act_start.text() == "&Resume", timeout=10_000)
+        assert window.run_view.reader is not None and window.run_state is None  # no run of the window's own
+        paused_at = len(open_run(out).epochs)
+        window.act_start.trigger()  # Resume
+        qtbot.waitUntil(lambda: len(open_run(out).epochs) > paused_at + 1, timeout=60_000)
+        qtbot.waitUntil(lambda: window.act_start.text() == "&Pause", timeout=10_000)
+        window.act_stop.trigger()
+        assert proc.wait(timeout=60) == 0
+        reader = open_run(out)
+        assert reader.status is RunState.STOPPED
+        assert [e["kind"] for e in reader.events if e.get("source") == "control"] == ["pause", "resume", "stop"]
+        qtbot.waitUntil(lambda: not window.act_stop.isEnabled(), timeout=10_000)
+        assert window.act_start.text() == "&Start" and not window.run_view.following
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
