@@ -8,16 +8,13 @@ import pyqtgraph as pg
 
 from gui.plots import hover
 from gui.plots.axis import ReadableAxisItem
+from gui.plots.marker_labels import TOP as MARKER_TOP, MarkerLabels
 from gui.plots.refused import RefusedMarks
 from gui.plots.series import GrowableSeries, trailing_mean
 from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
                              configure_long_curve, set_series)
 
 
-MARKER_TOP = 0.92  # label position of a lone marker (fraction of the view height from the bottom)
-MARKER_ROW_STEP = 0.09
-MARKER_ROWS = 6
-MARKER_NEAR_SHARE = 0.12  # markers closer than this share of the epochs so far stagger their labels
 OVERLAY_SCALE_LIMIT = 100.0  # an earlier run whose losses reach this many times the current run's max
 # does not set the y range (after a diverged run at 1.6e7, Reset left the new run a flat line)
 TICK_RISE = 1.06  # a checkpoint tick rises 6 % above the curve (the same height on a log axis)
@@ -56,6 +53,7 @@ class LossPlot(QtWidgets.QWidget):
         self._log_y = False
 
         self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
+        self.labels = MarkerLabels(self.plot_item, self)  # every marker label on the plot, placed together
         self.refused = RefusedMarks(self.plot_item)  # epochs with refused (non-finite) steps
         self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
         self._overlay_top: dict[int, float] = {}  # id(item) -> its highest loss
@@ -162,51 +160,34 @@ class LossPlot(QtWidgets.QWidget):
     def add_marker(self, epoch: float, text: str) -> None:
         """A labelled vertical line where a hyperparameter changed (e.g. 'lr 1e-3 -> 3e-4').
 
-        Changes at the same epoch share one line and one label ('lr ...; clip ...'); a marker
-        close to earlier ones puts its label lower down (MARKER_ROWS rows), so labels never pile
-        on top of each other."""
+        Changes at the same epoch share one line and one label ('lr ...; clip ...'); the label goes
+        where it overlaps no other label on the plot (gui.plots.marker_labels)."""
         epoch, text = float(epoch), str(text)
         for k, (at, old_text, line) in enumerate(self._markers):
             if at == epoch:
                 merged = f"{old_text}; {text}"
                 line.label.setFormat(merged)
                 self._markers[k] = (at, merged, line)
+                self.labels.place()
                 return
-        line = pg.InfiniteLine(
-            pos=epoch, angle=90, movable=False,
-            pen=pg.mkPen(MARKER_COLOR, width=1, style=QtCore.Qt.DashLine),
-            label=text,
-            labelOpts={"position": self._free_label_row(epoch), "color": MARKER_COLOR, "fill": (20, 20, 20, 170),
-                       "anchors": [(0, 0), (0, 0)]},
-        )
-        self.plot_item.addItem(line, ignoreBounds=True)
+        line = self._marker_line(epoch, text, MARKER_COLOR, QtCore.Qt.DashLine, priority=0)
         self._markers.append((epoch, text, line))
-
-    def _free_label_row(self, epoch: float) -> float:
-        """The label height (a fraction of the view, from the top) of a new marker at ``epoch``:
-        the first row no nearby marker's label uses."""
-        span = max(self._train.x[-1] if len(self._train) else 0.0, epoch, 1.0)
-        near = MARKER_NEAR_SHARE * span
-        taken = {round(line.label.orthoPos, 3) for at, _, line in self._markers if abs(at - epoch) <= near}
-        for row in range(MARKER_ROWS):
-            position = round(MARKER_TOP - row * MARKER_ROW_STEP, 3)
-            if position not in taken:
-                return position
-        return round(MARKER_TOP - (len(taken) % MARKER_ROWS) * MARKER_ROW_STEP, 3)
+        self.labels.place()
 
     def mark_refused(self, epoch: float, count: int) -> None:
         """Epoch ``epoch`` had ``count`` refused (non-finite) steps: a cross on the curve with the count."""
         near = self._nearest(self._train, epoch) or self._nearest(self._val, epoch)
         self.refused.add(epoch, near[1] if near else float("nan"), count)
 
-    def _marker_line(self, epoch: float, text: str, color, style, position: float = MARKER_TOP) -> pg.InfiniteLine:
-        """A compared run's marker: a labelled line in the run's colour."""
+    def _marker_line(self, epoch: float, text: str, color, style, priority: int = 2) -> pg.InfiniteLine:
+        """A labelled line (the current run's markers: ``priority`` 0; a compared run's: 2, in its colour)."""
         line = pg.InfiniteLine(
             pos=float(epoch), angle=90, movable=False, pen=pg.mkPen(color, width=1, style=style),
             label=str(text),
-            labelOpts={"position": position, "color": color, "fill": (20, 20, 20, 170), "anchors": [(0, 0), (0, 0)]},
+            labelOpts={"position": MARKER_TOP, "color": color, "fill": (20, 20, 20, 170), "anchors": [(0, 0), (0, 0)]},
         )
         self.plot_item.addItem(line, ignoreBounds=True)
+        self.labels.add(line, priority)
         return line
 
     def markers(self) -> list[tuple[float, str]]:
@@ -215,6 +196,7 @@ class LossPlot(QtWidgets.QWidget):
     def _clear_markers(self) -> None:
         for _, _, line in self._markers:
             self.plot_item.removeItem(line)
+            self.labels.remove(line)
         self._markers.clear()
         self.refused.clear()
 
@@ -329,6 +311,7 @@ class LossPlot(QtWidgets.QWidget):
         if markers != compared["markers"]:  # followed runs: redrawn only when an event arrived
             for line in compared["lines"]:
                 self.plot_item.removeItem(line)
+                self.labels.remove(line)
             compared["lines"] = [self._marker_line(epoch, text, compared["color"], QtCore.Qt.DashDotLine)
                                  for epoch, text in markers]
             compared["markers"] = markers
@@ -348,6 +331,8 @@ class LossPlot(QtWidgets.QWidget):
     def _remove_compared(self, compared: dict) -> None:
         for item in (compared["val"], compared["train"], compared["ticks"], *compared["lines"]):
             self.plot_item.removeItem(item)
+        for line in compared["lines"]:
+            self.labels.remove(line)
 
     def compared(self) -> list[str]:
         """Labels of the compared runs, in legend order."""

@@ -45,6 +45,8 @@ class RunMarks:
             labelOpts={"position": 0.75, "color": BEST_COLOR, "fill": (20, 20, 20, 170)})
         self.best_line.hide()
         plot.addItem(self.best_line, ignoreBounds=True)
+        self._labels = loss_plot.labels  # its label is placed with the markers' (none overlap)
+        self._labels.add(self.best_line, priority=1)
         self._best: tuple[int, float] | None = None
         self._restored = False
         self._pending_running: list = []  # StepReports not drawn yet
@@ -98,6 +100,7 @@ class RunMarks:
         self.best_line.setPos(epoch)
         self.best_line.label.setFormat(f"best: epoch {epoch}" + (" (restored)" if restored else ""))
         self.best_line.show()
+        self._labels.place()
 
     def mark_restored(self, epoch: int) -> None:
         if self._best is not None and self._best[0] == int(epoch):
@@ -121,4 +124,5 @@ class RunMarks:
         self._draw_running()
         self.best_point.setData([], [])
         self.best_line.hide()
+        self._labels.schedule()
         self._best, self._restored = None, False

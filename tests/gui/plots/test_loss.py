@@ -200,7 +200,7 @@ def test_a_newly_compared_run_is_drawn_a_turn_of_the_event_loop_after_its_items_
 
 
 def test_marker_labels_close_together_never_overlap(loss_plot, qtbot):
-    epochs = np.arange(1, 61)
+    epochs = np.arange(1, 201)
     loss_plot.extend(epochs, 1.0 / epochs, 1.2 / epochs)
     loss_plot.add_marker(30, "lr 0.003 → 0.001")
     loss_plot.add_marker(31, "clip 5 → off")
@@ -215,8 +215,53 @@ def test_marker_labels_close_together_never_overlap(loss_plot, qtbot):
     for i in range(len(rects)):
         for j in range(i + 1, len(rects)):
             assert not rects[i].intersects(rects[j]), (labels[i].toPlainText(), labels[j].toPlainText())
-    loss_plot.add_marker(55, "lr 0.0003 → 0.0001")  # far from the others: back on the top row
+    loss_plot.add_marker(110, "lr 0.0003 → 0.0001")  # far from the others: back on the top row
     assert loss_plot._markers[-1][2].label.orthoPos == loss_plot._markers[0][2].label.orthoPos
+    loss_plot.add_marker(199, "lr 0.0001 → 3e-05")  # at the right edge: left of its line, inside the view
+    qtbot.wait(50)
+    edge = loss_plot._markers[-1][2]
+    assert edge.label.sceneBoundingRect().right() <= loss_plot.plot_item.vb.sceneBoundingRect().right()
+    assert edge.label.sceneBoundingRect().left() < edge.sceneBoundingRect().left()
+
+
+def _shown_labels(loss_plot):
+    return [item.label for item in loss_plot.plot_item.items
+            if isinstance(item, pg.InfiniteLine) and item.isVisible() and item.label.isVisible()]
+
+
+def _assert_no_two_intersect(labels):
+    rects = [label.sceneBoundingRect() for label in labels]
+    for i in range(len(rects)):
+        for j in range(i + 1, len(rects)):
+            assert not rects[i].intersects(rects[j]), (labels[i].toPlainText(), labels[j].toPlainText())
+
+
+def test_local_best_and_compared_marker_labels_share_one_placement_and_never_overlap(loss_plot, qtbot):
+    """The compared runs' labels used to sit on the top row whatever the current run's labels did."""
+    from gui.plots.run_marks import RunMarks
+
+    epochs = np.arange(1.0, 201.0)
+    loss_plot.extend(epochs, 1.0 / epochs, 1.2 / epochs)
+    marks = RunMarks(loss_plot)
+    for epoch, text in ((100, "lr 0.003 → 0.001"), (104, "clip 5 → off"), (170, "pause")):
+        loss_plot.add_marker(epoch, text)
+    marks.set_best(102, 0.01)
+    marks.draw()
+    runs = [(f"run {k}", epochs, 1.1 / epochs, (1.3 + k) / epochs,
+             [(100 + k, "lr 0.003 → 0.001 (control)"), (170, "pause (control)")], []) for k in range(3)]
+    loss_plot.set_compared(runs)
+    qtbot.wait(100)
+    labels = _shown_labels(loss_plot)
+    assert len(labels) == 3 + 1 + 6  # every label has room in a 400 px plot
+    _assert_no_two_intersect(labels)
+    loss_plot.plot_item.vb.setXRange(90, 115, padding=0)  # zoomed in: rows freed, still apart
+    qtbot.wait(100)
+    _assert_no_two_intersect(_shown_labels(loss_plot))
+    loss_plot.resize(640, 120)  # too short for six rows: some labels wait for room, none overlap
+    qtbot.wait(100)
+    shown = _shown_labels(loss_plot)
+    assert 0 < len(shown) < 10
+    _assert_no_two_intersect(shown)
 
 
 def test_a_diverged_grey_run_does_not_set_the_y_range_of_the_next(loss_plot, qtbot):
