@@ -172,6 +172,7 @@ def render_pngs(out: OutFolder, history: list[dict], last_report, title: str = "
     loss_plot = _loss_plot(history, title)
     loss_plot.show()
     app.processEvents()
+    loss_plot.labels.place()  # the marker labels for the plot's shown size, before the image is taken
     written.append(out.write_bytes("loss.png", png_bytes(_plot_image(loss_plot))))
     loss_plot.close()
     loss_plot.deleteLater()

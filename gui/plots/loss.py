@@ -53,7 +53,7 @@ class LossPlot(QtWidgets.QWidget):
         self._log_y = False
 
         self._markers: list[tuple[float, str, pg.InfiniteLine]] = []
-        self.labels = MarkerLabels(self.plot_item, self)  # every marker label on the plot, placed together
+        self.labels = MarkerLabels(self.plot_item, self, avoid=self._legend_rects)  # every marker label, together
         self.refused = RefusedMarks(self.plot_item)  # epochs with refused (non-finite) steps
         self._overlays: list[tuple[str, pg.PlotDataItem, pg.PlotDataItem]] = []
         self._overlay_top: dict[int, float] = {}  # id(item) -> its highest loss
@@ -78,6 +78,9 @@ class LossPlot(QtWidgets.QWidget):
         hover.hide_on_leave(self.plot_widget)
         self._mouse_proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved,
                                            rateLimit=60, slot=self._on_mouse_moved)
+
+    def _legend_rects(self) -> list:
+        return [self.legend.sceneBoundingRect()] if self.legend.isVisible() and self.legend.items else []
 
     # ----- data in
     def extend(self, epochs, train_losses, val_losses) -> None:
@@ -274,6 +277,7 @@ class LossPlot(QtWidgets.QWidget):
                 self._draw_next_turn()
             self._fill_compared(compared, run)
             self._compared.append(compared)
+        self.labels.schedule()  # the legend may have grown or shrunk
 
     def _draw_next_turn(self) -> None:
         """Building a compared run's items and drawing them are two frames' work (~9 ms and ~10 ms of

@@ -97,9 +97,9 @@ class RunMarks:
 
     def _draw_best(self, epoch: int, val_loss: float, restored: bool) -> None:
         self.best_point.setData([epoch], [val_loss])
+        self.best_line.show()  # first: a hidden line's label ignores a new text (pyqtgraph InfLineLabel)
         self.best_line.setPos(epoch)
         self.best_line.label.setFormat(f"best: epoch {epoch}" + (" (restored)" if restored else ""))
-        self.best_line.show()
         self._labels.place()
 
     def mark_restored(self, epoch: int) -> None:
