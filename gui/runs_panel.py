@@ -126,8 +126,9 @@ class RunsPanel(QtWidgets.QWidget):
                     self.model.item(row, 0).setCheckState(Qt.Checked)
 
     def refresh(self) -> None:
-        """Read every run again; ticks and the sort order stay."""
+        """Read every run again; ticks, the selection (and so the config diff) and the sort order stay."""
         ticked = {str(r.folder) for r in self.checked_runs()}
+        selected = {str(r.folder) for r in self.selected_runs()}
         folders = run_folders(self.runs_dir) + [f for f in self._opened if f.is_dir()]
         self._readers, self.notes = read_runs(folders, self._read_cache)
         self._filling = True  # not blockSignals: the sort/filter proxy must see the rows change
@@ -137,6 +138,7 @@ class RunsPanel(QtWidgets.QWidget):
                 self.model.appendRow(self._row_items(index, reader, str(reader.folder) in ticked))
         finally:
             self._filling = False
+        self._select_folders(selected)
         self.table.resizeColumnsToContents()
         if self.notes:
             self.sigMessage.emit(f"{len(self.notes)} folder(s) skipped: {self.notes[0]}")
@@ -192,6 +194,13 @@ class RunsPanel(QtWidgets.QWidget):
         selection = QtCore.QItemSelection()
         for row in range(self.proxy.rowCount()):
             if self.proxy.index(row, 0).data() in names:
+                selection.select(self.proxy.index(row, 0), self.proxy.index(row, len(COLUMNS) - 1))
+        self.table.selectionModel().select(selection, QtCore.QItemSelectionModel.ClearAndSelect)
+
+    def _select_folders(self, folders: set) -> None:
+        selection = QtCore.QItemSelection()
+        for row in range(self.proxy.rowCount()):
+            if str(self._reader_at(self.proxy.mapToSource(self.proxy.index(row, 0)).row()).folder) in folders:
                 selection.select(self.proxy.index(row, 0), self.proxy.index(row, len(COLUMNS) - 1))
         self.table.selectionModel().select(selection, QtCore.QItemSelectionModel.ClearAndSelect)
 

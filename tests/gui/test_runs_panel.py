@@ -62,6 +62,16 @@ def test_ticks_are_overlaid_on_the_next_turn_once_however_many_changed(panel, qt
     assert built == [3]
 
 
+def test_a_refresh_keeps_the_selection_and_its_config_diff(panel):
+    """The window refreshes the dock when its own run starts or ends: the runs selected for the diff
+    stay selected (they were all deselected, and the diff emptied)."""
+    panel.select(["gru small", "gru fast"])
+    before = [r.name for r in panel.selected_runs()]
+    panel.refresh()
+    assert [r.name for r in panel.selected_runs()] == before
+    assert panel.diff_rows() and "1 setting(s) differ" in panel.diff_label.text()
+
+
 def test_rename_and_delete_ask_first(panel, monkeypatch, auto_dialogs):
     panel.select(["gru fast"])
     monkeypatch.setattr(QtWidgets.QInputDialog, "getText", staticmethod(lambda *a, **k: ("gru lr 1e-2", True)))
