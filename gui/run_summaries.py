@@ -19,7 +19,7 @@ from engine.run_folder import EVENTS, METRICS, RUN_JSON, atomic_write_text, json
 from engine.run_reader import RunFolderError, open_run
 
 COLUMNS = ("name", "dataset", "cell", "hidden sizes", "optimizer", "learning rate", "batch", "epochs",
-           "best val loss", "val accuracy", "duration", "status")
+           "best val loss", "val accuracy", "test accuracy", "duration", "status")
 
 
 def default_runs_dir() -> Path:
@@ -107,6 +107,8 @@ def summary_row(reader) -> dict:
     last = reader.last_row()
     best = (meta.get("best") or {}).get("val_loss")
     accuracy = last.get("val_accuracy")
+    tested = (meta.get("test") or {}).get("accuracy")  # a test set scored (run.json), else the last periodic score
+    tested = tested if tested is not None else last.get("test_accuracy")
     duration = last.get("wall_s")
     epoch = last.get("epoch", meta.get("epoch", 0)) or 0
     total = meta.get("epochs") or config.get("epochs") or epoch
@@ -123,6 +125,7 @@ def summary_row(reader) -> dict:
         "epochs": (f"{epoch} / {total}", epoch),
         "best val loss": ("" if best is None else f"{best:.4g}", best if best is not None else math.inf),
         "val accuracy": ("" if accuracy is None else f"{accuracy:.1%}", accuracy if accuracy is not None else -1.0),
+        "test accuracy": ("" if tested is None else f"{tested:.1%}", tested if tested is not None else -1.0),
         "duration": (_format_duration(duration), duration if duration is not None else 0.0),
         "status": (str(reader.status), str(reader.status)),
     }

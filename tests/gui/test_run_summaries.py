@@ -10,6 +10,7 @@ from gui.run_summaries import (COLUMNS, config_diff, default_runs_dir, delete_ru
                                run_folders, set_note, summary_row)
 from tests.gui.run_folders import write_run
 
+
 def test_rows_read_the_folder_and_sort_by_value(tmp_path):
     write_run(tmp_path / "a", "first", [1.0, 0.5, 0.25], learning_rate=0.01)
     write_run(tmp_path / "b", "second", [0.9, 0.8])
@@ -21,6 +22,19 @@ def test_rows_read_the_folder_and_sort_by_value(tmp_path):
     assert row["learning rate"] == ("0.01", 0.01) and row["best val loss"][0] == "0.25"
     assert row["epochs"] == ("3 / 3", 3) and row["duration"] == ("0:02", 1.5)
     assert row["status"][0] == "finished" and row["hidden sizes"] == ("16", 16)
+
+
+def test_the_table_shows_test_accuracy_where_a_test_set_was_scored(tmp_path):
+    scored = write_run(tmp_path / "a", "scored", [1.0, 0.5])
+    meta = json.loads((scored / RUN_JSON).read_text())
+    meta["test"] = {"accuracy": 0.875, "loss": 0.4, "n": 40, "epoch": 2, "weights": "best",
+                    "task": "classify_sequence"}
+    atomic_write_text(scored / RUN_JSON, json_text(meta))
+    write_run(tmp_path / "b", "unscored", [0.9])
+    readers, _ = read_runs(run_folders(tmp_path))
+    rows = {r.name: summary_row(r) for r in readers}
+    assert rows["scored"]["test accuracy"] == ("87.5%", 0.875)
+    assert rows["unscored"]["test accuracy"][0] == ""  # absent, not 0 %
 
 
 def test_a_damaged_folder_is_skipped_with_a_note_naming_the_file(tmp_path):
