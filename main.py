@@ -51,6 +51,17 @@ def _positive(kind):
     return parse
 
 
+def _off_or_positive(text: str) -> int:
+    """A count where 0 means off (as the window's "0 = off" controls)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or more, got {text!r}")
+    return value
+
+
 def _sample(name: str) -> str:
     import resources
 
@@ -157,8 +168,9 @@ def _add_run_flags(p) -> None:
                    help="use settings suggested from the data's size and shape (flags given explicitly still win)")
     e.add_argument("--test", metavar="FILE", help="test file scored with the best weights at the end, never trained on")
     e.add_argument("--test-every", type=_positive(int), metavar="K", help="also score the test file every K epochs")
-    e.add_argument("--patience", type=_positive(int), metavar="N",
-                   help="stop after N epochs without a lower validation loss (default: off)")
+    e.add_argument("--patience", type=_off_or_positive, metavar="N",
+                   help="stop after N epochs without a lower validation loss (default, or 0: off; "
+                        "0 also turns off the patience --suggested would set)")
 
 
 def _add_output_flags(p) -> None:

@@ -71,6 +71,20 @@ def test_patience_flag_stops_early(pair, tmp_path, capsys):
     assert code == 0 and "[early stop: no better validation loss since epoch" in printed
 
 
+def test_patience_0_is_off_as_in_the_window_and_beats_the_suggestion(pair, tmp_path, capsys):
+    """--patience 0 was refused ("must be greater than 0") while the window's control says 0 = off."""
+    code = main.main([pair[0], "--headless", "--suggested", "--epochs", "3", "--patience", "0", "--hidden", "4",
+                      "--out", str(tmp_path / "o")])
+    printed = capsys.readouterr().err
+    assert code == 0, printed
+    assert "given explicitly" in printed and "patience" in printed and "early stop" not in printed
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["config"]["patience"] in (0, None)
+    with pytest.raises(SystemExit) as refused:
+        main.main([pair[0], "--headless", "--patience", "-1", "--out", str(tmp_path / "p")])
+    assert refused.value.code == 2
+    assert "must be 0 (off) or more" in capsys.readouterr().err
+
+
 def test_explicit_flags_win_over_the_suggestion(pair):
     from engine.data import load_sequences
 
