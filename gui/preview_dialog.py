@@ -41,7 +41,8 @@ CHOICES = {
 COLUMN_LISTS = ("target_column", "index_columns")  # "a,b" / "2" / "none" (index_columns: [] = none)
 PLACEHOLDERS = {"target_column": "auto (name or number; several: a,b)",
                 "index_columns": "auto (none = no index column)",
-                "max_vocab": "512"}
+                "max_vocab": "512",
+                "frame": "1 (as in the file; the suggestion may choose more)"}
 # Summary fields listed under the one-line description, when they say something.
 _SUMMARY_FIELDS = ("feature_names", "target_names", "class_names", "delimiter", "has_header", "index_column",
                    "encoding", "decimal")
