@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import weakref
 
@@ -74,7 +75,9 @@ def attach_every_job(path, test, every, relay, run_id, run):
 
     def send(entry):
         if "test_loss" in entry:
-            relay.sigTestPoint.emit(run_id, int(entry["epoch"]), float(entry["test_loss"]))
+            accuracy = entry.get("test_accuracy")
+            relay.sigTestPoint.emit(run_id, int(entry["epoch"]), float(entry["test_loss"]),
+                                    math.nan if accuracy is None else float(accuracy))
 
     trainer.epoch_listeners.append(send)
     return every
@@ -83,7 +86,7 @@ def attach_every_job(path, test, every, relay, run_id, run):
 class TestPointRelay(QtCore.QObject):
     """Carries periodic test losses from the worker thread's epoch listener to the window (queued)."""
 
-    sigTestPoint = QtCore.pyqtSignal(int, int, float)  # (run_id, epoch, test loss)
+    sigTestPoint = QtCore.pyqtSignal(int, int, float, float)  # (run_id, epoch, test loss, accuracy or nan)
 
 
 def result_text(result, path) -> str:
@@ -246,9 +249,10 @@ class TestSetActions:
             self._test_points = (None, [], [])
         return self._test_curve
 
-    def _on_test_point(self, run_id: int, epoch: int, loss: float) -> None:
+    def _on_test_point(self, run_id: int, epoch: int, loss: float, accuracy: float = math.nan) -> None:
         if run_id != self._run_id:
             return
+        self.history.set_test(epoch, loss, None if math.isnan(accuracy) else accuracy)  # Export loss history
         curve = self.test_curve()
         owner, xs, ys = self._test_points
         if owner != run_id:  # a new run: its own curve

@@ -104,6 +104,14 @@ def test_scoring_every_k_epochs_draws_its_own_curve_and_fills_the_metrics_column
     assert [r["test_loss"] != "" for r in rows] == [False, True, False, True]
     assert float(rows[1]["test_loss"]) == pytest.approx(float(y[0]), rel=1e-5)
     assert rows[1]["test_accuracy"] != ""
+    exported = tmp_path / "exported.csv"  # File > Export loss history: the same test columns (they were missing)
+    qtbot.waitUntil(lambda: len(window.history.rows) == 4, timeout=TIMEOUT)  # booked once per frame
+    window.history.write_csv(str(exported))
+    with open(exported, newline="") as fh:
+        rows_out = list(csv.DictReader(fh))
+    assert [r["test_loss"] != "" for r in rows_out] == [False, True, False, True], rows_out
+    assert float(rows_out[3]["test_loss"]) == pytest.approx(float(y[1]), rel=1e-5)
+    assert float(rows_out[3]["test_accuracy"]) == pytest.approx(float(rows[3]["test_accuracy"]), rel=1e-5)
 
 
 def test_changing_k_during_a_run_applies_to_that_run_at_once_and_compiles_nothing(qtbot, loaded_window,
