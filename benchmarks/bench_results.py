@@ -37,6 +37,7 @@ backend.configure()  # the app's process set-up: one compute thread, before nump
 import numpy as np  # noqa: E402
 
 from engine.data import load_sequences  # noqa: E402
+from engine.data.framing import frame_dataset  # noqa: E402
 from engine.evaluation import TestScorer, load_test_set  # noqa: E402
 from engine.suggest import suggest  # noqa: E402
 from engine.training import Trainer, TrainingConfig  # noqa: E402
@@ -84,7 +85,7 @@ def run_one(config, train, test) -> dict:
                        if k in ("cell", "hidden_sizes", "batch_size", "learning_rate", "epochs", "patience")}}
 
 
-def bench_dataset(name: str) -> dict:
+def bench_dataset(name: str, seeds=(0,), default: bool = True) -> dict:
     train = load_sequences(os.path.join(DATA, f"{name}_TRAIN.ts"))
     test = load_test_set(os.path.join(DATA, f"{name}_TEST.ts"), train)
     s = suggest(train)
@@ -92,8 +93,15 @@ def bench_dataset(name: str) -> dict:
            "one_nn_ed_published": ONE_NN_ED.get(name),
            "one_nn_ed_computed": one_nn_euclidean(train, test),
            "fawaz_mlp": FAWAZ_MLP.get(name), "fawaz_twiesn": FAWAZ_TWIESN.get(name), "suggestion": s.describe()}
-    row["default"] = run_one(TrainingConfig(), train, test)
-    row["suggested"] = run_one(TrainingConfig(**s.settings, patience=s.patience), train, test)
+    if default:
+        row["default"] = run_one(TrainingConfig(), train, test)
+    # The suggestion's frame is a loading option: the app (window, --suggested) loads both files framed.
+    framed = frame_dataset(train, s.frame)
+    framed_test = load_test_set(os.path.join(DATA, f"{name}_TEST.ts"), framed)
+    runs = [run_one(TrainingConfig(**s.settings, patience=s.patience, seed=seed), framed, framed_test)
+            for seed in seeds]
+    row["suggested"] = runs[0]
+    row["suggested_seeds"] = {seed: r["test_accuracy"] for seed, r in zip(seeds, runs)}
     return row
 
 
@@ -156,14 +164,17 @@ def print_table(rows: list) -> None:
           "| suggested: acc, epochs (best), s |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        d, s = r["default"], r["suggested"]
+        d, s = r.get("default"), r["suggested"]
         ed = "-" if r["one_nn_ed_published"] is None else _pct(r["one_nn_ed_published"])
         if r["one_nn_ed_computed"] is not None:
             ed += f" ({_pct(r['one_nn_ed_computed'])})"
         fawaz = "n/a" if r["fawaz_mlp"] is None else f"{_pct(r['fawaz_mlp'])} / {_pct(r['fawaz_twiesn'])}"
-        print(f"| {r['dataset']} | {r['train']}/{r['test']} | {ed} | {fawaz} "
-              f"| {_pct(d['test_accuracy'])}, {d['epochs']}, {d['seconds']:.0f} "
-              f"| **{_pct(s['test_accuracy'])}**, {s['epochs']} ({s['best_epoch']}), {s['seconds']:.0f} |")
+        seeds = " / ".join(_pct(a) for a in r["suggested_seeds"].values())
+        default = "not run" if d is None else f"{_pct(d['test_accuracy'])}, {d['epochs']}, {d['seconds']:.0f}"
+        print(f"| {r['dataset']} | {r['train']}/{r['test']} | {ed} | {fawaz} | {default} "
+              f"| **{_pct(s['test_accuracy'])}**, {s['epochs']} ({s['best_epoch']}), {s['seconds']:.0f}"
+              + (f"; seeds {', '.join(str(k) for k in r['suggested_seeds'])}: {seeds}" if len(r["suggested_seeds"]) > 1
+                 else "") + " |")
 
 
 def main(argv=None) -> int:
@@ -172,6 +183,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-text", action="store_true", help="skip the 20 MB text first-point measurement")
     parser.add_argument("--text-mb", type=float, default=20.0)
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds of the suggested runs (the table "
+                        "shows the first; all are listed)")
+    parser.add_argument("--suggested-only", action="store_true", help="skip the default-settings runs")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(DATASETS)
     unknown = sorted(set(names) - set(DATASETS))
@@ -179,10 +193,12 @@ def main(argv=None) -> int:
         parser.error(f"unknown data set(s) {', '.join(unknown)}; choose from {', '.join(DATASETS)}")
     rows = []
     for name in names:
-        rows.append(bench_dataset(name))
+        seeds = tuple(int(k) for k in args.seeds.split(","))
+        rows.append(bench_dataset(name, seeds=seeds, default=not args.suggested_only))
         r = rows[-1]
-        print(f"{name}: default {_pct(r['default']['test_accuracy'])} %, suggested "
-              f"{_pct(r['suggested']['test_accuracy'])} % ({r['suggestion']})", file=sys.stderr, flush=True)
+        default = f"{_pct(r['default']['test_accuracy'])} %" if "default" in r else "not run"
+        print(f"{name}: default {default}, suggested {' / '.join(_pct(a) for a in r['suggested_seeds'].values())} "
+              f"% ({r['suggestion']})", file=sys.stderr, flush=True)
     print_table(rows)
     baselines = {r["dataset"]: r["one_nn_ed_published"] or r["one_nn_ed_computed"] for r in rows}
     with_baseline = [r for r in rows if baselines[r["dataset"]] is not None]

@@ -51,6 +51,8 @@ def load_test_set(path, train: SequenceDataset, **options) -> SequenceDataset:
     """Load ``path`` with the same rules (``options``) as the training file and check it fits."""
     options = dict(options)
     options.setdefault("task", train.task)
+    if train.frame != 1:
+        options.setdefault("frame", train.frame)  # framed like the training data (engine.data.framing)
     if train.format and "format" not in options:
         options["format"] = train.format
     test = load_sequences(path, **options)

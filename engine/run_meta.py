@@ -71,6 +71,7 @@ def dataset_info(dataset, split) -> dict:
         "fingerprint": fingerprint(dataset), "n_sequences": int(dataset.n_sequences),
         "n_features": int(dataset.n_features), "n_outputs": int(dataset.n_outputs),
         "n_train": len(split.train), "n_val": len(split.val),
+        "frame": int(getattr(dataset, "frame", 1)),  # steps per frame (engine.data.framing): reloads frame alike
     }
 
 
@@ -129,8 +130,14 @@ def read_meta(folder: Path) -> RunMeta:
 
 def load_dataset_for(meta: RunMeta, dataset=None):
     """The dataset of a run: ``dataset`` if given, else reloaded from the paths in run.json; either
-    way it must have the fingerprint recorded there (the same data)."""
+    way it must have the fingerprint recorded there (the same data), and it is framed as the run's
+    data was (run.json "dataset" "frame"; a given dataset loaded as in the file is framed here)."""
+    from engine.data.framing import frame_dataset
+
     info = meta.data.get("dataset") or {}
+    frame = int(info.get("frame") or 1)
+    if dataset is not None and frame != 1 and getattr(dataset, "frame", 1) == 1:
+        dataset = frame_dataset(dataset, frame)  # e.g. --resume with the training file again
     if dataset is None:
         from engine.data import load_sequences
 
@@ -141,7 +148,7 @@ def load_dataset_for(meta: RunMeta, dataset=None):
         missing = [p for p in paths if not os.path.exists(p)]
         if missing:
             raise FileNotFoundError(f"{missing[0]}: the run's data file is gone; pass the data file(s) again")
-        dataset = load_sequences(paths if len(paths) > 1 else paths[0])
+        dataset = load_sequences(paths if len(paths) > 1 else paths[0], frame=frame)
     recorded = info.get("fingerprint")
     if recorded and fingerprint(dataset) != recorded:
         raise ValueError(f"the data ({', '.join(info.get('paths') or [dataset.name])}) changed since the run "

@@ -336,6 +336,12 @@ class ControlPanel(QtWidgets.QWidget):
             as_default=True,
         )
 
+    def set_kept(self, name: str, value) -> None:
+        """A TrainingConfig field with no control (``window``): kept for ``config()``."""
+        from engine.training import TrainingConfig
+
+        self._base_config = (self._base_config or TrainingConfig()).replace(**{name: value})
+
     def set_value(self, name: str, value) -> None:
         """Programmatic change without signals (e.g. restoring a checkpoint's settings)."""
         if name == "hidden_sizes" and not isinstance(value, str):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from engine.names import RunState
 from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options
-from gui.headless_results import StepsCsv, TestSet, suggested_changes
+from gui.headless_results import StepsCsv, TestSet, frame_as_suggested, suggested_changes
 from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
 
@@ -259,13 +259,15 @@ def _open_run(args, out: OutFolder, dataset, defaults=None):
         raise UsageError(exc) from None
 
 
-def _suggested(args, dataset) -> tuple[dict, str | None]:
-    """--suggested: settings from the data under the flags given, and the header line."""
+def _suggested(args, dataset) -> tuple:
+    """--suggested: the data framed as suggested (unless --frame was given), settings from it under
+    the flags given, and the header line."""
     if not _given(args, "suggested"):
-        return {}, None
+        return dataset, {}, None
     if _given(args, "checkpoint") or _given(args, "resume"):
         raise UsageError("--suggested chooses the settings of a new run; leave it out to resume a run")
-    return suggested_changes(dataset, config_changes(args))
+    dataset = frame_as_suggested(dataset, load_options(args))
+    return (dataset, *suggested_changes(dataset, config_changes(args)))
 
 
 def _test_set(args, trainer):
@@ -413,7 +415,7 @@ def _run(args, console: Console) -> int:
     resume = _given(args, "resume")
     given_data = _given(args, "files") or _given(args, "sample")
     dataset = _load_dataset(args, console) if (given_data or not resume) else None
-    defaults, suggested = _suggested(args, dataset)
+    dataset, defaults, suggested = _suggested(args, dataset)
     out = OutFolder(out_path, overwrite=bool(_given(args, "overwrite")), resume=bool(resume))
     run, test = _open_run(args, out, dataset, defaults)
     try:

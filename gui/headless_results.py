@@ -1,7 +1,8 @@
 """What a headless run adds for results (issue 9): suggested settings, the test set, steps.csv.
 
-Qt-free, used by ``gui.headless``: ``suggested_changes`` fills the settings the user did not give
-from ``engine.suggest``; ``TestSet`` loads ``--test FILE`` with the training file's rules, scores it
+Qt-free, used by ``gui.headless``: ``frame_as_suggested`` frames the data as the suggestion says
+(``--frame`` given wins); ``suggested_changes`` fills the settings the user did not give from
+``engine.suggest``; ``TestSet`` loads ``--test FILE`` with the training file's rules, scores it
 every ``--test-every K`` epochs (``test_loss``/``test_accuracy`` in the history rows) and at the
 end with the restored best weights; ``StepsCsv`` appends the partial reports of long epochs to
 ``steps.csv``, flushed as they come.
@@ -14,13 +15,25 @@ import csv
 from engine.progress import STEPS_CSV_HEADER
 
 
+def frame_as_suggested(dataset, load_options: dict):
+    """``dataset`` framed as ``engine.suggest`` says (a long univariate series to classify), unless the
+    loading options chose a frame (``--frame``). The test set follows: it is loaded with the
+    training data's frame (``engine.evaluation.load_test_set``)."""
+    from engine.data.framing import frame_dataset
+    from engine.suggest import suggested_frame
+
+    if "frame" in load_options or dataset.frame != 1:
+        return dataset
+    return frame_dataset(dataset, suggested_frame(dataset))
+
+
 def suggested_changes(dataset, changes: dict, validation_fraction: float = 0.2) -> tuple[dict, str]:
     """``changes`` (the flags given) completed by the suggestion; and the one-line header."""
     from engine.suggest import suggest
 
     s = suggest(dataset, validation_fraction=validation_fraction)
     proposal = dict(s.settings, patience=s.patience)
-    kept = sorted(k for k in proposal if k in changes)
+    kept = sorted([k for k in proposal if k in changes] + (["frame"] if s.frame != dataset.frame else []))
     merged = {**proposal, **changes}
     line = s.describe()
     if kept:

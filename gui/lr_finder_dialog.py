@@ -3,7 +3,7 @@
 The sweep itself runs on the worker thread (``TrainingWorker.find_learning_rate`` ->
 ``engine.lr_finder.find_learning_rate``, on a copy of the weights); this dialog shows its
 progress, then the loss of every step against its learning rate on a log axis with the smoothed
-curve and the suggested steepest-descent point. "Apply" emits ``sigApply(rate)``; the window
+curve and the suggested point (a tenth of the lowest-loss rate, ``engine.lr_finder.suggest_rate``). "Apply" emits ``sigApply(rate)``; the window
 sets it through the run's one door (``worker.set_live``), like the learning-rate control.
 """
 
@@ -47,7 +47,7 @@ class LRFinderDialog(QtWidgets.QDialog):
         self.loss_curve = plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=1), name="loss per step")
         self.smoothed_curve = plot.plot(pen=pg.mkPen(VAL_COLOR, width=2), name="smoothed")
         self.suggested_point = plot.plot(pen=None, symbol="o", symbolSize=11, symbolBrush=SUGGESTED_COLOR,
-                                         name="suggested (steepest descent)")
+                                         name="suggested (lowest loss / 10)")
         self.apply_button = QtWidgets.QPushButton("Apply")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self._apply)

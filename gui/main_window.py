@@ -188,6 +188,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
     # ================================================================== datasets
     def set_dataset(self, dataset, paths=(), options=None) -> None:
         """Make ``dataset`` current: the current run ends (kept in grey on the loss plot)."""
+        dataset, options = self._as_suggested(dataset, options)  # gui.suggested: framed as suggested
         if self.run_state in LIVE_RUN:
             self.worker.stop()
         self._close_current_run()

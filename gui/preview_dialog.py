@@ -41,7 +41,11 @@ CHOICES = {
 COLUMN_LISTS = ("target_column", "index_columns")  # "a,b" / "2" / "none" (index_columns: [] = none)
 PLACEHOLDERS = {"target_column": "auto (name or number; several: a,b)",
                 "index_columns": "auto (none = no index column)",
-                "max_vocab": "512"}
+                "max_vocab": "512",
+                "frame": "1 (as in the file; the suggestion may choose more)"}
+# A default typed in on purpose is a choice: "steps per frame" 1 keeps the data as in the file, where
+# leaving it empty lets the suggestion frame a long series (gui.suggested.frame_as_suggested).
+TYPED_DEFAULTS = ("frame",)
 # Summary fields listed under the one-line description, when they say something.
 _SUMMARY_FIELDS = ("feature_names", "target_names", "class_names", "delimiter", "has_header", "index_column",
                    "encoding", "decimal")
@@ -223,7 +227,8 @@ class PreviewDialog(QtWidgets.QDialog):
             if index >= 0:
                 box.setCurrentIndex(index)
         else:
-            box.setText("" if value is None or value == OPTIONS[key].default else _word(key, value))
+            default = value == OPTIONS[key].default and key not in TYPED_DEFAULTS
+            box.setText("" if value is None or default else _word(key, value))
 
     def set_options(self, options: dict) -> None:
         """Show ``options`` (load_sequences keywords) in the controls, with one preview at the end."""
@@ -243,7 +248,7 @@ class PreviewDialog(QtWidgets.QDialog):
                 value = self.value(key)
             except ValueError:
                 continue
-            if value is not None and value != DEFAULTS[key]:
+            if value is not None and (value != DEFAULTS[key] or key in TYPED_DEFAULTS and self.boxes[key].text()):
                 options[key] = value
         return options
 

@@ -1,7 +1,8 @@
 """The loss history of this session's runs, one row per epoch, for File ▸ Export loss history (CSV).
 
 Written by the one history writer (``engine.run_folder.write_metrics_csv``): the run folder's
-metrics.csv columns, then ``run`` (the run's label) and ``changes`` (settings changed at that epoch).
+metrics.csv columns (with test_loss/test_accuracy when a run was scored every K epochs), then ``run``
+(the run's label) and ``changes`` (settings changed at that epoch).
 """
 
 from __future__ import annotations
@@ -42,11 +43,24 @@ class RunHistory:
         self.label = ""  # the current run's "run" column
         self.rows: list[dict] = []
         self.earlier: list[list[dict]] = []
+        self._tests: dict = {}  # epoch -> test columns that came before their epoch's row
 
     def add(self, fields: dict, changes: str = "") -> None:
         """One row from a report's fields (``vars(report)``) or a checkpoint's history dict."""
         entry = {k: v for k, v in fields.items() if k not in ("hidden", "gates", "insight")}  # no arrays kept
+        entry.update(self._tests.pop(entry.get("epoch"), {}))
         self.rows.append({**entry, "run": self.label, "changes": changes})
+
+    def set_test(self, epoch: int, loss: float, accuracy: float | None = None) -> None:
+        """The current run's periodic test score of ``epoch``: its row's test_loss/test_accuracy
+        (the export then has the test columns, as the run folder's metrics.csv). The score and the
+        epoch's report travel apart, so either may come first."""
+        scores = {"test_loss": float(loss), "test_accuracy": None if accuracy is None else float(accuracy)}
+        for row in reversed(self.rows):
+            if row.get("epoch") == epoch:
+                row.update(scores)
+                return
+        self._tests[epoch] = scores
 
     def close_run(self) -> None:
         """The current run becomes an earlier one (if it has rows); the next run starts empty."""
@@ -54,6 +68,7 @@ class RunHistory:
             self.earlier.append(self.rows)
             del self.earlier[:-self.max_earlier]
         self.rows = []
+        self._tests = {}
 
     def has_rows(self) -> bool:
         return bool(self.rows or self.earlier)

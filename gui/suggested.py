@@ -18,6 +18,7 @@ from PyQt5.QtCore import pyqtSignal
 log = logging.getLogger(__name__)
 
 PATIENCE = "patience"  # applied only where the controls have a patience control
+KEPT = ("window",)  # suggested TrainingConfig fields with no control: ControlPanel.set_kept
 
 
 def suggestion_for(dataset):
@@ -46,6 +47,9 @@ def apply_suggestion(controls, suggestion, *, keep_explicit: bool) -> list[str]:
     """Put the suggested values into ``controls`` (no signals); with ``keep_explicit`` the ones the
     user set explicitly stay. Returns the names changed."""
     changed = []
+    for name in KEPT:  # not suggested: back to the dataset's default (a window fits one dataset only)
+        if not (keep_explicit and name in controls.explicit):
+            controls.set_kept(name, suggestion.settings.get(name))
     for name, value in suggested_values(suggestion).items():
         if not controls.has_control(name) or (keep_explicit and name in controls.explicit):
             continue
@@ -112,11 +116,34 @@ class PreviewSuggestion(QtWidgets.QWidget):
             self.label.setToolTip(tooltip(self.suggestion))
 
 
+def frame_as_suggested(dataset, options: dict | None, use: bool = True) -> tuple:
+    """(dataset, options): framed as ``engine.suggest`` says (a long univariate series to classify)
+    when ``use`` and nobody chose a frame (the preview's "steps per frame", ``--frame``)."""
+    from engine.data.framing import frame_dataset
+    from engine.suggest import suggested_frame
+
+    options = dict(options or {})
+    if not use or "frame" in options or getattr(dataset, "frame", 1) != 1:
+        return dataset, options
+    try:
+        k = suggested_frame(dataset)
+        if k > 1:
+            return frame_dataset(dataset, k), {**options, "frame": k}
+    except Exception as exc:  # advice: never fail an open for it
+        log.warning("not framed as suggested: %s", exc)
+    return dataset, options
+
+
 class SuggestedSettings:
-    """The window's side (mixed into MainWindow): a new dataset gets the suggestion, the bar applies it."""
+    """The window's side (mixed into MainWindow): a new dataset gets the suggestion (framed as it
+    says, see frame_as_suggested), the bar applies it."""
 
     suggestion = None  # engine.suggest.Suggestion for the current dataset
     _use_suggested_next = True  # the preview dialog's "Use the suggested settings" for the next dataset
+
+    def _as_suggested(self, dataset, options) -> tuple:
+        """set_dataset's first step: the new dataset and its options, framed as suggested."""
+        return frame_as_suggested(dataset, options, use=self._use_suggested_next)
 
     def _suggest_for_new_dataset(self, dataset) -> None:
         """Called by set_dataset: compute, show, and apply for the settings nobody chose."""
@@ -139,6 +166,8 @@ class SuggestedSettings:
             self.controls.suggestion_bar.show_suggestion(self.suggestion, applied=self._suggestion_applied())
 
     def _suggestion_applied(self) -> bool:
+        if self.suggestion.frame != getattr(self.dataset, "frame", 1):
+            return False
         try:
             return all(not self.controls.has_control(name) or self.controls.value_of(name) == value
                        for name, value in suggested_values(self.suggestion).items())
@@ -157,6 +186,10 @@ class SuggestedSettings:
                                                "stay in grey) and a new run starts. Apply them?"):
             return False
         running = self.run_state in ("compiling", "running")
+        if self.suggestion.frame != getattr(self.dataset, "frame", 1):  # the data itself changes: framed anew
+            options = {k: v for k, v in self.dataset_options.items() if k != "frame"}
+            framed, options = frame_as_suggested(self.dataset, options)
+            self.set_dataset(framed, self.dataset_paths, options)
         changed = apply_suggestion(self.controls, self.suggestion, keep_explicit=False)
         self.controls.explicit.difference_update(changed)  # chosen by the rule now, not by the user
         self.controls.suggestion_bar.show_suggestion(self.suggestion, applied=True)

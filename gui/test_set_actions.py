@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
+import weakref
 
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtWidgets  # noqa: I001
@@ -47,19 +49,35 @@ def score_job(test, path, run):
     return result
 
 
+# trainer -> its periodic TestSet (worker thread only): "every K" changes it in place, live
+_PERIODIC: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def attach_every_job(path, test, every, relay, run_id, run):
-    """Worker thread: score ``run``'s current weights every ``every`` epochs into its history (the
-    metrics.csv test columns, as headless --test-every) and send each point to the window."""
+    """Worker thread: score ``run``'s current weights every ``every`` epochs (0: not now) into its
+    history (the metrics.csv test columns, as headless --test-every) and send each point to the
+    window. Called again for the same run, it only changes K: the current run follows at once, with
+    the same scorer (its compiled predict function), and nothing of the training is rebuilt."""
     from gui.headless_results import TestSet
 
     if run is None:
         return None
     trainer = run.trainer
-    TestSet(path, trainer, every=every, test=test)  # its epoch listener writes test_loss/test_accuracy
+    periodic = _PERIODIC.get(trainer)
+    if periodic is not None:
+        periodic.every = every
+        return every
+    # its epoch listener writes test_loss/test_accuracy; every=0 attaches it idle
+    periodic = TestSet(path, trainer, test=test)
+    periodic.every = every
+    trainer.epoch_listeners.append(periodic.after_epoch)
+    _PERIODIC[trainer] = periodic
 
     def send(entry):
         if "test_loss" in entry:
-            relay.sigTestPoint.emit(run_id, int(entry["epoch"]), float(entry["test_loss"]))
+            accuracy = entry.get("test_accuracy")
+            relay.sigTestPoint.emit(run_id, int(entry["epoch"]), float(entry["test_loss"]),
+                                    math.nan if accuracy is None else float(accuracy))
 
     trainer.epoch_listeners.append(send)
     return every
@@ -68,7 +86,7 @@ def attach_every_job(path, test, every, relay, run_id, run):
 class TestPointRelay(QtCore.QObject):
     """Carries periodic test losses from the worker thread's epoch listener to the window (queued)."""
 
-    sigTestPoint = QtCore.pyqtSignal(int, int, float)  # (run_id, epoch, test loss)
+    sigTestPoint = QtCore.pyqtSignal(int, int, float, float)  # (run_id, epoch, test loss, accuracy or nan)
 
 
 def result_text(result, path) -> str:
@@ -186,26 +204,34 @@ class TestSetActions:
 
     def test_every_dialog(self) -> None:
         k, ok = QtWidgets.QInputDialog.getInt(self, "Score the test set every K epochs",
-                                              "K (0 = only on demand; from the next run on):",
+                                              "K (0 = only on demand; applies to the current run at once):",
                                               self.test_every, 0, 10_000)
         if ok:
             self.set_test_every(k)
 
     def set_test_every(self, k: int) -> None:
-        """Score the test set every ``k`` epochs of the runs that start from now on (0: off)."""
+        """Score the test set every ``k`` epochs (0: off): a live setting, the current run follows at
+        its next epoch (the same scorer: no compile of the training, no new run)."""
         self.test_every = max(0, int(k))
         self._sync_test_columns()
-        self._show_status(f"test set scored every {k} epochs from the next run on" if k else
-                          "test set scored on demand only")
+        live = self.run_state is not None and not self.is_idle and self.test_set is not None
+        if live:
+            self._test_run_started(self._run_id)
+        self._show_status(f"test set scored every {k} epochs" + (", from this epoch on" if live else "") if k
+                          else "test set scored on demand only")
 
     def _sync_test_columns(self) -> None:
-        on = bool(self.test_every and self.test_set is not None)
+        # A run started with a test set open has the metrics.csv test columns (empty until scored), so
+        # "every K" can start mid-run: a run folder's header never changes under its followers.
+        on = self.test_set is not None
         self.worker.run_kwargs = {"test_columns": True} if on else {}  # metrics.csv test_loss/test_accuracy
 
     def _test_run_started(self, run_id: int) -> None:
-        """Called when a run begins: its periodic test scoring is attached on the worker thread."""
-        if not (self.test_every and self.test_set is not None):
+        """Called when a run begins, and when K changes during one: its periodic test scoring is
+        attached (or its K changed) on the worker thread."""
+        if self.test_set is None or not (self.test_every or getattr(self, "_test_attached", None) == run_id):
             return
+        self._test_attached = run_id
         if getattr(self, "_test_relay", None) is None:
             self._test_relay = TestPointRelay(self)
             self._test_relay.sigTestPoint.connect(self._on_test_point)
@@ -223,9 +249,10 @@ class TestSetActions:
             self._test_points = (None, [], [])
         return self._test_curve
 
-    def _on_test_point(self, run_id: int, epoch: int, loss: float) -> None:
+    def _on_test_point(self, run_id: int, epoch: int, loss: float, accuracy: float = math.nan) -> None:
         if run_id != self._run_id:
             return
+        self.history.set_test(epoch, loss, None if math.isnan(accuracy) else accuracy)  # Export loss history
         curve = self.test_curve()
         owner, xs, ys = self._test_points
         if owner != run_id:  # a new run: its own curve

@@ -90,6 +90,8 @@ class SequenceDataset:
     format: str = ""
     # Labels kept while the task is not classify_sequence, so with_task() can switch back.
     source_labels: np.ndarray | None = field(default=None, repr=False)
+    # Original steps per time step (engine.data.framing; the loading option "frame"): 1 = as in the file.
+    frame: int = 1
 
     def __post_init__(self):
         # The one place the dataset rules are checked (loading builds its datasets through here).

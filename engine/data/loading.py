@@ -15,6 +15,7 @@ from .errors import DataError, data_error, display_name, format_size
 from .files import bom_length, decode_text, open_data_file, read_bytes
 from .formats import NONFINITE_POLICIES, Loaded
 from .npy import read_npy, read_npz
+from .framing import frame_dataset
 from .options import DEFAULTS, Fix
 from .text import read_text
 from .text import vocabulary as text_vocabulary
@@ -53,7 +54,9 @@ def _options(given: dict) -> dict:
     if opts["multi_file"] not in MULTI_FILE:
         raise DataError(f"unknown multi_file {opts['multi_file']!r}; choose 'sequences' (each file its sequences), "
                         "'append' (rows appended) or 'merge' (files of different datasets as one)")
-    for key in ("size_limit", "max_length", "max_vocab"):
+    if opts["frame"] is None:
+        opts["frame"] = 1
+    for key in ("size_limit", "max_length", "max_vocab", "frame"):
         v = opts[key]
         if v is None and key != "max_length":
             continue
@@ -313,7 +316,7 @@ def _combine(loaded: list, opts) -> SequenceDataset:
                              name=_display_label(loaded), notes=[n for l in loaded for n in l.notes], format=fmt,
                              source_labels=label_ids)
     ds.name = os.path.splitext(display_name(loaded[0].path))[0]
-    return ds
+    return frame_dataset(ds, opts["frame"]) if opts["frame"] != 1 else ds
 
 
 def _guarded(paths: list, fn, *args):
@@ -348,7 +351,8 @@ def load_sequences(path_or_paths, **options) -> SequenceDataset:
     "drop" | "interpolate"), skip_non_numeric, multi_file ("sequences": each file its sequences |
     "append": rows appended | "merge": labelled files of different datasets as one), label_from_folder,
     max_vocab (rare characters -> "<unk>"), size_limit (bytes, checked before reading; default 1 GB),
-    max_length (steps per numeric sequence; text is always windowed, so only size_limit applies).
+    max_length (steps per numeric sequence; text is always windowed, so only size_limit applies), frame
+    (classification: k consecutive steps as one time step, ``engine.data.framing``; 1 = as in the file).
     Files are only read, never modified.
     """
     return _load(path_or_paths, options)[2]

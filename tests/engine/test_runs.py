@@ -269,3 +269,24 @@ def test_the_trainer_owns_the_best_epoch_and_a_fork_keeps_its_parents_as_the_bar
         assert meta["best"] == parent_best and not (tmp_path / "worse" / "best.npz").exists()
     else:  # beaten after all: then it is a fork epoch, and best.npz holds it
         assert meta["best"]["epoch"] > 3 and (tmp_path / "worse" / "best.npz").exists()
+
+
+def test_a_framed_run_resumes_framed_from_its_file_or_with_the_file_given(tmp_path):
+    """Before: run.json did not say the data was framed, so --resume reloaded the file as it is and
+    the checkpoint's input weights (k values per step) did not fit."""
+    from engine.data import load_sequences
+
+    path = tmp_path / "Toy_TRAIN.ts"
+    rows = [",".join(str(v) for v in np.sin(np.arange(16) * (0.2 + 0.3 * (i % 2)))) + f":{'ab'[i % 2]}"
+            for i in range(8)]
+    path.write_text("@problemName toy\n@univariate true\n@classLabel true a b\n@data\n" + "\n".join(rows) + "\n")
+    framed = load_sequences(path, frame=4)
+    folder = tmp_path / "framed"
+    run = Run.start(CONFIG.replace(epochs=1), framed, folder)
+    list(run.epochs())
+    run.close()
+    assert json.loads((folder / "run.json").read_text())["dataset"]["frame"] == 4
+    for epochs, given in ((2, None), (3, load_sequences(path))):  # run.json's paths, or the file loaded again
+        run = Run.reopen(folder, given, epochs=epochs)
+        assert run.trainer.dataset.frame == 4 and run.step().epoch == epochs
+        run.close()

@@ -105,3 +105,25 @@ def test_the_rule_reads_shapes_not_names_or_values():
     b.name = "GunPoint_TRAIN"
     b.sequences = [s * 100 + 7 for s in b.sequences]
     assert suggest(a).settings == suggest(b).settings
+
+
+def test_a_long_univariate_series_to_classify_is_framed_to_about_32_steps():
+    assert suggest(classify(36, 251)).frame == 8  # ArrowHead's shape
+    assert suggest(classify(50, 150)).frame == 5
+    assert "frames of 8 steps" in suggest(classify(36, 251)).describe()
+    assert suggest(classify(50, 24)).frame == 1  # short: as it is
+    assert suggest(classify(40, 251, features=6)).frame == 1  # several channels: as they are
+    assert suggest(series(5000)).frame == 1  # a forecast predicts the next step, not the next frame
+    from engine.data.framing import frame_dataset
+    assert suggest(frame_dataset(classify(36, 251), 8)).frame == 8  # framed data keeps its frame
+
+
+@pytest.mark.parametrize("length", [300, 1000, 5000])
+def test_a_single_series_is_cut_into_enough_windows_for_its_batch(length):
+    """Before: one 300-step series was one window of 256 steps, so the rule said batch 1."""
+    dataset = series(length)
+    s = suggest(dataset)
+    windows = len(dataset.split(window=s.settings.get("window")).train)  # what training really gets
+    assert s.settings["batch_size"] >= 4 and windows >= s.settings["batch_size"]
+    assert s.examples == windows
+    assert TrainingConfig(**s.settings).window == s.settings["window"]

@@ -109,3 +109,21 @@ def test_json_summary_carries_the_test_result(pair, tmp_path, capsys):
     assert code == 0
     assert summary["test"] == json.loads((out / "run.json").read_text())["test"]
     assert summary["test"]["n"] == 10 and 0 <= summary["test"]["accuracy"] <= 1
+
+
+def test_suggested_frames_a_long_series_and_its_test_file_unless_frame_is_given(tmp_path, capsys):
+    folder = tmp_path / "long"
+    folder.mkdir()
+    train = _ucr(folder / "Long_TRAIN.tsv", 20, 0, length=160)
+    test = _ucr(folder / "Long_TEST.tsv", 10, 1, length=160)
+    out = tmp_path / "out"
+    code = main.main([train, "--headless", "--test", test, "--suggested", "--epochs", "1", "--hidden", "4",
+                      "--out", str(out)])
+    printed = capsys.readouterr().err
+    assert code == 0 and "frames of 5 steps" in printed  # 160 steps -> 32 frames of 5 values
+    record = json.loads((out / "run.json").read_text())
+    assert record["test"]["n"] == 10  # the test file was framed like the training file
+    code = main.main([train, "--headless", "--suggested", "--frame", "1", "--epochs", "1", "--hidden", "4",
+                      "--out", str(tmp_path / "out1")])
+    header = [line for line in capsys.readouterr().err.splitlines() if line.startswith("suggested:")]
+    assert code == 0 and "given explicitly: epochs, frame, hidden_sizes" in header[0]  # --frame given: it wins

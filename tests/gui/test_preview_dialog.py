@@ -40,3 +40,14 @@ def test_a_european_csv_is_previewed_with_its_decimal_comma_and_can_be_overridde
     assert "1,01" in dialog.rows.toPlainText()  # the file's head is still shown
     dialog.boxes["decimal"].setCurrentText("auto")
     assert dialog.error is None and dialog.dataset().n_sequences == 1
+
+
+def test_steps_per_frame_typed_as_1_is_a_choice_the_suggestion_keeps(qtbot, forecast_csv):
+    """Empty lets the suggestion frame a long series; a typed 1 keeps the file's steps."""
+    dialog = PreviewDialog([forecast_csv])
+    qtbot.addWidget(dialog)
+    assert "frame" not in dialog.options()
+    dialog.set_options({"frame": 1})
+    assert dialog.boxes["frame"].text() == "1" and dialog.options()["frame"] == 1
+    dialog.boxes["frame"].setText("8")
+    assert dialog.options()["frame"] == 8

@@ -48,3 +48,21 @@ def test_export_with_a_dataset_whose_file_name_is_not_utf8(tmp_path):
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["run"].endswith("caf\\xe9_series")  # the byte, readable, in a valid UTF-8 file
+
+
+def test_a_test_score_fills_its_epochs_row_whichever_comes_first(tmp_path):
+    import csv
+
+    from gui.run_history import RunHistory
+
+    history = RunHistory(3)
+    history.add({"epoch": 1, "train_loss": 1.0, "val_loss": 1.1})
+    history.set_test(1, 0.9, 0.5)  # after its row
+    history.set_test(2, 0.8, None)  # before its row (the score and the report travel apart)
+    history.add({"epoch": 2, "train_loss": 0.7, "val_loss": 0.8})
+    history.add({"epoch": 3, "train_loss": 0.6, "val_loss": 0.7})
+    path = tmp_path / "h.csv"
+    history.write_csv(str(path))
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["test_loss"], r["test_accuracy"]) for r in rows] == [("0.9", "0.5"), ("0.8", ""), ("", "")]

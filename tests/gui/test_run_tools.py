@@ -97,7 +97,7 @@ def test_lr_finder_dialog_applies_the_suggestion_through_the_one_door(qtbot, mak
     trainer = window.worker.trainer
     assert trainer.epoch == 0 and trainer.history == []  # nothing was trained by the sweep
     if result.suggested is None:
-        pytest.skip("the sweep found no steepest point on this tiny sample")
+        pytest.skip("the loss did not fall in the sweep on this tiny sample")
     sent = []
     real = window.worker.set_live
     window.worker.set_live = lambda name, value: sent.append((name, value)) or real(name, value)

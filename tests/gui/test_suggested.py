@@ -101,5 +101,43 @@ def test_command_line_flags_win_over_the_suggestion_and_test_opens_the_test_set(
         assert (config.cell, config.epochs) == ("lstm", 5)  # given on the command line
         assert (config.batch_size, config.hidden_sizes) == (s.settings["batch_size"], s.settings["hidden_sizes"])
         assert window.test_set[0] == test_file and window.test_set[1].n_sequences == 150
+        assert window.test_set[1].frame == window.dataset.frame == 5  # framed as suggested, like the training file
     finally:
         window.close()
+
+
+def test_a_long_univariate_series_is_framed_as_suggested_unless_the_preview_says_no(qtbot, monkeypatch,
+                                                                                     plain_window):
+    from gui import dialogs
+
+    window = plain_window
+    _load(qtbot, window, GUNPOINT_TRAIN)  # 150 steps, one value each
+    assert window.dataset.frame == 5 and window.dataset.n_features == 5 and window.dataset.lengths.max() == 30
+    assert window.dataset_options["frame"] == 5  # the test set and a reopen load it framed too
+    bar = window.controls.suggestion_bar
+    assert "frames of 5 steps" in bar.label.text() and not bar.button.isEnabled()
+    monkeypatch.setattr(dialogs.PreviewDialog, "exec_", lambda dialog: dialog.suggested.use.setChecked(False)
+                        or QtWidgets.QDialog.Accepted)
+    window.dataset = None
+    window.open_paths([GUNPOINT_TRAIN])
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=20_000)
+    assert window.dataset.frame == 1 and "frame" not in window.dataset_options  # unticked: as in the file
+    assert bar.button.isEnabled()
+    bar.button.click()  # Apply: the data is framed as suggested, in one click
+    assert window.dataset.frame == 5 and window.dataset_options["frame"] == 5
+    assert not bar.button.isEnabled()
+
+
+def test_a_single_short_series_gets_a_window_that_cuts_it_into_many_batches(qtbot, tmp_path, plain_window):
+    import numpy as np
+
+    path = tmp_path / "one_series.csv"
+    path.write_text("value\n" + "\n".join(f"{np.sin(t / 10):.4f}" for t in range(300)) + "\n")
+    window = plain_window
+    _load(qtbot, window, str(path))
+    s = suggest(window.dataset)
+    config = window.controls.config()
+    assert config.window == s.settings["window"] == 32 and config.batch_size == s.settings["batch_size"] >= 4
+    window.dataset = None
+    _load(qtbot, window, GUNPOINT_TRAIN)
+    assert window.controls.config().window is None  # that window was for that series only

@@ -104,3 +104,49 @@ def test_scoring_every_k_epochs_draws_its_own_curve_and_fills_the_metrics_column
     assert [r["test_loss"] != "" for r in rows] == [False, True, False, True]
     assert float(rows[1]["test_loss"]) == pytest.approx(float(y[0]), rel=1e-5)
     assert rows[1]["test_accuracy"] != ""
+    exported = tmp_path / "exported.csv"  # File > Export loss history: the same test columns (they were missing)
+    qtbot.waitUntil(lambda: len(window.history.rows) == 4, timeout=TIMEOUT)  # booked once per frame
+    window.history.write_csv(str(exported))
+    with open(exported, newline="") as fh:
+        rows_out = list(csv.DictReader(fh))
+    assert [r["test_loss"] != "" for r in rows_out] == [False, True, False, True], rows_out
+    assert float(rows_out[3]["test_loss"]) == pytest.approx(float(y[1]), rel=1e-5)
+    assert float(rows_out[3]["test_accuracy"]) == pytest.approx(float(rows[3]["test_accuracy"]), rel=1e-5)
+
+
+def test_changing_k_during_a_run_applies_to_that_run_at_once_and_compiles_nothing(qtbot, loaded_window,
+                                                                                  classify_tsv, tmp_path, tiny_config):
+    """Before: "every K" was read only when a run started, so the current run never scored."""
+    import csv
+
+    from engine import backend
+
+    window = loaded_window(classify_tsv, tiny_config.replace(epochs=6))
+    window.open_test_set(classify_tsv)
+    qtbot.waitUntil(lambda: window.test_set is not None, timeout=TIMEOUT)
+
+    def epochs(*numbers):
+        for epoch in numbers:
+            window.step_epoch()
+            qtbot.waitUntil(lambda: window._run_points >= epoch and window.run_state in ("paused", "finished"),
+                            timeout=TIMEOUT)
+
+    def scored():
+        data = window.test_curve().getData()[0]
+        return [] if data is None else list(data)
+
+    epochs(1, 2)
+    run_id, trainer = window._run_id, window.worker.trainer
+    window.set_test_every(1)  # live: from the next epoch of this run
+    epochs(3, 4)
+    qtbot.waitUntil(lambda: scored() == [3, 4], timeout=TIMEOUT)
+    compiles = backend.compile_count()
+    window.set_test_every(2)
+    epochs(5, 6)
+    qtbot.waitUntil(lambda: scored() == [3, 4, 6], timeout=TIMEOUT)
+    assert window._run_id == run_id and window.worker.trainer is trainer  # the same run went on
+    assert backend.compile_count() == compiles  # the same scorer: no compile for the change or the scores
+    [folder] = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    with open(folder / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["epoch"] for r in rows if r["test_loss"] != ""] == ["3", "4", "6"]
