@@ -36,7 +36,7 @@ from engine.names import DTYPES as _DTYPES
 
 __all__ = ["CheckpointError", "CheckpointDatasetMismatch", "Checkpoint", "save", "load",
            "fingerprint", "content_digest", "check_dataset", "check_model", "check_same_data",
-           "inference_record", "StoredDataset", "remove_stale_temp_files",
+           "inference_record", "StoredDataset", "frame_of", "framed_as", "remove_stale_temp_files",
            "TEMP_PREFIX", "TEMP_SUFFIX"]
 
 FORMAT = "rnn-scope-checkpoint"
@@ -288,7 +288,7 @@ def _check_dataset_record(path, record) -> None:
         if (not isinstance(value, list) or len(value) > MAX_NAMES
                 or not all(isinstance(v, str) for v in value)):
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} is malformed")
-    bounds = {"n_features": MAX_NAMES, "n_outputs": MAX_NAMES, "window": limits.MAX_WINDOW}
+    bounds = {"n_features": MAX_NAMES, "n_outputs": MAX_NAMES, "window": limits.MAX_WINDOW, "frame": MAX_NAMES}
     for key, bound in bounds.items():
         if key in record and not (_is_int(record[key]) and 0 < record[key] <= bound):
             raise CheckpointError(f"{path}: the dataset fingerprint's {key} {_short(record[key])} is out of range")
@@ -372,6 +372,7 @@ def fingerprint(dataset, split=None) -> dict:
         "vocabulary": list(dataset.vocabulary), "class_names": list(dataset.class_names),
         "feature_names": list(dataset.feature_names), "target_names": list(dataset.target_names),
         "name": str(getattr(dataset, "name", "")), "digest": content_digest(dataset),
+        "frame": int(getattr(dataset, "frame", 1)),  # steps per frame (engine.data.framing); absent = 1
     }
     if split is not None:
         record["window"] = int(split.window)
@@ -382,12 +383,46 @@ def fingerprint(dataset, split=None) -> dict:
     return record
 
 
+def frame_of(ck: Checkpoint) -> int:
+    """Steps per frame of the data ``ck`` was trained on (engine.data.framing); 1 in checkpoints
+    written before frames were stored."""
+    return int(ck.dataset.get("frame") or 1)
+
+
+def framed_as(ck: Checkpoint, dataset) -> tuple:
+    """(``dataset`` framed as the checkpoint's data was, a note saying so or ""): the same file opened
+    framed otherwise (or not at all) is reframed from its original steps. A :class:`CheckpointError`
+    naming the frame when that is impossible."""
+    from engine.data import DataError
+    from engine.data.framing import describe_frame, reframe, reframed_note
+
+    want, have = frame_of(ck), int(getattr(dataset, "frame", 1))
+    if want == have:
+        return dataset, ""
+    if ck.dataset.get("task") not in (None, "", dataset.task):
+        return dataset, ""  # check_dataset names the task: no frame can fix it
+    try:
+        framed = reframe(dataset, want)
+    except DataError as exc:
+        raise CheckpointError(f"{ck.path} was trained on {describe_frame(want)} but "
+                              f"{getattr(dataset, 'name', 'the dataset')} is {describe_frame(have)} and cannot be "
+                              f"framed so ({exc}); open the data with steps per frame {want}") from None
+    return framed, reframed_note(want, have)
+
+
 def check_dataset(ck: Checkpoint, dataset, window=None) -> None:
-    """Refuse a dataset the checkpoint's model cannot run on (task, vocabulary, window), as a
+    """Refuse a dataset the checkpoint's model cannot run on (task, vocabulary, frame, window), as a
     :class:`CheckpointError`; run before anything is built for it."""
+    from engine.data.framing import describe_frame
+
     saved = ck.dataset
     if saved.get("task") and saved["task"] != dataset.task:
         raise CheckpointError(f"{ck.path} was trained for task {saved['task']!r} but the dataset is {dataset.task!r}")
+    have = int(getattr(dataset, "frame", 1))
+    if frame_of(ck) != have:
+        raise CheckpointError(f"{ck.path} was trained on {describe_frame(frame_of(ck))} but "
+                              f"{getattr(dataset, 'name', 'the dataset')} is {describe_frame(have)}; "
+                              f"open the data with steps per frame {frame_of(ck)}")
     if dataset.is_text and saved.get("vocabulary") and saved["vocabulary"] != list(dataset.vocabulary):
         raise CheckpointError(
             f"{ck.path} was trained on a text with a different character vocabulary "
@@ -465,6 +500,7 @@ class StoredDataset:
         self.target_names = list(record.get("target_names", []))
         self.n_features = int(record["n_features"])
         self.n_outputs = int(record["n_outputs"])
+        self.frame = int(record.get("frame") or 1)  # its inputs are frames of this many steps
 
     @property
     def is_text(self) -> bool:

@@ -131,13 +131,13 @@ def read_meta(folder: Path) -> RunMeta:
 def load_dataset_for(meta: RunMeta, dataset=None):
     """The dataset of a run: ``dataset`` if given, else reloaded from the paths in run.json; either
     way it must have the fingerprint recorded there (the same data), and it is framed as the run's
-    data was (run.json "dataset" "frame"; a given dataset loaded as in the file is framed here)."""
-    from engine.data.framing import frame_dataset
+    data was (run.json "dataset" "frame"; a given dataset framed otherwise is reframed here)."""
+    from engine.data.framing import reframe
 
     info = meta.data.get("dataset") or {}
     frame = int(info.get("frame") or 1)
-    if dataset is not None and frame != 1 and getattr(dataset, "frame", 1) == 1:
-        dataset = frame_dataset(dataset, frame)  # e.g. --resume with the training file again
+    if dataset is not None and frame != getattr(dataset, "frame", 1):
+        dataset = reframe(dataset, frame)  # e.g. --resume with the training file again, framed otherwise
     if dataset is None:
         from engine.data import load_sequences
 

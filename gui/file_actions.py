@@ -3,7 +3,9 @@
 Each dialog only asks for a path and hands it to the window's own method (``open_paths``,
 ``open_checkpoint``, the worker's ``save_checkpoint``, ``export_history``, ``export_plot``), so tests
 drive those methods directly. ``open_checkpoint`` validates the file completely before the current
-run is touched: a bad checkpoint is an error box and the run goes on.
+run is touched: a bad checkpoint is an error box and the run goes on. A checkpoint trained on the
+data framed otherwise (``engine.data.framing``) reframes the open data as it was trained
+(``engine.checkpoint.framed_as``) and the status line says so.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class FileActions:
         if path:
             self.open_checkpoint(path)
 
+    _checkpoint_note = ""  # e.g. "data reframed as the checkpoint was trained: ..." until the run has loaded
+
     def open_checkpoint(self, path: str, *, start: bool = False) -> bool:
         if self.dataset is None:
             self._error("No dataset", "Open the dataset the checkpoint was trained on first, then load the checkpoint.")
@@ -72,25 +76,36 @@ class FileActions:
         checked = self._check_checkpoint(path)  # before anything of the current run is touched
         if checked is None:
             return False
-        checkpoint, weights_only = checked
+        checkpoint, weights_only, dataset, note = checked
+        if dataset is not self.dataset:  # framed as the checkpoint was trained: the window's data from now on
+            self.set_dataset(dataset, self.dataset_paths, {**self.dataset_options, "frame": dataset.frame})
+        self._checkpoint_note = note
         return self._begin_run(start=start, checkpoint=checkpoint, weights_only=weights_only)
 
+    def _take_checkpoint_note(self) -> str:
+        """"; <note>" for the "checkpoint loaded" status line, once."""
+        note, self._checkpoint_note = self._checkpoint_note, ""
+        return f"; {note}" if note else ""
+
     def _check_checkpoint(self, path: str):
-        """(validated Checkpoint, weights_only), or None after telling the user why not: a
-        checkpoint of another dataset of the same shape is offered as a new run from its weights."""
-        from engine.checkpoint import CheckpointDatasetMismatch, CheckpointError
+        """(validated Checkpoint, weights_only, the data framed as it was trained, a note or ""), or
+        None after telling the user why not: a checkpoint of another dataset of the same shape is
+        offered as a new run from its weights."""
+        from engine.checkpoint import CheckpointDatasetMismatch, CheckpointError, framed_as, load
         from engine.training import Trainer
 
         try:
+            ck = load(path)
+            dataset, note = framed_as(ck, self.dataset)
             try:
-                return Trainer.check_checkpoint(path, self.dataset), False
+                return Trainer.check_checkpoint(ck, dataset), False, dataset, note
             except CheckpointDatasetMismatch as exc:
                 question = (f"{exc}\n\nStart a new run on {getattr(self.dataset, 'name', 'this dataset')} from "
                             "the checkpoint's weights (its history and optimizer state are left out)?")
                 if not dialogs.confirm(self, "Checkpoint of another dataset", question):
                     self._show_status("checkpoint not loaded")
                     return None
-                return Trainer.check_checkpoint(path, self.dataset, weights_only=True), True
+                return Trainer.check_checkpoint(ck, dataset, weights_only=True), True, dataset, note
         except CheckpointError as exc:
             self._error("Cannot load checkpoint", str(exc))
             return None

@@ -63,7 +63,7 @@ def _load_dataset(args, console: Console):
 
 def _build_trainer(args, dataset, defaults=None):
     """A new Trainer (``defaults`` under the flags given) or one restored from --checkpoint."""
-    from engine.checkpoint import CheckpointError
+    from engine.checkpoint import CheckpointError, framed_as, load
     from engine.training import Trainer, TrainingConfig
 
     changes = {**(defaults or {}), **config_changes(args)}
@@ -79,7 +79,9 @@ def _build_trainer(args, dataset, defaults=None):
             raise UsageError(exc) from None
 
     try:
-        trainer = Trainer.load_checkpoint(checkpoint, dataset, backend=changes.get("backend"))
+        ck = load(checkpoint)
+        dataset, _ = framed_as(ck, dataset)  # the file framed as the checkpoint was trained (_run says so)
+        trainer = Trainer.load_checkpoint(ck, dataset, backend=changes.get("backend"))
     except (CheckpointError, ValueError, OSError) as exc:
         raise UsageError(exc) from None
     saved = trainer.config
@@ -249,7 +251,7 @@ def _open_run(args, out: OutFolder, dataset, defaults=None):
         trainer = _build_trainer(args, dataset, defaults)
         test = _test_set(args, trainer)
         out.prepare()  # before any epoch: writable, and no earlier results unless --overwrite/--resume
-        run = Run.create(trainer, dataset, out.path, overwrite=bool(_given(args, "overwrite")),
+        run = Run.create(trainer, trainer.dataset, out.path, overwrite=bool(_given(args, "overwrite")),
                          test_columns=bool(test and test.every))
         return run, test
     except OSError as exc:  # e.g. a full disk while the run folder is created: name the folder
@@ -425,7 +427,7 @@ def _run(args, console: Console) -> int:
                          "choose another --out folder") from None
     run.pause_on_divergence = False  # nobody is there to resume it; the report says what was skipped
     run.insights.enabled = plots  # saliency, trajectories, U's spectrum: insights/ and their PNGs
-    trainer, dataset = run.trainer, run.trainer.dataset
+    given, (trainer, dataset) = dataset, (run.trainer, run.trainer.dataset)
     config = trainer.config
     log.info("headless run: %s -> %s with %s", dataset.name, out.path, config)
     progress = Progress(total=config.epochs, quiet=console.quiet)
@@ -437,6 +439,10 @@ def _run(args, console: Console) -> int:
         + (f" · resumed from {source}" if source else ""))
     if suggested:
         progress.message(suggested)
+    if given is not None and getattr(given, "frame", 1) != getattr(dataset, "frame", 1):
+        from engine.data.framing import reframed_note
+
+        progress.message(f"{source}: {reframed_note(dataset.frame, given.frame)}")
     trainer.step_listeners.extend([steps, progress.partial])
     started = time.perf_counter()
     try:

@@ -399,7 +399,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             self.status_line.set_total(self.status_line.progress.maximum(), self._last_epoch)
             for row in history:
                 self.history.add(row)
-        self._show_status(f"checkpoint loaded: epoch {self._last_epoch}")
+        self._show_status(f"checkpoint loaded: epoch {self._last_epoch}" + self._take_checkpoint_note())
 
     def _on_started(self) -> None:
         try:

@@ -92,6 +92,9 @@ class SequenceDataset:
     source_labels: np.ndarray | None = field(default=None, repr=False)
     # Original steps per time step (engine.data.framing; the loading option "frame"): 1 = as in the file.
     frame: int = 1
+    # The same data before framing (engine.data.framing.reframe frames it again another way, e.g. as a
+    # checkpoint's data was); None when frame == 1. Mostly views of the framed arrays, not copies.
+    unframed: "SequenceDataset | None" = field(default=None, repr=False)
 
     def __post_init__(self):
         # The one place the dataset rules are checked (loading builds its datasets through here).

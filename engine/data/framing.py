@@ -10,6 +10,9 @@ dropped. The loading option ``frame`` (``--frame K``, the preview's "steps per f
 
 Only sequence classification is framed: a forecast or a text predicts the next step, and a frame
 would change what that step is.
+
+A framed dataset keeps its unframed original (``dataset.unframed``), so ``reframe(dataset, k)`` can
+frame the same data another way (a checkpoint trained with other frames, ``engine.checkpoint.framed_as``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from .errors import data_error
 
-__all__ = ["frame_dataset", "framed_feature_names"]
+__all__ = ["frame_dataset", "framed_feature_names", "reframe", "describe_frame", "reframed_note"]
 
 
 def framed_feature_names(names: list, k: int) -> list:
@@ -55,4 +58,27 @@ def frame_dataset(dataset, k: int):
             f"inputs, sequences {k} times shorter)"
             + (f"; the last frame of {padded} sequence(s) repeats its last value" if padded else ""))
     return dataclasses.replace(dataset, sequences=sequences, feature_names=framed_feature_names(
-        list(dataset.feature_names), k), target_names=[], frame=k, notes=[*dataset.notes, note])
+        list(dataset.feature_names), k), target_names=[], frame=k, notes=[*dataset.notes, note],
+        unframed=dataset)
+
+
+def reframe(dataset, k: int):
+    """``dataset`` framed by ``k`` steps from its original steps, whatever its frame now (k = 1: unframed).
+    A DataError when that is impossible (not sequence classification, or the original steps are not kept)."""
+    if int(getattr(dataset, "frame", 1)) == k:
+        return dataset
+    original = dataset if dataset.frame == 1 else dataset.unframed
+    if original is None:
+        raise data_error(dataset.name, f"is framed by {dataset.frame} steps and its original steps are not kept",
+                         f"load it again with steps per frame {k}")
+    return frame_dataset(original, k)
+
+
+def describe_frame(k: int) -> str:
+    """"frames of 5 steps" / "unframed" (status lines, headless output)."""
+    return f"frames of {k} steps" if k > 1 else "unframed (1 step per frame)"
+
+
+def reframed_note(want: int, had: int) -> str:
+    """The status line's / headless header's words for data reframed as a checkpoint was trained."""
+    return f"data reframed as the checkpoint was trained: {describe_frame(want)} (was {describe_frame(had)})"

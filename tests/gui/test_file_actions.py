@@ -126,3 +126,23 @@ def test_a_full_disk_while_saving_is_a_dialog_without_a_traceback(opened, qtbot,
     assert not target.exists()
     records = [r for r in caplog.records if r.name == "gui.worker"]
     assert records and all(r.exc_info is None for r in records)
+
+
+def test_a_checkpoint_of_framed_data_reframes_the_open_file_as_it_was_trained(
+        qtbot, make_window, tmp_path, tiny_config):
+    from engine.data.framing import frame_dataset
+
+    data_path = _ramps(tmp_path / "Ramps_TRAIN.tsv", seed=1)
+    checkpoint = Trainer(tiny_config, frame_dataset(load_dataset([data_path]), 4)).save_checkpoint(
+        tmp_path / "framed.npz")
+    window = make_window()
+    window.open_paths([data_path], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    assert window.dataset.frame == 1  # 24 steps: opened as in the file
+    with qtbot.waitSignal(window.worker.sigRunLoaded, timeout=20_000) as loaded:
+        assert window.open_checkpoint(checkpoint) is True  # was: "parameter ... has shape (4, 6) but ... (1, 6)"
+    assert loaded.args[1]["weights_only"] is False and not _error_boxes(window)  # the same data: it resumes
+    assert window.dataset.frame == 4 and window.dataset.n_features == 4 and window.dataset_options["frame"] == 4
+    qtbot.waitUntil(lambda: window.run_state == "ready", timeout=20_000)
+    assert window.worker._trainer.dataset is window.dataset
+    assert "data reframed as the checkpoint was trained: frames of 4 steps" in window.last_status

@@ -127,3 +127,16 @@ def test_suggested_frames_a_long_series_and_its_test_file_unless_frame_is_given(
                       "--out", str(tmp_path / "out1")])
     header = [line for line in capsys.readouterr().err.splitlines() if line.startswith("suggested:")]
     assert code == 0 and "given explicitly: epochs, frame, hidden_sizes" in header[0]  # --frame given: it wins
+
+
+def test_a_checkpoint_of_framed_data_loads_the_file_framed_as_it_was_trained(pair, tmp_path, capsys):
+    first, second = tmp_path / "framed", tmp_path / "resumed"
+    assert main.main([pair[0], "--headless", "--frame", "3", "--epochs", "1", "--hidden", "4", "--quiet",
+                      "--out", str(first)]) == 0
+    capsys.readouterr()
+    code = main.main([pair[0], "--headless", "--checkpoint", str(first / "checkpoint.npz"), "--epochs", "2",
+                      "--out", str(second)])  # no --frame: was a shape-mismatch error
+    printed = capsys.readouterr().err
+    assert code == 0, printed
+    assert "data reframed as the checkpoint was trained: frames of 3 steps (was unframed" in printed
+    assert json.loads((second / "run.json").read_text())["dataset"]["frame"] == 3
