@@ -247,6 +247,10 @@ class SequenceDataset:
     def with_task(self, task: str) -> "SequenceDataset":
         """The same data for another task (raises DataError if the data cannot support it)."""
         check_task(task)
+        if self.frame != 1 and task != "classify_sequence":  # a forecast's next step would be the next frame
+            raise self._error(f"is fed as frames of {self.frame} steps, and frames apply to sequence classification "
+                              f"only, not {task!r}", "open the file again with steps per frame 1 (the preview's "
+                              "'steps per frame', or --frame 1) to use another task")
         labels = self.labels if self.labels is not None else self.source_labels
         return dataclasses.replace(self, task=task, labels=labels if task == "classify_sequence" else None,
                                    source_labels=labels, notes=list(self.notes))

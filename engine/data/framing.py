@@ -9,7 +9,8 @@ dropped. The loading option ``frame`` (``--frame K``, the preview's "steps per f
 ``engine.suggest`` picks k for long univariate series.
 
 Only sequence classification is framed: a forecast or a text predicts the next step, and a frame
-would change what that step is.
+would change what that step is (so ``SequenceDataset.with_task`` refuses another task for framed
+data, naming the frame: the controls' task switch says to open the file with steps per frame 1).
 
 A framed dataset keeps its unframed original (``dataset.unframed``), so ``reframe(dataset, k)`` can
 frame the same data another way (a checkpoint trained with other frames, ``engine.checkpoint.framed_as``).

@@ -141,3 +141,14 @@ def test_a_single_short_series_gets_a_window_that_cuts_it_into_many_batches(qtbo
     window.dataset = None
     _load(qtbot, window, GUNPOINT_TRAIN)
     assert window.controls.config().window is None  # that window was for that series only
+
+
+def test_switching_framed_data_to_forecast_in_the_controls_is_refused_naming_the_frame(qtbot, plain_window):
+    window = plain_window
+    _load(qtbot, window, GUNPOINT_TRAIN)  # framed as suggested: frames of 5 steps
+    framed = window.dataset
+    window.controls._param("task").setValue("forecast")
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=5000)
+    assert "frames of 5 steps" in window.last_error and "steps per frame 1" in window.last_error
+    assert window.dataset is framed and window.dataset.task == "classify_sequence"
+    qtbot.waitUntil(lambda: window.controls.task() == "classify_sequence", timeout=2000)

@@ -53,3 +53,10 @@ def test_the_loading_option_frames_and_the_test_file_is_loaded_with_the_same_fra
     assert scored.frame == 4 and scored.feature_names == ds.feature_names
     with pytest.raises(DataError, match="frame must be a positive integer"):
         load_sequences(train, frame=-2)
+
+
+def test_framed_data_refuses_another_task_naming_the_frame():
+    framed = frame_dataset(_classes([8, 8]), 4)
+    with pytest.raises(DataError, match="frames of 4 steps.*not 'forecast'.*steps per frame 1"):
+        framed.with_task("forecast")  # was: a forecast of the next frame, recorded as framed for classification
+    assert framed.with_task("classify_sequence").frame == 4
