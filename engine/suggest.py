@@ -110,6 +110,19 @@ def suggested_frame(dataset) -> int:
     return max(2, int(round(longest / FRAME_STEPS))) if longest > FRAME_ABOVE else 1
 
 
+def longest_text(dataset) -> str:
+    """"longest 150 steps" or, framed, "longest 150 steps, as 30 frames of 5" (the file's steps first)."""
+    lengths = dataset.lengths
+    longest = int(lengths.max()) if len(lengths) else 0
+    frame = int(getattr(dataset, "frame", 1))
+    if frame == 1:
+        return f"longest {longest} steps"
+    original = getattr(dataset, "unframed", None)
+    if original is None:
+        return f"longest {longest} frames of {frame} steps"
+    return f"longest {int(original.lengths.max())} steps, as {longest} frames of {frame}"
+
+
 def suggested_window(dataset, validation_fraction: float = 0.2) -> int | None:
     """A shorter window for a single numeric series that the default window cuts into few pieces."""
     if dataset.is_text or dataset.task == "classify_sequence" or dataset.n_sequences != 1:
@@ -138,9 +151,7 @@ def suggest(dataset, validation_fraction: float = 0.2) -> Suggestion:
     epochs = int(_clamp(math.ceil(TARGET_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS))
     patience = max(MIN_PATIENCE, epochs // 4)
     unit = "windows" if dataset.task != "classify_sequence" else "sequences"
-    lengths = dataset.lengths
-    longest = int(lengths.max()) if len(lengths) else 0
-    reason = (f"{n} training {unit} (longest {longest} steps, {n_out} outputs): gated {cell}, "
+    reason = (f"{n} training {unit} ({longest_text(dataset)}, {n_out} outputs): gated {cell}, "
               f"batch ~n/8, hidden ~6*sqrt(n), ~{epochs * steps_per_epoch} optimizer steps")
     details = {
         "cell": "lstm for text" if text else "gru: gated, cheaper than lstm",

@@ -522,6 +522,9 @@ def summary_texts(summary: dict) -> dict:
     """The dataset panel's lines from ``SequenceDataset.summary()``: file, sequences, lengths, inputs, outputs."""
     lengths = (f"{summary['min_length']} / {int(summary['median_length'])} / {summary['max_length']}"
                if summary["sequences"] else "")
+    if lengths and summary.get("frame", 1) > 1:  # counted in frames: the file's steps first
+        steps = summary.get("steps_max_length")
+        lengths = f"{lengths} frames of {summary['frame']}" + (f" (longest {steps} steps)" if steps else " steps")
     if summary["task"] == "next_token":
         inputs = f"text, vocabulary {summary['vocab']}"
         outputs = f"next character ({summary['vocab']} symbols)"

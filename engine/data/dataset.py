@@ -290,6 +290,8 @@ class SequenceDataset:
             "classes": list(self.class_names) if self.task == "classify_sequence" else [],
             "vocab": len(self.vocabulary),
             "notes": list(self.notes),
+            "frame": int(self.frame),  # framed: the lengths above count frames; the file's longest in steps:
+            "steps_max_length": int(self.unframed.lengths.max()) if self.unframed is not None else None,
         }
         if self.task == "classify_sequence":
             counts = np.bincount(self.labels, minlength=len(self.class_names))

@@ -127,3 +127,11 @@ def test_a_single_series_is_cut_into_enough_windows_for_its_batch(length):
     assert s.settings["batch_size"] >= 4 and windows >= s.settings["batch_size"]
     assert s.examples == windows
     assert TrainingConfig(**s.settings).window == s.settings["window"]
+
+
+def test_the_reason_counts_the_files_steps_and_then_the_frames():
+    from engine.data.framing import frame_dataset
+
+    assert "(longest 150 steps, 2 outputs)" in suggest(classify(50, 150)).reason
+    framed = frame_dataset(classify(50, 150), 5)
+    assert "longest 150 steps, as 30 frames of 5" in suggest(framed).reason  # was: "longest 30 steps"

@@ -170,3 +170,10 @@ def test_a_typed_value_beyond_a_limit_is_set_to_the_limit_and_says_so(qtbot):
     _type_into(qtbot, panel, "seed", "7")  # in range: no message, the old one goes
     qtbot.waitUntil(lambda: panel.last_message() == "", timeout=2000)
     assert panel.value("seed") == 7
+
+
+def test_framed_lengths_are_frames_with_the_files_steps(qtbot, classify_tsv):
+    from engine.data.framing import frame_dataset
+
+    texts = _panel_texts(qtbot, frame_dataset(load_sequences(classify_tsv), 4))
+    assert texts["lengths"] == "6 / 6 / 6 frames of 4 (longest 24 steps)"  # was "6 / 6 / 6", as if steps
