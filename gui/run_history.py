@@ -1,7 +1,8 @@
 """The loss history of this session's runs, one row per epoch, for File ▸ Export loss history (CSV).
 
 Written by the one history writer (``engine.run_folder.write_metrics_csv``): the run folder's
-metrics.csv columns (with test_loss/test_accuracy when a run was scored every K epochs), then ``run``
+metrics.csv columns (with test_loss/test_accuracy when a run was scored every K epochs, or on demand:
+Run ▸ Score on test set fills the row of the epoch whose weights it scored), then ``run``
 (the run's label) and ``changes`` (settings changed at that epoch).
 """
 
@@ -52,7 +53,8 @@ class RunHistory:
         self.rows.append({**entry, "run": self.label, "changes": changes})
 
     def set_test(self, epoch: int, loss: float, accuracy: float | None = None) -> None:
-        """The current run's periodic test score of ``epoch``: its row's test_loss/test_accuracy
+        """The current run's test score of ``epoch``'s weights (periodic, or on demand with the best
+        weights of that epoch): its row's test_loss/test_accuracy
         (the export then has the test columns, as the run folder's metrics.csv). The score and the
         epoch's report travel apart, so either may come first."""
         scores = {"test_loss": float(loss), "test_accuracy": None if accuracy is None else float(accuracy)}

@@ -4,8 +4,10 @@ The test set is a second file loaded with the training file's rules and checked 
 training data (``engine.evaluation.load_test_set``: a mismatch is a DataError naming both
 files). It is never trained on and never chooses the best epoch: it is scored on demand with
 the best weights (``TestScorer.score_best``, the run's own weights left as they were) and the
-result goes to the run's run.json ``"test"`` (``Run.set_test``, as in headless mode) and to a
-dialog. Loading and scoring run on the worker thread (``TrainingWorker.submit``); the window only
+result goes to the run's run.json ``"test"`` (``Run.set_test``, as in headless mode), to a
+dialog, and to File ▸ Export loss history: the test_loss/test_accuracy columns of the row of the
+epoch whose weights were scored (the best epoch), the numbers a periodic score at that epoch
+writes to metrics.csv. Loading and scoring run on the worker thread (``TrainingWorker.submit``); the window only
 keeps the checked test dataset, which belongs to the current training dataset.
 
 Opening ``X_TRAIN.ext`` offers ``X_TEST.ext`` when it exists (``sibling_test_path``).
@@ -187,14 +189,18 @@ class TestSetActions:
             return False
         path, test = self.test_set
         self._show_status(f"scoring on {os.path.basename(path)}…")
-        self._submit(functools.partial(score_job, test, path), lambda result, error: self._scored(path, result, error))
+        run_id = self._run_id
+        self._submit(functools.partial(score_job, test, path),
+                     lambda result, error: self._scored(path, result, error, run_id))
         return True
 
-    def _scored(self, path, result, error) -> None:
+    def _scored(self, path, result, error, run_id=None) -> None:
         if error is not None:
             self._error("Cannot score the test set", error_message(error))
             return
         self.last_test_result = result
+        if run_id == self._run_id:  # the export's test columns, on the row of the epoch whose weights were scored
+            self.history.set_test(result.epoch, result.loss, result.accuracy)
         self._show_status(result.describe())
         box = dialogs.show_info(self, "Test set results", result_text(result, path))
         box.setObjectName("testResultsBox")

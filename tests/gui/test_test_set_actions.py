@@ -150,3 +150,27 @@ def test_changing_k_during_a_run_applies_to_that_run_at_once_and_compiles_nothin
     with open(folder / "metrics.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["epoch"] for r in rows if r["test_loss"] != ""] == ["3", "4", "6"]
+
+
+def test_the_on_demand_score_is_in_the_exported_history(qtbot, loaded_window, classify_tsv, tmp_path, tiny_config):
+    """Before: Run > Score on test set went to run.json only; the export had no test columns."""
+    import csv
+
+    window = loaded_window(classify_tsv, tiny_config.replace(epochs=3))
+    window.open_test_set(classify_tsv)
+    qtbot.waitUntil(lambda: window.test_set is not None, timeout=TIMEOUT)
+    for epoch in (1, 2, 3):
+        window.step_epoch()
+        qtbot.waitUntil(lambda: window._run_points >= epoch and window.run_state == "paused", timeout=TIMEOUT)
+    assert window.score_test_set() is True
+    qtbot.waitUntil(lambda: window.last_test_result is not None, timeout=TIMEOUT)
+    result = window.last_test_result
+    qtbot.waitUntil(lambda: len(window.history.rows) == 3, timeout=TIMEOUT)
+    exported = tmp_path / "exported.csv"
+    assert window.export_history(str(exported)) == str(exported)
+    with open(exported, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    scored = [r for r in rows if r["test_loss"] != ""]
+    assert [int(r["epoch"]) for r in scored] == [result.epoch]  # the epoch of the (best) weights scored
+    assert float(scored[0]["test_loss"]) == pytest.approx(result.loss, rel=1e-6)
+    assert float(scored[0]["test_accuracy"]) == pytest.approx(result.accuracy, rel=1e-6)
