@@ -75,6 +75,7 @@ def format_hidden_sizes(sizes) -> str:
 
 
 RO = {"readonly": True}  # a row that shows, never edits
+LENGTHS_TIP = "Time steps per sequence: shortest / median / longest"
 
 
 def _dataset_group() -> dict:
@@ -92,7 +93,7 @@ def _dataset_group() -> dict:
             {"name": "sequences", "title": "sequences", "type": "str", "value": "", **RO,
              "tip": "How many sequences the file holds (training and validation together)"},
             {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **RO,
-             "tip": "Time steps per sequence: shortest / median / longest"},
+             "tip": LENGTHS_TIP},
             {"name": "inputs", "title": "inputs", "type": "str", "value": "", **RO,
              "tip": "What the network reads at each time step"},
             {"name": "outputs", "title": "outputs", "type": "str", "value": "", **RO,
@@ -356,6 +357,7 @@ class ControlPanel(QtWidgets.QWidget):
             for name in ("file", "sequences", "lengths", "inputs", "outputs"):
                 self._param(name).setValue(texts[name])
             self._param("file").setOpts(tip=texts["file_tip"])
+            self._param("lengths").setOpts(tip=texts["lengths_tip"])
             self._param("task").setValue(dataset.task)
             self._param("task").setDefault(dataset.task)
         finally:
@@ -522,9 +524,13 @@ def summary_texts(summary: dict) -> dict:
     """The dataset panel's lines from ``SequenceDataset.summary()``: file, sequences, lengths, inputs, outputs."""
     lengths = (f"{summary['min_length']} / {int(summary['median_length'])} / {summary['max_length']}"
                if summary["sequences"] else "")
+    lengths_tip = LENGTHS_TIP
     if lengths and summary.get("frame", 1) > 1:  # counted in frames: the file's steps first
-        steps = summary.get("steps_max_length")
-        lengths = f"{lengths} frames of {summary['frame']}" + (f" (longest {steps} steps)" if steps else " steps")
+        steps, k = summary.get("step_lengths"), summary["frame"]
+        lengths = (f"{' / '.join(map(str, steps))} steps, as {summary['max_length']} frames of {k}" if steps
+                   else f"{lengths} frames of {k} steps")
+        lengths_tip = f"{lengths} (frames: {summary['min_length']} / {int(summary['median_length'])} / " \
+                      f"{summary['max_length']})\n{LENGTHS_TIP}; fed as frames of {k} consecutive steps"
     if summary["task"] == "next_token":
         inputs = f"text, vocabulary {summary['vocab']}"
         outputs = f"next character ({summary['vocab']} symbols)"
@@ -540,4 +546,5 @@ def summary_texts(summary: dict) -> dict:
     # The tree column is narrow: show file names, keep the full paths in the tooltip.
     file_text = ", ".join(os.path.basename(p) for p in paths) if paths else summary["name"]
     return {"file": file_text, "file_tip": "\n".join(paths) if paths else file_text,
-            "sequences": str(summary["sequences"]), "lengths": lengths, "inputs": inputs, "outputs": outputs}
+            "sequences": str(summary["sequences"]), "lengths": lengths, "lengths_tip": lengths_tip,
+            "inputs": inputs, "outputs": outputs}

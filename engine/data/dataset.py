@@ -290,8 +290,9 @@ class SequenceDataset:
             "classes": list(self.class_names) if self.task == "classify_sequence" else [],
             "vocab": len(self.vocabulary),
             "notes": list(self.notes),
-            "frame": int(self.frame),  # framed: the lengths above count frames; the file's longest in steps:
-            "steps_max_length": int(self.unframed.lengths.max()) if self.unframed is not None else None,
+            "frame": int(self.frame),  # framed: the lengths above count frames; the file's, in steps:
+            "step_lengths": self.unframed.summary()["lengths"] if self.unframed is not None else None,
+            "lengths": (int(lengths.min()), int(np.median(lengths)), int(lengths.max())),
         }
         if self.task == "classify_sequence":
             counts = np.bincount(self.labels, minlength=len(self.class_names))

@@ -176,4 +176,15 @@ def test_framed_lengths_are_frames_with_the_files_steps(qtbot, classify_tsv):
     from engine.data.framing import frame_dataset
 
     texts = _panel_texts(qtbot, frame_dataset(load_sequences(classify_tsv), 4))
-    assert texts["lengths"] == "6 / 6 / 6 frames of 4 (longest 24 steps)"  # was "6 / 6 / 6", as if steps
+    assert texts["lengths"] == "24 / 24 / 24 steps, as 6 frames of 4"  # was "6 / 6 / 6", as if the file had 6
+
+
+def test_the_lengths_tip_names_the_frames(qtbot, classify_tsv):
+    from engine.data.framing import frame_dataset
+
+    panel = ControlPanel()
+    qtbot.addWidget(panel)
+    panel.set_dataset(frame_dataset(load_sequences(classify_tsv), 4))
+    assert "frames: 6 / 6 / 6" in panel._param("lengths").opts["tip"]
+    panel.set_dataset(load_sequences(classify_tsv))
+    assert panel._param("lengths").opts["tip"].startswith("Time steps per sequence")
