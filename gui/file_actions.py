@@ -78,7 +78,10 @@ class FileActions:
             return False
         checkpoint, weights_only, dataset, note = checked
         if dataset is not self.dataset:  # framed as the checkpoint was trained: the window's data from now on
+            test_path = self.test_set[0] if self.test_set else None
             self.set_dataset(dataset, self.dataset_paths, {**self.dataset_options, "frame": dataset.frame})
+            if test_path:  # the open test set was framed like the old data: load it again, framed alike
+                self.open_test_set(test_path)
         self._checkpoint_note = note
         return self._begin_run(start=start, checkpoint=checkpoint, weights_only=weights_only)
 

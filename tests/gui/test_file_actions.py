@@ -139,10 +139,15 @@ def test_a_checkpoint_of_framed_data_reframes_the_open_file_as_it_was_trained(
     window.open_paths([data_path], preview=False)
     qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
     assert window.dataset.frame == 1  # 24 steps: opened as in the file
+    window.open_test_set(data_path)
+    qtbot.waitUntil(lambda: window.test_set is not None, timeout=20_000)
     with qtbot.waitSignal(window.worker.sigRunLoaded, timeout=20_000) as loaded:
         assert window.open_checkpoint(checkpoint) is True  # was: "parameter ... has shape (4, 6) but ... (1, 6)"
     assert loaded.args[1]["weights_only"] is False and not _error_boxes(window)  # the same data: it resumes
     assert window.dataset.frame == 4 and window.dataset.n_features == 4 and window.dataset_options["frame"] == 4
     qtbot.waitUntil(lambda: window.run_state == "ready", timeout=20_000)
     assert window.worker._trainer.dataset is window.dataset
-    assert "data reframed as the checkpoint was trained: frames of 4 steps" in window.last_status
+    qtbot.waitUntil(lambda: window.test_set is not None and window.test_set[1].frame == 4, timeout=20_000)
+    assert window.test_set[1].n_features == 4  # the test set was loaded again, framed like the data
+    qtbot.waitUntil(lambda: "data reframed as the checkpoint was trained: frames of 4 steps" in window.last_status,
+                    timeout=20_000)
