@@ -286,7 +286,8 @@ def test_a_framed_run_resumes_framed_from_its_file_or_with_the_file_given(tmp_pa
     list(run.epochs())
     run.close()
     assert json.loads((folder / "run.json").read_text())["dataset"]["frame"] == 4
-    for epochs, given in ((2, None), (3, load_sequences(path))):  # run.json's paths, or the file loaded again
+    for epochs, given in ((2, None), (3, load_sequences(path)), (4, load_sequences(path, frame=2))):
+        # run.json's paths, the file loaded again, or loaded framed otherwise (was: "the data changed")
         run = Run.reopen(folder, given, epochs=epochs)
         assert run.trainer.dataset.frame == 4 and run.step().epoch == epochs
         run.close()
