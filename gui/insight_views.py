@@ -95,6 +95,8 @@ class InsightViews(QtCore.QObject):
         looking = self.looking()
         if self._asking or not hasattr(window, "worker") or not (looking or self._was_looking):
             return
+        if getattr(window, "run_view", None) is not None and window.run_view.reader is not None:
+            return  # a run folder is shown: its stored looks are on display (show_stored)
         self._was_looking = looking
         self._asking = True
         seen = (self._run_key, self.store.latest.epoch if self.store.latest is not None else None)
@@ -125,6 +127,23 @@ class InsightViews(QtCore.QObject):
         self.store.add(insight)
         self.series.add(insight)
         self._configure(insight)
+        self._pending = set(self.views) | {"diagnostics"}
+
+    def show_stored(self, insights, series=None, *, task=None, vocabulary=None) -> None:
+        """Looks read from a run folder (gui.run_view), added to the ones shown: replayed with the
+        scrubber as a live run's are; ``series`` (engine.insights.InsightSeries, the newest file's)
+        replaces the horizon and radii (None: built from the looks)."""
+        self.run_id = self.window._run_id
+        for insight in sorted(insights, key=lambda i: i.epoch):
+            self.store.add(insight)
+            if series is None:
+                self.series.add(insight)
+        if series is not None:
+            self.series = series
+        saliency = self.views["saliency"]
+        saliency.task = task or saliency.task
+        saliency.vocabulary = vocabulary
+        self.views["trajectory"].class_names = []  # run.json does not name the classes
         self._pending = set(self.views) | {"diagnostics"}
 
     def _configure(self, insight) -> None:

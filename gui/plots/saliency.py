@@ -166,6 +166,10 @@ class SaliencyView(QtWidgets.QWidget):
         x, y = self._horizon_curve.getData()
         return (np.asarray([] if x is None else x), np.asarray([] if y is None else y))
 
+    def characters(self) -> list[str]:
+        """Text: the step labels drawn above the strip ([] for numeric input)."""
+        return [item.toPlainText() for item in self._char_items if item.isVisible()]
+
     def horizon_region(self) -> tuple:
         return tuple(float(v) for v in self._region.getRegion())
 
