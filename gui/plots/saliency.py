@@ -9,7 +9,7 @@ Bottom: the memory horizon at every look so far, the displayed epoch marked.
 
 from __future__ import annotations
 
-from PyQt5 import QtWidgets  # noqa: I001
+from PyQt5 import QtCore, QtWidgets  # noqa: I001
 import numpy as np
 import pyqtgraph as pg
 
@@ -20,6 +20,8 @@ MAX_INPUT_LINES = 8  # features drawn above the strip (a 100-feature input would
 TARGET_TEXT = {"classify_sequence": "the top class's score", "forecast": "the next value",
                "next_token": "the next character's log-probability"}
 STRIP_COLORMAP = "inferno"
+STEP_TIP = ("The step whose prediction the saliency explains (the next value or character predicted there); "
+            "'last' = the probe's last step. Takes effect at the next look, without recompiling")
 
 
 def char_label(ch: str) -> str:
@@ -28,13 +30,17 @@ def char_label(ch: str) -> str:
 
 
 class SaliencyView(QtWidgets.QWidget):
-    """Saliency of the displayed Insight (``show``) and the horizon series (``set_series``)."""
+    """Saliency of the displayed Insight (``show``) and the horizon series (``set_series``); the
+    "explain step" box chooses the prediction explained (``sigStepChosen``: a step, or None = last)."""
+
+    sigStepChosen = QtCore.pyqtSignal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_step_box())
         layout.addWidget(self.graphics)
         self.input_plot = self.graphics.addPlot(row=0, col=0)
         self.strip_plot = self.graphics.addPlot(row=1, col=0)
@@ -71,6 +77,30 @@ class SaliencyView(QtWidgets.QWidget):
         self.task = "classify_sequence"
         self.insight = None  # the Insight shown
 
+    def _build_step_box(self) -> QtWidgets.QHBoxLayout:
+        self.step_spin = QtWidgets.QSpinBox()
+        self.step_spin.setRange(-1, 0)
+        self.step_spin.setSpecialValueText("last")  # -1: the probe's last step, whatever its length
+        self.step_spin.setValue(-1)
+        self.step_spin.setToolTip(STEP_TIP)
+        self.step_spin.setKeyboardTracking(False)  # typing "12" asks once, for 12
+        self.step_spin.valueChanged.connect(lambda value: self.sigStepChosen.emit(None if value < 0 else int(value)))
+        box = QtWidgets.QHBoxLayout()
+        box.setContentsMargins(4, 2, 4, 0)
+        box.addWidget(QtWidgets.QLabel("Explain the prediction at step"))
+        box.addWidget(self.step_spin)
+        box.addStretch(1)
+        return box
+
+    def chosen_step(self) -> int | None:
+        value = self.step_spin.value()
+        return None if value < 0 else int(value)
+
+    def set_step_choice(self, enabled: bool, why: str = "") -> None:
+        """Allow choosing the step or not (a classifier predicts once; a stored run is replayed)."""
+        self.step_spin.setEnabled(enabled)
+        self.step_spin.setToolTip(why or STEP_TIP)
+
     # ----- data in
     def show_insight(self, insight, *, live: bool = True) -> None:
         """Draw one Insight (``live``: the newest one, else a replayed epoch)."""
@@ -83,6 +113,9 @@ class SaliencyView(QtWidgets.QWidget):
         self.strip_plot.setYRange(0, 1.15, padding=0)  # room for the "max" label
         self.input_plot.setXRange(-0.5, max(sal.size, 1) - 0.5, padding=0.01)
         step, horizon = int(insight.step), int(insight.horizon)
+        self.step_spin.blockSignals(True)
+        self.step_spin.setMaximum(max(sal.size - 1, 0))  # the choice itself is kept (the engine clips it)
+        self.step_spin.blockSignals(False)
         self._step_line.setValue(step)
         self._region.setRegion((step - horizon + 0.5, step + 0.5) if horizon else (step, step))
         self._show_inputs(np.asarray(insight.inputs))
