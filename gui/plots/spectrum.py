@@ -2,7 +2,7 @@
 
 One scatter per gate block (engine.names.U_BLOCKS: ``h``; GRU ``z r n``; LSTM ``i f o g``) with the
 unit circle: eigenvalues outside it amplify a state step after step (exploding), far inside it the
-state fades (vanishing). The legend gives each block's spectral radius (the largest modulus). The spectral radii over epochs are drawn on the Diagnostics dock.
+state fades (vanishing). Above the plot: each block's spectral radius (the largest modulus). The spectral radii over epochs are drawn on the Diagnostics dock.
 """
 
 from __future__ import annotations
@@ -31,9 +31,13 @@ class SpectrumView(QtWidgets.QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         bar = QtWidgets.QHBoxLayout()
         self.layer_label = QtWidgets.QLabel("layer")
+        self.radius_label = QtWidgets.QLabel("")  # each block's colour, name and spectral radius (rich text)
+        self.radius_label.setWordWrap(True)
+        self.radius_label.setToolTip("Spectral radius = the largest |eigenvalue|: above 1 a state can grow step "
+                                     "after step (exploding), well below 1 it fades (vanishing)")
         bar.addWidget(self.layer_label)
         bar.addWidget(self.layer_box)
-        bar.addStretch(1)
+        bar.addWidget(self.radius_label, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -70,7 +74,8 @@ class SpectrumView(QtWidgets.QWidget):
     def _scatter(self, block: str) -> pg.ScatterPlotItem:
         if block not in self._scatters:
             color = BLOCK_COLORS.get(block, "#dddddd")
-            item = pg.ScatterPlotItem(size=7, pen=pg.mkPen(color), brush=pg.mkBrush(color), name=BLOCK_TITLES[block])
+            item = pg.ScatterPlotItem(size=7, pen=pg.mkPen(color), brush=pg.mkBrush(color),
+                                      name=BLOCK_TITLES[block].split(" ")[0])  # short: it sits inside the plot
             self.plot.addItem(item)
             self._scatters[block] = item
         return self._scatters[block]
@@ -83,17 +88,22 @@ class SpectrumView(QtWidgets.QWidget):
         for name, item in self._scatters.items():
             if name not in blocks:
                 item.setData([], [])
+        radii = []
         for name, values in blocks.items():
             values = np.asarray(values)
             finite = values[np.isfinite(values)]
             item = self._scatter(name)
             item.setData(finite.real, finite.imag)
             radius = np.max(np.abs(finite)) if finite.size else float("nan")
-            label = self.legend.getLabel(item)  # each block's spectral radius beside its colour
+            label = self.legend.getLabel(item)  # short, inside the plot (and so in its exports)
             if label is not None:
-                label.setText(f"{BLOCK_TITLES[name]} · radius {radius:.3g}")
-        # a legend whose labels grew (or were sized while the dock was hidden) keeps its top-right
-        # corner inside the plot: pyqtgraph anchors it once, at its size then
+                label.setText(f"{BLOCK_TITLES[name].split(' ')[0]} {radius:.3g}")
+            radii.append(f"<span style='color:{BLOCK_COLORS.get(name, '#dddddd')}'>&#9632;</span> "
+                         f"{BLOCK_TITLES[name]} {radius:.3g}")
+        # above the plot, not in its title: four radii ran off a 474 px dock's right edge
+        self.radius_label.setText("spectral radius: " + " &nbsp; ".join(radii) if radii else "")
+        # a legend sized while the dock was hidden keeps its top-right corner inside the plot:
+        # pyqtgraph anchors it once, at its size then
         self.legend.updateSize()
         self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=LEGEND_OFFSET)
         live = " (live)" if self._live else ""

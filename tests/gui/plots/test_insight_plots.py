@@ -102,14 +102,13 @@ def test_spectrum_shows_the_selected_layers_eigenvalues_with_their_radii(qtbot):
     view.layer_box.setCurrentIndex(1)
     np.testing.assert_allclose(view.points("n"), insight.spectra[1]["n"], rtol=1e-6)
     radius = np.max(np.abs(insight.spectra[1]["z"]))
-    labels = [label.text for _, label in view.legend.items]
-    assert f"U_z (update) · radius {radius:.3g}" in labels and "layer 2" in view.plot.titleLabel.text
+    assert f"U_z (update) {radius:.3g}" in view.radius_label.text() and "layer 2" in view.plot.titleLabel.text
     assert not_blank(_image(view)) > 5
 
 
 def test_the_spectrum_legend_stays_inside_a_narrow_plot_drawn_while_hidden(qtbot):
     """In a 474 px dock column, drawn while its tab was behind another, the legend's labels
-    (with the radii) were cut off by the plot's right edge."""
+    were cut off by the plot's right edge."""
     view = SpectrumView()
     qtbot.addWidget(view)
     view.show_insight(_insight(cell_blocks=("i", "f", "o", "g")))  # hidden: the tab is behind another
