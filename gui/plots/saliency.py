@@ -9,7 +9,7 @@ Bottom: the memory horizon at every look so far, the displayed epoch marked.
 
 from __future__ import annotations
 
-from PyQt5 import QtCore, QtWidgets  # noqa: I001
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import numpy as np
 import pyqtgraph as pg
 
@@ -49,6 +49,7 @@ class SaliencyView(QtWidgets.QWidget):
         set_compact_title(self.strip_plot, "saliency |dy/dx| per step")
         set_compact_title(self.horizon_plot, "memory horizon (steps holding 90% of the saliency)")
         self.strip_plot.setXLink(self.input_plot)
+        self.input_plot.hideAxis("bottom")  # the strip right under it numbers the same steps
         for plot in (self.input_plot, self.strip_plot, self.horizon_plot):
             plot.getAxis("left").setWidth(44)  # one width: the steps line up, and "-1.9" / "max" fit
         self.strip_plot.setLabel("bottom", "step")
@@ -56,7 +57,10 @@ class SaliencyView(QtWidgets.QWidget):
         self.horizon_plot.setLabel("left", "steps")
         self.strip_plot.setMouseEnabled(y=False)
         # a short strip: labels at 0 and the top only (bars are normalised to the largest)
-        self.strip_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "max")], []])
+        self._ticks: dict = {}  # plot -> the left-axis labels wanted (as many are drawn as fit its height)
+        for plot in (self.input_plot, self.strip_plot, self.horizon_plot):
+            plot.vb.sigResized.connect(lambda _vb, plot=plot: self._fit_ticks(plot))
+        self._set_ticks(self.strip_plot, [(0.0, "0"), (1.0, "max")])
         self.graphics.ci.layout.setRowStretchFactor(0, 2)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
@@ -146,7 +150,7 @@ class SaliencyView(QtWidgets.QWidget):
                 item.setData([], [])
         shown = np.nan_to_num(inputs[:, :n]) if n else np.zeros(1)
         low, high = float(shown.min()), float(shown.max())  # a short plot: three labels, never piled up
-        self.input_plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in sorted({low, (low + high) / 2, high})], []])
+        self._set_ticks(self.input_plot, [(v, f"{v:.2g}") for v in sorted({low, (low + high) / 2, high})])
         margin = 0.15 * (high - low) or 1.0
         self.input_plot.setYRange(low - margin, high + margin, padding=0)  # room for the end labels
         more = f" (first {n} of {inputs.shape[1]} features)" if inputs.shape[1] > n else ""
@@ -171,7 +175,24 @@ class SaliencyView(QtWidgets.QWidget):
             self.input_plot.setYRange(-1, 1, padding=0)
         self.input_plot.getAxis("left").setStyle(showValues=not chars)
         if chars:
-            self.input_plot.getAxis("left").setTicks([[], []])
+            self._set_ticks(self.input_plot, [])
+
+    def _set_ticks(self, plot, ticks) -> None:
+        self._ticks[plot] = list(ticks)
+        self._fit_ticks(plot)
+
+    def _fit_ticks(self, plot) -> None:
+        """The wanted labels of a short axis that fit its height without piling up (in a 300 px
+        dock the three plots are ~40 px each): all, else the two ends, else the top one."""
+        ticks = self._ticks.get(plot, [])
+        room = int(plot.vb.height() // (1.6 * QtGui.QFontMetrics(plot.getAxis("left").font()).height()))
+        if len(ticks) > max(room, 1):
+            ticks = ticks[-1:] if room <= 1 else [ticks[0], ticks[-1]]
+        plot.getAxis("left").setTicks([ticks, []])
+
+    def left_ticks(self, plot) -> list:
+        """The labels drawn on ``plot``'s left axis now (tests)."""
+        return list(self._ticks.get(plot) and plot.getAxis("left")._tickLevels[0] or [])
 
     def set_series(self, epochs, horizons) -> None:
         horizons = np.asarray(horizons, dtype=float)
@@ -180,7 +201,7 @@ class SaliencyView(QtWidgets.QWidget):
         self.horizon_plot.setYRange(0, max(top * 1.15, 1.0), padding=0)
         # a short plot: 0, the middle and the top labelled, whole steps
         marks = sorted({0, int(round(top / 2)), int(round(top))})
-        self.horizon_plot.getAxis("left").setTicks([[(float(v), str(v)) for v in marks], []])
+        self._set_ticks(self.horizon_plot, [(float(v), str(v)) for v in marks])
 
     def clear(self) -> None:
         self.insight = None

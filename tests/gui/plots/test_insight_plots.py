@@ -4,7 +4,7 @@ PCA coordinates and hover names, eigenvalues), and render non-blank images."""
 import numpy as np
 import pyqtgraph.exporters
 import pytest
-from PyQt5 import QtWidgets
+from PyQt5 import QtGui, QtWidgets
 
 from engine.insights import Insight
 from engine.trajectory import pca_basis, valid_points
@@ -118,3 +118,27 @@ def test_the_spectrum_legend_stays_inside_a_narrow_plot_drawn_while_hidden(qtbot
         QtWidgets.QApplication.processEvents()
     legend = view.legend.sceneBoundingRect()
     assert legend.right() <= view.graphics.width(), (legend, view.graphics.width())
+
+
+def test_a_short_saliency_dock_never_piles_its_axis_labels(qtbot):
+    """In a 300 px dock (a tab next to Predictions) each of the three plots is ~40 px tall: three
+    labels on its left axis overlapped ("-0.41" over "-0.44", "max" over "0")."""
+    view = SaliencyView()
+    qtbot.addWidget(view)
+    view.resize(520, 250)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_insight(_insight())
+    view.set_series([1, 2, 3], [4, 9, 12])
+    for _ in range(10):
+        QtWidgets.QApplication.processEvents()
+    for plot in (view.input_plot, view.strip_plot, view.horizon_plot):
+        values = sorted(v for v, _ in view.left_ticks(plot))
+        low, high = plot.vb.viewRange()[1]
+        pixels = np.diff(values) * plot.vb.height() / (high - low)
+        line = QtGui.QFontMetrics(plot.getAxis("left").font()).height()
+        assert values and np.all(pixels >= line), (plot.titleLabel.text, values, pixels)
+    view.resize(520, 900)  # tall again: all the labels come back
+    for _ in range(10):
+        QtWidgets.QApplication.processEvents()
+    assert len(view.left_ticks(view.input_plot)) == 3
