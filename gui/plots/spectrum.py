@@ -2,7 +2,7 @@
 
 One scatter per gate block (engine.names.U_BLOCKS: ``h``; GRU ``z r n``; LSTM ``i f o g``) with the
 unit circle: eigenvalues outside it amplify a state step after step (exploding), far inside it the
-state fades (vanishing). Above the plot: each block's spectral radius (the largest modulus). The spectral radii over epochs are drawn on the Diagnostics dock.
+state fades (vanishing). The legend gives each block's spectral radius (the largest modulus). The spectral radii over epochs are drawn on the Diagnostics dock.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ BLOCK_COLORS = {"h": "#4c9be8", "z": "#f28e2b", "r": "#59d0a0", "n": "#e15ce0",
 BLOCK_TITLES = {"h": "U", "z": "U_z (update)", "r": "U_r (reset)", "n": "U_n (candidate)",
                 "i": "U_i (input)", "f": "U_f (forget)", "o": "U_o (output)", "g": "U_g (candidate)"}
 LEGEND_OFFSET = (-10, 5)
+RADIUS_TIP = ("spectral radius = the largest |eigenvalue| (the legend's number): above 1 a state can grow step "
+              "after step (exploding), well below 1 it fades (vanishing)")
 
 
 class SpectrumView(QtWidgets.QWidget):
@@ -31,13 +33,9 @@ class SpectrumView(QtWidgets.QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         bar = QtWidgets.QHBoxLayout()
         self.layer_label = QtWidgets.QLabel("layer")
-        self.radius_label = QtWidgets.QLabel("")  # each block's colour, name and spectral radius (rich text)
-        self.radius_label.setWordWrap(True)
-        self.radius_label.setToolTip("Spectral radius = the largest |eigenvalue|: above 1 a state can grow step "
-                                     "after step (exploding), well below 1 it fades (vanishing)")
         bar.addWidget(self.layer_label)
         bar.addWidget(self.layer_box)
-        bar.addWidget(self.radius_label, 1)
+        bar.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -88,7 +86,7 @@ class SpectrumView(QtWidgets.QWidget):
         for name, item in self._scatters.items():
             if name not in blocks:
                 item.setData([], [])
-        radii = []
+        names = []
         for name, values in blocks.items():
             values = np.asarray(values)
             finite = values[np.isfinite(values)]
@@ -98,10 +96,9 @@ class SpectrumView(QtWidgets.QWidget):
             label = self.legend.getLabel(item)  # short, inside the plot (and so in its exports)
             if label is not None:
                 label.setText(f"{BLOCK_TITLES[name].split(' ')[0]} {radius:.3g}")
-            radii.append(f"<span style='color:{BLOCK_COLORS.get(name, '#dddddd')}'>&#9632;</span> "
-                         f"{BLOCK_TITLES[name]} {radius:.3g}")
-        # above the plot, not in its title: four radii ran off a 474 px dock's right edge
-        self.radius_label.setText("spectral radius: " + " &nbsp; ".join(radii) if radii else "")
+            names.append(f"{BLOCK_TITLES[name]}: spectral radius {radius:.3g}")
+        # the radii are in the legend, not the title: four of them ran off a 474 px dock's right edge
+        self.graphics.setToolTip("\n".join([*names, RADIUS_TIP]))
         # a legend sized while the dock was hidden keeps its top-right corner inside the plot:
         # pyqtgraph anchors it once, at its size then
         self.legend.updateSize()

@@ -102,7 +102,9 @@ def test_spectrum_shows_the_selected_layers_eigenvalues_with_their_radii(qtbot):
     view.layer_box.setCurrentIndex(1)
     np.testing.assert_allclose(view.points("n"), insight.spectra[1]["n"], rtol=1e-6)
     radius = np.max(np.abs(insight.spectra[1]["z"]))
-    assert f"U_z (update) {radius:.3g}" in view.radius_label.text() and "layer 2" in view.plot.titleLabel.text
+    assert f"U_z {radius:.3g}" in [label.text for _, label in view.legend.items]
+    assert f"U_z (update): spectral radius {radius:.3g}" in view.graphics.toolTip()
+    assert "layer 2" in view.plot.titleLabel.text
     assert not_blank(_image(view)) > 5
 
 
