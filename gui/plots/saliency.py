@@ -17,8 +17,8 @@ from gui.plots.style import set_compact_title, retitle
 
 MAX_CHARACTERS = 200  # text: labels drawn above the strip (the probe's last ones)
 MAX_INPUT_LINES = 8  # features drawn above the strip (a 100-feature input would be a blur)
-TARGET_TEXT = {"classify_sequence": "the top class's score", "forecast": "the next value",
-               "next_token": "the next character's log-probability"}
+TARGET_TEXT = {"classify_sequence": "top class score", "forecast": "next value",
+               "next_token": "log p(next character)"}  # short: the title fits a ~450 px dock column
 STRIP_COLORMAP = "inferno"
 STEP_TIP = ("The step whose prediction the saliency explains (the next value or character predicted there); "
             "'last' = the probe's last step. Takes effect at the next look, without recompiling")
@@ -124,7 +124,7 @@ class SaliencyView(QtWidgets.QWidget):
         self._region.setRegion((step - horizon + 0.5, step + 0.5) if horizon else (step, step))
         self._show_inputs(np.asarray(insight.inputs))
         live_text = " (live)" if live else ""
-        retitle(self.strip_plot, f"saliency of {TARGET_TEXT.get(self.task, 'y')} at step {step}: "
+        retitle(self.strip_plot, f"|d {TARGET_TEXT.get(self.task, 'y')} / dx| at step {step} · "
                                  f"horizon {horizon} steps · epoch {insight.epoch}{live_text}")
         self._epoch_line.setValue(insight.epoch)
 

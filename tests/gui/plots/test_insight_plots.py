@@ -144,3 +144,23 @@ def test_a_short_saliency_dock_never_piles_its_axis_labels(qtbot):
     for _ in range(10):
         QtWidgets.QApplication.processEvents()
     assert len(view.left_ticks(view.input_plot)) == 3
+
+
+def test_a_long_title_never_widens_the_saliency_dock_past_its_column(qtbot):
+    """On a 1600 px screen the rightmost column is ~500 px: a text run's strip title ("saliency of
+    the next character's log-probability at step 63: horizon 19 steps · epoch 148 (live)") set
+    the plots' minimum width, so the layout outgrew the dock and its right part was cut off."""
+    view = SaliencyView()
+    qtbot.addWidget(view)
+    view.task, view.vocabulary = "next_token", list("abcdefghij")
+    view.resize(474, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    insight = _insight(features=1)
+    insight.inputs = (np.arange(20) % 10).astype(np.float32)[:, None]
+    view.show_insight(insight)
+    for _ in range(10):
+        QtWidgets.QApplication.processEvents()
+    width = view.graphics.viewport().width()
+    for plot in (view.input_plot, view.strip_plot, view.horizon_plot):
+        assert plot.sceneBoundingRect().right() <= width + 1, (plot.titleLabel.text, plot.sceneBoundingRect(), width)
