@@ -36,6 +36,8 @@ class SpectrumView(QtWidgets.QWidget):
         bar.addWidget(self.layer_label)
         bar.addWidget(self.layer_box)
         bar.addStretch(1)
+        for widget in (self.layer_label, self.layer_box):  # until a look shows several layers
+            widget.setVisible(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)

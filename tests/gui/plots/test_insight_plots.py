@@ -95,6 +95,7 @@ def test_trajectory_without_classes_colours_by_time(qtbot):
 
 def test_spectrum_shows_the_selected_layers_eigenvalues_with_their_radii(qtbot):
     view = _shown(qtbot, SpectrumView())
+    assert not view.layer_box.isVisible()  # no empty layer selector before the first look
     insight = _insight()
     view.show_insight(insight)
     for block in ("z", "r", "n"):
