@@ -311,6 +311,84 @@ def run_workload(w, dataset, split, n_epochs, have_torch):
 # --------------------------------------------------------------------------- ablation
 
 
+ABLATION_SHAPES = {  # T, B, F, H, n_out, task, text
+    "W1a": (50, 1, 16, 128, 10, "classify_sequence", False),
+    "W1b": (50, 32, 16, 128, 10, "classify_sequence", False),
+    "W2": (64, 32, 45, 256, 45, "next_token", True),
+    "W3": (200, 16, 1, 32, 1, "forecast", False),
+}
+
+
+def _unmasked_forward(spec, tp, x, mask):
+    """The textbook graph: ``h = tanh(xw_t + h_tm1 @ U)``, no mask inside the scan."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    T, B = mask.type.shape
+    W, U, b = tp["W1"], tp["U1"], tp["b1"]
+    xw = (pt.dot(tp["emb"], W) + b)[x] if spec.is_text else pt.dot(x, W) + b
+    h0 = pt.zeros((B, spec.hidden_sizes[0]), dtype=pytensor.config.floatX)
+    h = pytensor.scan(lambda xw_t, h_tm1, U: pt.tanh(xw_t + pt.dot(h_tm1, U)),
+                      sequences=[xw], outputs_info=[h0], non_sequences=[U], strict=True,
+                      return_updates=False)
+    if spec.task == "classify_sequence":
+        last = pt.maximum(pt.sum(mask, axis=0).astype("int32") - 1, 0)
+        return pt.dot(h[last, pt.arange(B)], tp["V"]) + tp["c"]
+    return pt.dot(h, tp["V"]) + tp["c"]
+
+
+def _cpu_ms(fn, args, n_calls):
+    """Median CPU milliseconds of one call, after three warm-up calls."""
+    import numpy as np
+
+    for _ in range(3):
+        np.asarray(fn(*args)[0])
+    times = []
+    for _ in range(n_calls):
+        c0 = time.process_time()
+        np.asarray(fn(*args)[0])
+        times.append(time.process_time() - c0)
+    return statistics.median(times) * 1e3
+
+
+def _ablation_batch(rng, T, B, F, n_out, task, text):
+    """Random inputs, a full mask and targets of one workload's shape."""
+    import numpy as np
+
+    x = rng.integers(0, F, (T, B)).astype("int32") if text else rng.normal(size=(T, B, F)).astype("float32")
+    mask = np.ones((T, B), "float32")
+    if task == "classify_sequence":
+        y = rng.integers(0, n_out, B).astype("int32")
+    elif task == "next_token":
+        y = rng.integers(0, n_out, (T, B)).astype("int32")
+    else:
+        y = rng.normal(size=(T, B, n_out)).astype("float32")
+    return x, mask, y
+
+
+def _ablation_functions(spec, T, B, batch):
+    """{variant: compiled Adam step} and {variant: its first loss} for both graphs."""
+    import numpy as np
+
+    from engine import backend, optim
+    from engine.model import Model, build_forward, mean_loss, symbolic_inputs
+
+    fns, losses = {}, {}
+    for variant in ("engine.model", "plain autograd"):
+        model = Model(spec)
+        xs, ms, ys = symbolic_inputs(spec, T, B)
+        if variant == "engine.model":
+            out = build_forward(spec, model.tparams, xs, ms)["outputs"]
+        else:
+            out = _unmasked_forward(spec, model.tparams, xs, ms)
+        loss = mean_loss(spec, out, ys, ms)
+        opt = optim.Optimizer("adam", model.tparams, learning_rate=1e-3)
+        updates, norms, ok = opt.updates(loss, spec.param_groups())
+        fns[variant] = backend.function([xs, ms, ys], [loss, norms, ok], updates=updates)
+        losses[variant] = float(np.asarray(fns[variant](*batch)[0]))
+    return fns, losses
+
+
 def ablate_mask(names, n_calls=40):
     """CPU ms of one f_train call: engine.model's graph vs a plain automatic-gradient scan.
 
@@ -323,69 +401,16 @@ def ablate_mask(names, n_calls=40):
     in the backward loop, because the stored output is the masked state.
     """
     import numpy as np
-    import pytensor
-    import pytensor.tensor as pt
 
-    from engine import backend, optim
-    from engine.model import Model, ModelSpec, build_forward, mean_loss, symbolic_inputs
-
-    shapes = {  # T, B, F, H, n_out, task, text
-        "W1a": (50, 1, 16, 128, 10, "classify_sequence", False),
-        "W1b": (50, 32, 16, 128, 10, "classify_sequence", False),
-        "W2": (64, 32, 45, 256, 45, "next_token", True),
-        "W3": (200, 16, 1, 32, 1, "forecast", False),
-    }
-
-    def unmasked_forward(spec, tp, x, mask):
-        T, B = mask.type.shape
-        W, U, b = tp["W1"], tp["U1"], tp["b1"]
-        xw = (pt.dot(tp["emb"], W) + b)[x] if spec.is_text else pt.dot(x, W) + b
-        h0 = pt.zeros((B, spec.hidden_sizes[0]), dtype=pytensor.config.floatX)
-        h = pytensor.scan(lambda xw_t, h_tm1, U: pt.tanh(xw_t + pt.dot(h_tm1, U)),
-                          sequences=[xw], outputs_info=[h0], non_sequences=[U], strict=True,
-                          return_updates=False)
-        if spec.task == "classify_sequence":
-            last = pt.maximum(pt.sum(mask, axis=0).astype("int32") - 1, 0)
-            return pt.dot(h[last, pt.arange(B)], tp["V"]) + tp["c"]
-        return pt.dot(h, tp["V"]) + tp["c"]
-
-    def cpu_ms(fn, args):
-        for _ in range(3):
-            np.asarray(fn(*args)[0])
-        times = []
-        for _ in range(n_calls):
-            c0 = time.process_time()
-            np.asarray(fn(*args)[0])
-            times.append(time.process_time() - c0)
-        return statistics.median(times) * 1e3
+    from engine.model import ModelSpec
 
     rng = np.random.default_rng(0)
     for name in names:
-        T, B, F, H, n_out, task, text = shapes[name]
+        T, B, F, H, n_out, task, text = ABLATION_SHAPES[name]
         spec = ModelSpec("elman", task, F, (H,), n_out, is_text=text, embedding_size=32)
-        x = rng.integers(0, F, (T, B)).astype("int32") if text else \
-            rng.normal(size=(T, B, F)).astype("float32")
-        mask = np.ones((T, B), "float32")
-        if task == "classify_sequence":
-            y = rng.integers(0, n_out, B).astype("int32")
-        elif task == "next_token":
-            y = rng.integers(0, n_out, (T, B)).astype("int32")
-        else:
-            y = rng.normal(size=(T, B, n_out)).astype("float32")
-        fns, losses = {}, {}
-        for variant in ("engine.model", "plain autograd"):
-            model = Model(spec)
-            xs, ms, ys = symbolic_inputs(spec, T, B)
-            if variant == "engine.model":
-                out = build_forward(spec, model.tparams, xs, ms)["outputs"]
-            else:
-                out = unmasked_forward(spec, model.tparams, xs, ms)
-            loss = mean_loss(spec, out, ys, ms)
-            opt = optim.Optimizer("adam", model.tparams, learning_rate=1e-3)
-            updates, norms, ok = opt.updates(loss, spec.param_groups())
-            fns[variant] = backend.function([xs, ms, ys], [loss, norms, ok], updates=updates)
-            losses[variant] = float(np.asarray(fns[variant](x, mask, y)[0]))
-        runs = [[cpu_ms(fns[v], (x, mask, y)) for v in fns] for _ in range(2)]  # interleaved
+        batch = _ablation_batch(rng, T, B, F, n_out, task, text)
+        fns, losses = _ablation_functions(spec, T, B, batch)
+        runs = [[_cpu_ms(fns[v], batch, n_calls) for v in fns] for _ in range(2)]  # interleaved
         ours, plain = min(r[0] for r in runs), min(r[1] for r in runs)
         print(f"{name}: f_train {ours:.2f} ms (engine.model) vs {plain:.2f} ms (plain autograd, "
               f"mask out of scan): engine.model {plain / ours:.2f}x as fast; "
@@ -427,7 +452,7 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def _parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quick", action="store_true",
@@ -443,9 +468,14 @@ def main(argv=None) -> int:
                              "plain automatic-gradient scan with the mask outside it")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the process to one CPU core")
-    args = parser.parse_args(argv)
-    n_epochs = max(3, args.epochs or (3 if args.quick else 5))
+    return parser.parse_args(argv)
 
+
+def _prepare_process(args):
+    """One thread, one pinned core, the chosen compile cache, then the engine's imports.
+
+    Returns (pinned core or None, the fresh cache folder to keep alive or None, import seconds).
+    """
     _one_thread_env()
     pinned = None
     if not args.no_pin and hasattr(os, "sched_setaffinity"):
@@ -454,6 +484,7 @@ def main(argv=None) -> int:
         # thread exists holds every engine to exactly one core, like the app's worker.
         pinned = sorted(os.sched_getaffinity(0))[-1]
         os.sched_setaffinity(0, {pinned})
+    cold = None
     if not args.warm_cache:
         cold = tempfile.TemporaryDirectory(prefix="rnnscope-bench-cache-")
         os.environ["XDG_CACHE_HOME"] = cold.name
@@ -470,35 +501,23 @@ def main(argv=None) -> int:
     backend.select("jax", "float32")
     import engine.training  # noqa: F401
 
-    import_s = time.perf_counter() - t0
+    return pinned, cold, time.perf_counter() - t0
 
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
-    if args.ablate:
-        ablate_mask([n for n in TARGETS if not only or n in only])
-        return 0
 
-    from numpy_rnn import check_against_reference
+def _have_torch(args) -> bool:
+    if args.no_torch:
+        return False
+    try:
+        import torch
+    except ImportError:
+        print("torch is not importable: the PyTorch column is skipped "
+              "(pip install /opt/wheels/torch-*.whl to include it)")
+        return False
+    torch.set_num_threads(1)
+    return True
 
-    err = check_against_reference()
-    if err > 1e-9:
-        print(f"NumPy baseline disagrees with engine.reference (rel. error {err:.2e})")
-        return 1
 
-    have_torch = False
-    if not args.no_torch:
-        try:
-            import torch
-
-            torch.set_num_threads(1)
-            have_torch = True
-        except ImportError:
-            print("torch is not importable: the PyTorch column is skipped "
-                  "(pip install /opt/wheels/torch-*.whl to include it)")
-
-    print(f"{backend.describe()}; imports {import_s:.2f} s; "
-          f"torch {torch.__version__ if have_torch else 'absent'}; "
-          f"{'warm' if args.warm_cache else 'fresh'} compile cache; {n_epochs} timed epochs; "
-          f"{'pinned to CPU %d' % pinned if pinned is not None else 'not pinned'}")
+def _run_workloads(args, only, n_epochs, have_torch) -> dict:
     results = {}
     for w in workloads(args.quick):
         if only and w.name not in only:
@@ -517,7 +536,34 @@ def main(argv=None) -> int:
               f"(compile {r['compile_s']:.2f} s); train loss after {n_epochs + 1} epochs: {losses}",
               flush=True)
         results[w.name] = r
+    return results
 
+
+def main(argv=None) -> int:
+    args = _parse_args(argv)
+    n_epochs = max(3, args.epochs or (3 if args.quick else 5))
+    pinned, _cold_cache, import_s = _prepare_process(args)
+    from engine import backend
+
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    if args.ablate:
+        ablate_mask([n for n in TARGETS if not only or n in only])
+        return 0
+
+    from numpy_rnn import check_against_reference
+
+    err = check_against_reference()
+    if err > 1e-9:
+        print(f"NumPy baseline disagrees with engine.reference (rel. error {err:.2e})")
+        return 1
+    have_torch = _have_torch(args)
+    if have_torch:
+        import torch
+    print(f"{backend.describe()}; imports {import_s:.2f} s; "
+          f"torch {torch.__version__ if have_torch else 'absent'}; "
+          f"{'warm' if args.warm_cache else 'fresh'} compile cache; {n_epochs} timed epochs; "
+          f"{'pinned to CPU %d' % pinned if pinned is not None else 'not pinned'}")
+    results = _run_workloads(args, only, n_epochs, have_torch)
     print()
     print(table(results))
     if args.json:

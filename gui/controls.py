@@ -25,6 +25,7 @@ from pyqtgraph.parametertree import Parameter, ParameterTree
 from engine import limits
 from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
 from gui.suggested import SuggestionBar
+from gui.typed_limits import guard_typed_values
 
 log = logging.getLogger(__name__)
 
@@ -73,91 +74,102 @@ def format_hidden_sizes(sizes) -> str:
     return ",".join(str(int(s)) for s in sizes)
 
 
-def _tree_spec():
-    # One declarative table of the tree (pyqtgraph's Parameter.create format): long because every
-    # control is one entry; splitting it would scatter the tree's order over several functions.
-    ro = {"readonly": True}
-    return [
-        {
-            "name": "dataset",
-            "title": "Dataset",
-            "type": "group",
-            "tip": "The loaded data, as RNN Scope understood it",
-            "children": [
-                {"name": "file", "title": "file", "type": "str", "value": "", **ro,
-                 "tip": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window"},
-                {"name": "task", "title": "task", "type": "list", "limits": list(TASKS), "value": "forecast",
-                 "tip": "What the model learns: a class per sequence, the next character, or the next "
-                        "value. Detected from the file; changing it rebuilds the model"},
-                {"name": "sequences", "title": "sequences", "type": "str", "value": "", **ro,
-                 "tip": "How many sequences the file holds (training and validation together)"},
-                {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **ro,
-                 "tip": "Time steps per sequence: shortest / median / longest"},
-                {"name": "inputs", "title": "inputs", "type": "str", "value": "", **ro,
-                 "tip": "What the network reads at each time step"},
-                {"name": "outputs", "title": "outputs", "type": "str", "value": "", **ro,
-                 "tip": "What the network predicts"},
-            ],
-        },
-        {
-            "name": "model",
-            "title": "Model",
-            "type": "group",
-            "tip": "The network's shape; a change starts a new run",
-            "children": [
-                {"name": "cell", "title": "cell", "type": "list", "limits": list(CELLS), "value": "elman",
-                 "tip": "Recurrent cell: elman (the classic tanh RNN), gru or lstm (gated, remember "
-                        "longer); changing it starts a new run"},
-                {"name": "hidden_sizes", "title": "hidden sizes", "type": "str", "value": "64",
-                 "tip": "Units per layer, comma separated, e.g. 64,32 for two stacked layers; "
-                        "changing it starts a new run"},
-                {"name": "dtype", "title": "dtype", "type": "list", "limits": list(DTYPES), "value": "float32",
-                 "tip": "Number precision: float32 is fast, float64 for exact gradient checks"},
-            ],
-        },
-        {
-            "name": "training",
-            "title": "Training",
-            "type": "group",
-            "tip": "How it learns; learning rate, momentum and clip apply live",
-            "children": [
-                {"name": "optimizer", "title": "optimizer", "type": "list", "limits": list(OPTIMIZERS),
-                 "value": "adam", "tip": "How gradients become weight updates; changing it starts a new run"},
-                {"name": "learning_rate", "title": "learning rate", "type": "float", "value": 3e-3,
-                 "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, None), "decimals": 4,
-                 "tip": "Step size of each update; applied live on the next step (no cap: divergence is caught)"},
-                {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
-                 "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
-                 "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
-                {"name": "batch_size", "title": "batch size", "type": "int", "value": 32, "limits": (1, limits.MAX_BATCH_SIZE),
-                 "tip": "Sequences per update step; changing it starts a new run"},
-                {"name": "clip_norm", "title": "gradient clip (0 = off)", "type": "float", "value": 5.0,
-                 "step": 0.5, "limits": (0.0, 1e6), "tip": "Global gradient-norm clip; applied live"},
-                {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, limits.MAX_EPOCHS),
-                 "tip": "Passes over the training data; more epochs extend the run in place"},
-                {"name": "patience", "title": "early stop after (0 = off)", "type": "int", "value": 0,
-                 "limits": (0, limits.MAX_EPOCHS),
-                 "tip": "Early stopping: end the run after this many epochs without a lower validation "
-                        "loss, then restore the best weights; 0 = train every epoch. Applied live"},
-                {"name": "validation_fraction", "title": "validation fraction", "type": "float", "value": 0.2,
-                 "step": 0.05, "limits": (0.01, 0.9), "decimals": 3,
-                 "tip": "Share of the sequences held out to measure validation loss; starts a new run"},
-                {"name": "seed", "title": "seed", "type": "int", "value": 0, "limits": (0, 2**31 - 1),
-                 "tip": "Initial weights, split and shuffling: the same seed gives the same losses"},
-            ],
-        },
-        {
-            "name": "view",
-            "title": "View",
-            "type": "group",
-            "tip": "What the plots show",
-            "children": [
-                {"name": "probe_index", "title": "probe sequence", "type": "int", "value": 0, "default": 0,
-                 "limits": (0, 1_000_000), "tip": "Which validation sequence the hidden-state plots show"},
-            ],
-        },
-    ]
+RO = {"readonly": True}  # a row that shows, never edits
 
+
+def _dataset_group() -> dict:
+    return {
+        "name": "dataset",
+        "title": "Dataset",
+        "type": "group",
+        "tip": "The loaded data, as RNN Scope understood it",
+        "children": [
+            {"name": "file", "title": "file", "type": "str", "value": "", **RO,
+             "tip": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window"},
+            {"name": "task", "title": "task", "type": "list", "limits": list(TASKS), "value": "forecast",
+             "tip": "What the model learns: a class per sequence, the next character, or the next "
+                    "value. Detected from the file; changing it rebuilds the model"},
+            {"name": "sequences", "title": "sequences", "type": "str", "value": "", **RO,
+             "tip": "How many sequences the file holds (training and validation together)"},
+            {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **RO,
+             "tip": "Time steps per sequence: shortest / median / longest"},
+            {"name": "inputs", "title": "inputs", "type": "str", "value": "", **RO,
+             "tip": "What the network reads at each time step"},
+            {"name": "outputs", "title": "outputs", "type": "str", "value": "", **RO,
+             "tip": "What the network predicts"},
+        ],
+    }
+
+
+def _model_group() -> dict:
+    return {
+        "name": "model",
+        "title": "Model",
+        "type": "group",
+        "tip": "The network's shape; a change starts a new run",
+        "children": [
+            {"name": "cell", "title": "cell", "type": "list", "limits": list(CELLS), "value": "elman",
+             "tip": "Recurrent cell: elman (the classic tanh RNN), gru or lstm (gated, remember "
+                    "longer); changing it starts a new run"},
+            {"name": "hidden_sizes", "title": "hidden sizes", "type": "str", "value": "64",
+             "tip": "Units per layer, comma separated, e.g. 64,32 for two stacked layers; "
+                    "changing it starts a new run"},
+            {"name": "dtype", "title": "dtype", "type": "list", "limits": list(DTYPES), "value": "float32",
+             "tip": "Number precision: float32 is fast, float64 for exact gradient checks"},
+        ],
+    }
+
+
+def _training_group() -> dict:
+    return {
+        "name": "training",
+        "title": "Training",
+        "type": "group",
+        "tip": "How it learns; learning rate, momentum and clip apply live",
+        "children": [
+            {"name": "optimizer", "title": "optimizer", "type": "list", "limits": list(OPTIMIZERS),
+             "value": "adam", "tip": "How gradients become weight updates; changing it starts a new run"},
+            {"name": "learning_rate", "title": "learning rate", "type": "float", "value": 3e-3,
+             "dec": True, "step": 0.5, "minStep": 1e-7, "limits": (1e-7, None), "decimals": 4,
+             "tip": "Step size of each update; applied live on the next step (no cap: divergence is caught)"},
+            {"name": "momentum", "title": "momentum / decay / β1", "type": "float", "value": 0.9,
+             "step": 0.01, "limits": (0.0, 0.9999), "decimals": 4,
+             "tip": "momentum (sgd+momentum), decay (rmsprop) or β1 (adam); applied live"},
+            {"name": "batch_size", "title": "batch size", "type": "int", "value": 32, "limits": (1, limits.MAX_BATCH_SIZE),
+             "tip": "Sequences per update step; changing it starts a new run"},
+            {"name": "clip_norm", "title": "gradient clip (0 = off)", "type": "float", "value": 5.0,
+             "step": 0.5, "limits": (0.0, 1e6), "tip": "Global gradient-norm clip; applied live"},
+            {"name": "epochs", "title": "epochs", "type": "int", "value": 100, "limits": (1, limits.MAX_EPOCHS),
+             "tip": "Passes over the training data; more epochs extend the run in place"},
+            {"name": "patience", "title": "early stop after (0 = off)", "type": "int", "value": 0,
+             "limits": (0, limits.MAX_EPOCHS),
+             "tip": "Early stopping: end the run after this many epochs without a lower validation "
+                    "loss, then restore the best weights; 0 = train every epoch. Applied live"},
+            {"name": "validation_fraction", "title": "validation fraction", "type": "float", "value": 0.2,
+             "step": 0.05, "limits": (0.01, 0.9), "decimals": 3,
+             "tip": "Share of the sequences held out to measure validation loss; starts a new run"},
+            {"name": "seed", "title": "seed", "type": "int", "value": 0, "limits": (0, 2**31 - 1),
+             "tip": "Initial weights, split and shuffling: the same seed gives the same losses"},
+        ],
+    }
+
+
+def _view_group() -> dict:
+    return {
+        "name": "view",
+        "title": "View",
+        "type": "group",
+        "tip": "What the plots show",
+        "children": [
+            {"name": "probe_index", "title": "probe sequence", "type": "int", "value": 0, "default": 0,
+             "limits": (0, 1_000_000), "tip": "Which validation sequence the hidden-state plots show"},
+        ],
+    }
+
+
+def _tree_spec() -> list[dict]:
+    """The tree in pyqtgraph's ``Parameter.create`` format: one declarative group per section, in order."""
+    return [_dataset_group(), _model_group(), _training_group(), _view_group()]
 
 class ControlPanel(QtWidgets.QWidget):
     """The ParameterTree plus a one-line message area for refused entries."""
@@ -190,6 +202,8 @@ class ControlPanel(QtWidgets.QWidget):
         self._deferred: list = []  # restart fields changed in this event-loop pass
         self.params.sigTreeStateChanged.connect(self._on_tree_changed)
         self._enter_closes_editors()
+        self._typed_notes: dict = {}  # field -> what a spin box did with a typed value it cannot hold
+        self._typed_guards = guard_typed_values(self.params, self._typed_note, self)
         if config is not None:
             self.set_config(config)
         else:
@@ -365,6 +379,12 @@ class ControlPanel(QtWidgets.QWidget):
         self.message.setText(text)
         return text
 
+    def _typed_note(self, name: str, text: str) -> None:
+        """Shown now, and again by the change it causes (which would otherwise clear the line)."""
+        self._typed_notes[name] = text
+        self.message.setText(text)
+        QtCore.QTimer.singleShot(0, lambda: self._typed_notes.pop(name, None))
+
     def user_change(self, name: str, value) -> None:
         """Change a setting as the user would (signals and all), e.g. from the divergence dialog."""
         self._param(name).setValue(value)
@@ -431,7 +451,7 @@ class ControlPanel(QtWidgets.QWidget):
             self._restart_changed(name, self._param(name).value())
 
     def _live_changed(self, name, value) -> None:
-        self.message.setText("")
+        self.message.setText(self._typed_notes.get(name, ""))
         self._accepted_before[name] = self._accepted.get(name)
         self.explicit.add(name)
         self._accepted[name] = value
@@ -465,7 +485,7 @@ class ControlPanel(QtWidgets.QWidget):
             if value == previous:
                 return
             emitted = value
-        self.message.setText("")
+        self.message.setText(self._typed_notes.get(name, ""))
         self.explicit.add(name)
         self._last_change = {name: previous}
         self._accepted[name] = value

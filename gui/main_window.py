@@ -65,40 +65,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self.setDockNestingEnabled(True)
         self.settings = QtCore.QSettings()
 
-        self.dataset = None
-        self.dataset_paths: list[str] = []
-        self.dataset_options: dict = {}
-        self.run_state: RunState | None = None
-        self.last_error: str | None = None
-        self.last_status: str = ""
-        self._run_id = 0
-        self._run_points = 0
-        self._last_epoch = 0
-        self._last_report = None
-        self.history = RunHistory(MAX_KEPT_RUNS)
-        self._incoming: list = []  # reports arrived since the last frame
-        self._changes_at: dict = {}  # epoch -> live changes that took effect from it
-        self._pending_changes: list[str] = []
-        self._elapsed = 0.0
-        self._tick = time.monotonic()
-        self._load_request = 0
-        self._after_load: list = []
-        self._closing = False
-
-        self.controls = ControlPanel(config)
-        if config is None:
-            self.controls.restore_settings(self.settings)
-        else:  # the caller chose these settings: a dataset's suggestion leaves them
-            self.controls.mark_explicit(config.to_dict())
-        self.loss_plot = LossPlot()
-        self.hidden_panel = HiddenStatePanel()
-        self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
-        self.graph_view = GraphView()  # the compiled training step (worker.sigGraph)
-        self.diagnostics = DiagnosticsPlot()
-        self.predictions = PredictionPanel()
-        self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
-        self.runs_panel = RunsPanel(self.runs_dir())
-        self.insight_views = InsightViews(self)  # saliency, trajectories, U's spectrum (docks)
+        self._init_state()
+        self._build_views(config)
         build_docks(self)
         build_actions(self)
         build_menus_and_toolbar(self)
@@ -122,6 +90,47 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         self._reset_hidden_panel()
 
     # ================================================================== construction
+    def _init_state(self) -> None:
+        """The window's bookkeeping of the dataset and the run it shows (the run itself is the worker's)."""
+        self.dataset = None
+        self.dataset_paths: list[str] = []
+        self.dataset_options: dict = {}
+        self.run_state: RunState | None = None
+        self.last_error: str | None = None
+        self.last_status: str = ""
+        self._run_id = 0
+        self._run_points = 0
+        self._last_epoch = 0
+        self._last_report = None
+        self.history = RunHistory(MAX_KEPT_RUNS)
+        self._incoming: list = []  # reports arrived since the last frame
+        self._changes_at: dict = {}  # epoch -> live changes that took effect from it
+        self._pending_changes: list[str] = []
+        self._elapsed = 0.0
+        self._tick = time.monotonic()
+        self._load_request = 0
+        self._after_load: list = []
+        self._closing = False
+        self._stepping = False  # the last command was Step: the worker's "paused" when done is awaited
+
+
+    def _build_views(self, config) -> None:
+        """The controls and the plots and docks' widgets (laid out by ``build_docks``)."""
+        self.controls = ControlPanel(config)
+        if config is None:
+            self.controls.restore_settings(self.settings)
+        else:  # the caller chose these settings: a dataset's suggestion leaves them
+            self.controls.mark_explicit(config.to_dict())
+        self.loss_plot = LossPlot()
+        self.hidden_panel = HiddenStatePanel()
+        self.text_view = TextView(self.hidden_panel)  # the probe text coloured by a unit (text data)
+        self.graph_view = GraphView()  # the compiled training step (worker.sigGraph)
+        self.diagnostics = DiagnosticsPlot()
+        self.predictions = PredictionPanel()
+        self.views = LiveViews(self.loss_plot, self.hidden_panel, self.diagnostics, self.predictions)
+        self.runs_panel = RunsPanel(self.runs_dir())
+        self.insight_views = InsightViews(self)  # saliency, trajectories, U's spectrum (docks)
+
     def _connect_views(self) -> None:
         self.controls.sigLiveChanged.connect(self._on_live_changed)
         self.controls.sigRestartNeeded.connect(self._on_restart_needed)
@@ -263,11 +272,13 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         if self.controls.probe_index():  # 0 is the Trainer's default
             self.worker.set_live("probe_index", self.controls.probe_index())
         self.run_state = RunState.COMPILING if start else RunState.READY
+        self._stepping = False
         self._update_actions()
         return True
 
     def toggle_run(self) -> None:
         """Space: Start (new run) / Pause / Resume."""
+        self._stepping = False
         if self.is_idle:
             self._begin_run(start=True)
         elif self.run_state in TRAINING:
@@ -291,6 +302,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         if self.is_idle and not self._begin_run(start=False):
             return
         self.worker.step()
+        self._stepping = True
         self.run_state = RunState.PAUSED if self._run_points else RunState.COMPILING
         self._update_actions()
 
@@ -347,8 +359,8 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
                 self._show_status(f"finished after epoch {self._last_epoch}")
         elif state is RunState.RUNNING and self.run_state is RunState.COMPILING:
             self.run_state = RunState.RUNNING
-        elif state is RunState.PAUSED and self.run_state in (RunState.COMPILING, RunState.PAUSED):
-            self.run_state = RunState.PAUSED  # a step finished (user pauses are applied at once)
+        elif state is RunState.PAUSED and (self.run_state in (RunState.COMPILING, RunState.PAUSED) or self._stepping):
+            self.run_state = RunState.PAUSED  # steps finished (user pauses are applied at once)
         elif state is RunState.READY and self.is_idle and self._run_points:
             self.run_state = RunState.PAUSED  # an ended run reopened by raising its epochs
             self._show_status(f"run extended to {self.status_line.progress.maximum()} epochs: Start continues it")

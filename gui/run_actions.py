@@ -138,6 +138,7 @@ class RunActions:
         self.history.label = f"fork of {parent.name}"
         self._pending_fork = dict(changes or {})
         self.run_state = RunState.COMPILING if start else RunState.READY
+        self._stepping = False
         self._show_status(f"forking {parent.name} at its {checkpoint} checkpoint…")
         self._update_actions()
         return True

@@ -139,3 +139,34 @@ def test_a_large_learning_rate_is_not_capped_silently(qtbot):
     panel._param("learning_rate").setValue(1000.0)
     assert panel.value("learning_rate") == 1000.0 and panel.config().learning_rate == 1000.0
 
+
+
+def _type_into(qtbot, panel, name, text):
+    item = next(iter(panel._param(name).items))
+    item.showEditor()
+    spin = item.widget
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), QtCore.Qt.Key_Return)
+    return spin
+
+
+def test_a_typed_value_beyond_a_limit_is_set_to_the_limit_and_says_so(qtbot):
+    """Spin boxes clamped typed values silently: 99999 in batch size became 4096 (or a negative
+    rate the smallest one) with nothing saying why the number changed."""
+    from engine import limits
+
+    panel = ControlPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    _type_into(qtbot, panel, "batch_size", "99999")
+    assert panel.value("batch_size") == limits.MAX_BATCH_SIZE
+    qtbot.wait(20)  # the restart change it causes is decided on the next pass: the words stay
+    message = panel.last_message()
+    assert "batch size 99999" in message and f"{limits.MAX_BATCH_SIZE}" in message and "largest" in message and "set to" in message
+    _type_into(qtbot, panel, "validation_fraction", "0")
+    assert panel.value("validation_fraction") == 0.01
+    assert "validation fraction 0" in panel.last_message() and "smallest" in panel.last_message()
+    _type_into(qtbot, panel, "seed", "7")  # in range: no message, the old one goes
+    qtbot.waitUntil(lambda: panel.last_message() == "", timeout=2000)
+    assert panel.value("seed") == 7

@@ -13,6 +13,7 @@ from PyQt5 import QtCore, QtWidgets
 from engine import backend
 from engine.names import RunState
 from gui.plots import qimage_to_array
+from tests.gui.child_window import run_window_child
 
 TRAIN_TIMEOUT = 60_000  # ms; a first compile on a loaded 2-core machine can take a while
 
@@ -203,6 +204,30 @@ def test_pause_step_resume(qtbot, make_window, forecast_csv, tiny_config):
     assert list(epochs) == list(range(1, settled + 1))  # no loss point lost or duplicated
 
 
+def test_two_quick_steps_end_paused_not_running(qtbot, make_window, forecast_csv, tiny_config):
+    """Two Step presses before the first epoch came back left the window saying RUNNING after the
+    worker had paused: its "running" after epoch 1 (a step still to go) moved the window from
+    COMPILING to RUNNING, and the "paused" after epoch 2 was then dropped as a stale reply."""
+    window = make_window(tiny_config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.step_epoch()
+    window.step_epoch()
+    qtbot.waitUntil(lambda: _points(window)[0] == 2, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=5_000)
+    assert window.act_start.text() == "&Resume"
+    window.step_epoch()
+    window.step_epoch()  # the same from paused
+    qtbot.waitUntil(lambda: _points(window)[0] == 4, timeout=10_000)
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=5_000)
+    qtbot.wait(300)
+    assert _points(window)[0] == 4
+    window.toggle_run()  # resume, then a quick pause: a late "paused" of the steps must not undo Resume
+    assert window.run_state == "running"
+    qtbot.waitUntil(lambda: _points(window)[0] >= 6, timeout=10_000)
+    assert window.run_state == "running"
+
+
 def test_closing_during_training_stops_the_worker_within_two_seconds(qtbot, make_window, forecast_csv, tiny_config):
     window = make_window(tiny_config.replace(epochs=10_000))
     window.open_paths([forecast_csv], preview=False)
@@ -343,46 +368,10 @@ def QtGui_drop_event(mime):
                             QtCore.Qt.NoModifier)
 
 
-CHILD_RUN_GUI = r"""
-import os, sys, time
-sys.path.insert(0, {root!r})
-import engine
-from argparse import Namespace
-from PyQt5 import QtCore
-import gui.app as app_module
-
-closed = {{}}
-original_setup = app_module.setup_window
-
-def watch(window):
-    if window.loss_plot.point_count() >= 2:
-        closed["at"] = time.monotonic()
-        window.close()
-    else:
-        QtCore.QTimer.singleShot(20, lambda: watch(window))
-
-def setup(args):
-    window = original_setup(args)
-    QtCore.QTimer.singleShot(0, lambda: watch(window))
-    return window
-
-app_module.setup_window = setup
-args = Namespace(files=[{path!r}], cell=None, hidden=(8,), lr=None, optimizer=None, batch_size=None,
-                 epochs=100000, seed=None, backend=None, dtype=None, checkpoint=None, start=True)
-code = app_module.run_gui(args)
-print("CLOSED_IN", time.monotonic() - closed["at"], code, flush=True)
-"""
-
-
 def test_run_gui_starts_training_and_quits_within_two_seconds_of_closing(tmp_path, forecast_csv):
     """The real entry point in a fresh process: --start trains, closing mid-training exits fast and clean."""
-    import subprocess
-    import sys
-
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    out = subprocess.run([sys.executable, "-c", CHILD_RUN_GUI.format(root=root, path=forecast_csv)],
-                         capture_output=True, text=True, env=env, timeout=180)
+    out = run_window_child(tmp_path, forecast_csv, close_when="window.loss_plot.point_count() >= 2",
+                           epochs=100_000, after_run='print("CLOSED_IN", time.monotonic() - closed["at"], code, flush=True)')
     assert out.returncode == 0, out.stderr[-3000:]
     line = [x for x in out.stdout.splitlines() if x.startswith("CLOSED_IN")][-1]
     seconds, code = float(line.split()[1]), int(line.split()[2])

@@ -4,9 +4,6 @@ and closing the window while a model compiles."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -16,6 +13,7 @@ import pytest
 from engine.data import SequenceDataset
 from engine.names import RunState
 from engine.training import TrainingConfig
+from tests.gui.child_window import run_window_child
 
 
 def long_epoch_dataset(n=600):
@@ -156,13 +154,7 @@ def test_closing_during_a_compile_hides_the_window_first(qtbot, make_window, for
         qtbot.waitUntil(lambda: not window.worker.is_thread_running(), timeout=30_000)
 
 
-CHILD_CLOSE_DURING_COMPILE = r"""
-import sys, time, threading
-sys.path.insert(0, {root!r})
-import engine
-from argparse import Namespace
-from PyQt5 import QtCore
-import gui.app as app_module
+CLOSE_DURING_COMPILE = """
 from gui import worker as worker_module
 
 COMPILE_S = 60.0
@@ -175,37 +167,14 @@ def make(self, config, dataset):  # an uninterruptible compile of a minute
     return original_make(self, config, dataset)
 
 worker_module.TrainingWorker._make_trainer = make
-closed = {{}}
-original_setup = app_module.setup_window
-
-def watch(window):
-    if compiling.is_set():
-        closed["at"] = time.monotonic()
-        window.close()
-        print("HIDDEN", not window.isVisible(), flush=True)
-    else:
-        QtCore.QTimer.singleShot(20, lambda: watch(window))
-
-def setup(args):
-    window = original_setup(args)
-    QtCore.QTimer.singleShot(0, lambda: watch(window))
-    return window
-
-app_module.setup_window = setup
-import atexit
-args = Namespace(files=[{path!r}], cell=None, hidden=(8,), lr=None, optimizer=None, batch_size=None,
-                 epochs=10, seed=None, backend=None, dtype=None, checkpoint=None, start=True)
-code = app_module.run_gui(args)
-print("NOT_REACHED", code, flush=True)
 """
 
 
 def test_closing_during_a_compile_exits_the_process_long_before_the_compile_ends(tmp_path, forecast_csv):
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", CHILD_CLOSE_DURING_COMPILE.format(root=root, path=forecast_csv)],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = run_window_child(tmp_path, forecast_csv, prelude=CLOSE_DURING_COMPILE, close_when="compiling.is_set()",
+                           after_close='print("HIDDEN", not window.isVisible(), flush=True)', epochs=10,
+                           after_run='print("NOT_REACHED", code, flush=True)', timeout=120)
     elapsed = time.monotonic() - started
     assert "HIDDEN True" in out.stdout, out.stdout + out.stderr[-3000:]
     assert out.returncode == 0, out.stderr[-3000:]
