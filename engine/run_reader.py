@@ -29,7 +29,7 @@ import numpy as np
 
 from engine.names import GATE_NAMES, RunState
 from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, INSIGHTS, METRICS, RUN_JSON,
-                               SNAPSHOTS, VERSION, snapshot_name)
+                               SNAPSHOTS, UNKNOWN_CHAR, VERSION, snapshot_name)
 
 MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
 TAIL_BYTES = 1 << 16  # a lazy reader finds the last metrics row in this much of the file's end
@@ -460,6 +460,15 @@ class RunReader:
 
         epochs = self.insight_epochs()
         return InsightSeries.from_arrays(self._snapshot_arrays(epochs[-1], INSIGHTS)) if epochs else InsightSeries()
+
+    def snapshot_text(self, epoch: int) -> list | None:
+        """The probe's characters of one epoch's snapshot (text data; ``<unk>`` as such), else None
+        (numeric data, and snapshots written before they held the text)."""
+        arrays = self._snapshot_arrays(epoch, SNAPSHOTS)
+        if "text" not in arrays:
+            return None
+        return ["<unk>" if code == UNKNOWN_CHAR else chr(code) for code in arrays["text"].tolist()
+                if code == UNKNOWN_CHAR or 0 <= code <= 0x10FFFF]
 
     def snapshot(self, epoch: int) -> tuple:
         """(hidden, gates, probe_index) of one epoch as float32, shaped like an EpochReport's."""

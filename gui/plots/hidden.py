@@ -33,6 +33,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
 
     sigUnitsChanged = QtCore.pyqtSignal()
     sigDisplayed = QtCore.pyqtSignal()  # another snapshot, layer data or gate is on show (text view follows)
+    sigTimeSelected = QtCore.pyqtSignal(object)  # select_time(t): the step marked (int) or None; the text view selects it
 
     def __init__(self, parent=None, max_snapshots: int | None = None):
         super().__init__(parent)
@@ -422,7 +423,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         """What ``layer``'s heatmap shows (raw values, NaN kept), or None before a snapshot."""
         return self._displayed[layer] if 0 <= layer < len(self._displayed) else None
 
-    # ----- the selected time step (from the text view)
+    # ----- the selected time step (a click here or in the text view)
     def select_time(self, t: int | None) -> None:
         """Mark time step ``t`` on every heatmap with a line (None: no mark)."""
         self._selected_t = None if t is None else int(t)
@@ -430,6 +431,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
             cursor.setVisible(self._selected_t is not None)
             if self._selected_t is not None:
                 cursor.setValue(self._selected_t)
+        self.sigTimeSelected.emit(self._selected_t)
 
     def selected_time(self) -> int | None:
         return self._selected_t
@@ -563,5 +565,6 @@ class HiddenStatePanel(QtWidgets.QWidget):
         cell = self._cell_at(layer, x, y)
         if cell is not None:
             self.toggle_unit(layer, cell[1])
+            self.select_time(cell[0])  # the row's step: marked here and selected in the text view
             event.accept()
 

@@ -4,7 +4,8 @@ LSTMVis style, live: the characters are the probe sequence's inputs (``EpochRepo
 the colour is the activation of the chosen unit (layer, unit) at that step, in the heatmap's
 colour map and levels, for whatever the hidden-state panel shows (hidden state or a gate, the
 live epoch or the one the scrubber replays: it follows ``HiddenStatePanel.sigDisplayed``).
-Clicking a character marks its time step on the heatmaps. Selecting a span and "Rank units"
+Clicking a character marks its time step on the heatmaps, and a step marked there (a click on a
+heatmap row) selects its character here, scrolled into view. Selecting a span and "Rank units"
 lists the units high on the span and low elsewhere (``engine.text_pattern.rank_units``);
 "Trace" adds the chosen ones to the panel's unit traces.
 """
@@ -96,6 +97,7 @@ class TextView(QtWidgets.QWidget):
         self.ranking.itemClicked.connect(self._on_ranked_clicked)
         self.panel.sigDisplayed.connect(self.refresh)
         self.panel.sigUnitsChanged.connect(self._follow_traces)
+        self.panel.sigTimeSelected.connect(self._on_time_selected)
         self.refresh()
 
     def _build_text_and_ranking(self) -> QtWidgets.QSplitter:
@@ -275,6 +277,19 @@ class TextView(QtWidgets.QWidget):
         self.panel.select_time(t)
         self.sigStepClicked.emit(int(t))
         self.refresh()
+
+    def _on_time_selected(self, t) -> None:
+        """A step marked on the heatmaps: its character is selected (and underlined) here."""
+        self.refresh()
+        if t is None or self._dirty or not 0 <= t < len(self._starts):
+            return
+        self.select_span(t, t + 1)
+        self.text.ensureCursorVisible()
+
+    def selected_step(self) -> int | None:
+        """The step whose character alone is selected (as a heatmap click leaves it), else None."""
+        span = self.selected_span()
+        return span[0] if span is not None and span[1] - span[0] == 1 else None
 
     def select_span(self, start: int, stop: int) -> None:
         """Select steps ``[start, stop)`` in the text (as a mouse drag does)."""

@@ -128,3 +128,47 @@ def test_the_toolbar_pauses_resumes_and_stops_a_followed_headless_run(qtbot, mak
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def text_folder(tmp_path, tiny_config):
+    """A finished text run that looked inside after every epoch (insights/, as headless writes it)."""
+    from engine.data import load_sequences
+    from engine.insights import Cadence
+    from engine.runs import Run
+
+    path = tmp_path / "chars.txt"
+    path.write_text("the cat sat on the mat. " * 20)
+    run = Run.start(tiny_config.replace(epochs=3, window=24, embedding_size=4), load_sequences(str(path)),
+                    tmp_path / "disk" / "text")
+    run.insights.enabled = True
+    run.insights.cadence = Cadence(ratio=1, min_interval_s=0.0)  # every epoch, for the test
+    list(run.epochs())
+    run.close()
+    return run.folder
+
+
+def test_an_opened_text_run_replays_its_characters_and_its_looks_inside(qtbot, make_window, text_folder):
+    window = make_window()
+    assert window.open_run_folder(text_folder)
+    reader = open_run(text_folder)
+    chars = reader.snapshot_text(3)
+    assert chars and window.hidden_panel.displayed_text() == chars  # the heatmaps' rows are characters
+    assert window.hidden_panel.time_labels(0)
+    views = window.insight_views
+    assert views.store.epochs() == reader.insight_epochs() == [1, 2, 3]
+    views.draw_all()
+    stored = reader.insight(3)
+    saliency = views.views["saliency"]
+    np.testing.assert_allclose(saliency.bar_heights(), stored.saliency / stored.saliency.max(), rtol=1e-6)
+    assert "".join(saliency.characters()) == "".join(ch if ch != " " else "␣" for ch in chars)
+    assert saliency.horizon_data()[1].tolist() == reader.insight_series().horizons
+    assert set(window.diagnostics.radius_data()) == {(1, "h")}
+    window.hidden_panel.scrub_to(1)  # the scrubber replays the stored looks of that epoch
+    insight, live = views.displayed()
+    assert (insight.epoch, live) == (1, False)
+    views.draw_all()
+    np.testing.assert_allclose(saliency.bar_heights(), reader.insight(1).saliency / reader.insight(1).saliency.max(),
+                               rtol=1e-6)
+    qtbot.wait(700)  # a poll of the docks while the folder is shown leaves its looks alone
+    assert views.store.epochs() == [1, 2, 3]

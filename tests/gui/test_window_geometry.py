@@ -48,3 +48,21 @@ def test_the_controls_ask_for_more_room_in_a_large_font(qtbot, qapp):
         assert panel.minimum_width() >= names + QtGui.QFontMetrics(large).horizontalAdvance(VALUE_SAMPLE)
     finally:
         qapp.setFont(font)
+
+
+def test_on_a_1600px_screen_every_dock_fits_and_shows_all_of_its_content(qtbot, make_window):
+    """No dock ends past the screen, and none is narrower than its content needs (which would
+    scroll its right part out of sight): checked for every dock, raised in turn."""
+    window = make_window()
+    screen = QtCore.QRect(0, 0, 1600, 1000)
+    rect = fit_to_screen(window, screen)
+    qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+    assert screen.contains(rect)
+    for key, dock in window.docks.items():
+        dock.raise_()
+        QtWidgets.QApplication.processEvents()
+        assert dock.geometry().right() < window.width(), key
+        area = dock.widget()
+        if isinstance(area, QtWidgets.QScrollArea):
+            needed = area.widget().minimumSizeHint().width()
+            assert needed <= area.viewport().width(), f"{key}: needs {needed} px, has {area.viewport().width()}"
