@@ -65,6 +65,7 @@ class InsightViews(QtCore.QObject):
         self.run_id = None
         self._pending: set = set()
         self._shown_epoch = None  # epoch of the insight on display (None: nothing yet)
+        self.stored = False  # the looks shown were read from a run folder (none of them is live)
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(DRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._draw_one)
@@ -125,6 +126,7 @@ class InsightViews(QtCore.QObject):
         """An Insight of the window's run ``run_id``; one of a replaced run is dropped."""
         if run_id != self.window._run_id:
             return
+        self.stored = False
         if run_id != self.run_id:
             self.store.clear()
             self.series = InsightSeries()
@@ -139,6 +141,7 @@ class InsightViews(QtCore.QObject):
         scrubber as a live run's are; ``series`` (engine.insights.InsightSeries, the newest file's)
         replaces the horizon and radii (None: built from the looks)."""
         self.run_id = self.window._run_id
+        self.stored = True
         for insight in sorted(insights, key=lambda i: i.epoch):
             self.store.add(insight)
             if series is None:
@@ -168,6 +171,7 @@ class InsightViews(QtCore.QObject):
         self.store.clear()
         self.series = InsightSeries()
         self.run_id = None
+        self.stored = False
         self._shown_epoch = None
         self._pending.clear()
         for view in self.views.values():
@@ -208,7 +212,7 @@ class InsightViews(QtCore.QObject):
         if insight is None:
             return
         try:
-            self.views[key].show_insight(insight, live=live)
+            self.views[key].show_insight(insight, live=live, stored=self.stored)
             if key == "saliency":
                 self.views[key].set_series(self.series.epochs, self.series.horizons)
         except Exception as exc:  # an insight of a model that was just replaced: the next one fits

@@ -80,6 +80,7 @@ class RunView(QtCore.QObject):
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
             w.status_line.set_total(config.epochs)
         w.history.label = reader.name
+        w.hidden_panel.stored = True  # its newest snapshot is the folder's, not live
         self._add_epochs(reader.epochs)
         self._add_events(reader.events)
         self._add_snapshots()

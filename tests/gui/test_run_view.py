@@ -133,3 +133,20 @@ def test_an_opened_text_run_replays_its_characters_and_its_looks_inside(qtbot, m
                                rtol=1e-6)
     qtbot.wait(700)  # a poll of the docks while the folder is shown leaves its looks alone
     assert views.store.epochs() == [1, 2, 3]
+
+
+def test_an_opened_folders_newest_look_is_titled_stored_not_live(qtbot, make_window, text_folder):
+    window = make_window()
+    assert window.open_run_folder(text_folder)
+    views = window.insight_views
+    views.draw_all()
+    titles = {"saliency": views.views["saliency"].strip_plot.titleLabel.text,
+              "trajectory": views.views["trajectory"].plot.titleLabel.text,
+              "spectrum": views.views["spectrum"].plot.titleLabel.text,
+              "scrubber": window.hidden_panel.scrub_label.text()}
+    for name, title in titles.items():  # nothing computes them: the folder's newest epoch, stored
+        assert "epoch 3 (stored)" in title and "(live)" not in title, (name, title)
+    window.hidden_panel.scrub_to(1)
+    views.draw_all()
+    assert "epoch 1 (stored)" in views.views["saliency"].strip_plot.titleLabel.text
+
