@@ -136,10 +136,11 @@ class InsightViews(QtCore.QObject):
         self._configure(insight)
         self._pending = set(self.views) | {"diagnostics"}
 
-    def show_stored(self, insights, series=None, *, task=None, vocabulary=None) -> None:
+    def show_stored(self, insights, series=None, *, task=None, vocabulary=None, class_names=()) -> None:
         """Looks read from a run folder (gui.run_view), added to the ones shown: replayed with the
         scrubber as a live run's are; ``series`` (engine.insights.InsightSeries, the newest file's)
-        replaces the horizon and radii (None: built from the looks)."""
+        replaces the horizon and radii (None: built from the looks); ``class_names`` are run.json's
+        (none in an older folder: the classes are numbered)."""
         self.run_id = self.window._run_id
         self.stored = True
         for insight in sorted(insights, key=lambda i: i.epoch):
@@ -152,7 +153,7 @@ class InsightViews(QtCore.QObject):
         saliency.task = task or saliency.task
         saliency.vocabulary = vocabulary
         saliency.set_step_choice(False, "a run folder's looks are replayed as they were computed")
-        self.views["trajectory"].class_names = []  # run.json does not name the classes
+        self.views["trajectory"].class_names = list(class_names or [])
         self._pending = set(self.views) | {"diagnostics"}
 
     def _configure(self, insight) -> None:

@@ -155,7 +155,8 @@ class RunView(QtCore.QObject):
         except RunFolderError:  # the newest file is damaged: the series of the looks that read
             series = None
         task = (reader.meta.get("dataset") or {}).get("task")
-        self.window.insight_views.show_stored(looks, series, task=task, vocabulary=self._vocabulary(task, looks))
+        self.window.insight_views.show_stored(looks, series, task=task, vocabulary=self._vocabulary(task, looks),
+                                              class_names=reader.class_names)
 
     def _vocabulary(self, task, looks) -> list | None:
         """Text: token id -> character for the saliency strip's labels, from the snapshots' characters
