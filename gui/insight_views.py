@@ -66,6 +66,7 @@ class InsightViews(QtCore.QObject):
         self._pending: set = set()
         self._shown_epoch = None  # epoch of the insight on display (None: nothing yet)
         self.stored = False  # the looks shown were read from a run folder (none of them is live)
+        self._asked_step = None  # --saliency-step, until the first look tells whether the probe has it
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(DRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._draw_one)
@@ -79,6 +80,23 @@ class InsightViews(QtCore.QObject):
         self.poll_timer.start()
         window.hidden_panel.scrubber.valueChanged.connect(lambda _value: self._follow_scrubber())
         self.views["saliency"].sigStepChosen.connect(lambda _step: self.ask())  # the next look explains it
+
+    def choose_step(self, step: int | None) -> None:
+        """``--saliency-step`` at start: the Saliency dock explains ``step`` (None: the last). The
+        probe is not known yet; the first look says so if it has no such step (the last is then
+        explained, as the engine clips it)."""
+        spin = self.views["saliency"].step_spin
+        spin.setMaximum(max(spin.maximum(), -1 if step is None else step))
+        spin.setValue(-1 if step is None else step)
+        self._asked_step = step
+
+    def _check_asked_step(self, insight) -> None:
+        asked, self._asked_step = self._asked_step, None
+        if asked is not None and insight.step != asked:
+            why = ("a classifier predicts once, after the last step" if self.window.dataset is not None
+                   and self.window.dataset.task == "classify_sequence"
+                   else f"the probe sequence has {insight.saliency.size} steps (0 to {insight.saliency.size - 1})")
+            self.window._show_status(f"--saliency-step {asked} refused: {why}; step {insight.step} is explained")
 
     def dock_specs(self) -> list:
         """(key, title, widget) for gui.window_menus.build_docks."""
@@ -134,6 +152,7 @@ class InsightViews(QtCore.QObject):
         self.store.add(insight)
         self.series.add(insight)
         self._configure(insight)
+        self._check_asked_step(insight)
         self._pending = set(self.views) | {"diagnostics"}
 
     def show_stored(self, insights, series=None, *, task=None, vocabulary=None, class_names=()) -> None:
