@@ -92,6 +92,9 @@ def test_on_a_1600px_screen_the_text_docks_ranking_shows_every_column_without_sc
     assert header.length() <= ranking.viewport().width(), \
         f"columns need {header.length()} px, the list shows {ranking.viewport().width()}"
     assert not ranking.horizontalScrollBar().isVisible()
+    area = window.docks["text"].widget()  # and the list's width does not push the dock into a scroll
+    if isinstance(area, QtWidgets.QScrollArea):
+        assert area.widget().minimumSizeHint().width() <= area.viewport().width()
     for column in range(ranking.columnCount()):  # every value readable in its column
         needed = max(ranking.sizeHintForColumn(column), header.sectionSizeHint(column))
         assert ranking.columnWidth(column) >= needed - 2, (ranking.headerItem().text(column), needed)
