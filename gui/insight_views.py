@@ -93,11 +93,12 @@ class InsightViews(QtCore.QObject):
     def _check_asked_step(self, insight) -> None:
         asked, self._asked_step = self._asked_step, None
         if asked is not None and insight.step != asked:
-            # short: the status bar's permanent widgets leave ~75 characters at 1600 px
+            # short: the status bar's permanent widgets leave ~65 characters at 1600 px; the
+            # dock's box shows the step explained instead
             why = ("a classifier predicts once" if self.window.dataset is not None
                    and self.window.dataset.task == "classify_sequence"
                    else f"the probe has {insight.saliency.size} steps")
-            self.window._show_status(f"--saliency-step {asked} refused: {why}; step {insight.step} shown")
+            self.window._show_status(f"--saliency-step {asked} refused: {why}")
 
     def dock_specs(self) -> list:
         """(key, title, widget) for gui.window_menus.build_docks."""

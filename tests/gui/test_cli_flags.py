@@ -160,6 +160,8 @@ def test_the_window_honours_the_saliency_step_and_says_when_the_probe_lacks_it(q
         qtbot.waitUntil(lambda: views.store.latest is not None, timeout=90_000)
         last = views.store.latest.saliency.size - 1
         assert views.store.latest.step == last
-        assert window.last_status == f"--saliency-step 10000 refused: the probe has {last + 1} steps; step {last} shown"
+        assert window.last_status == f"--saliency-step 10000 refused: the probe has {last + 1} steps"
+        views.draw_all()
+        assert views.views["saliency"].step_spin.value() == last  # the box shows the step explained
     finally:
         window.close()
