@@ -205,6 +205,26 @@ class InsightProbe:
             return last
         return min(max(int(self.step), 0), last)
 
+    def length(self) -> int:
+        """Steps of the probe sequence (builds the model's data, compiles nothing)."""
+        t = self._trainer
+        t.require_data("looking inside the model")
+        t._ensure_model()
+        return int(t._val.lengths[t.probe_index])
+
+    def step_problem(self, step: int | None) -> str | None:
+        """Why the prediction at ``step`` (0-based; None = the last) cannot be explained for this
+        probe, or None: a step past its end, or any but the last for a classifier."""
+        if step is None:
+            return None
+        length = self.length()
+        if self._trainer.task == "classify_sequence" and step != length - 1:
+            return (f"a classifier predicts once, after the probe's last step ({length - 1}); "
+                    f"only the last step (-1) can be explained")
+        if not 0 <= step < length:
+            return f"the probe sequence has {length} steps (0 to {length - 1}; -1 = the last)"
+        return None
+
     def _function(self, T: int, N: int):
         t = self._trainer
         model = t._ensure_model()

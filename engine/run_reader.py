@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.limits import MAX_CLASS_NAME_CHARS, MAX_STORED_CLASS_NAMES
 from engine.names import GATE_NAMES, RunState
 from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, INSIGHTS, METRICS, RUN_JSON,
                                SNAPSHOTS, UNKNOWN_CHAR, VERSION, snapshot_name)
@@ -366,6 +367,16 @@ class RunReader:
     @property
     def name(self) -> str:
         return str(self.meta.get("name") or self.folder.name)
+
+    @property
+    def class_names(self) -> list[str]:
+        """The classes' names from run.json's dataset section (the first few hundred, cut short;
+        engine.limits); [] for a folder written before they were stored, or a damaged entry, so a
+        reader then numbers the classes."""
+        names = (self.meta.get("dataset") or {}).get("class_names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return []
+        return [n[:MAX_CLASS_NAME_CHARS] for n in names[:MAX_STORED_CLASS_NAMES]]
 
     def curve(self, column: str) -> tuple:
         """(epochs, values) float arrays of one metrics column ("val_loss", "grad_norm_layer1", ...);

@@ -73,7 +73,9 @@ def setup_window(args):
         window.controls.mark_explicit(config_changes(args))  # flags win over a dataset's suggestion
         window._reset_hidden_panel(config)
 
-    from gui.cli_flags import dataset_paths, load_options
+    from gui.cli_flags import dataset_paths, load_options, saliency_step
+
+    window.insight_views.choose_step(saliency_step(args))  # the Saliency dock's step, as headless's
 
     files, notes = dataset_paths(args)
     for note in notes:

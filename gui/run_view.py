@@ -83,6 +83,7 @@ class RunView(QtCore.QObject):
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
             w.status_line.set_total(config.epochs)
         w.history.label = reader.name
+        w.hidden_panel.stored = True  # its newest snapshot is the folder's, not live
         self._add_epochs(reader.epochs)
         self._add_events(reader.events)
         self._add_snapshots()
@@ -157,7 +158,8 @@ class RunView(QtCore.QObject):
         except RunFolderError:  # the newest file is damaged: the series of the looks that read
             series = None
         task = (reader.meta.get("dataset") or {}).get("task")
-        self.window.insight_views.show_stored(looks, series, task=task, vocabulary=self._vocabulary(task, looks))
+        self.window.insight_views.show_stored(looks, series, task=task, vocabulary=self._vocabulary(task, looks),
+                                              class_names=reader.class_names)
 
     def _vocabulary(self, task, looks) -> list | None:
         """Text: token id -> character for the saliency strip's labels, from the snapshots' characters

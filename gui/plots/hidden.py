@@ -19,7 +19,7 @@ from gui.plots.heatmap_marks import NonFiniteOverlay, UnitMarks, drawable
 from gui.plots.hover import hide_on_leave, mark as mark_hover
 from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapshot
 from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TIME_CURSOR_COLOR, TITLE_HEIGHT,
-                             anchor_inside, retitle, set_compact_title)
+                             anchor_inside, epoch_note, retitle, set_compact_title)
 from gui.plots.time_axis import TextTimeAxis
 
 TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
@@ -84,6 +84,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._layer_sizes: tuple[int, ...] = ()
         self._cell = "elman"
         self._scrub_epoch: int | None = None  # None = follow the latest snapshot
+        self.stored = False  # the snapshots were read from a run folder: the newest is not live
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_selected)
         self.gate_combo.currentIndexChanged.connect(self._on_gate_selected)
@@ -132,7 +133,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._layer_sizes = sizes
         self._cell = cell
         self.snapshots.clear()
-        self._scrub_epoch = None
+        self._scrub_epoch, self.stored = None, False
         self._selected_t = None
         for key in list(self._traces):
             self.trace_plot.removeItem(self._traces.pop(key))
@@ -313,8 +314,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         if snap is None:
             self.scrub_label.setText("no snapshot yet")
         else:
-            live = " (live)" if self._scrub_epoch is None else ""
-            self.scrub_label.setText(f"epoch {snap.epoch}{live}")
+            self.scrub_label.setText(f"epoch {snap.epoch}{epoch_note(self._scrub_epoch is None, self.stored)}")
 
     def _on_scrub(self, index: int) -> None:
         frames = self.snapshots.frames()

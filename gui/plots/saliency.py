@@ -13,7 +13,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import numpy as np
 import pyqtgraph as pg
 
-from gui.plots.style import set_compact_title, retitle
+from gui.plots.style import epoch_note, retitle, set_compact_title
 
 MAX_CHARACTERS = 200  # text: labels drawn above the strip (the probe's last ones)
 MAX_INPUT_LINES = 8  # features drawn above the strip (a 100-feature input would be a blur)
@@ -106,8 +106,9 @@ class SaliencyView(QtWidgets.QWidget):
         self.step_spin.setToolTip(why or STEP_TIP)
 
     # ----- data in
-    def show_insight(self, insight, *, live: bool = True) -> None:
-        """Draw one Insight (``live``: the newest one, else a replayed epoch)."""
+    def show_insight(self, insight, *, live: bool = True, stored: bool = False) -> None:
+        """Draw one Insight (``live``: the newest one, else a replayed epoch; ``stored``: read from
+        a run folder)."""
         self.insight = insight
         sal = np.nan_to_num(np.asarray(insight.saliency, dtype=np.float64), nan=0.0, posinf=0.0)
         steps = np.arange(sal.size)
@@ -123,7 +124,7 @@ class SaliencyView(QtWidgets.QWidget):
         self._step_line.setValue(step)
         self._region.setRegion((step - horizon + 0.5, step + 0.5) if horizon else (step, step))
         self._show_inputs(np.asarray(insight.inputs))
-        live_text = " (live)" if live else ""
+        live_text = epoch_note(live, stored)
         retitle(self.strip_plot, f"|d {TARGET_TEXT.get(self.task, 'y')} / dx| at step {step} · "
                                  f"horizon {horizon} steps · epoch {insight.epoch}{live_text}")
         self._epoch_line.setValue(insight.epoch)

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine.names import U_BLOCKS
-from gui.plots.style import retitle, set_compact_title
+from gui.plots.style import epoch_note, retitle, set_compact_title
 
 BLOCK_COLORS = {"h": "#4c9be8", "z": "#f28e2b", "r": "#59d0a0", "n": "#e15ce0",
                 "i": "#4c9be8", "f": "#f28e2b", "o": "#59d0a0", "g": "#e15ce0"}
@@ -53,11 +53,11 @@ class SpectrumView(QtWidgets.QWidget):
         self.legend = self.plot.addLegend(offset=LEGEND_OFFSET)
         self._scatters: dict[str, pg.ScatterPlotItem] = {}
         self.insight = None
-        self._live = True
+        self._live, self._stored = True, False
 
-    def show_insight(self, insight, *, live: bool = True) -> None:
+    def show_insight(self, insight, *, live: bool = True, stored: bool = False) -> None:
         self.insight = insight
-        self._live = live
+        self._live, self._stored = live, stored
         n_layers = len(insight.spectra)
         if self.layer_box.count() != n_layers:
             self.layer_box.blockSignals(True)
@@ -105,7 +105,7 @@ class SpectrumView(QtWidgets.QWidget):
         # pyqtgraph anchors it once, at its size then
         self.legend.updateSize()
         self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=LEGEND_OFFSET)
-        live = " (live)" if self._live else ""
+        live = epoch_note(self._live, self._stored)
         text = "" if blocks else " · layer too wide for eigenvalues"
         retitle(self.plot, f"eigenvalues of U, layer {self.layer() + 1}{text} · epoch {insight.epoch}{live}")
 

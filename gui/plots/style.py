@@ -57,6 +57,13 @@ def retitle(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
     _title_may_shrink(plot)
 
 
+def epoch_note(live: bool, stored: bool = False) -> str:
+    """What a view's title says after its epoch: a look read from a run folder is " (stored)" (its
+    newest is not live: nothing computes it), the newest of a run the window drives " (live)",
+    a replayed one nothing."""
+    return " (stored)" if stored else " (live)" if live else ""
+
+
 def _title_may_shrink(plot: pg.PlotItem) -> None:
     """pyqtgraph makes a title's text width the plot's minimum width: a long title (a text run's
     saliency, 600 px) widened the layout past its dock, whose right part was then cut off. The

@@ -22,6 +22,10 @@ from engine.text_pattern import most_selective_unit, rank_units, visible_char
 from gui.plots.style import GATE_TITLES, NONFINITE_COLOR
 
 RANK_TOP = 10  # units listed for a selected span
+RANK_COLUMNS = (("unit", "the unit (click to colour the text by it)"),
+                ("score", "mean activation on the selected span - mean elsewhere"),
+                ("span", "mean activation on the selected span"),
+                ("rest", "mean activation elsewhere in the probe"))
 NO_TEXT = "The text view colours the probe's characters by a unit's activation; it needs text data " \
           "(open a .txt file or the words sample)."
 
@@ -114,7 +118,15 @@ class TextView(QtWidgets.QWidget):
         self.info_label.setToolTip("Without a choice, the most selective unit colours the text: the one whose "
                                    "activation spreads widest over the probe")
         self.ranking = QtWidgets.QTreeWidget()
-        self.ranking.setHeaderLabels(["unit", "score", "on span", "elsewhere"])
+        # short headers, explained in their tooltips: "on span" / "elsewhere" made the list wider
+        # than a 474 px dock's share of it, so its right columns sat behind a sideways scroll
+        self.ranking.setHeaderLabels([title for title, _ in RANK_COLUMNS])
+        for column, (_, tip) in enumerate(RANK_COLUMNS):
+            self.ranking.headerItem().setToolTip(column, tip)
+        header = self.ranking.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
+        self.ranking.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.ranking.setRootIsDecorated(False)
         self.ranking.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
         self.ranking.setToolTip("score = mean activation on the selected span - mean elsewhere; "
@@ -125,6 +137,7 @@ class TextView(QtWidgets.QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([500, 260])
+        self._fit_ranking()
         return splitter
 
     # ----- what colours the text
@@ -319,15 +332,21 @@ class TextView(QtWidgets.QWidget):
         self._span = span
         scores = rank_units(data, *span, top=RANK_TOP)
         for s in scores:
-            item = QtWidgets.QTreeWidgetItem([str(s.unit), f"{s.score:+.3f}", f"{s.span_mean:+.3f}",
-                                              f"{s.rest_mean:+.3f}"])
+            item = QtWidgets.QTreeWidgetItem([str(s.unit), f"{s.score:+.2f}", f"{s.span_mean:+.2f}",
+                                              f"{s.rest_mean:+.2f}"])
             item.setData(0, QtCore.Qt.UserRole, s.unit)
             self.ranking.addTopLevelItem(item)
         if scores:
             self.ranking.topLevelItem(0).setSelected(True)
-        for column in range(self.ranking.columnCount()):
-            self.ranking.resizeColumnToContents(column)
+        self._fit_ranking()
         return scores
+
+    def _fit_ranking(self) -> None:
+        """The list is at least as wide as its columns (the text beside it gives way)."""
+        tree = self.ranking
+        tree.header().resizeSections(QtWidgets.QHeaderView.ResizeToContents)
+        bar = tree.verticalScrollBar().sizeHint().width()
+        tree.setMinimumWidth(tree.header().length() + 2 * tree.frameWidth() + bar)
 
     def ranked_units(self) -> list[int]:
         return [self.ranking.topLevelItem(i).data(0, QtCore.Qt.UserRole)

@@ -131,6 +131,8 @@ def test_the_explained_step_is_chosen_without_compiling_and_stored(tmp_path):
     assert np.all(chosen.saliency[6:] == 0)  # later inputs cannot move an earlier prediction
     assert open_run(run.folder).insight(chosen.epoch).step == 5  # stored with the insight
     assert recorder.series.epochs == [1] and recorder.series.horizons == [chosen.horizon]  # replaced, not doubled
+    assert recorder.probe.step_problem(5) is None and recorder.probe.step_problem(None) is None
+    assert "has 20 steps (0 to 19" in recorder.probe.step_problem(20)  # what --saliency-step refuses
     recorder.set_step(10_000)  # past the probe: its last step
     assert recorder.look_if_due(force=True).step == last.step
     with pytest.raises(ValueError, match="saliency step"):

@@ -172,3 +172,62 @@ def test_an_opened_text_run_replays_its_characters_and_its_looks_inside(qtbot, m
                                rtol=1e-6)
     qtbot.wait(700)  # a poll of the docks while the folder is shown leaves its looks alone
     assert views.store.epochs() == [1, 2, 3]
+
+
+def test_an_opened_folders_newest_look_is_titled_stored_not_live(qtbot, make_window, text_folder):
+    window = make_window()
+    assert window.open_run_folder(text_folder)
+    views = window.insight_views
+    views.draw_all()
+    titles = {"saliency": views.views["saliency"].strip_plot.titleLabel.text,
+              "trajectory": views.views["trajectory"].plot.titleLabel.text,
+              "spectrum": views.views["spectrum"].plot.titleLabel.text,
+              "scrubber": window.hidden_panel.scrub_label.text()}
+    for name, title in titles.items():  # nothing computes them: the folder's newest epoch, stored
+        assert "epoch 3 (stored)" in title and "(live)" not in title, (name, title)
+    window.hidden_panel.scrub_to(1)
+    views.draw_all()
+    assert "epoch 1 (stored)" in views.views["saliency"].strip_plot.titleLabel.text
+
+
+@pytest.fixture
+def classes_folder(tmp_path, tiny_config):
+    """A finished classification run (classes named 'rising' and 'falling') that looked inside."""
+    from engine.data import load_sequences
+    from engine.insights import Cadence
+    from engine.runs import Run
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(16):
+        name, sign = ("rising", 1) if i % 2 else ("falling", -1)
+        values = sign * np.linspace(-1, 1, 12) + 0.1 * rng.normal(size=12)
+        rows.append("\t".join([name] + [f"{v:.4f}" for v in values]))
+    path = tmp_path / "Ramps_TRAIN.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    run = Run.start(tiny_config.replace(epochs=2), load_sequences(str(path)), tmp_path / "disk" / "ramps")
+    run.insights.enabled = True
+    run.insights.cadence = Cadence(ratio=1, min_interval_s=0.0)
+    list(run.epochs())
+    run.close()
+    return run.folder
+
+
+def test_an_opened_classification_folder_names_its_classes_in_the_trajectories(qtbot, make_window, classes_folder):
+    meta = json.loads((classes_folder / "run.json").read_text())
+    assert sorted(meta["dataset"]["class_names"]) == ["falling", "rising"]
+    window = make_window()
+    assert window.open_run_folder(classes_folder)
+    views = window.insight_views
+    views.draw_all()
+    trajectory = views.views["trajectory"]
+    legend = trajectory.legend_label.text()
+    assert "rising" in legend and "falling" in legend
+    _, data = trajectory.point_data()
+    names = meta["dataset"]["class_names"]
+    assert f"class {names[data[0][1]]}" in trajectory.describe(data[0])  # the hover names it too
+    del meta["dataset"]["class_names"]  # a folder written before the names were stored: numbered, still opens
+    (classes_folder / "run.json").write_text(json.dumps(meta))
+    assert window.open_run_folder(classes_folder)
+    views.draw_all()
+    assert "rising" not in trajectory.legend_label.text() and trajectory.describe(data[0]).count("class ") == 1
