@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pytensor
 
 from engine import backend
 from engine import checkpoint as ckpt
@@ -196,7 +197,10 @@ class Trainer:
             return self._model
 
     def _compile(self, build):
-        with _COMPILE_LOCK:
+        # traceback__limit=0: PyTensor otherwise reads 8 stack frames' source lines (linecache)
+        # for every variable the build creates, about a third of building a training graph. They
+        # only decorate PyTensor's error messages. The flag is restored when the build returns.
+        with _COMPILE_LOCK, pytensor.config.change_flags(traceback__limit=0):
             fn = build()
         self.n_compiles += 1
         return fn
