@@ -1,7 +1,7 @@
 """The compute backend made ready off the GUI thread, as early in the launch as possible.
 
-Importing PyTensor and JAX and starting XLA's compiler takes about a second (measured in
-README.md, "Start-up and restart latency"), and the first run cannot compile before it is done.
+Importing PyTensor and JAX and starting XLA's compiler takes about a second (README.md,
+"Latency of structural changes"), and the first run cannot compile before it is done.
 :func:`start` runs :func:`warm_up` on a daemon thread: ``gui.app.setup_window`` calls it before
 it imports and builds the window, so that second overlaps with PyQt5's and pyqtgraph's imports
 and the window's construction instead of following them. The training worker calls

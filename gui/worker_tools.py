@@ -68,6 +68,7 @@ class WorkerTools:
             current = run_id == self._run_id
         if current:
             self.sigRunStep.emit(run_id, report)
+            self._garbage.release()  # the replaced runs' garbage, once the new one has shown its loss
 
     def _held(self, run_id: int) -> bool:
         """Under the lock: the run is paused and this epoch was not asked for by a step."""
