@@ -5,35 +5,36 @@ from gui import app as app_module
 from gui import backend_warmup
 
 
-def _fresh(monkeypatch, work):
-    monkeypatch.setattr(backend_warmup, "_state", {"done": False})
-    monkeypatch.setattr(backend_warmup, "_import_backend", work)
+def _fresh(monkeypatch, imports, started=None):
+    monkeypatch.setattr(backend_warmup, "_state", {"imported": False})
+    monkeypatch.setattr(backend_warmup, "_import_modules", imports)
+    monkeypatch.setattr(backend_warmup, "_start_backend",
+                        lambda: started.append(threading.current_thread().name) if started is not None else None)
 
 
-def test_the_backend_is_warmed_up_once_and_a_second_caller_waits_for_it(monkeypatch):
-    entered, release, calls = threading.Event(), threading.Event(), []
+def test_the_imports_happen_once_and_the_worker_waits_for_them_then_starts_the_backend(monkeypatch):
+    entered, release, imports, started = threading.Event(), threading.Event(), [], []
 
-    def slow_import():
-        calls.append(threading.current_thread().name)
+    def slow_imports():
+        imports.append(threading.current_thread().name)
         entered.set()
         release.wait(10)
 
-    _fresh(monkeypatch, slow_import)
+    _fresh(monkeypatch, slow_imports, started)
     thread = backend_warmup.start()
     assert entered.wait(10)
-    waiter = threading.Thread(target=backend_warmup.warm_up)  # the training worker, meanwhile
-    waiter.start()
-    waiter.join(0.2)
-    assert waiter.is_alive()  # it waits for the launch's warm-up instead of importing again
+    worker = threading.Thread(target=backend_warmup.warm_up, name="worker")  # the training worker, meanwhile
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive() and started == []  # it waits for the launch's imports instead of importing again
     release.set()
-    waiter.join(10)
+    worker.join(10)
     thread.join(10)
-    assert calls == ["backend-warmup"]
-    backend_warmup.warm_up()  # done: returns at once
-    assert calls == ["backend-warmup"]
+    assert imports == ["backend-imports"]
+    assert started == ["worker"]  # JAX's runtime starts on the long-lived worker thread, never the short one
 
 
-def test_a_failing_warm_up_is_left_for_the_first_run_to_report(monkeypatch):
+def test_a_failing_import_is_left_for_the_first_run_to_report(monkeypatch):
     def broken():
         raise ImportError("no jaxlib")
 
@@ -41,9 +42,9 @@ def test_a_failing_warm_up_is_left_for_the_first_run_to_report(monkeypatch):
     backend_warmup.warm_up()  # no exception here: the run selects the backend and says why
 
 
-def test_the_launch_starts_the_warm_up_before_it_builds_the_window(monkeypatch, qtbot):
+def test_the_launch_starts_the_imports_before_it_builds_the_window(monkeypatch, qtbot):
     order = []
-    monkeypatch.setattr(backend_warmup, "start", lambda: order.append("warm-up"))
+    monkeypatch.setattr(backend_warmup, "start", lambda: order.append("imports"))
     import gui.main_window
 
     original = gui.main_window.MainWindow.__init__
@@ -56,4 +57,4 @@ def test_the_launch_starts_the_warm_up_before_it_builds_the_window(monkeypatch, 
     window = app_module.setup_window(main.build_parser().parse_args(["--hidden", "3"]))
     qtbot.addWidget(window)
     window.close()
-    assert order[:2] == ["warm-up", "window"]
+    assert order[:2] == ["imports", "window"]
