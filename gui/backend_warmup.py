@@ -6,10 +6,10 @@ on a daemon thread: ``gui.app.setup_window`` calls it before it imports and buil
 so the imports overlap with PyQt5's and pyqtgraph's and with the window's construction instead
 of following them. The training worker calls :func:`warm_up` first thing on its own thread
 (``gui.worker_tools``): it waits for those imports (they are done once per process) and then
-selects the backend and starts XLA's compiler there. Only imports happen on the short-lived
-thread: with JAX's runtime started on it, a process that exited while the worker was compiling
-aborted ("FATAL: exception not rethrown"). A failure is left for the first run to report (it
-selects the backend itself).
+selects the backend and starts XLA's compiler there: only imports happen on the short-lived
+thread, and JAX's runtime (its XLA client and thread pools) starts on the worker's thread, which
+lives as long as the process, as it did before. A failure is left for the first run to report
+(it selects the backend itself).
 """
 
 from __future__ import annotations
