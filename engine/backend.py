@@ -270,6 +270,16 @@ def function(inputs, outputs, **kwargs):
     return fn
 
 
+def copy_function(fn, swap: dict):
+    """``fn`` on other shared variables of the same types (``Function.copy``: no rewrites; the
+    linker runs again), counted like a compile."""
+    global _compile_count
+    copied = fn.copy(swap=swap, name=fn.name)
+    with _lock:
+        _compile_count += 1
+    return copied
+
+
 def compile_count() -> int:
     """How many functions the engine has compiled in this process."""
     return _compile_count
