@@ -58,6 +58,9 @@ def config_from_args(base, args):
 
 def setup_window(args):
     """Create the window, apply the flags, queue loading/checkpoint/start; returns the window."""
+    from gui import backend_warmup
+
+    backend_warmup.start()  # PyTensor and JAX imported while the window's modules are (gui.backend_warmup)
     from gui.main_window import MainWindow
 
     window = MainWindow()
