@@ -84,6 +84,17 @@ def _count(text: str):
     return value
 
 
+def _step_index(text: str) -> int:
+    """``--saliency-step``: a 0-based step, or -1 for the last."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a step number (0 = the first, -1 = the last), got {text!r}") from None
+    if value < -1:
+        raise argparse.ArgumentTypeError(f"steps count from 0 (-1 = the last), got {text!r}")
+    return value
+
+
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
     """One flag per loading option that engine.data.options offers on the command line (issue 10)."""
     from engine.data.options import NONFINITE_POLICIES, OPTIONS  # no NumPy: --help stays fast
@@ -171,6 +182,9 @@ def _add_run_flags(p) -> None:
     e.add_argument("--patience", type=_off_or_positive, metavar="N",
                    help="stop after N epochs without a lower validation loss (default, or 0: off; "
                         "0 also turns off the patience --suggested would set)")
+    e.add_argument("--saliency-step", type=_step_index, metavar="N",
+                   help="the probe step whose prediction saliency.png and the Saliency dock explain, "
+                        "0-based (default -1: the last); refused if the probe has no step N")
 
 
 def _add_output_flags(p) -> None:

@@ -420,7 +420,11 @@ def _child_first_point(spawned: float) -> int:
     _wait(app, lambda: window.loss_plot.point_count() >= 1, 300, "the first epoch point")
     print(f"FIRST_POINT {first:.3f} {time.time() - spawned:.3f}", flush=True)
     window.close()
-    return 0
+    from gui.app import _finish
+
+    # Exit as the app does: a worker still compiling (validation, predictions) is left behind
+    # with os._exit. Interpreter shutdown with that thread inside XLA aborts the process.
+    return _finish(0)
 
 
 # ------------------------------------------------------------------------- report

@@ -189,12 +189,21 @@ def select(backend: str | None = None, dtype: str = "float32") -> BackendInfo:
     with _lock:
         # "CVM", not "C": the pure C linker has no fallback for ops without C code (Dot22 and
         # Ger when no BLAS library links), while the CVM runs those few ops in Python.
-        _mode = _get_mode({"jax": "JAX", "c": "CVM", "numba": "NUMBA"}[name])
+        _mode = _jax_mode() if name == "jax" else _get_mode({"c": "CVM", "numba": "NUMBA"}[name])
         _info = BackendInfo(name=name, requested=requested, dtype=dtype,
                             detail=f"PyTensor {pytensor.__version__} · {detail}",
                             fallback_reason=reason)
     log.info(describe())
     return _info
+
+
+def _jax_mode():
+    """PyTensor's JAX mode (its rewrites) with the engine's linker (engine.jax_linker)."""
+    from pytensor.compile.mode import Mode, get_mode as _get_mode
+
+    from engine.jax_linker import EngineJAXLinker
+
+    return Mode(linker=EngineJAXLinker(), optimizer=_get_mode("JAX").provided_optimizer)
 
 
 def _select_jax(dtype: str) -> str:
@@ -259,6 +268,16 @@ def function(inputs, outputs, **kwargs):
     with _lock:
         _compile_count += 1
     return fn
+
+
+def copy_function(fn, swap: dict):
+    """``fn`` on other shared variables of the same types (``Function.copy``: no rewrites; the
+    linker runs again), counted like a compile."""
+    global _compile_count
+    copied = fn.copy(swap=swap, name=fn.name)
+    with _lock:
+        _compile_count += 1
+    return copied
 
 
 def compile_count() -> int:

@@ -41,7 +41,7 @@ class Insight:
     epoch: int
     probe_index: int
     saliency: np.ndarray  # (L,) float32, sum_f |dy/dx_t| over the probe's L steps
-    step: int  # 0-based step of the prediction y (the last one of the probe)
+    step: int  # 0-based step of the prediction y (InsightProbe.chosen_step: the probe's last unless chosen)
     horizon: int  # steps back holding 90% of the saliency up to ``step``
     prediction: float  # y itself (class score, next value, log-probability)
     states: np.ndarray  # (N, T', H) float32 top-layer hidden states, probe first
@@ -109,6 +109,11 @@ class InsightSeries:
         self.radii: dict[tuple, list] = {}
 
     def add(self, insight: Insight) -> None:
+        """Append ``insight``'s point; a second look at the last epoch (another step chosen) replaces it."""
+        if self.epochs and self.epochs[-1] == int(insight.epoch):
+            n = len(self.epochs) - 1
+            self.epochs, self.horizons = self.epochs[:n], self.horizons[:n]
+            self.radii = {k: v[:n] for k, v in self.radii.items()}
         self.epochs.append(int(insight.epoch))
         self.horizons.append(int(insight.horizon))
         for layer, blocks in enumerate(insight.radii, start=1):
@@ -190,6 +195,35 @@ class InsightProbe:
         self._trainer = trainer
         self._fn = None
         self._shape = None
+        self.step: int | None = None  # the prediction explained: None = the probe's last step (see chosen_step)
+
+    def chosen_step(self, length: int) -> int:
+        """The 0-based step whose prediction the saliency explains, within the probe's ``length``:
+        ``step`` (clipped to the last), or the last one. A classifier predicts once, at the end."""
+        last = max(int(length) - 1, 0)
+        if self.step is None or self._trainer.task == "classify_sequence":
+            return last
+        return min(max(int(self.step), 0), last)
+
+    def length(self) -> int:
+        """Steps of the probe sequence (builds the model's data, compiles nothing)."""
+        t = self._trainer
+        t.require_data("looking inside the model")
+        t._ensure_model()
+        return int(t._val.lengths[t.probe_index])
+
+    def step_problem(self, step: int | None) -> str | None:
+        """Why the prediction at ``step`` (0-based; None = the last) cannot be explained for this
+        probe, or None: a step past its end, or any but the last for a classifier."""
+        if step is None:
+            return None
+        length = self.length()
+        if self._trainer.task == "classify_sequence" and step != length - 1:
+            return (f"a classifier predicts once, after the probe's last step ({length - 1}); "
+                    f"only the last step (-1) can be explained")
+        if not 0 <= step < length:
+            return f"the probe sequence has {length} steps (0 to {length - 1}; -1 = the last)"
+        return None
 
     def _function(self, T: int, N: int):
         t = self._trainer
@@ -223,7 +257,7 @@ class InsightProbe:
         x, mask = self.inputs(sequences)
         fn = self._function(data.T, len(sequences))
         length = int(data.lengths[probe])
-        step = max(length - 1, 0)
+        step = self.chosen_step(length)  # a call-time input of f_insight: choosing another compiles nothing
         target = int(data.y[step, probe]) if t.task == "next_token" else 0
         with t._lock:
             grad, y, hidden = (np.asarray(r) for r in fn(x, mask, np.int32(step), np.int32(target)))
@@ -255,6 +289,24 @@ class InsightRecorder:
         self.failure = ""  # why the views were turned off, if they were
         self.enabled = False  # observe() looks after epochs (headless turns it on; the window's worker asks)
         self._trainer = trainer
+        self._looked_step = None  # the step asked for at the latest look
+
+    @property
+    def step(self) -> int | None:
+        """The step whose prediction is explained (None = the probe's last), as asked for."""
+        return self.probe.step
+
+    def set_step(self, step: int | None) -> bool:
+        """Explain the prediction at ``step`` (0-based; None = the probe's last) from the next look
+        on; True if that is a change (the caller may look again at once). ValueError for a negative
+        or non-integer step."""
+        if step is not None:
+            if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+                raise ValueError(f"the saliency step must be a step index >= 0 or None (the last), got {step!r}")
+            step = int(step)
+        changed = step != self.probe.step
+        self.probe.step = step
+        return changed
 
     def observe(self, report) -> Insight | None:
         """After an epoch (a Run calls it): when ``enabled`` (headless) and due, or at the last
@@ -268,10 +320,11 @@ class InsightRecorder:
         return insight
 
     def look_if_due(self, force: bool = False) -> Insight | None:
-        """Look now if the cadence allows it (or ``force``) and the model changed since the last
-        look (the window's worker calls it at its inference cadence); None otherwise."""
+        """Look now if the cadence allows it (or ``force``) and the model or the chosen step changed
+        since the last look (the window's worker calls it at its inference cadence); None otherwise."""
         epoch = self._trainer.epoch
-        if self.failure or epoch == 0 or (self.latest is not None and self.latest.epoch == epoch):
+        seen = self.latest is not None and self.latest.epoch == epoch and self._looked_step == self.step
+        if self.failure or epoch == 0 or seen:
             return None
         if not (force or self.cadence.due()):
             return None
@@ -289,6 +342,7 @@ class InsightRecorder:
             self.failure = f"the insight views are off: {exc}"
             return None
         self.cadence.done(start, time.monotonic())
+        self._looked_step = self.step
         self.series.add(insight)
         self.latest = insight
         if self.store is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 __all__ = ["MAX_LAYERS", "MAX_HIDDEN_UNITS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "MAX_EMBEDDING_SIZE",
            "MAX_WINDOW", "MAX_TRAJECTORY_SEQUENCES", "MAX_TRAJECTORY_VALUES", "MAX_SPECTRUM_UNITS",
-           "INSIGHT_BUDGET_BYTES", "hidden_sizes_problem"]
+           "INSIGHT_BUDGET_BYTES", "MAX_STORED_CLASS_NAMES", "MAX_CLASS_NAME_CHARS", "hidden_sizes_problem"]
 
 MAX_LAYERS = 8  # stacked recurrent layers
 MAX_HIDDEN_UNITS = 4096  # units in one layer
@@ -27,6 +27,9 @@ MAX_TRAJECTORY_SEQUENCES = 50  # validation sequences in the state-space traject
 MAX_TRAJECTORY_VALUES = 1 << 16  # sequences x steps x units kept per trajectory (128 KB as float16)
 MAX_SPECTRUM_UNITS = 1024  # eigenvalues of U per layer up to this size (np.linalg.eigvals is O(H^3))
 INSIGHT_BUDGET_BYTES = 4 << 20  # a run folder's insights/ stays within about this size
+# run.json names the classes (an opened folder's trajectory legend) within a few KB:
+MAX_STORED_CLASS_NAMES = 256  # the first this many class names
+MAX_CLASS_NAME_CHARS = 40  # each cut to this many characters
 
 
 def hidden_sizes_problem(sizes) -> str | None:

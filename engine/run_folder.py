@@ -162,9 +162,21 @@ def _log_epochs(limit: int, per_doubling: int = 3) -> set:
         k += 1
 
 
-def snapshot_arrays(hidden, gates, probe_index: int) -> dict:
-    """One epoch's probe as npz arrays: ``h{l}`` and ``{gate}{l}`` (1-based layers), float16."""
+UNKNOWN_CHAR = -1  # ``text`` code of a vocabulary entry that is not one character (``<unk>``)
+
+
+def text_codes(text) -> np.ndarray:
+    """The probe's characters as int32 code points, one per step (4 bytes a step, whatever the
+    vocabulary's entries look like); ``<unk>`` and any other multi-character entry -> UNKNOWN_CHAR."""
+    return np.asarray([ord(ch) if len(ch) == 1 else UNKNOWN_CHAR for ch in text], dtype=np.int32)
+
+
+def snapshot_arrays(hidden, gates, probe_index: int, text=None) -> dict:
+    """One epoch's probe as npz arrays: ``h{l}`` and ``{gate}{l}`` (1-based layers), float16,
+    and for text data ``text`` (:func:`text_codes` of ``EpochReport.probe_text``)."""
     arrays = {"probe_index": np.asarray(probe_index, dtype=np.int64)}
+    if text is not None:
+        arrays["text"] = text_codes(text)
     for layer, h in enumerate(hidden or [], start=1):
         arrays[f"h{layer}"] = np.asarray(h, dtype=np.float16)
     for layer, layer_gates in enumerate(gates or [], start=1):
@@ -195,8 +207,8 @@ class SnapshotStore:
                 continue
         return out
 
-    def add(self, epoch: int, hidden, gates, probe_index: int) -> None:
-        self.add_arrays(epoch, snapshot_arrays(hidden, gates, probe_index))
+    def add(self, epoch: int, hidden, gates, probe_index: int, text=None) -> None:
+        self.add_arrays(epoch, snapshot_arrays(hidden, gates, probe_index, text))
 
     def add_arrays(self, epoch: int, arrays: dict) -> None:
         """Write ``arrays`` as epoch ``epoch``'s file (temp name, rename), then thin the kept set."""

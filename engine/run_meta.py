@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.limits import MAX_CLASS_NAME_CHARS, MAX_STORED_CLASS_NAMES
 from engine.run_folder import (BEST, CHECKPOINT, CONTROL, EVENTS, FORMAT, INSIGHTS, METRICS, RUN_JSON, SNAPSHOTS,
                                VERSION, atomic_write_text, json_text, now_iso)
 
@@ -64,13 +65,20 @@ def fingerprint(dataset) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def stored_class_names(dataset) -> list[str]:
+    """The class names run.json keeps (classification; else empty): bounded by engine.limits so a
+    data set with thousands of long labels cannot bloat the file."""
+    names = list(getattr(dataset, "class_names", None) or [])[:MAX_STORED_CLASS_NAMES]
+    return [str(name)[:MAX_CLASS_NAME_CHARS] for name in names]
+
+
 def dataset_info(dataset, split) -> dict:
     return {
         "name": getattr(dataset, "name", ""), "task": dataset.task, "format": getattr(dataset, "format", ""),
         "paths": [os.path.abspath(p) for p in (getattr(dataset, "source_paths", None) or [])],
         "fingerprint": fingerprint(dataset), "n_sequences": int(dataset.n_sequences),
         "n_features": int(dataset.n_features), "n_outputs": int(dataset.n_outputs),
-        "n_train": len(split.train), "n_val": len(split.val),
+        "n_train": len(split.train), "n_val": len(split.val), "class_names": stored_class_names(dataset),
         "frame": int(getattr(dataset, "frame", 1)),  # steps per frame (engine.data.framing): reloads frame alike
     }
 

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.limits import MAX_CLASS_NAME_CHARS, MAX_STORED_CLASS_NAMES
 from engine.names import GATE_NAMES, RunState
 from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, INSIGHTS, METRICS, RUN_JSON,
-                               SNAPSHOTS, VERSION, snapshot_name)
+                               SNAPSHOTS, UNKNOWN_CHAR, VERSION, snapshot_name)
 
 MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
 TAIL_BYTES = 1 << 16  # a lazy reader finds the last metrics row in this much of the file's end
@@ -367,6 +368,16 @@ class RunReader:
     def name(self) -> str:
         return str(self.meta.get("name") or self.folder.name)
 
+    @property
+    def class_names(self) -> list[str]:
+        """The classes' names from run.json's dataset section (the first few hundred, cut short;
+        engine.limits); [] for a folder written before they were stored, or a damaged entry, so a
+        reader then numbers the classes."""
+        names = (self.meta.get("dataset") or {}).get("class_names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return []
+        return [n[:MAX_CLASS_NAME_CHARS] for n in names[:MAX_STORED_CLASS_NAMES]]
+
     def curve(self, column: str) -> tuple:
         """(epochs, values) float arrays of one metrics column ("val_loss", "grad_norm_layer1", ...);
         kept until the next epoch arrives (a Runs view asks again for every ticked run)."""
@@ -460,6 +471,15 @@ class RunReader:
 
         epochs = self.insight_epochs()
         return InsightSeries.from_arrays(self._snapshot_arrays(epochs[-1], INSIGHTS)) if epochs else InsightSeries()
+
+    def snapshot_text(self, epoch: int) -> list | None:
+        """The probe's characters of one epoch's snapshot (text data; ``<unk>`` as such), else None
+        (numeric data, and snapshots written before they held the text)."""
+        arrays = self._snapshot_arrays(epoch, SNAPSHOTS)
+        if "text" not in arrays:
+            return None
+        return ["<unk>" if code == UNKNOWN_CHAR else chr(code) for code in arrays["text"].tolist()
+                if code == UNKNOWN_CHAR or 0 <= code <= 0x10FFFF]
 
     def snapshot(self, epoch: int) -> tuple:
         """(hidden, gates, probe_index) of one epoch as float32, shaped like an EpochReport's."""

@@ -386,7 +386,7 @@ class Run:
     def _write_epoch(self, report, entry) -> None:
         trainer = self.trainer
         self._metrics.write_line(csv_line(metrics_row(entry, entry["wall_s"], self._columns)))
-        self._snapshots.add(report.epoch, report.hidden, report.gates, report.probe_index)
+        self._snapshots.add(report.epoch, report.hidden, report.gates, report.probe_index, report.probe_text)
         if trainer.best.epoch == report.epoch:  # the Trainer owns the best epoch; run.json shows it
             trainer.save_checkpoint(self.folder / BEST)
             self._save_meta()

@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pytensor
 
 from engine import backend
 from engine import checkpoint as ckpt
+from engine import function_cache as compiled
 from engine import optim
 from engine.batches import TimeMajor, fixed_batches
 from engine.config import TrainingConfig, is_number
@@ -196,10 +198,18 @@ class Trainer:
             return self._model
 
     def _compile(self, build):
-        with _COMPILE_LOCK:
+        # traceback__limit=0: PyTensor otherwise reads 8 stack frames' source lines (linecache)
+        # for every variable the build creates, about a third of building a training graph. They
+        # only decorate PyTensor's error messages. The flag is restored when the build returns.
+        with _COMPILE_LOCK, pytensor.config.change_flags(traceback__limit=0):
             fn = build()
         self.n_compiles += 1
         return fn
+
+    def _graph_key(self, kind: str, *shape) -> tuple:
+        """What a compiled function of this trainer depends on besides its shared variables'
+        values (engine.function_cache: an equal key reuses the graph)."""
+        return (kind, self.spec, *shape, self.config.dtype, backend.info().name)
 
     def require_data(self, what: str) -> None:
         """Refuse ``what`` on a trainer loaded from a checkpoint without its dataset."""
@@ -220,7 +230,10 @@ class Trainer:
                 loss = mean_loss(self.spec, out["outputs"], y, mask)
                 updates, norms, ok = self._optimizer.updates(loss, self.spec.param_groups())
                 return compile_function([x, mask, y], [loss, norms, ok], updates=updates, name="f_train")
-            self.f_train = self._compile(build)
+            opt = self._optimizer
+            key = self._graph_key("f_train", self._train.T, self.batch_size, opt.name)
+            shared = [*model.tparams.values(), *opt.hyper.values(), *opt.state.values()]
+            self.f_train = self._compile(lambda: compiled.functions.get(key, shared, build))
 
     def _ensure_loss_function(self) -> float:
         """Compile f_loss (validation loss + the probe) and warm it up; returns the seconds spent
@@ -231,7 +244,9 @@ class Trainer:
             return 0.0
         start = time.perf_counter()
         model = self._ensure_model()
-        f_loss = self._compile(lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True))
+        key = self._graph_key("f_loss", self._val.T, self.val_batch_size)
+        f_loss = self._compile(lambda: compiled.functions.get(
+            key, list(model.tparams.values()), lambda: model.compile_loss(self._val.T, self.val_batch_size, probe=True)))
         pad = np.full(self.val_batch_size, self._val.n)
         f_loss(*self._val.batch(pad), np.int32(0))
         self.f_loss = f_loss

@@ -58,6 +58,9 @@ def config_from_args(base, args):
 
 def setup_window(args):
     """Create the window, apply the flags, queue loading/checkpoint/start; returns the window."""
+    from gui import backend_warmup
+
+    backend_warmup.start()  # PyTensor and JAX imported while the window's modules are (gui.backend_warmup)
     from gui.main_window import MainWindow
 
     window = MainWindow()
@@ -73,7 +76,9 @@ def setup_window(args):
         window.controls.mark_explicit(config_changes(args))  # flags win over a dataset's suggestion
         window._reset_hidden_panel(config)
 
-    from gui.cli_flags import dataset_paths, load_options
+    from gui.cli_flags import dataset_paths, load_options, saliency_step
+
+    window.insight_views.choose_step(saliency_step(args))  # the Saliency dock's step, as headless's
 
     files, notes = dataset_paths(args)
     for note in notes:

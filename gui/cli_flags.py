@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import os
 
-__all__ = ["CONFIG_FLAGS", "config_changes", "load_flags", "load_options", "flag_for", "dataset_paths"]
+__all__ = ["CONFIG_FLAGS", "config_changes", "load_flags", "load_options", "flag_for", "dataset_paths",
+           "saliency_step"]
 
 # args attribute -> TrainingConfig field (only the ones given on the command line are passed)
 CONFIG_FLAGS = {
@@ -40,6 +41,14 @@ def config_changes(args) -> dict:
     if "backend" not in changes and os.environ.get("RNNSCOPE_BACKEND"):
         changes["backend"] = os.environ["RNNSCOPE_BACKEND"].strip().lower()
     return changes
+
+
+def saliency_step(args) -> int | None:
+    """``--saliency-step N``: the 0-based step whose prediction the saliency explains, None for the
+    probe's last (the default, or -1). Whether the probe has that step is checked once its data is
+    known (headless refuses before training; the window says so at its first look)."""
+    value = getattr(args, "saliency_step", None)
+    return None if value is None or int(value) == -1 else int(value)
 
 
 @functools.lru_cache(maxsize=1)

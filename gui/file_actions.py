@@ -11,11 +11,11 @@ data framed otherwise (``engine.data.framing``) reframes the open data as it was
 from __future__ import annotations
 
 import os
+import re
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
-from gui import dialogs
-from gui.plots import export_plot
+from gui import dialogs, dock_export
 
 FILE_FILTERS = ";;".join(
     [
@@ -28,7 +28,6 @@ FILE_FILTERS = ";;".join(
     ]
 )
 CHECKPOINT_FILTER = "RNN Scope checkpoint (*.npz)"
-IMAGE_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
 
 
 class FileActions:
@@ -53,8 +52,8 @@ class FileActions:
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(self, title, os.path.join(self.last_dir(), default_name),
                                                              filters)
         if path and not os.path.splitext(path)[1]:
-            ext = ".svg" if "svg" in (chosen or "").lower() else os.path.splitext(default_name)[1]
-            path += ext
+            typed = re.search(r"\*(\.\w+)", chosen or "")  # the extension of the file type chosen
+            path += typed.group(1) if typed else os.path.splitext(default_name)[1]
         return path
 
     def save_checkpoint_dialog(self) -> None:
@@ -130,16 +129,15 @@ class FileActions:
         return path
 
     def export_plot_dialog(self, key: str) -> None:
-        path = self._save_path("Export plot", IMAGE_FILTERS, f"{key}.png")
+        path = self._save_path("Export plot", dock_export.filters(key), dock_export.default_name(key))
         if path:
             self.export_plot(key, path)
 
     def export_plot(self, key: str, path: str) -> str:
-        widget = {"loss": self.loss_plot, "hidden": self.hidden_panel, "diagnostics": self.diagnostics,
-                  "predictions": self.predictions}[key]
+        """File ▸ Export plot: dock ``key`` (gui.dock_export.EXPORTS) to ``path``."""
         try:
             self.flush_snapshot()
-            export_plot(widget, path)
+            dock_export.export_dock(self, key, path)
         except (OSError, ValueError) as exc:
             self._error("Export failed", str(exc))
             return ""

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from engine.names import RunState
-from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options
+from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options, saliency_step
 from gui.headless_results import StepsCsv, TestSet, frame_as_suggested, suggested_changes
 from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
@@ -234,6 +234,17 @@ def _train(run, progress: Progress):
     return last, guard.interrupted
 
 
+def _saliency_step(args, trainer) -> int | None:
+    """--saliency-step for this run's probe (None: the last); refused if the probe has no such step."""
+    from engine.insights import InsightProbe
+
+    step = saliency_step(args)
+    problem = InsightProbe(trainer).step_problem(step)
+    if problem:
+        raise UsageError(f"--saliency-step {step}: {problem}")
+    return step
+
+
 def _open_run(args, out: OutFolder, dataset, defaults=None):
     """The Run headless mode trains (resumed in place with --resume DIR, or new in ``out``) and its
     --test set; the settings and the test set are checked before the folder is touched."""
@@ -247,12 +258,15 @@ def _open_run(args, out: OutFolder, dataset, defaults=None):
             changes = config_changes(args)
             out.prepare()
             run = Run.reopen(resume, dataset, epochs=_given(args, "epochs"), backend=changes.get("backend"))
+            run.insights.set_step(_saliency_step(args, run.trainer))
             return run, _test_set(args, run.trainer)
         trainer = _build_trainer(args, dataset, defaults)
         test = _test_set(args, trainer)
+        step = _saliency_step(args, trainer)
         out.prepare()  # before any epoch: writable, and no earlier results unless --overwrite/--resume
         run = Run.create(trainer, trainer.dataset, out.path, overwrite=bool(_given(args, "overwrite")),
                          test_columns=bool(test and test.every))
+        run.insights.set_step(step)
         return run, test
     except OSError as exc:  # e.g. a full disk while the run folder is created: name the folder
         raise UsageError(f"cannot write the run folder {exc.filename or out.path}: {exc.strerror or exc}; "

@@ -30,17 +30,19 @@ from gui.plots.trajectory import TrajectoryView
 log = logging.getLogger(__name__)
 
 
-def insight_job(looking: bool, seen: tuple, run):
+def insight_job(looking: bool, seen: tuple, step, run):
     """On the worker thread, between epochs: (run identity, a copy of the newest Insight unless it is
-    the one ``seen`` = (run identity, epoch), else None). Turns the run's looking on or off and looks
-    when the cadence allows, so a paused or ended run is looked at too."""
+    the one ``seen`` = (run identity, epoch, step), else None). Turns the run's looking on or off,
+    sets the explained ``step`` (None = the last) and looks when the cadence allows (at once for a
+    new step), so a paused or ended run is looked at too."""
     if run is None:
         return None, None
     run.insights.enabled = looking
+    changed = run.insights.set_step(step)
     if looking:  # paused, ended, or between epochs: the same cadence as the Run's own looks (the first at once)
-        run.insights.look_if_due(force=run.insights.latest is None)
+        run.insights.look_if_due(force=run.insights.latest is None or changed)
     latest = run.insights.latest
-    newer = latest is not None and seen != (id(run), latest.epoch)
+    newer = latest is not None and seen != (id(run), latest.epoch, latest.step)
     return id(run), (latest.copy() if looking and newer else None)
 
 
@@ -63,6 +65,8 @@ class InsightViews(QtCore.QObject):
         self.run_id = None
         self._pending: set = set()
         self._shown_epoch = None  # epoch of the insight on display (None: nothing yet)
+        self.stored = False  # the looks shown were read from a run folder (none of them is live)
+        self._asked_step = None  # --saliency-step, until the first look tells whether the probe has it
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(DRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._draw_one)
@@ -75,6 +79,26 @@ class InsightViews(QtCore.QObject):
         self.poll_timer.timeout.connect(self.ask)
         self.poll_timer.start()
         window.hidden_panel.scrubber.valueChanged.connect(lambda _value: self._follow_scrubber())
+        self.views["saliency"].sigStepChosen.connect(lambda _step: self.ask())  # the next look explains it
+
+    def choose_step(self, step: int | None) -> None:
+        """``--saliency-step`` at start: the Saliency dock explains ``step`` (None: the last). The
+        probe is not known yet; the first look says so if it has no such step (the last is then
+        explained, as the engine clips it)."""
+        spin = self.views["saliency"].step_spin
+        spin.setMaximum(max(spin.maximum(), -1 if step is None else step))
+        spin.setValue(-1 if step is None else step)
+        self._asked_step = step
+
+    def _check_asked_step(self, insight) -> None:
+        asked, self._asked_step = self._asked_step, None
+        if asked is not None and insight.step != asked:
+            # short: the status bar's permanent widgets leave ~65 characters at 1600 px; the
+            # dock's box shows the step explained instead
+            why = ("a classifier predicts once" if self.window.dataset is not None
+                   and self.window.dataset.task == "classify_sequence"
+                   else f"the probe has {insight.saliency.size} steps")
+            self.window._show_status(f"--saliency-step {asked} refused: {why}")
 
     def dock_specs(self) -> list:
         """(key, title, widget) for gui.window_menus.build_docks."""
@@ -95,11 +119,15 @@ class InsightViews(QtCore.QObject):
         looking = self.looking()
         if self._asking or not hasattr(window, "worker") or not (looking or self._was_looking):
             return
+        if getattr(window, "run_view", None) is not None and window.run_view.reader is not None:
+            return  # a run folder is shown: its stored looks are on display (show_stored)
         self._was_looking = looking
         self._asking = True
-        seen = (self._run_key, self.store.latest.epoch if self.store.latest is not None else None)
+        latest = self.store.latest
+        seen = (self._run_key, *((latest.epoch, latest.step) if latest is not None else (None, None)))
         run_id = window._run_id
-        window._submit(functools.partial(insight_job, looking, seen),
+        step = self.views["saliency"].chosen_step()
+        window._submit(functools.partial(insight_job, looking, seen, step),
                        lambda result, error: self._answered(run_id, result, error))
 
     def _answered(self, run_id: int, result, error) -> None:
@@ -118,6 +146,7 @@ class InsightViews(QtCore.QObject):
         """An Insight of the window's run ``run_id``; one of a replaced run is dropped."""
         if run_id != self.window._run_id:
             return
+        self.stored = False
         if run_id != self.run_id:
             self.store.clear()
             self.series = InsightSeries()
@@ -125,6 +154,27 @@ class InsightViews(QtCore.QObject):
         self.store.add(insight)
         self.series.add(insight)
         self._configure(insight)
+        self._check_asked_step(insight)
+        self._pending = set(self.views) | {"diagnostics"}
+
+    def show_stored(self, insights, series=None, *, task=None, vocabulary=None, class_names=()) -> None:
+        """Looks read from a run folder (gui.run_view), added to the ones shown: replayed with the
+        scrubber as a live run's are; ``series`` (engine.insights.InsightSeries, the newest file's)
+        replaces the horizon and radii (None: built from the looks); ``class_names`` are run.json's
+        (none in an older folder: the classes are numbered)."""
+        self.run_id = self.window._run_id
+        self.stored = True
+        for insight in sorted(insights, key=lambda i: i.epoch):
+            self.store.add(insight)
+            if series is None:
+                self.series.add(insight)
+        if series is not None:
+            self.series = series
+        saliency = self.views["saliency"]
+        saliency.task = task or saliency.task
+        saliency.vocabulary = vocabulary
+        saliency.set_step_choice(False, "a run folder's looks are replayed as they were computed")
+        self.views["trajectory"].class_names = list(class_names or [])
         self._pending = set(self.views) | {"diagnostics"}
 
     def _configure(self, insight) -> None:
@@ -133,6 +183,9 @@ class InsightViews(QtCore.QObject):
             return
         saliency = self.views["saliency"]
         saliency.task = dataset.task
+        saliency.set_step_choice(dataset.task != "classify_sequence",
+                                 "a classifier predicts once, after the last step" if dataset.task ==
+                                 "classify_sequence" else "")
         saliency.vocabulary = list(dataset.vocabulary) if dataset.task == "next_token" else None
         self.views["trajectory"].class_names = list(dataset.class_names or [])
 
@@ -140,6 +193,7 @@ class InsightViews(QtCore.QObject):
         self.store.clear()
         self.series = InsightSeries()
         self.run_id = None
+        self.stored = False
         self._shown_epoch = None
         self._pending.clear()
         for view in self.views.values():
@@ -180,7 +234,7 @@ class InsightViews(QtCore.QObject):
         if insight is None:
             return
         try:
-            self.views[key].show_insight(insight, live=live)
+            self.views[key].show_insight(insight, live=live, stored=self.stored)
             if key == "saliency":
                 self.views[key].set_series(self.series.epochs, self.series.horizons)
         except Exception as exc:  # an insight of a model that was just replaced: the next one fits

@@ -52,6 +52,8 @@ class RunView(QtCore.QObject):
         self.reader = None
         self.note = ""  # why there are no predictions, when there are none
         self._snapshots: set[int] = set()
+        self._insights: set[int] = set()  # epochs of insights/ already handed to the insight docks
+        self._chars: dict[int, str] = {}  # text: token id -> character, learnt from the snapshots
         self._task = None
         self._best = None
         self._predicted_at = float("-inf")
@@ -70,6 +72,8 @@ class RunView(QtCore.QObject):
         w._close_current_run()  # detaches an earlier shown folder too
         w._run_id, w.run_state, w.run_folder = NO_WORKER_RUN, None, None
         self.reader, self._snapshots, self.note, self._best = reader, set(), "", None
+        self._insights, self._chars = set(), {}
+        w.insight_views.clear()
         config = training_config(reader.meta)
         task = (reader.meta.get("dataset") or {}).get("task")
         if task in TASKS:
@@ -79,9 +83,11 @@ class RunView(QtCore.QObject):
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
             w.status_line.set_total(config.epochs)
         w.history.label = reader.name
+        w.hidden_panel.stored = True  # its newest snapshot is the folder's, not live
         self._add_epochs(reader.epochs)
         self._add_events(reader.events)
         self._add_snapshots()
+        self._add_insights()
         self._request_predictions()
         w.setWindowTitle(f"RNN Scope — {reader.name} ({reader.folder})")
         if reader.status.is_active:
@@ -126,10 +132,49 @@ class RunView(QtCore.QObject):
             self._snapshots.add(epoch)
             try:
                 hidden, gates, _ = reader.snapshot(epoch)
+                text = reader.snapshot_text(epoch)  # text data: the characters label the heatmaps
             except RunFolderError as exc:  # one damaged file: the others still replay
                 self.window._show_status(str(exc))
                 continue
-            self.window.hidden_panel.set_snapshot(epoch, hidden, gates)
+            self.window.hidden_panel.set_snapshot(epoch, hidden, gates, text)
+
+    def _add_insights(self) -> None:
+        """The run's stored looks inside (insights/): the insight docks replay them with the
+        scrubber, and the memory horizon and spectral radii as of the newest one."""
+        reader = self.reader
+        looks = []
+        for epoch in reader.insight_epochs():
+            if epoch in self._insights:
+                continue
+            self._insights.add(epoch)
+            try:
+                looks.append(reader.insight(epoch))
+            except RunFolderError as exc:  # one damaged file: the others still replay
+                self.window._show_status(str(exc))
+        if not looks:
+            return
+        try:
+            series = reader.insight_series()
+        except RunFolderError:  # the newest file is damaged: the series of the looks that read
+            series = None
+        task = (reader.meta.get("dataset") or {}).get("task")
+        self.window.insight_views.show_stored(looks, series, task=task, vocabulary=self._vocabulary(task, looks),
+                                              class_names=reader.class_names)
+
+    def _vocabulary(self, task, looks) -> list | None:
+        """Text: token id -> character for the saliency strip's labels, from the snapshots' characters
+        at the looks' token ids (the same probe), so no data file is needed."""
+        if task != "next_token":
+            return None
+        panel = self.window.hidden_panel
+        for look in looks:
+            snap = panel.snapshots.nearest(look.epoch)
+            ids = look.inputs.reshape(-1).astype(int).tolist()
+            if snap is not None and snap.text and len(snap.text) == len(ids):
+                self._chars.update(zip(ids, snap.text))
+        if not self._chars:
+            return None
+        return [self._chars.get(i, "?") for i in range(max(self._chars) + 1)]
 
     # ------------------------------------------------------------------ predictions (worker task)
     def _request_predictions(self) -> None:
@@ -181,6 +226,7 @@ class RunView(QtCore.QObject):
         self._add_events(update.events)
         if update.epochs:
             self._add_snapshots()
+            self._add_insights()
         best = (reader.meta.get("best") or {}).get("epoch")
         if (best != self._best and self._task is None
                 and time.monotonic() - self._predicted_at >= PREDICTIONS_INTERVAL_S):

@@ -74,6 +74,7 @@ class RunsPanel(QtWidgets.QWidget):
         self.diff = QtWidgets.QTableWidget()
         self.diff.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.diff_label = QtWidgets.QLabel("select two or more runs to see the settings that differ")
+        self.diff_label.setWordWrap(True)  # a narrow dock wraps it instead of scrolling sideways
         buttons = QtWidgets.QHBoxLayout()
         for text, slot, tip in (("Refresh", self.refresh, "Read the runs folder again"),
                                 ("Rename…", self.rename_selected, "Rename the selected run (once it has ended)"),
@@ -84,15 +85,19 @@ class RunsPanel(QtWidgets.QWidget):
             button.clicked.connect(lambda _c=False, s=slot: s())
             buttons.addWidget(button)
         buttons.addStretch(1)
+        # the steering buttons on a row of their own: one row of eight asked for 700 px, more than
+        # the dock's column has on a 1600 px screen (its right part scrolled out of sight)
+        steering = QtWidgets.QHBoxLayout()
         for text, command in STEERING:  # through the run's control.jsonl: works for any writer
             button = QtWidgets.QPushButton(text)
             button.setToolTip(f"{text} the selected run (also one trained by another process)")
             button.clicked.connect(lambda _c=False, c=command: self.steer(c))
-            buttons.addWidget(button)
+            steering.addWidget(button)
         rate = QtWidgets.QPushButton("Rate…")
         rate.setToolTip("Change the learning rate of the selected run while it trains")
         rate.clicked.connect(lambda _c=False: self.ask_learning_rate())
-        buttons.addWidget(rate)
+        steering.addWidget(rate)
+        steering.addStretch(1)
         splitter = QtWidgets.QSplitter(Qt.Vertical)
         splitter.addWidget(self.table)
         diff_box = QtWidgets.QWidget()
@@ -105,6 +110,7 @@ class RunsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.filter_edit)
         layout.addLayout(buttons)
+        layout.addLayout(steering)
         layout.addWidget(splitter, 1)
 
     # ----- contents

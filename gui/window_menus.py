@@ -5,11 +5,10 @@ from __future__ import annotations
 from PyQt5 import QtGui, QtWidgets
 from PyQt5.QtCore import Qt
 
+from gui.dock_export import EXPORTS
 from gui.help import install_help_menu
 from gui.window_geometry import fit_to_screen
 
-PLOT_TITLES = (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
-               ("predictions", "Predictions"))
 SMOOTHING_WINDOWS = (0, 5, 20, 100)
 
 
@@ -107,8 +106,8 @@ def _build_file_menu(w, bar) -> None:
     file_menu.addAction(w.act_load_ckpt)
     file_menu.addSeparator()
     file_menu.addAction(w.act_export_csv)
-    export_menu = file_menu.addMenu("Export &plot (PNG/SVG)")
-    for key, title in PLOT_TITLES:
+    export_menu = file_menu.addMenu("Export &plot (PNG/SVG/text)")
+    for key, title in EXPORTS:
         export_menu.addAction(make_action(w, f"{title}…", lambda key=key: w.export_plot_dialog(key)))
     file_menu.addSeparator()
     file_menu.addAction(w.act_quit)

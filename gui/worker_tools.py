@@ -13,6 +13,7 @@ import logging
 import time
 from functools import partial
 
+from gui import backend_warmup
 from gui.worker_messages import describe_exception
 
 log = logging.getLogger(__name__)
@@ -45,22 +46,11 @@ class WorkerTools:
     prewarm = True  # see _prewarm
 
     def _prewarm(self) -> None:
-        """First thing on the worker thread: import PyTensor and JAX and start XLA's compiler
-        while the GUI thread is still building the window and reading the data, so the first
-        run compiles sooner. A failure is left for that run to report."""
-        if not self.prewarm:
-            return
-        try:
-            import engine.training  # noqa: F401  (PyTensor's tensor modules, the model)
-            from engine import backend
-
-            if backend.select().name == "jax":
-                import jax
-                import jax.numpy as jnp
-
-                jax.jit(lambda x: x + 1)(jnp.float32(0)).block_until_ready()
-        except Exception as exc:
-            log.debug("prewarming the backend failed: %s", exc)
+        """First thing on the worker thread: PyTensor and JAX imported and XLA started
+        (gui.backend_warmup: usually begun by the launch already, then this waits for it) while
+        the GUI thread is still building the window, so the first run compiles sooner."""
+        if self.prewarm:
+            backend_warmup.warm_up()
 
     def _watch_steps(self, trainer, run_id: int) -> None:
         """Hook the new run's Trainer: StepReports to the window, the pause between two steps."""
@@ -78,6 +68,7 @@ class WorkerTools:
             current = run_id == self._run_id
         if current:
             self.sigRunStep.emit(run_id, report)
+            self._garbage.release()  # the replaced runs' garbage, once the new one has shown its loss
 
     def _held(self, run_id: int) -> bool:
         """Under the lock: the run is paused and this epoch was not asked for by a step."""

@@ -74,7 +74,8 @@ def test_importing_and_training_the_engine_leaves_the_host_process_alone(tmp_pat
         import pytensor, jax
         jax.numpy.zeros(1).block_until_ready()
         changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
-        print(json.dumps({"changed": changed, "compiledir": str(pytensor.config.compiledir)}))
+        print(json.dumps({"changed": changed, "compiledir": str(pytensor.config.compiledir),
+                          "jax_cache": jax.config.jax_compilation_cache_dir}))
     """, env)
     guest = _run_json("""
         import json, os
@@ -88,13 +89,16 @@ def test_importing_and_training_the_engine_leaves_the_host_process_alone(tmp_pat
         losses = [report.train_loss for report in trainer.epochs()]
         import pytensor
         changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
+        import jax
         print(json.dumps({"changed": changed, "compiledir": str(pytensor.config.compiledir),
+                          "jax_cache": jax.config.jax_compilation_cache_dir,
                           "losses": [float(x) for x in losses],
                           "backend": engine.backend.describe()}))
     """, env)
     assert guest["changed"] == reference["changed"]  # nothing of ours
     assert guest["compiledir"] == reference["compiledir"]
     assert str(tmp_path / ".pytensor") in guest["compiledir"]  # PyTensor's own default
+    assert guest["jax_cache"] == reference["jax_cache"]  # JAX's own (no persistent cache) unless the app asks
     assert len(guest["losses"]) == 2 and all(math.isfinite(x) for x in guest["losses"])
     assert "compute thread" not in guest["backend"]  # nobody limited the threads
 
@@ -107,13 +111,17 @@ def test_configure_limits_compute_to_one_thread_and_caches_in_rnn_scopes_folder(
         backend.configure()
         assert "numpy" not in sys.modules  # cheap enough to call before the heavy imports
         import pytensor
+        import jax
+        backend.select()  # the JAX backend: its persistent compile cache goes under the app's folder too
         print(json.dumps({k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "XLA_FLAGS",
-                          "JAX_PLATFORMS")} | {"compiledir": str(pytensor.config.compiledir)}))
+                          "JAX_PLATFORMS")} | {"compiledir": str(pytensor.config.compiledir),
+                                              "jax_cache": jax.config.jax_compilation_cache_dir}))
     """, env)
     assert out["OMP_NUM_THREADS"] == "1" and out["JAX_PLATFORMS"] == "cpu"
     assert "--xla_cpu_multi_thread_eigen=false" in out["XLA_FLAGS"]
     assert "intra_op_parallelism_threads=1" in out["XLA_FLAGS"]
     assert out["compiledir"].startswith(str(tmp_path / ".cache" / "rnn-scope" / "pytensor"))
+    assert out["jax_cache"] == str(tmp_path / ".cache" / "rnn-scope" / "jax")
 
 
 def test_configure_keeps_the_users_own_thread_setting(tmp_path):

@@ -12,6 +12,9 @@ from gui.plots.series import GrowableSeries, finite_or_none
 from gui.plots.style import configure_long_curve, set_compact_title, set_series
 
 
+RADIUS_LEGEND_COLUMNS = 4  # entries side by side under the radius plot (an LSTM layer's i f o g in one row)
+
+
 class DiagnosticsPlot(QtWidgets.QWidget):
     """Per-layer gradient norm (before clipping) and weight norm per epoch, log-y."""
 
@@ -36,7 +39,7 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         self._series: dict[tuple[str, str], GrowableSeries] = {}
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._names: list[str] = []
-        self.radius_plot = None
+        self.radius_plot = self.radius_legend = None
         self._radius_items: dict[tuple, pg.PlotDataItem] = {}
 
     def _item(self, kind: str, name: str) -> pg.PlotDataItem:
@@ -85,6 +88,8 @@ class DiagnosticsPlot(QtWidgets.QWidget):
         for item in self._radius_items.values():
             self.radius_plot.removeItem(item)
         self._radius_items.clear()
+        if self.radius_legend is not None:
+            self.radius_legend.clear()
 
     def set_radius_series(self, epochs, radii: dict) -> None:
         """Spectral radius of each ``(layer, block)`` of U at the looks ``epochs`` (a third plot,
@@ -94,15 +99,18 @@ class DiagnosticsPlot(QtWidgets.QWidget):
             set_compact_title(self.radius_plot, "spectral radius of U (1 = the edge of exploding)")
             self.radius_plot.setXLink(self.grad_plot)
             self.radius_plot.showGrid(x=True, y=True, alpha=0.2)
-            self.radius_plot.addLegend(offset=(-10, 5))
+            # the legend is a row of its own under the plot, its entries side by side: anchored
+            # inside, an LSTM's four blocks (118 px) covered the ~40 px the short plot draws in
+            self.radius_legend = pg.LegendItem(colCount=RADIUS_LEGEND_COLUMNS)
+            self.graphics.addItem(self.radius_legend, row=3, col=0)
             self.radius_plot.addLine(y=1.0, pen=pg.mkPen((200, 200, 200), width=1, style=2))
         x = np.asarray(epochs, dtype=float)
         for k, (key, values) in enumerate(sorted(radii.items())):
             if key not in self._radius_items:
                 layer, block = key
                 color = pg.intColor(k, hues=8)
-                self._radius_items[key] = self.radius_plot.plot(pen=pg.mkPen(color, width=1.5),
-                                                                name=f"layer{layer} {block}")
+                self._radius_items[key] = self.radius_plot.plot(pen=pg.mkPen(color, width=1.5))
+                self.radius_legend.addItem(self._radius_items[key], f"layer{layer} {block}")
             y = np.full(x.shape, np.nan)
             y[:min(len(values), len(x))] = np.asarray(values, dtype=float)[:len(x)]
             keep = np.isfinite(y)

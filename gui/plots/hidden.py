@@ -19,7 +19,7 @@ from gui.plots.heatmap_marks import NonFiniteOverlay, UnitMarks, drawable
 from gui.plots.hover import hide_on_leave, mark as mark_hover
 from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapshot
 from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TIME_CURSOR_COLOR, TITLE_HEIGHT,
-                             anchor_inside, retitle, set_compact_title)
+                             anchor_inside, epoch_note, retitle, set_compact_title)
 from gui.plots.time_axis import TextTimeAxis
 
 TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
@@ -33,6 +33,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
 
     sigUnitsChanged = QtCore.pyqtSignal()
     sigDisplayed = QtCore.pyqtSignal()  # another snapshot, layer data or gate is on show (text view follows)
+    sigTimeSelected = QtCore.pyqtSignal(object)  # select_time(t): the step marked (int) or None; the text view selects it
 
     def __init__(self, parent=None, max_snapshots: int | None = None):
         super().__init__(parent)
@@ -83,6 +84,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._layer_sizes: tuple[int, ...] = ()
         self._cell = "elman"
         self._scrub_epoch: int | None = None  # None = follow the latest snapshot
+        self.stored = False  # the snapshots were read from a run folder: the newest is not live
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_selected)
         self.gate_combo.currentIndexChanged.connect(self._on_gate_selected)
@@ -131,7 +133,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._layer_sizes = sizes
         self._cell = cell
         self.snapshots.clear()
-        self._scrub_epoch = None
+        self._scrub_epoch, self.stored = None, False
         self._selected_t = None
         for key in list(self._traces):
             self.trace_plot.removeItem(self._traces.pop(key))
@@ -312,8 +314,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         if snap is None:
             self.scrub_label.setText("no snapshot yet")
         else:
-            live = " (live)" if self._scrub_epoch is None else ""
-            self.scrub_label.setText(f"epoch {snap.epoch}{live}")
+            self.scrub_label.setText(f"epoch {snap.epoch}{epoch_note(self._scrub_epoch is None, self.stored)}")
 
     def _on_scrub(self, index: int) -> None:
         frames = self.snapshots.frames()
@@ -422,7 +423,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         """What ``layer``'s heatmap shows (raw values, NaN kept), or None before a snapshot."""
         return self._displayed[layer] if 0 <= layer < len(self._displayed) else None
 
-    # ----- the selected time step (from the text view)
+    # ----- the selected time step (a click here or in the text view)
     def select_time(self, t: int | None) -> None:
         """Mark time step ``t`` on every heatmap with a line (None: no mark)."""
         self._selected_t = None if t is None else int(t)
@@ -430,6 +431,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
             cursor.setVisible(self._selected_t is not None)
             if self._selected_t is not None:
                 cursor.setValue(self._selected_t)
+        self.sigTimeSelected.emit(self._selected_t)
 
     def selected_time(self) -> int | None:
         return self._selected_t
@@ -563,5 +565,6 @@ class HiddenStatePanel(QtWidgets.QWidget):
         cell = self._cell_at(layer, x, y)
         if cell is not None:
             self.toggle_unit(layer, cell[1])
+            self.select_time(cell[0])  # the row's step: marked here and selected in the text view
             event.accept()
 

@@ -9,17 +9,19 @@ Bottom: the memory horizon at every look so far, the displayed epoch marked.
 
 from __future__ import annotations
 
-from PyQt5 import QtWidgets  # noqa: I001
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import numpy as np
 import pyqtgraph as pg
 
-from gui.plots.style import set_compact_title, retitle
+from gui.plots.style import epoch_note, retitle, set_compact_title
 
 MAX_CHARACTERS = 200  # text: labels drawn above the strip (the probe's last ones)
 MAX_INPUT_LINES = 8  # features drawn above the strip (a 100-feature input would be a blur)
-TARGET_TEXT = {"classify_sequence": "the top class's score", "forecast": "the next value",
-               "next_token": "the next character's log-probability"}
+TARGET_TEXT = {"classify_sequence": "top class score", "forecast": "next value",
+               "next_token": "log p(next character)"}  # short: the title fits a ~450 px dock column
 STRIP_COLORMAP = "inferno"
+STEP_TIP = ("The step whose prediction the saliency explains (the next value or character predicted there); "
+            "'last' = the probe's last step. Takes effect at the next look, without recompiling")
 
 
 def char_label(ch: str) -> str:
@@ -28,13 +30,17 @@ def char_label(ch: str) -> str:
 
 
 class SaliencyView(QtWidgets.QWidget):
-    """Saliency of the displayed Insight (``show``) and the horizon series (``set_series``)."""
+    """Saliency of the displayed Insight (``show``) and the horizon series (``set_series``); the
+    "explain step" box chooses the prediction explained (``sigStepChosen``: a step, or None = last)."""
+
+    sigStepChosen = QtCore.pyqtSignal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_step_box())
         layout.addWidget(self.graphics)
         self.input_plot = self.graphics.addPlot(row=0, col=0)
         self.strip_plot = self.graphics.addPlot(row=1, col=0)
@@ -43,6 +49,7 @@ class SaliencyView(QtWidgets.QWidget):
         set_compact_title(self.strip_plot, "saliency |dy/dx| per step")
         set_compact_title(self.horizon_plot, "memory horizon (steps holding 90% of the saliency)")
         self.strip_plot.setXLink(self.input_plot)
+        self.input_plot.hideAxis("bottom")  # the strip right under it numbers the same steps
         for plot in (self.input_plot, self.strip_plot, self.horizon_plot):
             plot.getAxis("left").setWidth(44)  # one width: the steps line up, and "-1.9" / "max" fit
         self.strip_plot.setLabel("bottom", "step")
@@ -50,7 +57,10 @@ class SaliencyView(QtWidgets.QWidget):
         self.horizon_plot.setLabel("left", "steps")
         self.strip_plot.setMouseEnabled(y=False)
         # a short strip: labels at 0 and the top only (bars are normalised to the largest)
-        self.strip_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "max")], []])
+        self._ticks: dict = {}  # plot -> the left-axis labels wanted (as many are drawn as fit its height)
+        for plot in (self.input_plot, self.strip_plot, self.horizon_plot):
+            plot.vb.sigResized.connect(lambda _vb, plot=plot: self._fit_ticks(plot))
+        self._set_ticks(self.strip_plot, [(0.0, "0"), (1.0, "max")])
         self.graphics.ci.layout.setRowStretchFactor(0, 2)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
@@ -71,9 +81,34 @@ class SaliencyView(QtWidgets.QWidget):
         self.task = "classify_sequence"
         self.insight = None  # the Insight shown
 
+    def _build_step_box(self) -> QtWidgets.QHBoxLayout:
+        self.step_spin = QtWidgets.QSpinBox()
+        self.step_spin.setRange(-1, 0)
+        self.step_spin.setSpecialValueText("last")  # -1: the probe's last step, whatever its length
+        self.step_spin.setValue(-1)
+        self.step_spin.setToolTip(STEP_TIP)
+        self.step_spin.setKeyboardTracking(False)  # typing "12" asks once, for 12
+        self.step_spin.valueChanged.connect(lambda value: self.sigStepChosen.emit(None if value < 0 else int(value)))
+        box = QtWidgets.QHBoxLayout()
+        box.setContentsMargins(4, 2, 4, 0)
+        box.addWidget(QtWidgets.QLabel("Explain the prediction at step"))
+        box.addWidget(self.step_spin)
+        box.addStretch(1)
+        return box
+
+    def chosen_step(self) -> int | None:
+        value = self.step_spin.value()
+        return None if value < 0 else int(value)
+
+    def set_step_choice(self, enabled: bool, why: str = "") -> None:
+        """Allow choosing the step or not (a classifier predicts once; a stored run is replayed)."""
+        self.step_spin.setEnabled(enabled)
+        self.step_spin.setToolTip(why or STEP_TIP)
+
     # ----- data in
-    def show_insight(self, insight, *, live: bool = True) -> None:
-        """Draw one Insight (``live``: the newest one, else a replayed epoch)."""
+    def show_insight(self, insight, *, live: bool = True, stored: bool = False) -> None:
+        """Draw one Insight (``live``: the newest one, else a replayed epoch; ``stored``: read from
+        a run folder)."""
         self.insight = insight
         sal = np.nan_to_num(np.asarray(insight.saliency, dtype=np.float64), nan=0.0, posinf=0.0)
         steps = np.arange(sal.size)
@@ -83,11 +118,14 @@ class SaliencyView(QtWidgets.QWidget):
         self.strip_plot.setYRange(0, 1.15, padding=0)  # room for the "max" label
         self.input_plot.setXRange(-0.5, max(sal.size, 1) - 0.5, padding=0.01)
         step, horizon = int(insight.step), int(insight.horizon)
+        self.step_spin.blockSignals(True)
+        self.step_spin.setMaximum(max(sal.size - 1, 0))  # the choice itself is kept (the engine clips it)
+        self.step_spin.blockSignals(False)
         self._step_line.setValue(step)
         self._region.setRegion((step - horizon + 0.5, step + 0.5) if horizon else (step, step))
         self._show_inputs(np.asarray(insight.inputs))
-        live_text = " (live)" if live else ""
-        retitle(self.strip_plot, f"saliency of {TARGET_TEXT.get(self.task, 'y')} at step {step}: "
+        live_text = epoch_note(live, stored)
+        retitle(self.strip_plot, f"|d {TARGET_TEXT.get(self.task, 'y')} / dx| at step {step} · "
                                  f"horizon {horizon} steps · epoch {insight.epoch}{live_text}")
         self._epoch_line.setValue(insight.epoch)
 
@@ -113,7 +151,7 @@ class SaliencyView(QtWidgets.QWidget):
                 item.setData([], [])
         shown = np.nan_to_num(inputs[:, :n]) if n else np.zeros(1)
         low, high = float(shown.min()), float(shown.max())  # a short plot: three labels, never piled up
-        self.input_plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in sorted({low, (low + high) / 2, high})], []])
+        self._set_ticks(self.input_plot, [(v, f"{v:.2g}") for v in sorted({low, (low + high) / 2, high})])
         margin = 0.15 * (high - low) or 1.0
         self.input_plot.setYRange(low - margin, high + margin, padding=0)  # room for the end labels
         more = f" (first {n} of {inputs.shape[1]} features)" if inputs.shape[1] > n else ""
@@ -138,7 +176,24 @@ class SaliencyView(QtWidgets.QWidget):
             self.input_plot.setYRange(-1, 1, padding=0)
         self.input_plot.getAxis("left").setStyle(showValues=not chars)
         if chars:
-            self.input_plot.getAxis("left").setTicks([[], []])
+            self._set_ticks(self.input_plot, [])
+
+    def _set_ticks(self, plot, ticks) -> None:
+        self._ticks[plot] = list(ticks)
+        self._fit_ticks(plot)
+
+    def _fit_ticks(self, plot) -> None:
+        """The wanted labels of a short axis that fit its height without piling up (in a 300 px
+        dock the three plots are ~40 px each): all, else the two ends, else the top one."""
+        ticks = self._ticks.get(plot, [])
+        room = int(plot.vb.height() // (1.6 * QtGui.QFontMetrics(plot.getAxis("left").font()).height()))
+        if len(ticks) > max(room, 1):
+            ticks = ticks[-1:] if room <= 1 else [ticks[0], ticks[-1]]
+        plot.getAxis("left").setTicks([ticks, []])
+
+    def left_ticks(self, plot) -> list:
+        """The labels drawn on ``plot``'s left axis now (tests)."""
+        return list(self._ticks.get(plot) and plot.getAxis("left")._tickLevels[0] or [])
 
     def set_series(self, epochs, horizons) -> None:
         horizons = np.asarray(horizons, dtype=float)
@@ -147,7 +202,7 @@ class SaliencyView(QtWidgets.QWidget):
         self.horizon_plot.setYRange(0, max(top * 1.15, 1.0), padding=0)
         # a short plot: 0, the middle and the top labelled, whole steps
         marks = sorted({0, int(round(top / 2)), int(round(top))})
-        self.horizon_plot.getAxis("left").setTicks([[(float(v), str(v)) for v in marks], []])
+        self._set_ticks(self.horizon_plot, [(float(v), str(v)) for v in marks])
 
     def clear(self) -> None:
         self.insight = None
@@ -165,6 +220,10 @@ class SaliencyView(QtWidgets.QWidget):
     def horizon_data(self) -> tuple:
         x, y = self._horizon_curve.getData()
         return (np.asarray([] if x is None else x), np.asarray([] if y is None else y))
+
+    def characters(self) -> list[str]:
+        """Text: the step labels drawn above the strip ([] for numeric input)."""
+        return [item.toPlainText() for item in self._char_items if item.isVisible()]
 
     def horizon_region(self) -> tuple:
         return tuple(float(v) for v in self._region.getRegion())

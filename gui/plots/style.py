@@ -47,12 +47,28 @@ def set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: i
     plot.setTitle(text, size=size)
     plot.titleLabel.setMaximumHeight(height)
     plot.layout.setRowFixedHeight(0, height)
+    _title_may_shrink(plot)
 
 
 def retitle(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
     """New text for a title already made compact: ``setTitle`` would reset the row to 30 px and
     back, two layout passes for every frame that only changes the text."""
     plot.titleLabel.setText(text, size=size)
+    _title_may_shrink(plot)
+
+
+def epoch_note(live: bool, stored: bool = False) -> str:
+    """What a view's title says after its epoch: a look read from a run folder is " (stored)" (its
+    newest is not live: nothing computes it), the newest of a run the window drives " (live)",
+    a replayed one nothing."""
+    return " (stored)" if stored else " (live)" if live else ""
+
+
+def _title_may_shrink(plot: pg.PlotItem) -> None:
+    """pyqtgraph makes a title's text width the plot's minimum width: a long title (a text run's
+    saliency, 600 px) widened the layout past its dock, whose right part was then cut off. The
+    plot keeps the dock's width; a title longer than that overflows at both of its ends."""
+    plot.titleLabel.setMinimumWidth(0)
 
 
 def configure_long_curve(item: pg.PlotDataItem) -> None:

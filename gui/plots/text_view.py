@@ -4,7 +4,8 @@ LSTMVis style, live: the characters are the probe sequence's inputs (``EpochRepo
 the colour is the activation of the chosen unit (layer, unit) at that step, in the heatmap's
 colour map and levels, for whatever the hidden-state panel shows (hidden state or a gate, the
 live epoch or the one the scrubber replays: it follows ``HiddenStatePanel.sigDisplayed``).
-Clicking a character marks its time step on the heatmaps. Selecting a span and "Rank units"
+Clicking a character marks its time step on the heatmaps, and a step marked there (a click on a
+heatmap row) selects its character here, scrolled into view. Selecting a span and "Rank units"
 lists the units high on the span and low elsewhere (``engine.text_pattern.rank_units``);
 "Trace" adds the chosen ones to the panel's unit traces.
 """
@@ -21,6 +22,10 @@ from engine.text_pattern import most_selective_unit, rank_units, visible_char
 from gui.plots.style import GATE_TITLES, NONFINITE_COLOR
 
 RANK_TOP = 10  # units listed for a selected span
+RANK_COLUMNS = (("unit", "the unit (click to colour the text by it)"),
+                ("score", "mean activation on the selected span - mean elsewhere"),
+                ("span", "mean activation on the selected span"),
+                ("rest", "mean activation elsewhere in the probe"))
 NO_TEXT = "The text view colours the probe's characters by a unit's activation; it needs text data " \
           "(open a .txt file or the words sample)."
 
@@ -96,6 +101,7 @@ class TextView(QtWidgets.QWidget):
         self.ranking.itemClicked.connect(self._on_ranked_clicked)
         self.panel.sigDisplayed.connect(self.refresh)
         self.panel.sigUnitsChanged.connect(self._follow_traces)
+        self.panel.sigTimeSelected.connect(self._on_time_selected)
         self.refresh()
 
     def _build_text_and_ranking(self) -> QtWidgets.QSplitter:
@@ -112,7 +118,15 @@ class TextView(QtWidgets.QWidget):
         self.info_label.setToolTip("Without a choice, the most selective unit colours the text: the one whose "
                                    "activation spreads widest over the probe")
         self.ranking = QtWidgets.QTreeWidget()
-        self.ranking.setHeaderLabels(["unit", "score", "on span", "elsewhere"])
+        # short headers, explained in their tooltips: "on span" / "elsewhere" made the list wider
+        # than a 474 px dock's share of it, so its right columns sat behind a sideways scroll
+        self.ranking.setHeaderLabels([title for title, _ in RANK_COLUMNS])
+        for column, (_, tip) in enumerate(RANK_COLUMNS):
+            self.ranking.headerItem().setToolTip(column, tip)
+        header = self.ranking.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
+        self.ranking.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.ranking.setRootIsDecorated(False)
         self.ranking.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
         self.ranking.setToolTip("score = mean activation on the selected span - mean elsewhere; "
@@ -123,6 +137,7 @@ class TextView(QtWidgets.QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([500, 260])
+        self._fit_ranking()
         return splitter
 
     # ----- what colours the text
@@ -276,6 +291,19 @@ class TextView(QtWidgets.QWidget):
         self.sigStepClicked.emit(int(t))
         self.refresh()
 
+    def _on_time_selected(self, t) -> None:
+        """A step marked on the heatmaps: its character is selected (and underlined) here."""
+        self.refresh()
+        if t is None or self._dirty or not 0 <= t < len(self._starts):
+            return
+        self.select_span(t, t + 1)
+        self.text.ensureCursorVisible()
+
+    def selected_step(self) -> int | None:
+        """The step whose character alone is selected (as a heatmap click leaves it), else None."""
+        span = self.selected_span()
+        return span[0] if span is not None and span[1] - span[0] == 1 else None
+
     def select_span(self, start: int, stop: int) -> None:
         """Select steps ``[start, stop)`` in the text (as a mouse drag does)."""
         cursor = self.text.textCursor()
@@ -304,15 +332,21 @@ class TextView(QtWidgets.QWidget):
         self._span = span
         scores = rank_units(data, *span, top=RANK_TOP)
         for s in scores:
-            item = QtWidgets.QTreeWidgetItem([str(s.unit), f"{s.score:+.3f}", f"{s.span_mean:+.3f}",
-                                              f"{s.rest_mean:+.3f}"])
+            item = QtWidgets.QTreeWidgetItem([str(s.unit), f"{s.score:+.2f}", f"{s.span_mean:+.2f}",
+                                              f"{s.rest_mean:+.2f}"])
             item.setData(0, QtCore.Qt.UserRole, s.unit)
             self.ranking.addTopLevelItem(item)
         if scores:
             self.ranking.topLevelItem(0).setSelected(True)
-        for column in range(self.ranking.columnCount()):
-            self.ranking.resizeColumnToContents(column)
+        self._fit_ranking()
         return scores
+
+    def _fit_ranking(self) -> None:
+        """The list is at least as wide as its columns (the text beside it gives way)."""
+        tree = self.ranking
+        tree.header().resizeSections(QtWidgets.QHeaderView.ResizeToContents)
+        bar = tree.verticalScrollBar().sizeHint().width()
+        tree.setMinimumWidth(tree.header().length() + 2 * tree.frameWidth() + bar)
 
     def ranked_units(self) -> list[int]:
         return [self.ranking.topLevelItem(i).data(0, QtCore.Qt.UserRole)

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine.trajectory import pca_basis, valid_points
-from gui.plots.style import anchor_inside, retitle, set_compact_title
+from gui.plots.style import anchor_inside, epoch_note, retitle, set_compact_title
 
 PROBE_WIDTH = 3.0
 # Tableau 10: classes stay tellable apart (pyqtgraph's hue wheel puts neighbours in one colour family)
@@ -63,13 +63,13 @@ class TrajectoryView(QtWidgets.QWidget):
         self.class_names: list = []
         self.basis = None
         self.insight = None
-        self._live = True
+        self._live, self._stored = True, False
         self._time_map = pg.colormap.get("viridis")
 
     # ----- data in
-    def show_insight(self, insight, *, live: bool = True) -> None:
+    def show_insight(self, insight, *, live: bool = True, stored: bool = False) -> None:
         self.insight = insight
-        self._live = live
+        self._live, self._stored = live, stored
         states = np.asarray(insight.states, dtype=np.float64)
         if states.size == 0:
             return
@@ -120,7 +120,7 @@ class TrajectoryView(QtWidgets.QWidget):
                 data.append((int(insight.sequences[row]), int(labels[row]), int(step), row == 0))
         self._points.setData(x=spots_x, y=spots_y, brush=brushes, data=data)
         explained = ", ".join(f"{100 * v:.0f}%" for v in basis.explained)
-        live = " (live)" if self._live else ""
+        live = epoch_note(self._live, self._stored)
         self.legend_label.setText(" ".join(self._class_legend(labels)) if by_class else "colour: time, dark early")
         colour = "colour: class" if by_class else "colour: time (dark early, bright late)"
         retitle(self.plot, f"{coords.shape[0]} sequences · PC1, PC2 hold {explained} · "

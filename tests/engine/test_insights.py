@@ -112,3 +112,29 @@ def test_off_by_default_and_on_request_once_per_epoch(finished_run):
     assert run.insights.look_if_due(force=True) is None  # epoch 4 was looked at already
     copy = run.insights.latest.copy()
     assert copy.states is not run.insights.latest.states and copy.nbytes == run.insights.latest.nbytes
+
+
+def test_the_explained_step_is_chosen_without_compiling_and_stored(tmp_path):
+    from engine import backend
+
+    config = TrainingConfig(cell="gru", hidden_sizes=(4,), epochs=1, batch_size=16, window=20)
+    run = Run.start(config, load_sequences(sample_path("sine_forecast.csv")), tmp_path / "run")
+    list(run.epochs())
+    recorder = run.insights
+    last = recorder.look_if_due(force=True)
+    assert recorder.step is None and last.step == last.saliency.size - 1  # default: the probe's last step
+    compiles = backend.compile_count()
+    assert recorder.set_step(5) and not recorder.set_step(5)
+    chosen = recorder.look_if_due(force=True)  # the same epoch, looked at again for the new step
+    assert backend.compile_count() == compiles  # the step is a call-time input of f_insight
+    assert chosen.epoch == last.epoch and chosen.step == 5 and 1 <= chosen.horizon <= 6
+    assert np.all(chosen.saliency[6:] == 0)  # later inputs cannot move an earlier prediction
+    assert open_run(run.folder).insight(chosen.epoch).step == 5  # stored with the insight
+    assert recorder.series.epochs == [1] and recorder.series.horizons == [chosen.horizon]  # replaced, not doubled
+    assert recorder.probe.step_problem(5) is None and recorder.probe.step_problem(None) is None
+    assert "has 20 steps (0 to 19" in recorder.probe.step_problem(20)  # what --saliency-step refuses
+    recorder.set_step(10_000)  # past the probe: its last step
+    assert recorder.look_if_due(force=True).step == last.step
+    with pytest.raises(ValueError, match="saliency step"):
+        recorder.set_step(-1)
+    run.close()

@@ -141,3 +141,18 @@ def test_a_lazy_reader_reads_the_table_facts_cheaply_and_the_same_curves(tmp_pat
     (tmp_path / "foreign" / METRICS).write_text("time,price\n1,2\n")
     with pytest.raises(RunFolderError, match="not an RNN Scope run"):
         open_run(tmp_path / "foreign", lazy=True)
+
+
+def test_class_names_come_from_run_json_bounded_and_older_folders_number_them(tmp_path):
+    from engine.limits import MAX_CLASS_NAME_CHARS, MAX_STORED_CLASS_NAMES
+
+    folder = _folder(tmp_path, _meta(dataset={"task": "classify_sequence", "class_names": ["up", "down"]}))
+    assert open_run(folder).class_names == ["up", "down"]
+    (folder / RUN_JSON).write_text(json.dumps(_meta(dataset={"task": "classify_sequence"})))  # before they were stored
+    assert open_run(folder).class_names == []
+    (folder / RUN_JSON).write_text(json.dumps(_meta(dataset={"class_names": "up,down"})))  # damaged: numbered
+    assert open_run(folder).class_names == []
+    many = ["x" * 100] * (MAX_STORED_CLASS_NAMES + 5)  # written by hand: still bounded on reading
+    (folder / RUN_JSON).write_text(json.dumps(_meta(dataset={"class_names": many})))
+    names = open_run(folder).class_names
+    assert len(names) == MAX_STORED_CLASS_NAMES and {len(n) for n in names} == {MAX_CLASS_NAME_CHARS}

@@ -291,3 +291,27 @@ def test_a_framed_run_resumes_framed_from_its_file_or_with_the_file_given(tmp_pa
         run = Run.reopen(folder, given, epochs=epochs)
         assert run.trainer.dataset.frame == 4 and run.step().epoch == epochs
         run.close()
+
+
+def test_a_text_runs_snapshots_keep_the_probes_characters(tmp_path):
+    """An opened text run labels its heatmaps and colours its text from the snapshots alone."""
+    vocab = ["<unk>", *"ab \n"]
+    ids = np.array([(i * 7) % len(vocab) for i in range(120)], np.int32)
+    ds = SequenceDataset(sequences=[ids], vocabulary=vocab, task="next_token", name="chars")
+    config = TrainingConfig(cell="elman", hidden_sizes=(3,), batch_size=4, epochs=2, embedding_size=3, window=16)
+    run = Run.start(config, ds, tmp_path / "text")
+    reports = list(run.epochs())
+    run.close()
+    reader = open_run(tmp_path / "text")
+    assert reports[-1].probe_text and "<unk>" in reports[-1].probe_text
+    assert reader.snapshot_text(2) == reports[-1].probe_text
+    assert len(reader.snapshot_text(2)) == reader.snapshot(2)[0][0].shape[0]
+    numeric = open_run(_numeric_folder(tmp_path))
+    assert numeric.snapshot_text(numeric.snapshot_epochs()[-1]) is None  # numeric data: no characters
+
+
+def _numeric_folder(tmp_path):
+    run = Run.start(CONFIG.replace(epochs=1), sine_dataset(), tmp_path / "numeric")
+    list(run.epochs())
+    run.close()
+    return tmp_path / "numeric"

@@ -128,6 +128,20 @@ def test_reports_carry_losses_norms_probe_and_timings(sine_run):
     assert len(trainer.history) == 3 and trainer.history[2]["epoch"] == 3
 
 
+def test_graphs_are_built_without_pytensor_creation_tracebacks():
+    # PyTensor reads 8 stack frames' source lines for every variable it creates (tag.trace),
+    # about a third of building a training graph; the engine's builds skip it, and restore the flag.
+    import pytensor
+    import pytensor.tensor as pt
+
+    trainer = Trainer(TrainingConfig(**SMALL), sine_dataset())
+    before = pytensor.config.traceback__limit
+    built = trainer._compile(lambda: pt.vector("v") * 2)
+    assert not any(built.tag.trace)
+    assert pytensor.config.traceback__limit == before
+    assert any((pt.vector("w") * 2).tag.trace)  # outside the engine's builds, PyTensor's default
+
+
 def test_learning_rate_changes_never_recompile(sine_run):
     trainer, reports = sine_run["trainer"], sine_run["reports"]
     assert sine_run["compiles_first"] >= 2  # f_train, f_loss (and the probe)

@@ -119,3 +119,49 @@ def test_a_bundled_sample_name_opens_the_sample_unless_the_file_exists(tmp_path,
     assert files == ["words.txt"] and notes == []
     assert dataset_paths(main.build_parser().parse_args([]))[0] == [resources.default_dataset_path()]
     assert os.path.isabs(files[0]) is False
+
+
+def test_saliency_step_is_one_flag_headless_refuses_a_step_the_probe_lacks(gappy_csv, tmp_path, capsys):
+    from engine.run_reader import open_run
+    from gui.cli_flags import saliency_step
+
+    parse = main.build_parser().parse_args
+    assert saliency_step(parse([])) is None and saliency_step(parse(["--saliency-step", "-1"])) is None
+    assert saliency_step(parse(["--saliency-step", "3"])) == 3
+    with pytest.raises(SystemExit):
+        parse(["--saliency-step", "-2"])
+    capsys.readouterr()
+    common = [str(gappy_csv), "--nonfinite", "interpolate", "--epochs", "1", "--hidden", "3", "--quiet"]
+    code, printed = _headless([*common, "--out", str(tmp_path / "far"), "--saliency-step", "10000"], capsys)
+    assert code == 2 and printed.err.count("\n") == 1, printed.err
+    assert "--saliency-step 10000: the probe sequence has" in printed.err and "-1 = the last" in printed.err
+    assert not (tmp_path / "far").exists()  # refused before the folder is touched
+    code, printed = _headless([*common, "--out", str(tmp_path / "ok"), "--saliency-step", "3"], capsys)
+    assert code == 0, printed.err
+    reader = open_run(tmp_path / "ok")
+    assert reader.insight(reader.insight_epochs()[-1]).step == 3  # saliency.png explains step 3, not the last
+    assert (tmp_path / "ok" / "saliency.png").exists()
+
+
+def test_the_window_honours_the_saliency_step_and_says_when_the_probe_lacks_it(qtbot, gappy_csv, auto_dialogs):
+    from gui.app import setup_window
+
+    args = main.build_parser().parse_args([str(gappy_csv), "--nonfinite", "interpolate", "--hidden", "3",
+                                           "--epochs", "1", "--saliency-step", "10000"])
+    window = setup_window(args)
+    qtbot.addWidget(window)
+    try:
+        assert window.insight_views.views["saliency"].chosen_step() == 10000
+        qtbot.waitUntil(lambda: window.dataset is not None, timeout=30000)
+        window.show()
+        window.docks["saliency"].raise_()
+        window.toggle_run()
+        views = window.insight_views
+        qtbot.waitUntil(lambda: views.store.latest is not None, timeout=90_000)
+        last = views.store.latest.saliency.size - 1
+        assert views.store.latest.step == last
+        assert window.last_status == f"--saliency-step 10000 refused: the probe has {last + 1} steps"
+        views.draw_all()
+        assert views.views["saliency"].step_spin.value() == last  # the box shows the step explained
+    finally:
+        window.close()

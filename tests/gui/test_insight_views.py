@@ -40,6 +40,7 @@ def test_shown_docks_follow_training_and_the_scrubber(qtbot, loaded_window, tiny
     coords, data = views.views["trajectory"].point_data()
     assert len(coords) > 0 and data[0][0] == window.worker.trainer.probe_index
     assert views.views["spectrum"].points("z").size == 6
+    assert not saliency.step_spin.isEnabled()  # a classifier predicts once, at the end: no step to choose
     radii = window.diagnostics.radius_data()
     assert set(radii) == {(1, "z"), (1, "r"), (1, "n")}
     assert radii[(1, "n")][1][-1] == np.float64(latest.radii[0]["n"]).item()
@@ -69,3 +70,24 @@ def test_while_training_the_run_looks_after_epochs_at_its_own_cadence(qtbot, loa
     assert len(window.insight_views.store.epochs()) >= 2  # the window polls: it gets the newest, coalesced
     window.flush_snapshot()
     assert window.history.rows and all(row.get("insight") is None for row in window.history.rows)  # no arrays kept
+
+
+def test_the_saliency_step_is_chosen_in_the_dock_and_needs_no_compile(qtbot, loaded_window, tiny_config):
+    from engine import backend
+
+    window = loaded_window(sample_path("sine_forecast.csv"), tiny_config.replace(epochs=2))
+    window.docks["saliency"].raise_()
+    qtbot.waitUntil(lambda: window.insight_views.looking(), timeout=5_000)
+    _train(qtbot, window, 2)
+    views = window.insight_views
+    qtbot.waitUntil(lambda: views.store.latest is not None and views.store.latest.epoch == 2, timeout=TRAIN_TIMEOUT)
+    first = views.store.latest
+    spin = views.views["saliency"].step_spin
+    assert spin.isEnabled() and spin.text() == "last" and first.step == first.saliency.size - 1
+    compiles = backend.compile_count()
+    spin.setValue(4)  # the paused run is looked at again at once, for step 4
+    qtbot.waitUntil(lambda: views.store.latest.step == 4, timeout=TRAIN_TIMEOUT)
+    assert backend.compile_count() == compiles and views.store.latest.epoch == 2
+    assert window.worker._run.insights.step == 4
+    views.draw_all()
+    assert "at step 4" in views.views["saliency"].strip_plot.titleLabel.text

@@ -128,3 +128,106 @@ def test_the_toolbar_pauses_resumes_and_stops_a_followed_headless_run(qtbot, mak
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def text_folder(tmp_path, tiny_config):
+    """A finished text run that looked inside after every epoch (insights/, as headless writes it)."""
+    from engine.data import load_sequences
+    from engine.insights import Cadence
+    from engine.runs import Run
+
+    path = tmp_path / "chars.txt"
+    path.write_text("the cat sat on the mat. " * 20)
+    run = Run.start(tiny_config.replace(epochs=3, window=24, embedding_size=4), load_sequences(str(path)),
+                    tmp_path / "disk" / "text")
+    run.insights.enabled = True
+    run.insights.cadence = Cadence(ratio=1, min_interval_s=0.0)  # every epoch, for the test
+    list(run.epochs())
+    run.close()
+    return run.folder
+
+
+def test_an_opened_text_run_replays_its_characters_and_its_looks_inside(qtbot, make_window, text_folder):
+    window = make_window()
+    assert window.open_run_folder(text_folder)
+    reader = open_run(text_folder)
+    chars = reader.snapshot_text(3)
+    assert chars and window.hidden_panel.displayed_text() == chars  # the heatmaps' rows are characters
+    assert window.hidden_panel.time_labels(0)
+    views = window.insight_views
+    assert views.store.epochs() == reader.insight_epochs() == [1, 2, 3]
+    views.draw_all()
+    stored = reader.insight(3)
+    saliency = views.views["saliency"]
+    np.testing.assert_allclose(saliency.bar_heights(), stored.saliency / stored.saliency.max(), rtol=1e-6)
+    assert "".join(saliency.characters()) == "".join(ch if ch != " " else "␣" for ch in chars)
+    assert saliency.horizon_data()[1].tolist() == reader.insight_series().horizons
+    assert set(window.diagnostics.radius_data()) == {(1, "h")}
+    window.hidden_panel.scrub_to(1)  # the scrubber replays the stored looks of that epoch
+    insight, live = views.displayed()
+    assert (insight.epoch, live) == (1, False)
+    views.draw_all()
+    np.testing.assert_allclose(saliency.bar_heights(), reader.insight(1).saliency / reader.insight(1).saliency.max(),
+                               rtol=1e-6)
+    qtbot.wait(700)  # a poll of the docks while the folder is shown leaves its looks alone
+    assert views.store.epochs() == [1, 2, 3]
+
+
+def test_an_opened_folders_newest_look_is_titled_stored_not_live(qtbot, make_window, text_folder):
+    window = make_window()
+    assert window.open_run_folder(text_folder)
+    views = window.insight_views
+    views.draw_all()
+    titles = {"saliency": views.views["saliency"].strip_plot.titleLabel.text,
+              "trajectory": views.views["trajectory"].plot.titleLabel.text,
+              "spectrum": views.views["spectrum"].plot.titleLabel.text,
+              "scrubber": window.hidden_panel.scrub_label.text()}
+    for name, title in titles.items():  # nothing computes them: the folder's newest epoch, stored
+        assert "epoch 3 (stored)" in title and "(live)" not in title, (name, title)
+    window.hidden_panel.scrub_to(1)
+    views.draw_all()
+    assert "epoch 1 (stored)" in views.views["saliency"].strip_plot.titleLabel.text
+
+
+@pytest.fixture
+def classes_folder(tmp_path, tiny_config):
+    """A finished classification run (classes named 'rising' and 'falling') that looked inside."""
+    from engine.data import load_sequences
+    from engine.insights import Cadence
+    from engine.runs import Run
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(16):
+        name, sign = ("rising", 1) if i % 2 else ("falling", -1)
+        values = sign * np.linspace(-1, 1, 12) + 0.1 * rng.normal(size=12)
+        rows.append("\t".join([name] + [f"{v:.4f}" for v in values]))
+    path = tmp_path / "Ramps_TRAIN.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    run = Run.start(tiny_config.replace(epochs=2), load_sequences(str(path)), tmp_path / "disk" / "ramps")
+    run.insights.enabled = True
+    run.insights.cadence = Cadence(ratio=1, min_interval_s=0.0)
+    list(run.epochs())
+    run.close()
+    return run.folder
+
+
+def test_an_opened_classification_folder_names_its_classes_in_the_trajectories(qtbot, make_window, classes_folder):
+    meta = json.loads((classes_folder / "run.json").read_text())
+    assert sorted(meta["dataset"]["class_names"]) == ["falling", "rising"]
+    window = make_window()
+    assert window.open_run_folder(classes_folder)
+    views = window.insight_views
+    views.draw_all()
+    trajectory = views.views["trajectory"]
+    legend = trajectory.legend_label.text()
+    assert "rising" in legend and "falling" in legend
+    _, data = trajectory.point_data()
+    names = meta["dataset"]["class_names"]
+    assert f"class {names[data[0][1]]}" in trajectory.describe(data[0])  # the hover names it too
+    del meta["dataset"]["class_names"]  # a folder written before the names were stored: numbered, still opens
+    (classes_folder / "run.json").write_text(json.dumps(meta))
+    assert window.open_run_folder(classes_folder)
+    views.draw_all()
+    assert "rising" not in trajectory.legend_label.text() and trajectory.describe(data[0]).count("class ") == 1

@@ -48,3 +48,53 @@ def test_the_controls_ask_for_more_room_in_a_large_font(qtbot, qapp):
         assert panel.minimum_width() >= names + QtGui.QFontMetrics(large).horizontalAdvance(VALUE_SAMPLE)
     finally:
         qapp.setFont(font)
+
+
+def test_on_a_1600px_screen_every_dock_fits_and_shows_all_of_its_content(qtbot, make_window):
+    """No dock ends past the screen, and none is narrower than its content needs (which would
+    scroll its right part out of sight): checked for every dock, raised in turn."""
+    window = make_window()
+    screen = QtCore.QRect(0, 0, 1600, 1000)
+    rect = fit_to_screen(window, screen)
+    qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+    assert screen.contains(rect)
+    for key, dock in window.docks.items():
+        dock.raise_()
+        QtWidgets.QApplication.processEvents()
+        assert dock.geometry().right() < window.width(), key
+        area = dock.widget()
+        if isinstance(area, QtWidgets.QScrollArea):
+            needed = area.widget().minimumSizeHint().width()
+            assert needed <= area.viewport().width(), f"{key}: needs {needed} px, has {area.viewport().width()}"
+
+
+def test_on_a_1600px_screen_the_text_docks_ranking_shows_every_column_without_scrolling(qtbot, make_window):
+    """Its "on span" / "elsewhere" columns were cut off behind a sideways scroll bar."""
+    import numpy as np
+
+    window = make_window()
+    rect = fit_to_screen(window, QtCore.QRect(0, 0, 1600, 1000))
+    qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+    text = list("the cat sat on the mat. " * 4)
+    rng = np.random.default_rng(0)
+    hidden = (rng.normal(size=(len(text), 64)) * 0.6).astype(np.float32)  # 64 units: 10 ranked rows
+    window.hidden_panel.reset((64,), "elman")
+    window.hidden_panel.set_snapshot(1, [hidden], [{}], text=text)
+    window.docks["text"].raise_()
+    view = window.text_view
+    view.refresh()
+    view.select_span(4, 7)
+    assert len(view.rank_selection()) == 10
+    QtWidgets.QApplication.processEvents()
+    ranking = view.ranking
+    header = ranking.header()
+    assert ranking.viewport().width() > 0
+    assert header.length() <= ranking.viewport().width(), \
+        f"columns need {header.length()} px, the list shows {ranking.viewport().width()}"
+    assert not ranking.horizontalScrollBar().isVisible()
+    area = window.docks["text"].widget()  # and the list's width does not push the dock into a scroll
+    if isinstance(area, QtWidgets.QScrollArea):
+        assert area.widget().minimumSizeHint().width() <= area.viewport().width()
+    for column in range(ranking.columnCount()):  # every value readable in its column
+        needed = max(ranking.sizeHintForColumn(column), header.sectionSizeHint(column))
+        assert ranking.columnWidth(column) >= needed - 2, (ranking.headerItem().text(column), needed)

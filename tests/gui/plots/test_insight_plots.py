@@ -4,6 +4,7 @@ PCA coordinates and hover names, eigenvalues), and render non-blank images."""
 import numpy as np
 import pyqtgraph.exporters
 import pytest
+from PyQt5 import QtGui, QtWidgets
 
 from engine.insights import Insight
 from engine.trajectory import pca_basis, valid_points
@@ -94,6 +95,7 @@ def test_trajectory_without_classes_colours_by_time(qtbot):
 
 def test_spectrum_shows_the_selected_layers_eigenvalues_with_their_radii(qtbot):
     view = _shown(qtbot, SpectrumView())
+    assert not view.layer_box.isVisible()  # no empty layer selector before the first look
     insight = _insight()
     view.show_insight(insight)
     for block in ("z", "r", "n"):
@@ -101,5 +103,65 @@ def test_spectrum_shows_the_selected_layers_eigenvalues_with_their_radii(qtbot):
     view.layer_box.setCurrentIndex(1)
     np.testing.assert_allclose(view.points("n"), insight.spectra[1]["n"], rtol=1e-6)
     radius = np.max(np.abs(insight.spectra[1]["z"]))
-    assert f"z {radius:.3g}" in view.plot.titleLabel.text and "layer 2" in view.plot.titleLabel.text
+    assert f"U_z {radius:.3g}" in [label.text for _, label in view.legend.items]
+    assert f"U_z (update): spectral radius {radius:.3g}" in view.graphics.toolTip()
+    assert "layer 2" in view.plot.titleLabel.text
     assert not_blank(_image(view)) > 5
+
+
+def test_the_spectrum_legend_stays_inside_a_narrow_plot_drawn_while_hidden(qtbot):
+    """In a 474 px dock column, drawn while its tab was behind another, the legend's labels
+    were cut off by the plot's right edge."""
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    view.show_insight(_insight(cell_blocks=("i", "f", "o", "g")))  # hidden: the tab is behind another
+    view.resize(474, 260)
+    view.show()
+    for _ in range(20):
+        QtWidgets.QApplication.processEvents()
+    legend = view.legend.sceneBoundingRect()
+    assert legend.right() <= view.graphics.width(), (legend, view.graphics.width())
+
+
+def test_a_short_saliency_dock_never_piles_its_axis_labels(qtbot):
+    """In a 300 px dock (a tab next to Predictions) each of the three plots is ~40 px tall: three
+    labels on its left axis overlapped ("-0.41" over "-0.44", "max" over "0")."""
+    view = SaliencyView()
+    qtbot.addWidget(view)
+    view.resize(520, 250)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_insight(_insight())
+    view.set_series([1, 2, 3], [4, 9, 12])
+    for _ in range(10):
+        QtWidgets.QApplication.processEvents()
+    for plot in (view.input_plot, view.strip_plot, view.horizon_plot):
+        values = sorted(v for v, _ in view.left_ticks(plot))
+        low, high = plot.vb.viewRange()[1]
+        pixels = np.diff(values) * plot.vb.height() / (high - low)
+        line = QtGui.QFontMetrics(plot.getAxis("left").font()).height()
+        assert values and np.all(pixels >= line), (plot.titleLabel.text, values, pixels)
+    view.resize(520, 900)  # tall again: all the labels come back
+    for _ in range(10):
+        QtWidgets.QApplication.processEvents()
+    assert len(view.left_ticks(view.input_plot)) == 3
+
+
+def test_a_long_title_never_widens_the_saliency_dock_past_its_column(qtbot):
+    """On a 1600 px screen the rightmost column is ~500 px: a text run's strip title ("saliency of
+    the next character's log-probability at step 63: horizon 19 steps · epoch 148 (live)") set
+    the plots' minimum width, so the layout outgrew the dock and its right part was cut off."""
+    view = SaliencyView()
+    qtbot.addWidget(view)
+    view.task, view.vocabulary = "next_token", list("abcdefghij")
+    view.resize(474, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    insight = _insight(features=1)
+    insight.inputs = (np.arange(20) % 10).astype(np.float32)[:, None]
+    view.show_insight(insight)
+    for _ in range(10):
+        QtWidgets.QApplication.processEvents()
+    width = view.graphics.viewport().width()
+    for plot in (view.input_plot, view.strip_plot, view.horizon_plot):
+        assert plot.sceneBoundingRect().right() <= width + 1, (plot.titleLabel.text, plot.sceneBoundingRect(), width)

@@ -76,6 +76,22 @@ def test_clicking_a_character_selects_its_step_in_the_heatmaps(hidden_panel, tex
     assert all(c.isVisible() and c.value() == 7 for c in hidden_panel._cursors)
 
 
+def test_clicking_a_heatmap_row_selects_its_character(hidden_panel, text_view, qtbot):
+    _snapshot(hidden_panel)
+    qtbot.wait(10)
+    plot = hidden_panel.plot_item(0)
+    plot.vb.autoRange(padding=0)
+    scene_pos = plot.vb.mapViewToScene(QtCore.QPointF(1.2, 7.1))  # unit 1, t 7: 'b' on the second line
+    qtbot.mouseClick(hidden_panel.graphics.viewport(), QtCore.Qt.LeftButton,
+                     pos=hidden_panel.graphics.mapFromScene(scene_pos))
+    assert hidden_panel.selected_time() == 7
+    assert text_view.selected_step() == 7 and text_view.text.textCursor().selectedText() == TEXT[7]
+    formats = text_view.text.textCursor().charFormat()
+    assert formats.fontUnderline()  # the marked step is underlined too
+    hidden_panel.select_time(2)  # and again, from anywhere
+    assert text_view.selected_step() == 2
+
+
 def _cursor_at(view, position):
     cursor = view.text.textCursor()
     cursor.setPosition(position)

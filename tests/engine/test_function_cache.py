@@ -1,0 +1,55 @@
+"""engine.function_cache: a new model of the same shapes reuses the compiled graphs (no rewrites)."""
+
+import numpy as np
+import pytest
+
+from engine import function_cache
+from engine.training import Trainer, TrainingConfig
+from tests.engine.test_training import SMALL, classify_dataset, sine_dataset
+
+
+@pytest.fixture
+def fresh_cache(monkeypatch):
+    cache = function_cache.FunctionCache()
+    monkeypatch.setattr(function_cache, "functions", cache)
+    return cache
+
+
+def _losses(trainer, epochs=2):
+    out = []
+    for report in trainer.epochs():
+        out.append((report.train_loss, report.val_loss))
+        if len(out) == epochs:
+            break
+    return out
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm"])
+def test_a_second_model_of_the_same_shapes_reuses_the_graphs_and_trains_as_if_compiled_anew(fresh_cache, cell):
+    config = TrainingConfig(**{**SMALL, "epochs": 2}, cell=cell)
+    first = Trainer(config, sine_dataset())
+    first_losses = _losses(first)
+    second = Trainer(config.replace(seed=1), sine_dataset())
+    reused = _losses(second)
+    assert fresh_cache.reused == 2  # f_train and f_loss: copies, PyTensor's rewrites skipped
+    fresh_cache.clear()
+    anew = _losses(Trainer(config.replace(seed=1), sine_dataset()))
+    assert fresh_cache.reused == 2
+    np.testing.assert_array_equal(reused, anew)
+    assert reused != first_losses
+    # the copy trains its own weights: the first model's stay where its own training left them
+    before = first._model.get_params()
+    _losses(second, 1)
+    after = first._model.get_params()
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_other_shapes_or_optimizers_compile_their_own_graphs(fresh_cache):
+    config = TrainingConfig(**{**SMALL, "epochs": 1})
+    _losses(Trainer(config, sine_dataset()), 1)
+    _losses(Trainer(config.replace(hidden_sizes=(5,)), sine_dataset()), 1)
+    _losses(Trainer(config.replace(optimizer="sgd"), sine_dataset()), 1)
+    assert fresh_cache.reused == 1  # sgd's validation graph is adam's: only f_loss is shared
+    _losses(Trainer(config, classify_dataset()), 1)
+    assert fresh_cache.reused == 1
