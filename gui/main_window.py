@@ -302,6 +302,9 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             self.toggle_run()
 
     def step_epoch(self) -> None:
+        """Step: one epoch, then paused; a followed run shown in the panels: through its control.jsonl."""
+        if self._steer_followed("step"):
+            return
         if self.is_idle and not self._begin_run(start=False):
             return
         self.worker.step()
@@ -526,7 +529,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         icon = QtWidgets.QStyle.SP_MediaPause if state in TRAINING else QtWidgets.QStyle.SP_MediaPlay
         self.act_start.setIcon(self.style().standardIcon(icon))
         self.act_start.setEnabled(has_data or followed is not None)
-        self.act_step.setEnabled(has_data)
+        self.act_step.setEnabled(has_data or followed is not None)
         self.act_stop.setEnabled(not self.is_idle or followed is not None)
         self.act_reset.setEnabled(has_data)
         self.act_load_ckpt.setEnabled(has_data)

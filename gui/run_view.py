@@ -202,9 +202,9 @@ class RunView(QtCore.QObject):
         return TOOLBAR_STATE.get(reader.status, RunState.RUNNING)
 
     def steer(self, command: str) -> bool:
-        """The toolbar's Pause / Resume (``"toggle"``) or Stop for the followed run: a command appended
-        to its control.jsonl, which the run's own process obeys between steps; the toolbar changes
-        when the run reports its new state."""
+        """The toolbar's Pause / Resume (``"toggle"``), Step or Stop for the followed run: a command
+        appended to its control.jsonl, which the run's own process obeys between steps (a step: one
+        epoch, then paused); the toolbar changes when the run reports its new state."""
         state = self.steered_state()
         if state is None:
             return False

@@ -507,22 +507,6 @@ class TrainingWorker(WorkerTools, QObject):
         if first or paused:
             self._emit_state("paused" if paused else "running")
 
-    def _obey_control(self) -> bool:
-        """Apply what another process appended to the run's control.jsonl (rate, clip, pause, stop);
-        True if it paused the run (then no step now)."""
-        try:
-            self._run.poll_control()
-        except Exception:  # a steering file must never stop the window's own run
-            log.exception("reading control.jsonl failed")
-            return False
-        if self._run.state is RunState.PAUSED and not self._paused:
-            with self._cond:
-                self._paused = True
-                self._steps = 0
-            self.sigSteered.emit(self._active_run, "paused through the run's control.jsonl")
-            return True
-        return False
-
     def _run_inference(self) -> None:
         with self._cond:
             want_predictions = self._pending_predictions

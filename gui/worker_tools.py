@@ -1,8 +1,8 @@
 """What the training worker does besides whole epochs: progress within an epoch, a pause that
-lands within one step, the best weights and the learning-rate finder.
+lands within one step, obeying the run's control.jsonl, the best weights and the learning-rate finder.
 
 ``WorkerTools`` is mixed into ``gui.worker.TrainingWorker``, which declares the signals
-(``sigRunStep``, ``sigBestRestored``, ``sigLRFinder``) and the state used here (its condition
+(``sigRunStep``, ``sigBestRestored``, ``sigLRFinder``, ``sigSteered``) and the state used here (its condition
 variable, command queue, pause flags). Everything below the public methods runs on the worker
 thread, inside the Trainer's step listeners and hooks (engine.training) or as queued commands.
 """
@@ -13,6 +13,7 @@ import logging
 import time
 from functools import partial
 
+from engine.names import RunState
 from gui.worker_messages import describe_exception
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,31 @@ class WorkerTools:
                 self._run_command(command)
             else:
                 self._run_inference()
+
+    # ------------------------------------------------------------------ control.jsonl (worker thread)
+    def _obey_control(self) -> bool:
+        """Apply what another process appended to the run's control.jsonl (rate, clip, pause, step,
+        stop); True if it paused the run (then no step now). A ``step`` pauses it with one epoch to
+        train (Run.request_step): this epoch is that one, or one more after it if already paused."""
+        try:
+            self._run.poll_control()
+        except Exception:  # a steering file must never stop the window's own run
+            log.exception("reading control.jsonl failed")
+            return False
+        stepped = self._run.take_step()
+        if self._run.state is not RunState.PAUSED or (self._paused and not stepped):
+            return False
+        with self._cond:
+            was_paused, self._paused = self._paused, True
+            if was_paused:
+                self._steps += 1  # this epoch was asked for already: the step is the next one
+            else:
+                self._steps = 0
+                self._stepping = stepped  # a pause does not hold the stepped epoch
+        if not was_paused:
+            what = "one epoch, then paused" if stepped else "paused"
+            self.sigSteered.emit(self._active_run, f"{what} through the run's control.jsonl")
+        return not (stepped or was_paused)
 
     def _run_tool(self, command) -> None:
         name, run_id = command[0], command[1]

@@ -101,6 +101,24 @@ def test_a_window_run_obeys_its_control_jsonl(qtbot, loaded_window, forecast_csv
     assert [e["kind"] for e in events if e.get("source") == "control"][-2:] == ["set", "pause"]
 
 
+def test_a_window_run_obeys_a_step_in_its_control_jsonl(qtbot, loaded_window, forecast_csv, tiny_config, tmp_path):
+    """Another process's "step" on this window's running run: it pauses, trains one epoch, stays paused."""
+    from engine.run_folder import append_command
+    from engine.run_reader import open_run
+
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=100_000))
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 2, timeout=60_000)
+    folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    append_command(folder, "step")
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
+    step = next(e for e in open_run(folder).events if e["kind"] == "step")
+    qtbot.waitUntil(lambda: len(open_run(folder).epochs) == step["epoch"] + 1, timeout=10_000)
+    qtbot.wait(500)
+    assert len(open_run(folder).epochs) == step["epoch"] + 1 and window.run_state == "paused"
+    assert [e["kind"] for e in open_run(folder).events if e.get("source") == "control"] == ["pause", "step"]
+
+
 def test_overlaid_and_followed_runs_show_their_events_as_markers(qtbot, make_window, tmp_path):
     from engine.run_folder import EVENTS, event_line
 
