@@ -169,6 +169,11 @@ class Run:
         return self._state
 
     @property
+    def stop_requested(self) -> bool:
+        """stop() was asked for (e.g. through control.jsonl) and the run has not ended yet."""
+        return self._stop_requested and self._state not in _ENDED
+
+    @property
     def config(self):
         return self.trainer.config
 

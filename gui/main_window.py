@@ -438,9 +438,11 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         if run_id == self._run_id:
             self.views.prediction_epoch = epoch
 
-    def _on_steered(self, run_id: int, what: str) -> None:
-        if run_id == self._run_id and self.run_state in TRAINING:
-            self.run_state = RunState.PAUSED
+    def _on_steered(self, run_id: int, state: str, what: str) -> None:
+        """Another process (or the Runs dock) paused or resumed this run through its control.jsonl."""
+        paused = state == RunState.PAUSED
+        if run_id == self._run_id and (self.run_state in TRAINING if paused else self.run_state is RunState.PAUSED):
+            self.run_state = RunState.PAUSED if paused else RunState.RUNNING
             self._update_actions()
             self._show_status(what)
 
