@@ -78,6 +78,7 @@ class RunView(QtCore.QObject):
             w.controls.set_config(config)
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
             w.status_line.set_total(config.epochs)
+        self._show_backend()
         w.history.label = reader.name
         self._add_epochs(reader.epochs)
         self._add_events(reader.events)
@@ -107,6 +108,12 @@ class RunView(QtCore.QObject):
         w._run_points += len(epochs)
         w._last_epoch = int(epochs[-1]["epoch"])
         w.status_line.set_total(w.status_line.progress.maximum(), w._last_epoch)
+        w.status_line.show_row(epochs[-1])  # the status bar describes the shown run, not an idle window
+        w._elapsed = float(epochs[-1].get("wall_s") or 0.0)
+
+    def _show_backend(self) -> None:
+        backend = self.reader.meta.get("backend_detail") or self.reader.meta.get("backend")
+        self.window.status_line.show_backend(f"{backend} (its run.json)" if backend else "backend: not recorded")
 
     def _add_events(self, events) -> None:
         w = self.window
@@ -189,6 +196,7 @@ class RunView(QtCore.QObject):
             self.timer.stop()
             self.window._show_status(f"{reader.name} has ended ({reader.status})")
         if update.meta_changed or not self.following:  # its state may have changed: the toolbar shows it
+            self._show_backend()  # recorded once the run has compiled
             self.window._update_actions()
         return bool(update)
 

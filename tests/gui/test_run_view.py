@@ -71,11 +71,15 @@ def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtb
     folder = write_run(tmp_path / "remote" / "r", "remote", [1.0, 0.8], status="running")
     meta = json.loads((folder / "run.json").read_text())
     meta["dataset"]["task"] = "classify_sequence"
+    meta["backend_detail"] = "JAX on cpu · float32"
     (folder / "run.json").write_text(json.dumps(meta))
     window = make_window()
     window.open_run_folder(folder)
     assert window.controls.value("task") == "classify_sequence"  # the run's task, not the window's default
     assert window.run_view.following and window.loss_plot.point_count() == 2
+    status = window.status_line  # it describes the shown run (it said "epoch –", "backend: not started")
+    assert (status.lbl_epoch.text(), status.lbl_loss.text()) == ("epoch 2", "train 0.88 · val 0.8")
+    assert status.lbl_backend.text() == "JAX on cpu · float32 (its run.json)"
     row = {"epoch": 3, "train_loss": 0.7, "val_loss": 0.6, "val_accuracy": None, "learning_rate": 0.001,
            "clip_norm": 5.0, "momentum": 0.9, "wall_s": 1.5, "grad_norms": {"layer1": 1.0},
            "weight_norms": {"layer1": 2.0}}
@@ -84,6 +88,8 @@ def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtb
     with open(folder / EVENTS, "a") as fh:
         fh.write(event_line("set", 2, 1.0, name="learning_rate", old=0.003, new=0.001, source="control") + "\n")
     qtbot.waitUntil(lambda: window.loss_plot.point_count() == 3, timeout=5000)
+    qtbot.waitUntil(lambda: status.lbl_elapsed.text() == "0:01", timeout=5000)  # its wall_s, 1.5 s
+    assert (status.lbl_epoch.text(), status.lbl_loss.text()) == ("epoch 3", "train 0.7 · val 0.6")
     assert window.controls.value("learning_rate") == 0.001
     assert window.loss_plot.markers() == [(2.0, "lr 0.003 → 0.001 (control)")]
     window.controls._param("learning_rate").setValue(0.0004)  # steering the shown run from the controls
