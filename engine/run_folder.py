@@ -40,8 +40,8 @@ BEST = "best.npz"
 SNAPSHOTS = "snapshots"
 INSIGHTS = "insights"
 
-EVENT_KINDS = ("start", "resume_run", "set", "pause", "resume", "stop", "divergence", "rollback", "checkpoint",
-               "fork", "rejected", "finish", "fail")
+EVENT_KINDS = ("start", "resume_run", "set", "pause", "resume", "step", "stop", "divergence", "rollback",
+               "checkpoint", "fork", "rejected", "finish", "fail")
 BASE_COLUMNS = ("epoch", "wall_s", "train_loss", "val_loss", "val_accuracy", "learning_rate", "clip_norm",
                 "momentum")
 TEST_COLUMNS = ("test_loss", "test_accuracy")  # only when the history carries a test set's results
@@ -279,14 +279,14 @@ class AppendLog:
 
 
 # --------------------------------------------------------------------------- control.jsonl
-CONTROL_COMMANDS = ("set", "pause", "resume", "stop")
+CONTROL_COMMANDS = ("set", "pause", "resume", "step", "stop")
 MAX_CONTROL_LINE = 64 << 10  # a longer line is rejected without being held in memory
 
 
 def append_command(folder, command: str, **fields) -> None:
     """Append one command to a run folder's ``control.jsonl`` (what another process does to steer
     the run): ``append_command(folder, "set", name="learning_rate", value=5e-4)``, ``"pause"``,
-    ``"resume"``, ``"stop"``. One ``write`` in append mode, so lines of several writers never mix."""
+    ``"resume"``, ``"step"`` (one epoch, then paused), ``"stop"``. One ``write`` in append mode, so lines of several writers never mix."""
     line = (json.dumps({"command": command, **fields}, default=_json_default) + "\n").encode("utf-8")
     fd = os.open(Path(folder) / CONTROL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

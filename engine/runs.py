@@ -11,7 +11,7 @@ Headless mode and the window both drive it::
     run.step()                                      # or one epoch at a time (a worker thread that decides
                                                     # itself when to pause); None once the run has ended
 
-``update``, ``pause``, ``resume`` and ``stop`` are thread-safe and land between two steps; so do
+``update``, ``pause``, ``resume``, ``request_step`` and ``stop`` are thread-safe and land between two steps; so do
 the commands another process appends to the folder's ``control.jsonl`` (read by ``poll_control``,
 which ``epochs()`` calls between epochs). A write that fails (a full disk) ends the run as
 ``failed`` with a message; the checkpoint on disk stays the last complete one.
@@ -57,6 +57,7 @@ class Run:
         self._state = RunState.READY
         self._generator = None
         self._stop_requested = False
+        self._steps_requested = 0  # epochs to train while paused (request_step: one, then paused again)
         self._wake = threading.Event()
         self._t0 = time.monotonic()
         history = trainer.history
@@ -168,6 +169,11 @@ class Run:
         return self._state
 
     @property
+    def stop_requested(self) -> bool:
+        """stop() was asked for (e.g. through control.jsonl) and the run has not ended yet."""
+        return self._stop_requested and self._state not in _ENDED
+
+    @property
     def config(self):
         return self.trainer.config
 
@@ -227,6 +233,26 @@ class Run:
                 self._set_state(RunState.RUNNING)
         self._wake.set()
 
+    def request_step(self, *, source: str = "local") -> None:
+        """Train one more epoch, then be paused (the window's Step; control.jsonl's ``step``): a
+        running run pauses first (logged as a ``pause``), so it trains one epoch and pauses again.
+        ``epochs()`` takes the step; a worker that calls ``step()`` itself asks ``take_step()``."""
+        with self._lock:
+            if self._state in _ENDED or self._stop_requested:
+                return
+            self.pause(source=source)
+            self._log("step", source=source)
+            self._steps_requested += 1
+        self._wake.set()
+
+    def take_step(self) -> bool:
+        """Consume one requested step (True if there was one); the caller trains that epoch."""
+        with self._lock:
+            if self._steps_requested <= 0:
+                return False
+            self._steps_requested -= 1
+            return True
+
     def roll_back(self, *, source: str = "local") -> int:
         """Put the last good epoch's weights back (``Trainer.roll_back``; call it between steps,
         from the thread that trains), logged as a ``rollback`` event; a diverged run is paused
@@ -276,6 +302,8 @@ class Run:
             kind = command["command"]
             if kind == "set":
                 self.update(source="control", **{command["name"]: command["value"]})
+            elif kind == "step":
+                self.request_step(source="control")
             else:
                 getattr(self, kind)(source="control")
         except (ValueError, TypeError) as exc:
@@ -284,17 +312,29 @@ class Run:
     # ------------------------------------------------------------------ training
     def epochs(self, poll_s: float = 0.2):
         """Generator of EpochReports until the run ends; waits while paused (or diverged), reading
-        ``control.jsonl`` every ``poll_s`` seconds, so another process can resume or stop it."""
+        ``control.jsonl`` every ``poll_s`` seconds, so another process can resume, step or stop it."""
         while True:
             self.poll_control()
+            stepping = False
             if self._state in (RunState.PAUSED, RunState.DIVERGED) and not self._stop_requested:
-                self._wake.wait(poll_s)
-                self._wake.clear()
-                continue
+                stepping = self.take_step()
+                if not stepping:
+                    self._wake.wait(poll_s)
+                    self._wake.clear()
+                    continue
             report = self.step()
             if report is None:
                 return
+            if stepping:
+                self._pause_after_step()
             yield report
+
+    def _pause_after_step(self) -> None:
+        """After a requested step: paused again (a first step compiled and set RUNNING; a good epoch
+        after a divergence is no longer diverged; a diverged one stays so)."""
+        with self._lock:
+            if self._state in (RunState.RUNNING, RunState.COMPILING, RunState.READY):
+                self._set_state(RunState.PAUSED)
 
     def step(self):
         """Train one epoch (also while paused: a single step); None once the run has ended."""

@@ -20,6 +20,7 @@ import math
 import signal
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from engine.names import RunState
@@ -213,6 +214,28 @@ class _StopOnInterrupt:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
         return False
+
+
+def control_note(event: dict) -> str | None:
+    """The console's line for a command another process appended to control.jsonl (the window's
+    toolbar, a script), so a paused run does not look hung; None for the run's own events."""
+    from engine.run_reader import change_text
+
+    kind, epoch = event.get("kind"), event.get("epoch")
+    if kind == "rejected":
+        return f"control.jsonl line {event.get('line')} rejected: {event.get('reason')}"
+    if event.get("source") != "control":
+        return None
+    if kind == "set":
+        return f"control.jsonl: {change_text(event.get('name'), event.get('old'), event.get('new'))} after epoch {epoch}"
+    what = {"pause": "paused", "resume": "resumed", "step": "one epoch, then paused", "stop": "stopping"}
+    return f"control.jsonl: {what.get(kind, kind)} after epoch {epoch}"
+
+
+def _say_control(progress: Progress, event: dict) -> None:
+    text = control_note(event)
+    if text is not None:
+        progress.message(text)
 
 
 def _train(run, progress: Progress):
@@ -458,6 +481,7 @@ def _run(args, console: Console) -> int:
 
         progress.message(f"{source}: {reframed_note(dataset.frame, given.frame)}")
     trainer.step_listeners.extend([steps, progress.partial])
+    run.listeners.append(partial(_say_control, progress))  # a steered run says so on the console
     started = time.perf_counter()
     try:
         last, interrupted = _train(run, progress)

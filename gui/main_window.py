@@ -302,6 +302,9 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             self.toggle_run()
 
     def step_epoch(self) -> None:
+        """Step: one epoch, then paused; a followed run shown in the panels: through its control.jsonl."""
+        if self._steer_followed("step"):
+            return
         if self.is_idle and not self._begin_run(start=False):
             return
         self.worker.step()
@@ -435,9 +438,11 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         if run_id == self._run_id:
             self.views.prediction_epoch = epoch
 
-    def _on_steered(self, run_id: int, what: str) -> None:
-        if run_id == self._run_id and self.run_state in TRAINING:
-            self.run_state = RunState.PAUSED
+    def _on_steered(self, run_id: int, state: str, what: str) -> None:
+        """Another process (or the Runs dock) paused or resumed this run through its control.jsonl."""
+        paused = state == RunState.PAUSED
+        if run_id == self._run_id and (self.run_state in TRAINING if paused else self.run_state is RunState.PAUSED):
+            self.run_state = RunState.PAUSED if paused else RunState.RUNNING
             self._update_actions()
             self._show_status(what)
 
@@ -526,7 +531,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         icon = QtWidgets.QStyle.SP_MediaPause if state in TRAINING else QtWidgets.QStyle.SP_MediaPlay
         self.act_start.setIcon(self.style().standardIcon(icon))
         self.act_start.setEnabled(has_data or followed is not None)
-        self.act_step.setEnabled(has_data)
+        self.act_step.setEnabled(has_data or followed is not None)
         self.act_stop.setEnabled(not self.is_idle or followed is not None)
         self.act_reset.setEnabled(has_data)
         self.act_load_ckpt.setEnabled(has_data)

@@ -77,8 +77,8 @@ class RunActions:
         return True
 
     def _steer_followed(self, command: str) -> bool:
-        """The toolbar's Pause/Resume (``"toggle"``) and Stop while a followed run is shown steer that
-        run through its control.jsonl (gui.run_view.RunView.steer); False when none is shown."""
+        """The toolbar's Pause/Resume (``"toggle"``), Step and Stop while a followed run is shown steer
+        that run through its control.jsonl (gui.run_view.RunView.steer); False when none is shown."""
         return self.run_view is not None and self.run_view.steer(command)
 
     def _followed_state(self):

@@ -82,6 +82,7 @@ class RunView(QtCore.QObject):
             w.controls.set_config(config)
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
             w.status_line.set_total(config.epochs)
+        self._show_backend()
         w.history.label = reader.name
         w.hidden_panel.stored = True  # its newest snapshot is the folder's, not live
         self._add_epochs(reader.epochs)
@@ -113,6 +114,12 @@ class RunView(QtCore.QObject):
         w._run_points += len(epochs)
         w._last_epoch = int(epochs[-1]["epoch"])
         w.status_line.set_total(w.status_line.progress.maximum(), w._last_epoch)
+        w.status_line.show_row(epochs[-1])  # the status bar describes the shown run, not an idle window
+        w._elapsed = float(epochs[-1].get("wall_s") or 0.0)
+
+    def _show_backend(self) -> None:
+        backend = self.reader.meta.get("backend_detail") or self.reader.meta.get("backend")
+        self.window.status_line.show_backend(f"{backend} (its run.json)" if backend else "backend: not recorded")
 
     def _add_events(self, events) -> None:
         w = self.window
@@ -235,6 +242,7 @@ class RunView(QtCore.QObject):
             self.timer.stop()
             self.window._show_status(f"{reader.name} has ended ({reader.status})")
         if update.meta_changed or not self.following:  # its state may have changed: the toolbar shows it
+            self._show_backend()  # recorded once the run has compiled
             self.window._update_actions()
         return bool(update)
 
@@ -248,9 +256,9 @@ class RunView(QtCore.QObject):
         return TOOLBAR_STATE.get(reader.status, RunState.RUNNING)
 
     def steer(self, command: str) -> bool:
-        """The toolbar's Pause / Resume (``"toggle"``) or Stop for the followed run: a command appended
-        to its control.jsonl, which the run's own process obeys between steps; the toolbar changes
-        when the run reports its new state."""
+        """The toolbar's Pause / Resume (``"toggle"``), Step or Stop for the followed run: a command
+        appended to its control.jsonl, which the run's own process obeys between steps (a step: one
+        epoch, then paused); the toolbar changes when the run reports its new state."""
         state = self.steered_state()
         if state is None:
             return False

@@ -16,6 +16,10 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+def _number(value) -> str:
+    return f"{value:.4g}" if isinstance(value, (int, float)) else "–"
+
+
 def _set_text(label: QtWidgets.QLabel, text: str) -> None:
     if label.text() != text:  # an unchanged text still costs a re-layout
         label.setText(text)
@@ -85,6 +89,16 @@ class StatusLine:
         _set_text(self.lbl_epoch, f"epoch {report.epoch}")
         _set_text(self.lbl_loss, f"train {report.train_loss:.4g} · val {report.val_loss:.4g}{acc}")
         _set_text(self.lbl_rate, f"{report.sequences_per_second:,.0f} seq/s")
+
+    def show_row(self, row: dict) -> None:
+        """A run folder's last metrics.csv row (a run shown from disk, or followed): its epoch and
+        losses, as ``show_report`` does for the window's own run; its speed is not recorded there."""
+        self._shown_report = None
+        acc = row.get("val_accuracy")
+        acc = f" · acc {acc:.1%}" if isinstance(acc, float) and acc == acc else ""
+        _set_text(self.lbl_epoch, f"epoch {row['epoch']}")
+        _set_text(self.lbl_loss, f"train {_number(row.get('train_loss'))} · val {_number(row.get('val_loss'))}{acc}")
+        _set_text(self.lbl_rate, "– seq/s")
 
     def show_elapsed(self, seconds: float) -> None:
         _set_text(self.lbl_elapsed, _clock(seconds))

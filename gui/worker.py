@@ -34,7 +34,7 @@ from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
 from gui.run_builder import build_run, loaded_payload
 from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
                                  lower_thread_priority, remove_if_empty, stop_run, training_graph)
-from gui.worker_tools import TOOL_COMMANDS, WorkerTools
+from gui.worker_tools import CONTROL_POLL_S, TOOL_COMMANDS, WorkerTools
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class TrainingWorker(WorkerTools, QObject):
     sigFinished = pyqtSignal()  # a run ended (all epochs done, or stopped)
     sigError = pyqtSignal(str)  # any exception in the worker, as a message for a dialog
     sigDiverged = pyqtSignal(str)  # non-finite step refused; the worker paused itself
-    sigSteered = pyqtSignal(int, str)  # (run_id, what): another process paused the run (control.jsonl)
+    sigSteered = pyqtSignal(int, str, str)  # (run_id, "paused"|"running", what): control.jsonl paused/resumed it
     sigStatus = pyqtSignal(str)  # short human status: "compiling…", "training", ...
     sigGraph = pyqtSignal(int, object)  # (run_id, engine.graph_text.GraphText): the training step, once compiled
 
@@ -89,6 +89,7 @@ class TrainingWorker(WorkerTools, QObject):
         self._steppable = False  # the run can train another epoch (it has not ended)
         self._epochs_done = 0
         self._first_step = True
+        self._control_poll_at = 0.0  # when a paused run next reads its control.jsonl
         self._live: dict = {}
         self._in_flight = 0
         self.max_in_flight = max_in_flight
@@ -306,6 +307,8 @@ class TrainingWorker(WorkerTools, QObject):
                 self._run_command(payload)
             elif kind == "inference":
                 self._run_inference()
+            elif kind == "control":
+                self._obey_control_while_paused()
             else:
                 self._run_epoch()
         self._end_run()
@@ -329,7 +332,10 @@ class TrainingWorker(WorkerTools, QObject):
                     if self._paused:
                         self._steps -= 1
                     return "epoch", None
-                self._cond.wait(0.02 if self._can_train() else self._wait_timeout())
+                if self._steppable and self._paused and time.monotonic() >= self._control_poll_at:
+                    self._control_poll_at = time.monotonic() + CONTROL_POLL_S
+                    return "control", None  # a paused run reads its control.jsonl (resume, step, stop)
+                self._cond.wait(0.02 if self._can_train() else self._paused_wait())
         return None
 
     def _can_train(self) -> bool:
@@ -349,6 +355,12 @@ class TrainingWorker(WorkerTools, QObject):
         if self._training_continuously():
             return self._schedule.due()
         return True
+
+    def _paused_wait(self):
+        timeout = self._wait_timeout()
+        if self._steppable and self._paused:  # paused: wake to read control.jsonl
+            return CONTROL_POLL_S if timeout is None else min(timeout, CONTROL_POLL_S)
+        return timeout
 
     def _wait_timeout(self):
         pending = self._pending_predictions or self._pending_sample is not None
@@ -506,22 +518,6 @@ class TrainingWorker(WorkerTools, QObject):
             paused = self._paused and self._steps <= 0
         if first or paused:
             self._emit_state("paused" if paused else "running")
-
-    def _obey_control(self) -> bool:
-        """Apply what another process appended to the run's control.jsonl (rate, clip, pause, stop);
-        True if it paused the run (then no step now)."""
-        try:
-            self._run.poll_control()
-        except Exception:  # a steering file must never stop the window's own run
-            log.exception("reading control.jsonl failed")
-            return False
-        if self._run.state is RunState.PAUSED and not self._paused:
-            with self._cond:
-                self._paused = True
-                self._steps = 0
-            self.sigSteered.emit(self._active_run, "paused through the run's control.jsonl")
-            return True
-        return False
 
     def _run_inference(self) -> None:
         with self._cond:

@@ -1,8 +1,8 @@
 """What the training worker does besides whole epochs: progress within an epoch, a pause that
-lands within one step, the best weights and the learning-rate finder.
+lands within one step, obeying the run's control.jsonl, the best weights and the learning-rate finder.
 
 ``WorkerTools`` is mixed into ``gui.worker.TrainingWorker``, which declares the signals
-(``sigRunStep``, ``sigBestRestored``, ``sigLRFinder``) and the state used here (its condition
+(``sigRunStep``, ``sigBestRestored``, ``sigLRFinder``, ``sigSteered``) and the state used here (its condition
 variable, command queue, pause flags). Everything below the public methods runs on the worker
 thread, inside the Trainer's step listeners and hooks (engine.training) or as queued commands.
 """
@@ -13,6 +13,7 @@ import logging
 import time
 from functools import partial
 
+from engine.names import RunState
 from gui import backend_warmup
 from gui.worker_messages import describe_exception
 
@@ -23,6 +24,7 @@ TOOL_COMMANDS = ("restore_best", "find_lr")
 # end or replace the run: new_run, load_checkpoint, stop).
 HOLD_SERVES = ("save_checkpoint", "load_dataset", "extend", "job", *TOOL_COMMANDS)
 LR_PROGRESS_INTERVAL_S = 0.1  # the LR finder's progress signals: at most 10 a second
+CONTROL_POLL_S = 0.2  # a paused run reads its control.jsonl this often (as a paused headless run does)
 
 
 class WorkerTools:
@@ -81,7 +83,9 @@ class WorkerTools:
         or quitting end the hold."""
         while True:
             with self._cond:
-                while self._held(run_id) and not self._commands and not self._inference_due():
+                poll_at = time.monotonic() + CONTROL_POLL_S
+                while (self._held(run_id) and not self._commands and not self._inference_due()
+                       and time.monotonic() < poll_at):
                     self._cond.wait(0.1)
                 if not self._held(run_id):
                     if run_id == self._run_id and self._paused and self._steps > 0:
@@ -93,10 +97,64 @@ class WorkerTools:
                     return  # it ends or replaces this run; the epoch ends at the stop it set
                 if command is not None:
                     self._commands.popleft()
+                infer = command is None and self._inference_due()
             if command is not None:
                 self._run_command(command)
-            else:
+            elif infer:
                 self._run_inference()
+            else:
+                self._obey_control_while_paused()
+
+    # ------------------------------------------------------------------ control.jsonl (worker thread)
+    def _obey_control(self) -> bool:
+        """Apply what another process appended to the run's control.jsonl (rate, clip, pause, step,
+        stop); True if it paused the run (then no step now). A ``step`` pauses it with one epoch to
+        train (Run.request_step): this epoch is that one, or one more after it if already paused."""
+        try:
+            self._run.poll_control()
+        except Exception:  # a steering file must never stop the window's own run
+            log.exception("reading control.jsonl failed")
+            return False
+        stepped = self._run.take_step()
+        if self._run.state is not RunState.PAUSED or (self._paused and not stepped):
+            return False
+        with self._cond:
+            was_paused, self._paused = self._paused, True
+            if was_paused:
+                self._steps += 1  # this epoch was asked for already: the step is the next one
+            else:
+                self._steps = 0
+                self._stepping = stepped  # a pause does not hold the stepped epoch
+        if not was_paused:
+            what = "one epoch, then paused" if stepped else "paused"
+            self.sigSteered.emit(self._active_run, str(RunState.PAUSED), f"{what} through the run's control.jsonl")
+        return not (stepped or was_paused)
+
+    def _obey_control_while_paused(self) -> None:
+        """A paused run reads its control.jsonl too (every CONTROL_POLL_S, without the lock): a
+        resume, step or stop from another process or the Runs dock lands as it does headless."""
+        run = self._run
+        if run is None:
+            return
+        before = run.state  # a resume is a change seen here: a pause given now may not have reached the run yet
+        try:
+            run.poll_control()
+        except Exception:  # a steering file must never stop the window's own run
+            log.exception("reading control.jsonl failed")
+            return
+        stepped, resumed = run.take_step(), False
+        with self._cond:
+            if run is not self._run or not self._paused:
+                return
+            if run.stop_requested:
+                self._commands.append(("stop", self._run_id))  # ends it as the toolbar's Stop does
+            elif before in (RunState.PAUSED, RunState.DIVERGED) and run.state is RunState.RUNNING:
+                self._paused, self._steps, resumed = False, 0, True
+            elif stepped:
+                self._steps += 1
+            self._cond.notify_all()
+        if resumed:
+            self.sigSteered.emit(self._active_run, str(RunState.RUNNING), "resumed through the run's control.jsonl")
 
     def _run_tool(self, command) -> None:
         name, run_id = command[0], command[1]

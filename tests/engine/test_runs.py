@@ -161,6 +161,24 @@ def test_control_commands_steer_the_run_and_bad_lines_are_rejected(tmp_path):
     again.close()
 
 
+def test_a_step_command_trains_one_epoch_and_pauses_again(tmp_path):
+    """control.jsonl's "step" (the window's Step on a run it follows): a running run pauses, trains
+    one epoch and stays paused; another step trains one more; epochs() does not go on by itself."""
+    folder = tmp_path / "stepped"
+    run = Run.start(CONFIG.replace(epochs=1000), sine_dataset(), folder)
+    epochs = run.epochs(poll_s=0.01)
+    assert next(epochs).epoch == 1 and run.state is RunState.RUNNING
+    append_command(folder, "step")
+    assert next(epochs).epoch == 2 and run.state is RunState.PAUSED
+    append_command(folder, "step")
+    assert next(epochs).epoch == 3 and run.state is RunState.PAUSED
+    append_command(folder, "stop")
+    assert list(epochs) == [] and run.epoch == 3 and run.state is RunState.STOPPED
+    run.close()
+    kinds = [e["kind"] for e in open_run(folder).events if e["kind"] != "checkpoint"]
+    assert kinds == ["start", "pause", "step", "step", "stop"]
+
+
 def test_more_epochs_reopen_an_ended_run_paused(tmp_path):
     run = Run.start(CONFIG.replace(epochs=1), sine_dataset(), tmp_path / "short")
     assert [r.epoch for r in run.epochs()] == [1] and run.state is RunState.FINISHED

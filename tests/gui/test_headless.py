@@ -92,6 +92,26 @@ def test_headless_run_writes_all_outputs_and_resumes(tiny_csv, tmp_path, capsys)
     assert "epoch 3/3" in capsys.readouterr().err
 
 
+def test_a_resumed_run_says_on_the_console_what_control_jsonl_changed(tiny_csv, tmp_path, capsys):
+    """Commands from another process (the window's toolbar) are announced on stderr; a paused run
+    used to look hung, with no line saying why the progress stopped."""
+    out = tmp_path / "steered"
+    assert headless.run_headless(_args([tiny_csv], out, epochs=1, no_plots=True)) == 0
+    with open(out / "control.jsonl", "a") as fh:  # read when the resumed run starts
+        fh.write('{"command": "set", "name": "learning_rate", "value": 0.002}\n{"command": "fly"}\n')
+    capsys.readouterr()
+    args = _args([], None, cell=None, hidden=None, optimizer=None, batch_size=None, seed=None, lr=None,
+                 epochs=2, resume=str(out), no_plots=True)
+    args.out = None
+    assert headless.run_headless(args) == 0
+    err = capsys.readouterr().err
+    assert "control.jsonl: lr 0.01 → 0.002 after epoch 1" in err
+    assert "control.jsonl line 2 rejected: unknown command 'fly'" in err
+    assert headless.control_note({"kind": "step", "epoch": 7, "source": "control"}) == \
+        "control.jsonl: one epoch, then paused after epoch 7"
+    assert headless.control_note({"kind": "pause", "epoch": 7, "source": "local"}) is None
+
+
 def _one_line_error(capsys) -> str:
     err = capsys.readouterr().err
     assert err.endswith("\n") and err.count("\n") == 1, f"expected one line, got {err!r}"

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 from PyQt5 import QtWidgets
 
+from engine.names import RunState
 from engine.run_reader import open_run
 from tests.gui.run_folders import write_run
 
@@ -99,6 +100,52 @@ def test_a_window_run_obeys_its_control_jsonl(qtbot, loaded_window, forecast_csv
     qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
     events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
     assert [e["kind"] for e in events if e.get("source") == "control"][-2:] == ["set", "pause"]
+
+
+def test_a_window_run_obeys_a_step_in_its_control_jsonl(qtbot, loaded_window, forecast_csv, tiny_config, tmp_path):
+    """Another process's "step" on this window's running run: it pauses, trains one epoch, stays paused."""
+    from engine.run_folder import append_command
+    from engine.run_reader import open_run
+
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=100_000))
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 2, timeout=60_000)
+    folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    append_command(folder, "step")
+    qtbot.waitUntil(lambda: window.run_state == "paused", timeout=10_000)
+    step = next(e for e in open_run(folder).events if e["kind"] == "step")
+    qtbot.waitUntil(lambda: len(open_run(folder).epochs) == step["epoch"] + 1, timeout=10_000)
+    qtbot.wait(500)
+    assert len(open_run(folder).epochs) == step["epoch"] + 1 and window.run_state == "paused"
+    assert [e["kind"] for e in open_run(folder).events if e.get("source") == "control"] == ["pause", "step"]
+
+
+def test_a_paused_window_run_reads_its_control_jsonl(qtbot, loaded_window, forecast_csv, tiny_config, tmp_path):
+    """Paused in the window, the run still obeys another process (or the Runs dock): step, resume,
+    stop. It read control.jsonl only while training, so these waited until the user resumed it."""
+    from engine.run_folder import append_command
+    from engine.run_reader import open_run
+
+    window = loaded_window(forecast_csv, tiny_config.replace(epochs=100_000))
+    window.toggle_run()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() >= 2, timeout=60_000)
+    folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    window.toggle_run()  # Pause
+    qtbot.waitUntil(lambda: open_run(folder).status is RunState.PAUSED, timeout=10_000)
+    qtbot.wait(300)  # a pause lands within one step; the epoch it held may end
+    paused_at = len(open_run(folder).epochs)
+    append_command(folder, "step")
+    qtbot.waitUntil(lambda: len(open_run(folder).epochs) >= paused_at + 1, timeout=10_000)
+    append_command(folder, "resume")
+    qtbot.waitUntil(lambda: window.run_state == "running", timeout=10_000)
+    qtbot.waitUntil(lambda: len(open_run(folder).epochs) > paused_at + 3, timeout=10_000)
+    window.toggle_run()  # Pause again, then stop from elsewhere
+    qtbot.waitUntil(lambda: open_run(folder).status is RunState.PAUSED, timeout=10_000)
+    append_command(folder, "stop")
+    qtbot.waitUntil(lambda: window.run_state == "stopped", timeout=10_000)
+    assert open_run(folder).status is RunState.STOPPED
+    kinds = [e["kind"] for e in open_run(folder).events if e.get("source") == "control"]
+    assert kinds == ["step", "resume", "stop"]
 
 
 def test_overlaid_and_followed_runs_show_their_events_as_markers(qtbot, make_window, tmp_path):

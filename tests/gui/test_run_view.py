@@ -71,11 +71,15 @@ def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtb
     folder = write_run(tmp_path / "remote" / "r", "remote", [1.0, 0.8], status="running")
     meta = json.loads((folder / "run.json").read_text())
     meta["dataset"]["task"] = "classify_sequence"
+    meta["backend_detail"] = "JAX on cpu · float32"
     (folder / "run.json").write_text(json.dumps(meta))
     window = make_window()
     window.open_run_folder(folder)
     assert window.controls.value("task") == "classify_sequence"  # the run's task, not the window's default
     assert window.run_view.following and window.loss_plot.point_count() == 2
+    status = window.status_line  # it describes the shown run (it said "epoch –", "backend: not started")
+    assert (status.lbl_epoch.text(), status.lbl_loss.text()) == ("epoch 2", "train 0.88 · val 0.8")
+    assert status.lbl_backend.text() == "JAX on cpu · float32 (its run.json)"
     row = {"epoch": 3, "train_loss": 0.7, "val_loss": 0.6, "val_accuracy": None, "learning_rate": 0.001,
            "clip_norm": 5.0, "momentum": 0.9, "wall_s": 1.5, "grad_norms": {"layer1": 1.0},
            "weight_norms": {"layer1": 2.0}}
@@ -84,6 +88,8 @@ def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtb
     with open(folder / EVENTS, "a") as fh:
         fh.write(event_line("set", 2, 1.0, name="learning_rate", old=0.003, new=0.001, source="control") + "\n")
     qtbot.waitUntil(lambda: window.loss_plot.point_count() == 3, timeout=5000)
+    qtbot.waitUntil(lambda: status.lbl_elapsed.text() == "0:01", timeout=5000)  # its wall_s, 1.5 s
+    assert (status.lbl_epoch.text(), status.lbl_loss.text()) == ("epoch 3", "train 0.7 · val 0.6")
     assert window.controls.value("learning_rate") == 0.001
     assert window.loss_plot.markers() == [(2.0, "lr 0.003 → 0.001 (control)")]
     window.controls._param("learning_rate").setValue(0.0004)  # steering the shown run from the controls
@@ -92,21 +98,23 @@ def test_a_followed_shown_run_grows_and_its_rate_change_reaches_the_controls(qtb
 
 
 @pytest.mark.slow
-def test_the_toolbar_pauses_resumes_and_stops_a_followed_headless_run(qtbot, make_window, tmp_path):
-    """A run trained by a headless child process, shown and followed: the toolbar's Pause, Resume and
-    Stop go to it through its control.jsonl (it obeys), and the toolbar shows the state it reports."""
+def test_the_toolbar_pauses_steps_resumes_and_stops_a_followed_headless_run(qtbot, loaded_window, tmp_path):
+    """A run trained by a headless child process, shown and followed: the toolbar's Pause, Step, Resume
+    and Stop go to it through its control.jsonl (it obeys), and the toolbar shows the state it reports.
+    Step used to start a new local run over the followed one (the window has the same data open)."""
     import subprocess
 
     from engine.names import RunState
     from tests.gui.headless_child import ROOT, child_env, headless, wait_for, wave_csv
 
     out = tmp_path / "remote"
-    proc = subprocess.Popen(headless(wave_csv(tmp_path / "wave.csv"), "--epochs", 1_000_000, "--hidden", 3,
+    data = wave_csv(tmp_path / "wave.csv")
+    proc = subprocess.Popen(headless(data, "--epochs", 1_000_000, "--hidden", 3,
                                      "--batch-size", 4, "--out", out),
                             cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for(lambda: (out / "metrics.csv").exists() and open_run(out).epochs, proc, what="its first epoch")
-        window = make_window()
+        window = loaded_window(data)
         assert window.open_run_folder(out) and window.run_view.following
         assert window.act_start.text() == "&Pause" and window.act_stop.isEnabled()
         window.act_start.trigger()  # Pause
@@ -114,6 +122,13 @@ def test_the_toolbar_pauses_resumes_and_stops_a_followed_headless_run(qtbot, mak
         qtbot.waitUntil(lambda: window.act_start.text() == "&Resume", timeout=10_000)
         assert window.run_view.reader is not None and window.run_state is None  # no run of the window's own
         paused_at = len(open_run(out).epochs)
+        assert window.act_step.isEnabled()
+        window.act_step.trigger()  # one epoch, then paused again
+        qtbot.waitUntil(lambda: len(open_run(out).epochs) == paused_at + 1, timeout=60_000)
+        qtbot.wait(1000)  # the child reads control.jsonl 5 times a second while paused: it stays paused
+        assert len(open_run(out).epochs) == paused_at + 1 and open_run(out).status is RunState.PAUSED
+        assert window.run_state is None and window.act_start.text() == "&Resume"
+        paused_at += 1
         window.act_start.trigger()  # Resume
         qtbot.waitUntil(lambda: len(open_run(out).epochs) > paused_at + 1, timeout=60_000)
         qtbot.waitUntil(lambda: window.act_start.text() == "&Pause", timeout=10_000)
@@ -121,7 +136,7 @@ def test_the_toolbar_pauses_resumes_and_stops_a_followed_headless_run(qtbot, mak
         assert proc.wait(timeout=60) == 0
         reader = open_run(out)
         assert reader.status is RunState.STOPPED
-        assert [e["kind"] for e in reader.events if e.get("source") == "control"] == ["pause", "resume", "stop"]
+        assert [e["kind"] for e in reader.events if e.get("source") == "control"] == ["pause", "step", "resume", "stop"]
         qtbot.waitUntil(lambda: not window.act_stop.isEnabled(), timeout=10_000)
         assert window.act_start.text() == "&Start" and not window.run_view.following
     finally:
