@@ -51,15 +51,27 @@ def _positive(kind):
     return parse
 
 
-def _off_or_positive(text: str) -> int:
-    """A count where 0 means off (as the window's "0 = off" controls)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (off) or more, got {text!r}")
-    return value
+def _whole(minimum: int, too_small: str, expected: str = "a whole number", none_word: bool = False):
+    """An integer option of at least ``minimum``; ``none_word``: "none" switches it off (None)."""
+    def parse(text: str):
+        if none_word and text.strip().lower() == "none":
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{too_small}, got {text!r}")
+        return value
+    return parse
+
+
+# a count where 0 means off (as the window's "0 = off" controls)
+_off_or_positive = _whole(0, "must be 0 (off) or more")
+# an integer option that may be switched off: ``--max-vocab none``
+_count = _whole(1, "must be at least 1", "a whole number or 'none'", none_word=True)
+# ``--saliency-step``: a 0-based step, or -1 for the last
+_step_index = _whole(-1, "steps count from 0 (-1 = the last)", "a step number (0 = the first, -1 = the last)")
 
 
 def _sample(name: str) -> str:
@@ -69,30 +81,6 @@ def _sample(name: str) -> str:
         return resources.sample_path(name)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _count(text: str):
-    """An integer option that may be switched off: ``--max-vocab none``."""
-    if text.strip().lower() == "none":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number or 'none', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
-    return value
-
-
-def _step_index(text: str) -> int:
-    """``--saliency-step``: a 0-based step, or -1 for the last."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a step number (0 = the first, -1 = the last), got {text!r}") from None
-    if value < -1:
-        raise argparse.ArgumentTypeError(f"steps count from 0 (-1 = the last), got {text!r}")
-    return value
 
 
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
