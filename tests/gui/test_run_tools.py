@@ -45,29 +45,39 @@ def test_a_long_epoch_shows_running_loss_and_step_progress_and_pauses_within_a_s
     assert len(steps) <= 2 and window._last_epoch == 0, "the paused epoch went on"
 
 
-def test_compile_overlay_greys_the_panels_until_the_new_model_reports(qtbot, make_window, forecast_csv):
+@pytest.fixture
+def held_compile(monkeypatch):
+    """``hold(seconds)`` -> an Event: from then on a new trainer is built only once the Event is set
+    (or ``seconds`` passed), as after an uninterruptible compile; set and undone after the test."""
     from gui import worker as worker_module
 
-    release = threading.Event()
     original = worker_module.TrainingWorker._make_trainer
+    release = threading.Event()
 
-    def slow_make(self, config, dataset):  # stands in for a compile: the panels wait for it
-        release.wait(30)
-        return original(self, config, dataset)
+    def hold(seconds):
+        def held(self, config, dataset):
+            release.wait(seconds)
+            return original(self, config, dataset)
 
+        monkeypatch.setattr(worker_module.TrainingWorker, "_make_trainer", held)
+        return release
+
+    yield hold
+    release.set()
+
+
+def test_compile_overlay_greys_the_panels_until_the_new_model_reports(qtbot, make_window, forecast_csv,
+                                                                      held_compile):
     window = make_window()
     window.open_paths([forecast_csv], preview=False)
     qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
-    worker_module.TrainingWorker._make_trainer = slow_make
-    try:
-        window.toggle_run()
-        assert not window.compile_overlay.is_shown()  # nothing compiles yet: the trainer is being built
-        release.set()
-        qtbot.waitUntil(window.compile_overlay.is_shown, timeout=20_000)
-        qtbot.waitUntil(lambda: not window.compile_overlay.is_shown(), timeout=60_000)
-        assert window.run_marks.running_count() + window.loss_plot.point_count() >= 1
-    finally:
-        worker_module.TrainingWorker._make_trainer = original
+    release = held_compile(30)  # stands in for a compile: the panels wait for it
+    window.toggle_run()
+    assert not window.compile_overlay.is_shown()  # nothing compiles yet: the trainer is being built
+    release.set()
+    qtbot.waitUntil(window.compile_overlay.is_shown, timeout=20_000)
+    qtbot.waitUntil(lambda: not window.compile_overlay.is_shown(), timeout=60_000)
+    assert window.run_marks.running_count() + window.loss_plot.point_count() >= 1
 
 
 def test_best_epoch_is_marked_and_restored_at_the_end(qtbot, make_window, forecast_csv):
@@ -116,21 +126,13 @@ def test_patience_control_is_off_by_default_and_goes_through_the_one_door(qtbot,
     assert sent == [("patience", 7)] and window.controls.config().patience == 7
 
 
-def test_closing_during_a_compile_hides_the_window_first(qtbot, make_window, forecast_csv):
+def test_closing_during_a_compile_hides_the_window_first(qtbot, make_window, forecast_csv, held_compile):
     from gui import main_window as main_window_module
-    from gui import worker as worker_module
-
-    release = threading.Event()
-    original = worker_module.TrainingWorker._make_trainer
-
-    def compiling(self, config, dataset):  # an uninterruptible compile
-        release.wait(20)
-        return original(self, config, dataset)
 
     window = make_window()
     window.open_paths([forecast_csv], preview=False)
     qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
-    worker_module.TrainingWorker._make_trainer = compiling
+    release = held_compile(20)  # an uninterruptible compile
     visible_at_wait = []
     real_shutdown = window.worker.shutdown
 
@@ -150,7 +152,6 @@ def test_closing_during_a_compile_hides_the_window_first(qtbot, make_window, for
         assert main_window_module.lingering_workers()  # gui.app exits without it (see the subprocess test)
     finally:
         release.set()
-        worker_module.TrainingWorker._make_trainer = original
         qtbot.waitUntil(lambda: not window.worker.is_thread_running(), timeout=30_000)
 
 
