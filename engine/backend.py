@@ -275,6 +275,9 @@ def copy_function(fn, swap: dict):
     linker runs again), counted like a compile."""
     global _compile_count
     copied = fn.copy(swap=swap, name=fn.name)
+    # ``Function.copy`` sets ``profile`` to config.profile (False) where ``pytensor.function``
+    # leaves None; ``pytensor.dprint`` of the copy then fails on ``False.fct_callcount``.
+    copied.profile = fn.profile
     with _lock:
         _compile_count += 1
     return copied

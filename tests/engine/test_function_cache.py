@@ -53,3 +53,15 @@ def test_other_shapes_or_optimizers_compile_their_own_graphs(fresh_cache):
     assert fresh_cache.reused == 1  # sgd's validation graph is adam's: only f_loss is shared
     _losses(Trainer(config, classify_dataset()), 1)
     assert fresh_cache.reused == 1
+
+
+def test_a_reused_graph_can_still_be_printed_for_the_graph_dock(fresh_cache):
+    from engine.graph_text import describe_training
+
+    config = TrainingConfig(**{**SMALL, "epochs": 1})
+    _losses(Trainer(config, sine_dataset()), 1)
+    second = Trainer(config.replace(seed=1), sine_dataset())
+    _losses(second, 1)
+    assert fresh_cache.reused == 2
+    graph = describe_training(second)  # Function.copy left profile=False: dprint raised
+    assert graph is not None and graph.n_nodes > 0 and "Scan" in graph.text
