@@ -354,19 +354,25 @@ class ControlPanel(QtWidgets.QWidget):
 
     def set_dataset(self, dataset) -> None:
         """Fill the read-only dataset summary (from ``dataset.summary()``) and the task selector."""
-        texts = summary_texts(dataset.summary())
+        self.show_dataset_texts(summary_texts(dataset.summary()), dataset.task)
+
+    def show_dataset_texts(self, texts: dict, task: str | None = None) -> None:
+        """The Dataset rows from ``texts`` (summary_texts' keys; a shown run folder's come from
+        gui.stored_dataset) and, when given, the task."""
         self._applying = True
         try:
             for name in ("file", "sequences", "lengths", "frames", "inputs", "outputs"):
-                self._param(name).setValue(texts[name])
-            self._param("file").setOpts(tip=texts["file_tip"])
-            self._param("lengths").setOpts(tip=texts["lengths_tip"])
-            self._param("frames").setOpts(visible=bool(texts["frames"]))
-            self._param("task").setValue(dataset.task)
-            self._param("task").setDefault(dataset.task)
+                self._param(name).setValue(texts.get(name, ""))
+            self._param("file").setOpts(tip=texts.get("file_tip") or self._param("file").opts["tip"])
+            self._param("lengths").setOpts(tip=texts.get("lengths_tip") or LENGTHS_TIP)
+            self._param("frames").setOpts(visible=bool(texts.get("frames")))
+            if task is not None:
+                self._param("task").setValue(task)
+                self._param("task").setDefault(task)
         finally:
             self._applying = False
-        self._accepted["task"] = dataset.task
+        if task is not None:
+            self._accepted["task"] = task
 
     def revert_last(self) -> None:
         """Undo the last restart change (the user declined it)."""

@@ -246,3 +246,19 @@ def test_an_opened_classification_folder_names_its_classes_in_the_trajectories(q
     assert window.open_run_folder(classes_folder)
     views.draw_all()
     assert "rising" not in trajectory.legend_label.text() and trajectory.describe(data[0]).count("class ") == 1
+
+
+def test_a_shown_folder_names_its_own_data_in_the_controls_until_the_windows_run_is_back(
+        qtbot, loaded_window, forecast_csv, classes_folder):
+    """The Dataset group kept the window's file (a forecast CSV) while a classification run on
+    another file was shown in every panel."""
+    window = loaded_window(forecast_csv)
+    own = {name: window.controls.value(name) for name in ("file", "sequences", "outputs")}
+    assert window.open_run_folder(classes_folder)
+    assert window.controls.value("file") == "Ramps_TRAIN.tsv"
+    assert window.controls.value("sequences").startswith("16 (")
+    assert window.controls.value("outputs").startswith("2 classes: ") and "rising" in window.controls.value("outputs")
+    assert "run.json" in window.controls._param("lengths").opts["tip"]
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1, timeout=60_000)
+    assert {name: window.controls.value(name) for name in own} == own
