@@ -333,9 +333,6 @@ class TrainingWorker(WorkerTools, WorkerInference, QObject):
     def _throttled(self) -> bool:
         return self.max_in_flight is not None and self._in_flight >= self.max_in_flight
 
-    def _training_continuously(self) -> bool:
-        return self._steppable and not self._paused
-
     def _paused_wait(self):
         timeout = self._wait_timeout()
         if self._steppable and self._paused:  # paused: wake to read control.jsonl

@@ -34,6 +34,10 @@ class WorkerInference:
             self._cond.notify_all()
 
     # ------------------------------------------------------------------ worker thread
+    def _training_continuously(self) -> bool:
+        """Training epoch after epoch (not paused, not stepping): inference waits for the schedule."""
+        return self._steppable and not self._paused
+
     def _inference_due(self) -> bool:
         if not (self._pending_predictions or self._pending_sample is not None):
             return False
