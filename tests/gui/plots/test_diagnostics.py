@@ -23,6 +23,9 @@ def test_diagnostics_plot(qtbot):
     assert plot.curve_data() == {}
 
 
+MIN_VIEW_PX = 25  # a view this tall still draws its curves (the squeezed ones were 1-2 px); ~32 here
+
+
 def _shown(qtbot, width, height, radius_blocks="ifog"):
     from PyQt5 import QtWidgets
 
@@ -71,7 +74,7 @@ def test_a_short_dock_lists_the_radii_in_a_line_instead_of_a_third_plot(qtbot):
     their axes on top of each other."""
     plot = _shown(qtbot, 474, 230)
     for p in (plot.grad_plot, plot.weight_plot):
-        assert p.vb.sceneBoundingRect().height() > 30
+        assert p.vb.sceneBoundingRect().height() > MIN_VIEW_PX
         rects = _tick_label_rects(p.getAxis("left")) + _tick_label_rects(p.getAxis("bottom"))
         assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
     assert not plot.grad_plot.sceneBoundingRect().intersects(plot.weight_plot.sceneBoundingRect())
@@ -95,7 +98,8 @@ def test_a_tall_dock_plots_the_radii_with_the_legend_in_its_own_row(qtbot):
     view = plot.radius_plot.vb.sceneBoundingRect()
     assert box.height() > 0 and not box.intersects(view), (box, view)
     assert box.right() <= plot.graphics.width() and box.bottom() <= plot.graphics.height()
-    assert all(p.vb.sceneBoundingRect().height() > 30 for p in (plot.grad_plot, plot.weight_plot, plot.radius_plot))
+    assert all(p.vb.sceneBoundingRect().height() > MIN_VIEW_PX
+               for p in (plot.grad_plot, plot.weight_plot, plot.radius_plot))
     rects = _tick_label_rects(plot.radius_plot.getAxis("left")) + _tick_label_rects(plot.radius_plot.getAxis("bottom"))
     assert rects and not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
     plots = [plot.grad_plot, plot.weight_plot, plot.radius_plot]
