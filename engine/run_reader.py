@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import socket
 from pathlib import Path
@@ -34,6 +35,7 @@ from engine.run_folder import (BASE_COLUMNS, BEST, CHECKPOINT, EVENTS, FORMAT, I
 
 MAX_LINE = 1 << 20  # longer lines are damaged (a metrics row is a few hundred bytes)
 TAIL_BYTES = 1 << 16  # a lazy reader finds the last metrics row in this much of the file's end
+SPEED_GAPS = 5  # a followed run's speed: the median wall-clock gap of this many last epochs
 # How a setting change is labelled on a loss curve (the window's own changes, followed and overlaid runs alike).
 MARKER_LABELS = {"learning_rate": "lr", "clip_norm": "clip", "momentum": "momentum", "epochs": "epochs"}
 MARKED_EVENTS = ("set", "pause", "resume", "stop", "divergence", "fork", "resume_run")  # a labelled line each
@@ -88,6 +90,10 @@ def marker_text(event: dict) -> str | None:
     if kind == "resume_run":
         return "resumed"
     return {"divergence": "diverged"}.get(kind, kind)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _pid_alive(pid) -> bool:
@@ -377,6 +383,21 @@ class RunReader:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             return []
         return [n[:MAX_CLASS_NAME_CHARS] for n in names[:MAX_STORED_CLASS_NAMES]]
+
+    def sequences_per_second(self) -> float | None:
+        """Training sequences per second of wall time, derived from what the folder has: run.json's
+        ``n_train`` over metrics.csv's ``wall_s`` between consecutive epochs (the median of the last
+        SPEED_GAPS gaps, so one pause or a resume's compile does not count). None without ``n_train``
+        or two consecutive epochs. The gaps include validation and checkpoints, so it is a little
+        below the writer's own figure (training steps only)."""
+        n_train = (self.meta.get("dataset") or {}).get("n_train")
+        if not isinstance(n_train, int) or isinstance(n_train, bool) or n_train <= 0:
+            return None
+        rows = self.epochs[-(SPEED_GAPS + 1):]
+        gaps = [b["wall_s"] - a["wall_s"] for a, b in zip(rows, rows[1:])
+                if b["epoch"] == a["epoch"] + 1 and _finite(a.get("wall_s")) and _finite(b.get("wall_s"))
+                and b["wall_s"] > a["wall_s"]]
+        return n_train / float(np.median(gaps)) if gaps else None
 
     def curve(self, column: str) -> tuple:
         """(epochs, values) float arrays of one metrics column ("val_loss", "grad_norm_layer1", ...);

@@ -76,6 +76,7 @@ def format_hidden_sizes(sizes) -> str:
 
 RO = {"readonly": True}  # a row that shows, never edits
 LENGTHS_TIP = "Time steps per sequence: shortest / median / longest"
+FRAMES_TIP = "Frames per sequence × steps per frame: the network reads k consecutive steps at once"
 
 
 def _dataset_group() -> dict:
@@ -94,6 +95,8 @@ def _dataset_group() -> dict:
              "tip": "How many sequences the file holds (training and validation together)"},
             {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **RO,
              "tip": LENGTHS_TIP},
+            {"name": "frames", "title": "fed as frames", "type": "str", "value": "", **RO, "visible": False,
+             "tip": FRAMES_TIP},
             {"name": "inputs", "title": "inputs", "type": "str", "value": "", **RO,
              "tip": "What the network reads at each time step"},
             {"name": "outputs", "title": "outputs", "type": "str", "value": "", **RO,
@@ -351,18 +354,25 @@ class ControlPanel(QtWidgets.QWidget):
 
     def set_dataset(self, dataset) -> None:
         """Fill the read-only dataset summary (from ``dataset.summary()``) and the task selector."""
-        texts = summary_texts(dataset.summary())
+        self.show_dataset_texts(summary_texts(dataset.summary()), dataset.task)
+
+    def show_dataset_texts(self, texts: dict, task: str | None = None) -> None:
+        """The Dataset rows from ``texts`` (summary_texts' keys; a shown run folder's come from
+        gui.stored_dataset) and, when given, the task."""
         self._applying = True
         try:
-            for name in ("file", "sequences", "lengths", "inputs", "outputs"):
-                self._param(name).setValue(texts[name])
-            self._param("file").setOpts(tip=texts["file_tip"])
-            self._param("lengths").setOpts(tip=texts["lengths_tip"])
-            self._param("task").setValue(dataset.task)
-            self._param("task").setDefault(dataset.task)
+            for name in ("file", "sequences", "lengths", "frames", "inputs", "outputs"):
+                self._param(name).setValue(texts.get(name, ""))
+            self._param("file").setOpts(tip=texts.get("file_tip") or self._param("file").opts["tip"])
+            self._param("lengths").setOpts(tip=texts.get("lengths_tip") or LENGTHS_TIP)
+            self._param("frames").setOpts(visible=bool(texts.get("frames")))
+            if task is not None:
+                self._param("task").setValue(task)
+                self._param("task").setDefault(task)
         finally:
             self._applying = False
-        self._accepted["task"] = dataset.task
+        if task is not None:
+            self._accepted["task"] = task
 
     def revert_last(self) -> None:
         """Undo the last restart change (the user declined it)."""
@@ -524,11 +534,12 @@ def summary_texts(summary: dict) -> dict:
     """The dataset panel's lines from ``SequenceDataset.summary()``: file, sequences, lengths, inputs, outputs."""
     lengths = (f"{summary['min_length']} / {int(summary['median_length'])} / {summary['max_length']}"
                if summary["sequences"] else "")
-    lengths_tip = LENGTHS_TIP
-    if lengths and summary.get("frame", 1) > 1:  # counted in frames: the file's steps first
+    lengths_tip, frames = LENGTHS_TIP, ""
+    if lengths and summary.get("frame", 1) > 1:  # counted in frames: the file's steps in their own row
         steps, k = summary.get("step_lengths"), summary["frame"]
-        lengths = (f"{' / '.join(map(str, steps))} steps, as {summary['max_length']} frames of {k}" if steps
-                   else f"{lengths} frames of {k} steps")
+        # Two short rows, not "150 / 150 / 150 steps, as 30 frames of 5": that was cut at the column's edge.
+        frames = f"{summary['max_length'] if summary['min_length'] == summary['max_length'] else lengths} × {k} steps"
+        lengths = " / ".join(map(str, steps)) if steps else f"{lengths} frames"
         lengths_tip = f"{lengths} (frames: {summary['min_length']} / {int(summary['median_length'])} / " \
                       f"{summary['max_length']})\n{LENGTHS_TIP}; fed as frames of {k} consecutive steps"
     if summary["task"] == "next_token":
@@ -546,5 +557,5 @@ def summary_texts(summary: dict) -> dict:
     # The tree column is narrow: show file names, keep the full paths in the tooltip.
     file_text = ", ".join(os.path.basename(p) for p in paths) if paths else summary["name"]
     return {"file": file_text, "file_tip": "\n".join(paths) if paths else file_text,
-            "sequences": str(summary["sequences"]), "lengths": lengths, "lengths_tip": lengths_tip,
+            "sequences": str(summary["sequences"]), "lengths": lengths, "lengths_tip": lengths_tip, "frames": frames,
             "inputs": inputs, "outputs": outputs}

@@ -17,8 +17,8 @@ import time
 from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001  (PyQt5 before pyqtgraph)
 
 from engine.names import RunState
-from engine.run_reader import MARKER_LABELS, change_text
 from gui import dialogs, divergence
+from gui.control_changes import ControlChanges
 from gui.controls import ControlPanel
 from gui.dataset_open import DatasetOpening
 from gui.file_actions import FileActions
@@ -29,6 +29,7 @@ from gui.plots import DiagnosticsPlot, HiddenStatePanel, LossPlot, PredictionPan
 from gui.recent_files import RecentFiles
 from gui.run_actions import RunActions
 from gui.run_history import RunHistory, run_label
+from gui.run_states import ENDED, LIVE_RUN, START_TEXT, TRAINING
 from gui.run_summaries import new_run_folder
 from gui.run_tools import RunTools
 from gui.runs_panel import RunsPanel
@@ -45,16 +46,11 @@ DRAW_INTERVAL_MS = 33  # ~30 Hz: hidden-state heatmaps, status bar, progress bar
 CLOSE_TIMEOUT_MS = 1800  # closeEvent waits this long for the training thread (gui.app allows the rest)
 MAX_IN_FLIGHT = 64  # reports the worker may queue ahead of the window before it waits
 SAMPLE_LENGTH = 300
-TRAINING = (RunState.COMPILING, RunState.RUNNING)  # the worker steps (or will once compiled)
-ACTIVE_STATES = (*TRAINING, RunState.PAUSED)  # a run with epochs that can still change
-LIVE_RUN = (*ACTIVE_STATES, RunState.READY)  # a Trainer exists and waits for commands
-ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
-START_TEXT = {RunState.RUNNING: "&Pause", RunState.COMPILING: "&Pause", RunState.PAUSED: "&Resume"}
 MAX_KEPT_RUNS = LossPlot.MAX_OVERLAY_RUNS  # earlier runs kept for CSV export: the ones still drawn in grey
 
 
 class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, FileActions, RunActions,
-                 QtWidgets.QMainWindow):
+                 ControlChanges, QtWidgets.QMainWindow):
     """RNN Scope's window. ``worker`` may be injected (tests); by default one is started."""
 
     def __init__(self, config=None, *, worker: TrainingWorker | None = None, parent=None):
@@ -456,51 +452,6 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
 
     def _on_sample_requested(self, temperature: float, prime: str) -> None:
         self.worker.request_sample(SAMPLE_LENGTH, temperature, prime)
-
-    # ================================================================== controls
-    def _on_live_changed(self, name: str, value) -> None:
-        # the run's one door; it says what changed (the window keeps no copy of the settings)
-        changed = self.worker.set_live(name, value)
-        if name == "epochs":  # a longer (or shorter) run: same model, same compiled functions
-            self.status_line.set_total(int(value), self._last_epoch)
-            return
-        if name not in MARKER_LABELS or name not in changed:
-            return
-        old, value = changed[name]
-        if self.run_state in ACTIVE_STATES and self._run_points:
-            text = change_text(name, old, value)
-            self.loss_plot.add_marker(self._last_epoch, text)
-            self._pending_changes.append(text)
-
-    def _on_restart_needed(self, changes: dict) -> None:
-        in_progress = self.run_state in ACTIVE_STATES and self._run_points > 0
-        if in_progress:
-            what = ", ".join(f"{k.replace('_', ' ')} = {v}" for k, v in changes.items())
-            if not dialogs.confirm(self, "Start a new run?",
-                                   f"Changing {what} needs a new model. The current run ends (its curves stay "
-                                   f"in grey). Start a new run?"):
-                self.controls.revert_last()
-                return
-        if "task" in changes and self.dataset is not None:
-            try:
-                dataset = self.dataset.with_task(changes["task"])
-            except Exception as exc:
-                self.controls.revert_last()
-                self._error("Task not possible", str(exc))
-                return
-            self.dataset = dataset
-            self.controls.set_dataset(dataset)
-            self.predictions.set_task(dataset.task, getattr(dataset, "class_names", []))
-        try:
-            config = self.controls.config()
-        except ValueError as exc:
-            self.controls.revert_last()
-            self._error("Invalid settings", str(exc))
-            return
-        if self.run_state in LIVE_RUN:
-            self._begin_run(start=self.run_state in TRAINING)
-        else:
-            self._reset_hidden_panel(config)
 
     # ================================================================== drawing (~30 Hz)
     def _draw(self) -> None:

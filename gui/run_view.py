@@ -20,6 +20,7 @@ from engine.run_folder import append_command
 from engine.run_reader import RunFolderError, marker_text
 from gui.fork_dialog import FORKED_SETTINGS
 from gui.run_builder import checkpoint_predictions
+from gui.stored_dataset import stored_dataset_texts
 from gui.worker_messages import describe_exception
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class RunView(QtCore.QObject):
         task = (reader.meta.get("dataset") or {}).get("task")
         if task in TASKS:
             w.controls.set_value("task", task)
+        w.controls.show_dataset_texts(stored_dataset_texts(reader.meta.get("dataset")))  # its data, not the window's
         if config is not None:
             w.controls.set_config(config)
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
@@ -98,6 +100,12 @@ class RunView(QtCore.QObject):
     def detach(self) -> None:
         """The window starts (or loads) a run of its own: stop showing and following the folder."""
         self.timer.stop()
+        if self.reader is not None:  # the Dataset group shows the window's own data again
+            dataset = self.window.dataset
+            if dataset is not None:
+                self.window.controls.set_dataset(dataset)
+            else:
+                self.window.controls.show_dataset_texts({})
         self.reader = None
         self._task = None
 
@@ -114,7 +122,8 @@ class RunView(QtCore.QObject):
         w._run_points += len(epochs)
         w._last_epoch = int(epochs[-1]["epoch"])
         w.status_line.set_total(w.status_line.progress.maximum(), w._last_epoch)
-        w.status_line.show_row(epochs[-1])  # the status bar describes the shown run, not an idle window
+        # the status bar describes the shown run, not an idle window; its speed from wall_s and n_train
+        w.status_line.show_row(epochs[-1], self.reader.sequences_per_second())
         w._elapsed = float(epochs[-1].get("wall_s") or 0.0)
 
     def _show_backend(self) -> None:

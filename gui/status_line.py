@@ -8,6 +8,10 @@ from PyQt5 import QtWidgets
 STATUS_INTERVAL_S = 0.2  # report text at most this often: each change re-lays out the bar
 
 
+DERIVED_SPEED_TIP = ("Derived from the run folder: run.json's training sequences over the wall time between "
+                     "its last epochs in metrics.csv (validation and checkpoints included)")
+
+
 def _clock(seconds: float) -> str:
     if seconds != seconds or seconds == float("inf"):
         return "–"
@@ -89,16 +93,19 @@ class StatusLine:
         _set_text(self.lbl_epoch, f"epoch {report.epoch}")
         _set_text(self.lbl_loss, f"train {report.train_loss:.4g} · val {report.val_loss:.4g}{acc}")
         _set_text(self.lbl_rate, f"{report.sequences_per_second:,.0f} seq/s")
+        self.lbl_rate.setToolTip("")
 
-    def show_row(self, row: dict) -> None:
+    def show_row(self, row: dict, speed: float | None = None) -> None:
         """A run folder's last metrics.csv row (a run shown from disk, or followed): its epoch and
-        losses, as ``show_report`` does for the window's own run; its speed is not recorded there."""
+        losses, as ``show_report`` does for the window's own run; ``speed`` is not recorded there but
+        derived (RunReader.sequences_per_second, "≈"), None = "–"."""
         self._shown_report = None
         acc = row.get("val_accuracy")
         acc = f" · acc {acc:.1%}" if isinstance(acc, float) and acc == acc else ""
         _set_text(self.lbl_epoch, f"epoch {row['epoch']}")
         _set_text(self.lbl_loss, f"train {_number(row.get('train_loss'))} · val {_number(row.get('val_loss'))}{acc}")
-        _set_text(self.lbl_rate, "– seq/s")
+        _set_text(self.lbl_rate, f"≈{speed:,.0f} seq/s" if speed else "– seq/s")
+        self.lbl_rate.setToolTip(DERIVED_SPEED_TIP if speed else "")
 
     def show_elapsed(self, seconds: float) -> None:
         _set_text(self.lbl_elapsed, _clock(seconds))

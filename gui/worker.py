@@ -3,8 +3,8 @@
 The worker is a small actor. The GUI thread never touches a Trainer directly except through its
 documented thread-safe setters; everything else (building the Trainer, compiling, training,
 inference, checkpoints, loading a dataset) is a command queued to the worker thread. The thread
-runs ``_serve``: take a command, else serve a due inference request, else run one epoch of the
-engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Step and
+runs ``_serve``: take a command, else serve a due inference request (``gui.worker_inference``),
+else run one epoch of the engine's generator (``Trainer.epochs()``), else sleep on a condition variable. Step and
 stop are checked between epochs (``Trainer.stop()`` also ends the current epoch early); a pause
 lands within one step (``gui.worker_tools`` holds the epoch in the Trainer's step hook).
 
@@ -32,8 +32,9 @@ from engine.names import LIVE_SETTINGS, RunState
 from gui.gc_freeze import GarbageFreezer
 from gui.inference_schedule import MIN_INTERVAL_S, InferenceSchedule
 from gui.run_builder import build_run, loaded_payload
-from gui.worker_messages import (copy_tree, describe_exception, divergence_message, log_failure,
-                                 lower_thread_priority, remove_if_empty, stop_run, training_graph)
+from gui.worker_messages import (describe_exception, divergence_message, log_failure, lower_thread_priority,
+                                 remove_if_empty, stop_run, training_graph)
+from gui.worker_inference import WorkerInference
 from gui.worker_tools import CONTROL_POLL_S, TOOL_COMMANDS, WorkerTools
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 INFERENCE_MIN_INTERVAL_S = MIN_INTERVAL_S
 
 
-class TrainingWorker(WorkerTools, QObject):
+class TrainingWorker(WorkerTools, WorkerInference, QObject):
     """Runs ``Trainer.epochs()`` on its own QThread; all public methods are thread-safe.
 
     Contract signals (docs/ARCHITECTURE.md): ``sigStarted``, ``sigFinished``, ``sigError(str)``,
@@ -239,18 +240,6 @@ class TrainingWorker(WorkerTools, QObject):
             run = self._run
         return None if run is None else run.config
 
-    def request_predictions(self) -> None:
-        """Ask for validation predictions; coalesced and rate-limited while training."""
-        with self._cond:
-            self._pending_predictions = True
-            self._cond.notify_all()
-
-    def request_sample(self, n: int = 200, temperature: float = 1.0, prime: str = "") -> None:
-        """Ask for a generated sample; only the latest request is kept."""
-        with self._cond:
-            self._pending_sample = (int(n), float(temperature), str(prime))
-            self._cond.notify_all()
-
     def roll_back(self) -> None:
         """Put the last good epoch's weights back (``Run.roll_back``, on the worker thread before
         the next epoch); emits sigRolledBack(run_id, epoch)."""
@@ -344,29 +333,11 @@ class TrainingWorker(WorkerTools, QObject):
     def _throttled(self) -> bool:
         return self.max_in_flight is not None and self._in_flight >= self.max_in_flight
 
-    def _training_continuously(self) -> bool:
-        return self._steppable and not self._paused
-
-    def _inference_due(self) -> bool:
-        if not (self._pending_predictions or self._pending_sample is not None):
-            return False
-        if self._trainer is None or self._epochs_done == 0:
-            return False
-        if self._training_continuously():
-            return self._schedule.due()
-        return True
-
     def _paused_wait(self):
         timeout = self._wait_timeout()
         if self._steppable and self._paused:  # paused: wake to read control.jsonl
             return CONTROL_POLL_S if timeout is None else min(timeout, CONTROL_POLL_S)
         return timeout
-
-    def _wait_timeout(self):
-        pending = self._pending_predictions or self._pending_sample is not None
-        if pending and self._trainer is not None and self._epochs_done > 0:
-            return max(0.005, self._schedule.wait_s())
-        return None
 
     def _run_command(self, command) -> None:
         name = command[0]
@@ -518,27 +489,6 @@ class TrainingWorker(WorkerTools, QObject):
             paused = self._paused and self._steps <= 0
         if first or paused:
             self._emit_state("paused" if paused else "running")
-
-    def _run_inference(self) -> None:
-        with self._cond:
-            want_predictions = self._pending_predictions
-            sample = self._pending_sample
-            self._pending_predictions = False
-            self._pending_sample = None
-            trainer = self._trainer
-            run_id = self._active_run
-        with self._schedule.timing(trainer):  # the next one is due by how long this took, compiles aside
-            try:
-                self.sigInferenceEpoch.emit(run_id, int(trainer.epoch))  # between epochs: these weights
-                predictions = trainer.predict_validation() if want_predictions else None
-                if predictions:
-                    self.sigPredictions.emit(run_id, copy_tree(predictions))
-                if sample is not None:
-                    n, temperature, prime = sample
-                    self.sigSample.emit(run_id, copy_tree(trainer.generate(n, temperature=temperature, prime=prime)))
-            except Exception as exc:
-                log.exception("inference failed")
-                self.sigError.emit("Prediction failed: " + describe_exception(exc))
 
     def _save_checkpoint(self, path: str) -> None:
         trainer = self._trainer

@@ -21,8 +21,8 @@ from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapsh
 from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TIME_CURSOR_COLOR, TITLE_HEIGHT,
                              anchor_inside, epoch_note, retitle, set_compact_title)
 from gui.plots.time_axis import TextTimeAxis
+from gui.plots.unit_traces import UnitTraces
 
-TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
 
 
 class HiddenStatePanel(QtWidgets.QWidget):
@@ -75,7 +75,6 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self._bars: list[pg.ColorBarItem] = []
         self._hover: list[pg.TextItem] = []
         self._displayed: list[np.ndarray | None] = []
-        self._traces: dict[tuple[int, int], pg.PlotDataItem] = {}
         self._nonfinite: list[NonFiniteOverlay] = []
         self._marks: list[UnitMarks] = []  # per layer: outlines of the traced units' columns
         self._cursors: list[pg.InfiniteLine] = []  # per layer: the selected time step
@@ -98,25 +97,12 @@ class HiddenStatePanel(QtWidgets.QWidget):
         """The heatmap area above the unit-trace plot, in a splitter."""
         self.graphics = pg.GraphicsLayoutWidget()
         hide_on_leave(self.graphics)
-        self.trace_widget = pg.PlotWidget(axisItems={"left": ReadableAxisItem("left")})
-        self.trace_widget.setMinimumHeight(90)
-        self.trace_plot: pg.PlotItem = self.trace_widget.getPlotItem()
-        self.trace_plot.setLabel("bottom", "time step t")
-        for axis in ("left", "bottom"):
-            self.trace_plot.getAxis(axis).enableAutoSIPrefix(False)
-        self.trace_legend = self.trace_plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
-        # The empty trace plot says what it is for, in its middle (it follows the view box's size,
-        # not the data range, so it stays centred whatever range the last traces left behind).
-        self.trace_hint = pg.TextItem(TRACE_HINT, color=(170, 170, 170), anchor=(0.5, 0.5))
-        self.trace_hint.setParentItem(self.trace_plot.vb)
-        self.trace_hint.textItem.document().setDefaultTextOption(QtGui.QTextOption(QtCore.Qt.AlignCenter))
-        self.trace_hint.setZValue(20)
-        self.trace_plot.vb.sigResized.connect(self._place_trace_hint)
+        self.traces = UnitTraces()
         # heatmaps above, traces below; the user can drag the handle, the heatmaps get most room
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.graphics)
-        self.splitter.addWidget(self.trace_widget)
+        self.splitter.addWidget(self.traces.widget)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 110])
@@ -135,9 +121,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self.snapshots.clear()
         self._scrub_epoch, self.stored = None, False
         self._selected_t = None
-        for key in list(self._traces):
-            self.trace_plot.removeItem(self._traces.pop(key))
-        self._update_trace_hint()
+        self.traces.clear()
 
         self._build_layer_plots(sizes)
         self._fill_combos(sizes, cell)
@@ -464,52 +448,19 @@ class HiddenStatePanel(QtWidgets.QWidget):
             raise ValueError(f"no layer {layer}; this model has {len(self._layer_sizes)} layer(s)")
         if not 0 <= unit < self._layer_sizes[layer]:
             raise ValueError(f"layer {layer + 1} has {self._layer_sizes[layer]} units, no unit {unit}")
-        key = (layer, unit)
-        if key in self._traces:
-            self.trace_plot.removeItem(self._traces.pop(key))
-            self._marks[layer].remove(unit)
-            traced = False
-        else:
-            color = pg.intColor(len(self._traces) + 3 * layer, hues=9)
-            item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), name=f"L{layer + 1} u{unit}", connect="finite")
-            self.trace_plot.addItem(item)
-            self._traces[key] = item
-            self._marks[layer].add(unit, color)
-            traced = True
-        self._update_trace_hint()
+        traced = self.traces.toggle(layer, unit, self._marks[layer])
         self._update_traces()
         self.sigUnitsChanged.emit()
         return traced
 
-    def _update_trace_hint(self) -> None:
-        self.trace_hint.setVisible(not self._traces)
-        self.trace_legend.setVisible(bool(self._traces))  # an empty legend is a stray grey box
-        if self._traces:
-            set_compact_title(self.trace_plot, "unit traces · click a unit again to remove it")
-        else:
-            self.trace_plot.setTitle(None)
-            self.trace_plot.layout.setRowFixedHeight(0, 8)  # room for the top tick label
-        self._place_trace_hint()
-
-    def _place_trace_hint(self, *_args) -> None:
-        rect = self.trace_plot.vb.rect()
-        self.trace_hint.setTextWidth(max(80.0, rect.width() - 20))
-        self.trace_hint.setPos(rect.center())
-
     def traced_units(self) -> list[tuple[int, int]]:
-        return sorted(self._traces)
+        return self.traces.units()
 
     def trace_data(self, layer: int, unit: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._traces[(layer, unit)].getData()
+        return self.traces.data(layer, unit)
 
     def _update_traces(self) -> None:
-        for (layer, unit), item in self._traces.items():
-            data = self._displayed[layer] if layer < len(self._displayed) else None
-            if data is None or unit >= data.shape[1]:
-                item.setData([], [])
-                continue
-            column = data[:, unit]
-            item.setData(np.arange(column.size), column)
+        self.traces.show(self._displayed)
 
     # ----- mouse
     def _hit(self, scene_pos) -> tuple[int, float, float] | None:

@@ -156,3 +156,16 @@ def test_class_names_come_from_run_json_bounded_and_older_folders_number_them(tm
     (folder / RUN_JSON).write_text(json.dumps(_meta(dataset={"class_names": many})))
     names = open_run(folder).class_names
     assert len(names) == MAX_STORED_CLASS_NAMES and {len(n) for n in names} == {MAX_CLASS_NAME_CHARS}
+
+
+def test_the_speed_is_the_training_set_over_the_median_epoch_gap_and_none_without_its_size(tmp_path):
+    walls = [3.0, 4.0, 5.0, 65.0, 66.0, 67.0]  # epochs 1..6, paused for a minute before epoch 4
+    history = [{**HISTORY[0], "epoch": e, "wall_s": w} for e, w in enumerate(walls, start=1)]
+    for sub in "abc":
+        (tmp_path / sub).mkdir()
+    reader = open_run(_folder(tmp_path, _meta(dataset={"n_train": 40}), history))
+    assert reader.sequences_per_second() == 40.0  # the pause's 60 s gap is one of five: the median is 1 s
+    assert open_run(_folder(tmp_path / "a", _meta(dataset={"n_train": 40}), history[:1])).sequences_per_second() is None
+    assert open_run(_folder(tmp_path / "b", _meta(dataset={}), history)).sequences_per_second() is None
+    gap = [history[0], {**history[2], "epoch": 3}]  # epochs 1 and 3: no consecutive pair
+    assert open_run(_folder(tmp_path / "c", _meta(dataset={"n_train": 40}), gap)).sequences_per_second() is None

@@ -175,8 +175,13 @@ def test_a_typed_value_beyond_a_limit_is_set_to_the_limit_and_says_so(qtbot):
 def test_framed_lengths_are_frames_with_the_files_steps(qtbot, classify_tsv):
     from engine.data.framing import frame_dataset
 
-    texts = _panel_texts(qtbot, frame_dataset(load_sequences(classify_tsv), 4))
-    assert texts["lengths"] == "24 / 24 / 24 steps, as 6 frames of 4"  # was "6 / 6 / 6", as if the file had 6
+    panel = ControlPanel()
+    qtbot.addWidget(panel)
+    panel.set_dataset(frame_dataset(load_sequences(classify_tsv), 4))
+    assert panel.value("lengths") == "24 / 24 / 24"  # was "6 / 6 / 6", as if the file had 6
+    assert panel.value("frames") == "6 × 4 steps" and panel._param("frames").opts["visible"]
+    panel.set_dataset(load_sequences(classify_tsv))  # unframed: no frames row
+    assert not panel._param("frames").opts["visible"]
 
 
 def test_the_lengths_tip_names_the_frames(qtbot, classify_tsv):

@@ -246,3 +246,50 @@ def test_an_opened_classification_folder_names_its_classes_in_the_trajectories(q
     assert window.open_run_folder(classes_folder)
     views.draw_all()
     assert "rising" not in trajectory.legend_label.text() and trajectory.describe(data[0]).count("class ") == 1
+
+
+def test_a_shown_folder_names_its_own_data_in_the_controls_until_the_windows_run_is_back(
+        qtbot, loaded_window, forecast_csv, classes_folder):
+    """The Dataset group kept the window's file (a forecast CSV) while a classification run on
+    another file was shown in every panel."""
+    window = loaded_window(forecast_csv)
+    own = {name: window.controls.value(name) for name in ("file", "sequences", "outputs")}
+    assert window.open_run_folder(classes_folder)
+    assert window.controls.value("file") == "Ramps_TRAIN.tsv"
+    assert window.controls.value("sequences").startswith("16 (")
+    assert window.controls.value("outputs").startswith("2 classes: ") and "rising" in window.controls.value("outputs")
+    assert "run.json" in window.controls._param("lengths").opts["tip"]
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1, timeout=60_000)
+    assert {name: window.controls.value(name) for name in own} == own
+
+
+@pytest.mark.slow
+def test_a_headless_folders_speed_is_derived_from_its_wall_clock_and_training_set(qtbot, make_window, tmp_path):
+    """metrics.csv has no speed column: the status bar said "– seq/s" for every run shown from disk.
+    It is run.json's n_train over the median wall_s gap of the last epochs; without n_train, "–"."""
+    import csv
+    import shutil
+    import statistics
+    import subprocess
+
+    from tests.gui.headless_child import ROOT, child_env, headless, wave_csv
+
+    out = tmp_path / "headless"
+    data = wave_csv(tmp_path / "wave.csv")
+    subprocess.run(headless(data, "--epochs", 8, "--hidden", 3, "--batch-size", 4, "--no-plots", "-q", "--out", out),
+                   cwd=ROOT, env=child_env(), check=True, timeout=300, stdout=subprocess.DEVNULL)
+    with open(out / "metrics.csv") as fh:
+        walls = [float(row["wall_s"]) for row in csv.DictReader(fh)]
+    n_train = json.loads((out / "run.json").read_text())["dataset"]["n_train"]
+    expected = n_train / statistics.median(b - a for a, b in zip(walls[-6:], walls[-5:]))
+    window = make_window()
+    assert window.open_run_folder(out)
+    assert window.status_line.lbl_rate.text() == f"≈{expected:,.0f} seq/s"
+    older = tmp_path / "older"  # a run.json without the training set's size
+    shutil.copytree(out, older)
+    meta = json.loads((older / "run.json").read_text())
+    del meta["dataset"]["n_train"]
+    (older / "run.json").write_text(json.dumps(meta))
+    assert window.open_run_folder(older)
+    assert window.status_line.lbl_rate.text() == "– seq/s"

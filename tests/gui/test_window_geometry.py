@@ -98,3 +98,31 @@ def test_on_a_1600px_screen_the_text_docks_ranking_shows_every_column_without_sc
     for column in range(ranking.columnCount()):  # every value readable in its column
         needed = max(ranking.sizeHintForColumn(column), header.sectionSizeHint(column))
         assert ranking.columnWidth(column) >= needed - 2, (ranking.headerItem().text(column), needed)
+
+
+
+def _dataset_row_room(controls, name):
+    """(text, pixels the text needs, pixels its label shows within the tree's viewport) of a Dataset row."""
+    tree = controls.tree
+    [item] = list(controls._param(name).items)
+    label = item.displayLabel
+    assert label.isVisibleTo(tree), name
+    left = label.mapTo(tree.viewport(), QtCore.QPoint(0, 0)).x()
+    return label.text(), label.fontMetrics().horizontalAdvance(label.text()), \
+        min(label.width(), tree.viewport().width() - left)
+
+
+def test_framed_lengths_fit_their_column_at_the_default_size_and_on_1024x700(qtbot, make_window):
+    """GunPoint framed by 5 showed "150 / 150 / 150 steps, a" (the rest only in the tooltip)."""
+    from engine.data import load_sequences
+    from engine.data.framing import frame_dataset
+
+    window = make_window()
+    window.controls.set_dataset(frame_dataset(load_sequences("benchmarks/data/GunPoint_TRAIN.ts"), 5))
+    for screen in (None, QtCore.QRect(0, 0, 1024, 700)):
+        rect = fit_to_screen(window, screen)
+        qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+        QtWidgets.QApplication.processEvents()
+        for name in ("lengths", "frames"):
+            text, needed, room = _dataset_row_room(window.controls, name)
+            assert needed <= room, (screen, name, text, needed, room)

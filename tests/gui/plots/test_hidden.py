@@ -119,9 +119,9 @@ def test_scrubber_replays_earlier_epoch_with_bounded_memory(hidden_panel):
 
 def test_short_linear_axis_does_not_cram_labels(hidden_panel, qtbot):
     # the unit-trace plot is short: pyqtgraph's "1.0 0.8 0.6 0.4 0.2 0" overlapped there
-    hidden_panel.trace_widget.setFixedHeight(95)
+    hidden_panel.traces.widget.setFixedHeight(95)
     qtbot.wait(10)
-    axis = hidden_panel.trace_plot.getAxis("left")
+    axis = hidden_panel.traces.plot.getAxis("left")
     labels = drawn_labels(axis, qtbot)
     assert 2 <= len(labels) <= 4, [t for _, t in labels]
     assert_apart(labels)
@@ -163,17 +163,17 @@ def test_trace_hint_sits_inside_the_empty_trace_plot(hidden_panel, qtbot):
     hidden_panel.set_snapshot(1, *random_snapshot(rng, [(20, 8)]))
     qtbot.wait(10)
     # the heatmaps get most of the height, the trace plot the rest
-    assert hidden_panel.trace_widget.height() < hidden_panel.graphics.height() / 2
-    hint = hidden_panel.trace_hint
-    vb_rect = hidden_panel.trace_plot.vb.sceneBoundingRect()
+    assert hidden_panel.traces.widget.height() < hidden_panel.graphics.height() / 2
+    hint = hidden_panel.traces.hint
+    vb_rect = hidden_panel.traces.plot.vb.sceneBoundingRect()
     assert hint.isVisible() and "click a unit" in hint.textItem.toPlainText()
-    assert not hidden_panel.trace_plot.titleLabel.isVisible()
+    assert not hidden_panel.traces.plot.titleLabel.isVisible()
     centre = hint.sceneBoundingRect().center()
     assert abs(centre.x() - vb_rect.center().x()) < 5 and abs(centre.y() - vb_rect.center().y()) < 5
-    assert not hidden_panel.trace_legend.isVisible()
+    assert not hidden_panel.traces.legend.isVisible()
     hidden_panel.toggle_unit(0, 3)
-    assert not hint.isVisible() and hidden_panel.trace_legend.isVisible()
-    assert "unit traces" in hidden_panel.trace_plot.titleLabel.text
+    assert not hint.isVisible() and hidden_panel.traces.legend.isVisible()
+    assert "unit traces" in hidden_panel.traces.plot.titleLabel.text
     hidden_panel.toggle_unit(0, 3)
     assert hint.isVisible()
 
@@ -215,7 +215,7 @@ def test_traced_units_are_outlined_on_the_heatmap_in_their_trace_colour(hidden_p
     hidden_panel.toggle_unit(0, 3)
     hidden_panel.toggle_unit(1, 4)
     for layer, unit in ((0, 3), (1, 4)):
-        pen = hidden_panel._traces[(layer, unit)].opts["pen"]
+        pen = hidden_panel.traces.items[(layer, unit)].opts["pen"]
         assert hidden_panel.unit_marks(layer) == [(unit, pen.color().getRgb()[:3])]
     rect = hidden_panel._marks[0]._rects[3]
     assert rect.isVisible() and rect.rect() == QtCore.QRectF(2.5, -0.5, 1.0, 12.0)
