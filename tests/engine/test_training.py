@@ -46,6 +46,9 @@ SMALL = dict(hidden_sizes=(8,), batch_size=8, epochs=3, learning_rate=1e-2)
     (dict(optimizer="adagrad"), "optimizer must be one of sgd, momentum, rmsprop, adam, got 'adagrad'"),
     (dict(learning_rate=0), "learning_rate must be a positive number, got 0"),
     (dict(learning_rate=float("nan")), "learning_rate must be a positive number"),
+    # finite in float64, inf once cast to the float32 the model computes in: nothing would train
+    (dict(learning_rate=1e39), "learning_rate 1e+39 is too large for float32 (at most 3.4e+38)"),
+    (dict(clip_norm=1e39), "clip_norm 1e+39 is too large for float32 (at most 3.4e+38)"),
     (dict(momentum=1.0), "momentum must be in [0, 1), got 1.0"),
     (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
     (dict(batch_size=2.5), "batch_size must be a positive integer, got 2.5"),
