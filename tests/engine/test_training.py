@@ -323,6 +323,16 @@ def test_a_second_concurrent_epochs_generator_is_refused():
     assert [r.epoch for r in trainer.epochs()] == [3]
 
 
+def test_a_value_sent_into_the_epoch_generator_is_refused_in_words_and_the_generator_lives_on():
+    trainer = Trainer(TrainingConfig(**{**SMALL, "epochs": 3}), sine_dataset(n=8))
+    gen = trainer.epochs()
+    assert next(gen).epoch == 1
+    with pytest.warns(UserWarning, match="takes no commands through send.*Trainer.update"):
+        report = gen.send({"learning_rate": -1})
+    assert report.epoch == 2 and trainer.config.learning_rate == SMALL["learning_rate"]
+    assert [r.epoch for r in gen] == [3]  # the generator went on to the end
+
+
 def test_classifier_reports_accuracy_and_predicts_probabilities():
     ds = classify_dataset()
     trainer = Trainer(TrainingConfig(cell="lstm", **{**SMALL, "epochs": 2}), ds)
