@@ -24,6 +24,17 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def beyond_float32(name: str, value, dtype: str) -> str | None:
+    """Why a float setting cannot be a float32 shared value (None if it can): 1e39 is finite
+    here and inf in the model, so every step is refused and nothing trains."""
+    if dtype == "float32" and value is not None and abs(float(value)) > FLOAT32_MAX:
+        return f"{name} {value!r} is too large for float32 (at most {FLOAT32_MAX:.1e})"
+    return None
+
+
 @dataclass
 class TrainingConfig:
     """Everything that defines a training run (validated on creation)."""
@@ -82,6 +93,10 @@ class TrainingConfig:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        for name in ("learning_rate", "clip_norm"):
+            problem = beyond_float32(name, getattr(self, name), self.dtype)
+            if problem:
+                raise ValueError(problem)
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.window is not None and not (is_positive_int(self.window) and self.window >= 2):

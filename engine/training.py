@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -311,7 +312,9 @@ class Trainer:
     def epochs(self):
         """Generator of :class:`EpochReport`, one per epoch up to ``config.epochs`` (read before
         every epoch, so a larger ``epochs`` extends the run). One at a time per Trainer: a second
-        generator that starts while another is running raises RuntimeError."""
+        generator that starts while another is running raises RuntimeError. It takes no commands:
+        a value sent into it (gen.send) is refused with a warning naming Trainer.update, and the
+        generator goes on."""
         with self._settings_lock:
             if self._iterating:
                 raise RuntimeError("this Trainer is already training in another epochs() generator; "
@@ -334,7 +337,10 @@ class Trainer:
         while self.epoch < self.config.epochs:
             report = self._run_epoch(compile_seconds)
             compile_seconds = 0.0
-            yield report
+            sent = yield report
+            if sent is not None:  # refused in words; raising here would end the generator
+                warnings.warn(f"Trainer.epochs() takes no commands through send(); use "
+                              f"Trainer.update(...) (ignored: {sent!r:.80})", stacklevel=2)
             if report.stopped or report.early_stopped:
                 return
             # A stop() that landed after this report was built is answered by the next epoch's

@@ -13,8 +13,8 @@ import os
 
 from PyQt5 import QtCore, QtGui
 
-from engine.atomic import write_text_atomically
 from gui.plots import export_plot
+from gui.plots.export import save_png, write_export
 
 EXPORTS = (("loss", "Loss"), ("hidden", "Hidden states"), ("diagnostics", "Diagnostics"),
            ("predictions", "Predictions"), ("saliency", "Saliency over time"),
@@ -50,12 +50,12 @@ def export_dock(window, key: str, path) -> str:
     path = os.fspath(path)
     if key == "text":
         _extension(path, key)
-        _save_image(text_image(window.text_view), path)
+        save_png(text_image(window.text_view), path)
     elif key == "graph":
         if _extension(path, key) == ".txt":
-            _write_text(path, graph_text(window.graph_view))
+            write_export(path, graph_text(window.graph_view).encode("utf-8"))
         else:
-            _save_image(window.graph_view.grab().toImage(), path)
+            save_png(window.graph_view.grab().toImage(), path)
     else:
         widgets = {"loss": window.loss_plot, "hidden": window.hidden_panel, "diagnostics": window.diagnostics,
                    "predictions": window.predictions, **window.insight_views.views}
@@ -103,15 +103,3 @@ def graph_text(view) -> str:
     rows = [f"{'op type':<{width}}  graph  in scans"]
     rows += [f"{name:<{width}}  {outer:>5}  {inner:>8}" for name, (outer, inner) in counts.items()]
     return "\n".join([view.header.text(), "", *rows, "", graph.text.rstrip("\n"), ""])
-
-
-def _save_image(image: QtGui.QImage, path: str) -> None:
-    if image.isNull() or not image.save(path, "PNG"):
-        raise OSError(f"could not write {path}: check that the folder exists and is writable")
-
-
-def _write_text(path: str, text: str) -> None:
-    try:
-        write_text_atomically(path, text)  # a failed write leaves the old file
-    except OSError as exc:
-        raise OSError(f"could not write {path}: {exc.strerror or exc}") from None

@@ -90,15 +90,9 @@ def _loss_plot(history: list[dict], title: str):
 def png_bytes(image) -> bytes:
     """A QImage encoded as PNG in memory: the file is then written (and checked) by the OutFolder,
     so a full disk is an error naming the file rather than libpng's "Write Error" and a cut PNG."""
-    from PyQt5 import QtCore
+    from gui.plots.export import png_bytes as encode  # Qt loads only once plots_problem() passed
 
-    buffer = QtCore.QBuffer()
-    buffer.open(QtCore.QIODevice.WriteOnly)
-    if image.isNull() or not image.save(buffer, "PNG"):
-        raise RuntimeError("Qt could not encode the image as PNG")
-    data = bytes(buffer.data())
-    buffer.close()
-    return data
+    return encode(image)
 
 
 def _plot_image(plot):

@@ -12,6 +12,7 @@ file line by line in bounded pieces, so a reader can refuse a 500 MB line before
 
 from __future__ import annotations
 
+import codecs
 import errno
 import io
 import os
@@ -19,7 +20,8 @@ import stat
 
 from .errors import DataError, data_error, format_size
 
-__all__ = ["DataFile", "open_data_file", "read_bytes", "decode_text", "line_pieces", "PIECE_BYTES"]
+__all__ = ["DataFile", "open_data_file", "read_bytes", "decode_text", "decode_in_pieces", "line_pieces",
+           "PIECE_BYTES"]
 
 PIECE_BYTES = 1 << 20      # longest piece of a line ``line_pieces`` hands out at once
 _READABLE_HINT = "make the file readable or copy it somewhere you can read"
@@ -260,6 +262,15 @@ def _decode_bom(data: bytes, path, partial: bool):
     return None
 
 
+_NUL_PROBLEM = ("looks like a binary file (it contains NUL bytes), not text or a table",
+                "choose a CSV/TSV, .ts, .txt, .npy or .npz file, or re-save UTF-16 text as UTF-8")
+_CONTROLS_PROBLEM = ("looks like a binary file (many control characters), not text or a table",
+                     "choose a CSV/TSV, .ts, .txt, .npy or .npz file")
+_LATIN1_PROBLEM = ("cannot be decoded as text (not UTF-8, and as Latin-1 it is full of control characters)",
+                   "re-save the file as UTF-8 text")
+DECODE_BYTES = 1 << 22  # bytes decoded at a time by decode_in_pieces
+
+
 def decode_text(data: bytes, path, *, partial: bool = False) -> tuple[str, str]:
     """Decode file bytes as text: UTF-8 (BOM stripped), UTF-16/32 with a BOM,
     then Windows-1252 / Latin-1. Returns ``(text, encoding)``.
@@ -271,11 +282,9 @@ def decode_text(data: bytes, path, *, partial: bool = False) -> tuple[str, str]:
     if with_bom is not None:
         return with_bom
     if b"\x00" in data:
-        raise data_error(path, "looks like a binary file (it contains NUL bytes), not text or a table",
-                         "choose a CSV/TSV, .ts, .txt, .npy or .npz file, or re-save UTF-16 text as UTF-8")
+        raise data_error(path, *_NUL_PROBLEM)
     if _control_fraction(data, _C0_CONTROLS) > _CONTROL_LIMIT:
-        raise data_error(path, "looks like a binary file (many control characters), not text or a table",
-                         "choose a CSV/TSV, .ts, .txt, .npy or .npz file")
+        raise data_error(path, *_CONTROLS_PROBLEM)
     try:
         return data.decode("utf-8", errors="strict"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -286,6 +295,44 @@ def decode_text(data: bytes, path, *, partial: bool = False) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     if _control_fraction(data, _C1_CONTROLS) > _CONTROL_LIMIT:
-        raise data_error(path, "cannot be decoded as text (not UTF-8, and as Latin-1 it is full of "
-                         "control characters)", "re-save the file as UTF-8 text")
+        raise data_error(path, *_LATIN1_PROBLEM)
     return data.decode("latin-1"), "latin-1"
+
+
+def decode_in_pieces(source: DataFile, build, chunk_bytes: int | None = None):
+    """``(build(pieces), encoding)`` for a file without a byte-order mark: decoded as decode_text
+    decides (UTF-8, else Windows-1252, else Latin-1; binary content refused), but ``chunk_bytes``
+    at a time, so neither the file's bytes nor its whole text is ever held. ``pieces()`` yields
+    the text's str pieces, reading the file again on each call; a UnicodeDecodeError out of
+    ``build`` moves on to the next encoding."""
+    chunk_bytes = chunk_bytes or DECODE_BYTES
+    nul = c0 = c1 = 0
+    for chunk in _chunks(source, chunk_bytes):
+        nul += b"\x00" in chunk
+        c0 += len(chunk) - len(chunk.translate(None, _C0_CONTROLS))
+        c1 += len(chunk) - len(chunk.translate(None, _C1_CONTROLS))
+    size = max(source.size, 1)
+    if nul:
+        raise data_error(source.path, *_NUL_PROBLEM)
+    if c0 / size > _CONTROL_LIMIT:
+        raise data_error(source.path, *_CONTROLS_PROBLEM)
+    for codec in ("utf-8", "cp1252", "latin-1"):
+        if codec == "latin-1" and c1 / size > _CONTROL_LIMIT:
+            raise data_error(source.path, *_LATIN1_PROBLEM)
+        try:
+            return build(lambda: _decoded(source, codec, chunk_bytes)), codec
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("Latin-1 decodes any bytes")
+
+
+def _chunks(source: DataFile, chunk_bytes: int):
+    for offset in range(0, source.size, chunk_bytes):
+        yield source.read_at(offset, chunk_bytes)
+
+
+def _decoded(source: DataFile, codec: str, chunk_bytes: int):
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    for chunk in _chunks(source, chunk_bytes):
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)

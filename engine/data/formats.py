@@ -32,7 +32,7 @@ class Loaded:
     labels: list | None = None                    # raw label per sequence (int or str)
     class_order: list | None = None               # declared class names (.ts @classLabel)
     feature_names: list = field(default_factory=list)
-    text: str | None = None
+    text: "TextCodes | None" = None               # engine.data.text.TextCodes: a text's characters as ids
     notes: list = field(default_factory=list)
     info: dict = field(default_factory=dict)      # delimiter, header, encoding ... for the preview
 

@@ -17,7 +17,7 @@ from .formats import NONFINITE_POLICIES, Loaded
 from .npy import read_npy, read_npz
 from .framing import frame_dataset
 from .options import DEFAULTS, Fix
-from .text import read_text
+from .text import TextCodes, read_text
 from .text import vocabulary as text_vocabulary
 from .ts import preview_head as ts_preview_head
 from .ts import read_ts
@@ -196,7 +196,7 @@ def _combine_text(loaded: list, opts, fmt: str) -> SequenceDataset:
                          "model)", "turn off 'label from folder' or load numeric files")
     texts = [l.text for l in loaded]
     if opts["multi_file"] == "append" and len(texts) > 1:
-        texts = ["".join(t if t.endswith("\n") else t + "\n" for t in texts)]
+        texts = [TextCodes.joined(texts)]
     ids, vocabulary, note = text_vocabulary(texts, opts["max_vocab"], first.path)
     notes = [n for l in loaded for n in l.notes] + ([note] if note else [])
     return SequenceDataset(sequences=ids, task=opts["task"] or "next_token", vocabulary=vocabulary,

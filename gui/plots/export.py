@@ -1,14 +1,20 @@
-"""Saving plots as PNG or SVG (pyqtgraph's exporters) and reading rendered images back as arrays."""
+"""Saving plots as PNG or SVG (pyqtgraph's exporters) and reading rendered images back as arrays.
+
+Every file is encoded in memory and written by engine.atomic (temp file, size check, rename): a
+full disk is an OSError naming the file and its previous version stays, never a cut PNG reported
+as written (Qt's QImage.save streams into the target and libpng's "Write Error" names nothing).
+"""
 
 from __future__ import annotations
 
 import os
 
 import numpy as np
-from PyQt5 import QtGui, QtWidgets  # noqa: I001
+from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers pg.exporters.*)
 
+from engine.atomic import write_bytes_atomically
 from gui.plots import hover
 
 
@@ -50,15 +56,40 @@ def export_plot(widget_or_plotitem, path, width: int | None = None) -> str:
     ext = os.path.splitext(path)[1].lower()
     item = _resolve_item(widget_or_plotitem)
     if ext == ".png":
-        image = export_image(item, width)
-        if not image.save(path, "PNG"):
-            raise OSError(f"could not write {path}: check that the folder exists and is writable")
+        save_png(export_image(item, width), path)
     elif ext == ".svg":
         _check_size(item)
         hover.hide_all(item)
-        pg.exporters.SVGExporter(item).export(fileName=path)
+        write_export(path, pg.exporters.SVGExporter(item).export(toBytes=True))
     else:
         raise ValueError(f"cannot export to {path!r}: use a .png or .svg file name")
+    return path
+
+
+def png_bytes(image: QtGui.QImage) -> bytes:
+    """A QImage encoded as PNG in memory."""
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.WriteOnly)
+    if image.isNull() or not image.save(buffer, "PNG"):
+        raise RuntimeError("Qt could not encode the image as PNG")
+    data = bytes(buffer.data())
+    buffer.close()
+    return data
+
+
+def save_png(image: QtGui.QImage, path) -> str:
+    """``image`` as a PNG file at ``path``, whole or not at all (see write_export)."""
+    return write_export(path, png_bytes(image))
+
+
+def write_export(path, data: bytes) -> str:
+    """``data`` as the file ``path``, atomically; the previous file stays on any failure. OSError
+    "could not write PATH: REASON" (the OS's words: No space left on device, Permission denied...)."""
+    path = os.fspath(path)
+    try:
+        write_bytes_atomically(path, data)
+    except OSError as exc:
+        raise OSError(f"could not write {path}: {exc.strerror or exc}") from None
     return path
 
 

@@ -191,13 +191,14 @@ def test_malformed_metadata_is_a_checkpoint_error(saved, tmp_path, change):
     (lambda m: m["config"].update(hidden_sizes=[10**9]), "1000000000 units in one layer is too many"),
     (lambda m: m["config"].update(hidden_sizes=[4] * 9), "9 layers is too many; use at most 8"),
     (lambda m: m["config"].update(epochs=2**40), "epochs 1099511627776 is too many"),
+    (lambda m: m["config"].update(learning_rate=1e39), "learning_rate 1e\\+39 is too large for float32"),
     (lambda m: m.update(epoch=2**40), "invalid epoch 1099511627776"),
     (lambda m: m["params"][0].__setitem__(1, [10**9, 10**9]), r"expected \(1000000000, 1000000000\)"),
     (lambda m: m["history"].__setitem__(0, 3), "history entry 1 is malformed .3 is not a record"),
     (lambda m: m["history"].__setitem__(0, "epoch 1"), "history entry 1 is malformed"),
     (lambda m: m["history"][0].update(epoch=2**40), "history entry 1 is malformed .epoch 1099511627776"),
     (lambda m: m["history"][0].update(train_loss="0.5"), "train_loss '0.5' is not a number"),
-], ids=["window5e6", "window1e9", "hidden1e9", "layers9", "epochs2^40", "epoch2^40", "param-table",
+], ids=["window5e6", "window1e9", "hidden1e9", "layers9", "epochs2^40", "lr1e39", "epoch2^40", "param-table",
         "history-int", "history-str", "history-epoch", "history-loss-str"])
 def test_absurd_metadata_is_refused_before_anything_is_allocated(saved, tmp_path, change, message):
     import tracemalloc

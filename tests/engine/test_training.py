@@ -46,6 +46,9 @@ SMALL = dict(hidden_sizes=(8,), batch_size=8, epochs=3, learning_rate=1e-2)
     (dict(optimizer="adagrad"), "optimizer must be one of sgd, momentum, rmsprop, adam, got 'adagrad'"),
     (dict(learning_rate=0), "learning_rate must be a positive number, got 0"),
     (dict(learning_rate=float("nan")), "learning_rate must be a positive number"),
+    # finite in float64, inf once cast to the float32 the model computes in: nothing would train
+    (dict(learning_rate=1e39), "learning_rate 1e+39 is too large for float32 (at most 3.4e+38)"),
+    (dict(clip_norm=1e39), "clip_norm 1e+39 is too large for float32 (at most 3.4e+38)"),
     (dict(momentum=1.0), "momentum must be in [0, 1), got 1.0"),
     (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
     (dict(batch_size=2.5), "batch_size must be a positive integer, got 2.5"),
@@ -318,6 +321,16 @@ def test_a_second_concurrent_epochs_generator_is_refused():
     assert [r.epoch for r in trainer.epochs()] == []  # after close, a new generator may run (2 of 2 done)
     trainer.update(epochs=3)
     assert [r.epoch for r in trainer.epochs()] == [3]
+
+
+def test_a_value_sent_into_the_epoch_generator_is_refused_in_words_and_the_generator_lives_on():
+    trainer = Trainer(TrainingConfig(**{**SMALL, "epochs": 3}), sine_dataset(n=8))
+    gen = trainer.epochs()
+    assert next(gen).epoch == 1
+    with pytest.warns(UserWarning, match="takes no commands through send.*Trainer.update"):
+        report = gen.send({"learning_rate": -1})
+    assert report.epoch == 2 and trainer.config.learning_rate == SMALL["learning_rate"]
+    assert [r.epoch for r in gen] == [3]  # the generator went on to the end
 
 
 def test_classifier_reports_accuracy_and_predicts_probabilities():

@@ -142,6 +142,9 @@ def test_with_json_a_failure_is_a_json_object_on_stdout_too(tmp_path, capsys):
 def test_bad_setting_exits_2(tiny_csv, tmp_path, capsys):
     assert headless.run_headless(_args([tiny_csv], tmp_path / "out", optimizer="adagrad")) == 2
     assert "optimizer" in _one_line_error(capsys)
+    assert headless.run_headless(_args([tiny_csv], tmp_path / "out", lr=1e39)) == 2
+    assert "learning_rate 1e+39 is too large for float32" in _one_line_error(capsys)
+    assert not (tmp_path / "out").exists()  # refused before training: no run folder
     not_a_checkpoint = tmp_path / "junk.npz"
     not_a_checkpoint.write_bytes(b"not a zip file")
     args = _args([tiny_csv], tmp_path / "out", checkpoint=str(not_a_checkpoint))

@@ -1,6 +1,7 @@
 """engine.data.text: the vocabulary is capped by default, and the preview says so."""
 
 import numpy as np
+import pytest
 
 from engine.data import load_sequences, preview
 
@@ -30,3 +31,41 @@ def test_vocabulary_ids_round_trip_across_chunks(tmp_path, monkeypatch):
     assert "".join(chars[i] for i in ids[1]) == "abc☕"
     ids, chars, note = text.vocabulary([source], 4, "x.txt")
     assert chars[-1] == "<unk>" and len(chars) == 4 and "mapped to <unk>" in note
+
+
+def _reference(raw: bytes) -> str:
+    for codec in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return raw.decode(codec).replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError:
+            pass
+
+
+@pytest.mark.parametrize("raw", [
+    "line one\r\nline two\r\n\u2019quoted\u2019 \U0001F600 caf\u00e9\rlast".encode("utf-8"),
+    ("plain ascii " * 40).encode() + "caf\u00e9 \u2013 end".encode("cp1252"),   # not UTF-8 only at the end
+    ("x" * 300).encode() + bytes([0x81, 0x8D]) + b" latin-1 only\r",
+], ids=["utf8-crlf-wide", "late-cp1252", "latin1"])
+def test_a_text_decoded_a_chunk_at_a_time_is_the_text_decoded_whole(tmp_path, monkeypatch, raw):
+    from engine.data import files, loading
+    monkeypatch.setattr(loading, "HEAD_BYTES", 16)      # the file is "large": streamed, not read whole
+    monkeypatch.setattr(files, "DECODE_BYTES", 5)       # CRLF, UTF-8 sequences and CR cut across chunks
+    p = tmp_path / "chunked.txt"
+    p.write_bytes(raw)
+    ds = load_sequences(p, task="next_token")
+    assert "".join(ds.vocabulary[i] for i in ds.sequences[0]) == _reference(raw)
+    assert ds.sequences[0].dtype == np.uint16
+    other = tmp_path / "second.txt"
+    other.write_bytes(b"no newline at the end")
+    both = load_sequences([p, other], multi_file="append")
+    expected = "".join(t if t.endswith("\n") else t + "\n" for t in (_reference(raw), "no newline at the end"))
+    assert "".join(both.vocabulary[i] for i in both.sequences[0]) == expected
+
+
+def test_a_streamed_binary_file_is_still_refused(tmp_path, monkeypatch):
+    from engine.data import DataError, loading
+    monkeypatch.setattr(loading, "HEAD_BYTES", 16)
+    p = tmp_path / "late_nul.txt"
+    p.write_bytes(b"text at first " * 10 + b"\x00\x01\x02")
+    with pytest.raises(DataError, match="NUL bytes"):
+        load_sequences(p, format="text")
