@@ -79,6 +79,14 @@ LENGTHS_TIP = "Time steps per sequence: shortest / median / longest"
 FRAMES_TIP = "Frames per sequence × steps per frame: the network reads k consecutive steps at once"
 
 
+DATASET_ROWS = ("file", "sequences", "lengths", "frames", "inputs", "outputs")  # read-only, from the data
+DATASET_TIPS = {
+    "file": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window",
+    "sequences": "How many sequences the file holds (training and validation together)",
+    "lengths": LENGTHS_TIP, "frames": FRAMES_TIP,
+    "inputs": "What the network reads at each time step", "outputs": "What the network predicts"}
+
+
 def _dataset_group() -> dict:
     return {
         "name": "dataset",
@@ -87,20 +95,20 @@ def _dataset_group() -> dict:
         "tip": "The loaded data, as RNN Scope understood it",
         "children": [
             {"name": "file", "title": "file", "type": "str", "value": "", **RO,
-             "tip": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window"},
+             "tip": DATASET_TIPS["file"]},
             {"name": "task", "title": "task", "type": "list", "limits": list(TASKS), "value": "forecast",
              "tip": "What the model learns: a class per sequence, the next character, or the next "
                     "value. Detected from the file; changing it rebuilds the model"},
             {"name": "sequences", "title": "sequences", "type": "str", "value": "", **RO,
-             "tip": "How many sequences the file holds (training and validation together)"},
+             "tip": DATASET_TIPS["sequences"]},
             {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **RO,
              "tip": LENGTHS_TIP},
             {"name": "frames", "title": "fed as frames", "type": "str", "value": "", **RO, "visible": False,
              "tip": FRAMES_TIP},
             {"name": "inputs", "title": "inputs", "type": "str", "value": "", **RO,
-             "tip": "What the network reads at each time step"},
+             "tip": DATASET_TIPS["inputs"]},
             {"name": "outputs", "title": "outputs", "type": "str", "value": "", **RO,
-             "tip": "What the network predicts"},
+             "tip": DATASET_TIPS["outputs"]},
         ],
     }
 
@@ -231,7 +239,9 @@ class ControlPanel(QtWidgets.QWidget):
         fm = self.tree.fontMetrics()
         scrollbar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
         names = max(self.tree.sizeHintForColumn(0), self.tree.columnWidth(0))
-        return names + fm.horizontalAdvance(VALUE_SAMPLE) + scrollbar + 4 * self.tree.frameWidth() + 8
+        [task] = self._param("task").items  # an editable row: its value shares the column with a reset button
+        reset = task.defaultBtn.width() + task.layoutWidget.layout().spacing() + 4  # "classify_sequence" touched it
+        return names + fm.horizontalAdvance(VALUE_SAMPLE) + reset + scrollbar + 4 * self.tree.frameWidth() + 8
 
     @staticmethod
     def _set_row_tip(param: Parameter, opts: dict) -> None:
@@ -361,10 +371,8 @@ class ControlPanel(QtWidgets.QWidget):
         gui.stored_dataset) and, when given, the task."""
         self._applying = True
         try:
-            for name in ("file", "sequences", "lengths", "frames", "inputs", "outputs"):
-                self._param(name).setValue(texts.get(name, ""))
-            self._param("file").setOpts(tip=texts.get("file_tip") or self._param("file").opts["tip"])
-            self._param("lengths").setOpts(tip=texts.get("lengths_tip") or LENGTHS_TIP)
+            for name in DATASET_ROWS:
+                self._show_row(name, texts.get(name, ""), texts.get(f"{name}_tip") or DATASET_TIPS[name])
             self._param("frames").setOpts(visible=bool(texts.get("frames")))
             if task is not None:
                 self._param("task").setValue(task)
@@ -373,6 +381,18 @@ class ControlPanel(QtWidgets.QWidget):
             self._applying = False
         if task is not None:
             self._accepted["task"] = task
+
+    def _show_row(self, name: str, text: str, tip: str) -> None:
+        """A read-only Dataset row: its text as far as the value column always has room for (VALUE_SAMPLE),
+        the count before a list ("5 feature(s)") or an elided text otherwise; the full text in its tooltip."""
+        fm = self.tree.fontMetrics()
+        room = fm.horizontalAdvance(VALUE_SAMPLE)
+        shown = text
+        if fm.horizontalAdvance(text) > room:
+            head = text.split(":", 1)[0]
+            shown = head if fm.horizontalAdvance(head) <= room else fm.elidedText(text, QtCore.Qt.ElideRight, room)
+        self._param(name).setValue(shown)
+        self._param(name).setOpts(tip=f"{text}\n{tip}" if shown != text else tip)
 
     def revert_last(self) -> None:
         """Undo the last restart change (the user declined it)."""
@@ -544,7 +564,7 @@ def summary_texts(summary: dict) -> dict:
                       f"{summary['max_length']})\n{LENGTHS_TIP}; fed as frames of {k} consecutive steps"
     if summary["task"] == "next_token":
         inputs = f"text, vocabulary {summary['vocab']}"
-        outputs = f"next character ({summary['vocab']} symbols)"
+        outputs = "next character"  # the vocabulary is in the inputs row; "(27 symbols)" was cut
     else:
         names = summary["feature_names"]
         inputs = f"{summary['features']} feature(s)" + (f": {_listed(names, 6)}" if names else "")

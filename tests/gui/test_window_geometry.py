@@ -126,3 +126,26 @@ def test_framed_lengths_fit_their_column_at_the_default_size_and_on_1024x700(qtb
         for name in ("lengths", "frames"):
             text, needed, room = _dataset_row_room(window.controls, name)
             assert needed <= room, (screen, name, text, needed, room)
+
+
+ROW_GAP = 4  # px between a row's text and what follows it (the column's edge, its reset button)
+
+
+def test_every_dataset_row_fits_its_column_with_its_full_text_in_its_tooltip(qtbot, make_window):
+    """GunPoint framed by 5 read "5 feature(s): value@0, v" (no tooltip with the rest) and "classify_sequence"
+    touched its reset button at 1024x700."""
+    from engine.data import load_sequences
+    from engine.data.framing import frame_dataset
+
+    window = make_window()
+    window.controls.set_dataset(frame_dataset(load_sequences("benchmarks/data/GunPoint_TRAIN.ts"), 5))
+    names = ("file", "task", "sequences", "lengths", "frames", "inputs", "outputs")
+    for screen in (None, QtCore.QRect(0, 0, 1024, 700)):
+        rect = fit_to_screen(window, screen)
+        qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+        QtWidgets.QApplication.processEvents()
+        for name in names:
+            text, needed, room = _dataset_row_room(window.controls, name)
+            assert needed + ROW_GAP <= room, (screen, name, text, needed, room)
+    [item] = list(window.controls._param("inputs").items)
+    assert "value@0, value@1, value@2, value@3, value@4" in item.toolTip(1)  # every name, on hover
