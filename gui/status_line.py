@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from PyQt5 import QtWidgets
 
+BAR_MAX_WIDTH = 220  # px: the epoch bar's usual width
+BAR_PADDING = 24  # px around the epoch bar's text (the style's frame and margins)
 STATUS_INTERVAL_S = 0.2  # report text at most this often: each change re-lays out the bar
 
 
@@ -34,7 +36,7 @@ class StatusLine:
 
     def __init__(self, status_bar: QtWidgets.QStatusBar):
         self.progress = QtWidgets.QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setMaximumWidth(BAR_MAX_WIDTH)
         self.progress.setFormat("epoch %v / %m")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -77,6 +79,10 @@ class StatusLine:
 
     def set_total(self, epochs: int, done: int = 0) -> None:
         self.progress.setRange(0, int(epochs))
+        # never narrower than its longest text: a squeezed bar (1024x700) wrapped "epoch 120 / 100000" in two
+        widest = self.progress.fontMetrics().horizontalAdvance(f"epoch {int(epochs)} / {int(epochs)}")
+        self.progress.setMinimumWidth(widest + BAR_PADDING)
+        self.progress.setMaximumWidth(max(BAR_MAX_WIDTH, widest + BAR_PADDING))
         self.progress.setValue(min(int(done), int(epochs)))
 
     def show_now(self) -> None:
