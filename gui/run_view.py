@@ -123,7 +123,6 @@ class RunView(QtCore.QObject):
             w.history.add(row)
         w._run_points += len(epochs)
         w._last_epoch = int(epochs[-1]["epoch"])
-        w.status_line.set_total(w.status_line.progress.maximum(), w._last_epoch)
         # the status bar describes the shown run, not an idle window; its speed from wall_s and n_train
         w.status_line.show_row(epochs[-1], self.reader.sequences_per_second())
         w._elapsed = float(epochs[-1].get("wall_s") or 0.0)

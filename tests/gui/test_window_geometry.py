@@ -170,7 +170,8 @@ def test_the_loss_legend_stays_inside_its_plot_at_the_default_size_and_on_1024x7
 def test_the_epoch_bars_text_fits_the_bar_on_1024x700(qtbot, make_window):
     """A 100000-epoch run at 1024x700: "epoch 120 / 100000" wrapped onto two lines in a squeezed bar."""
     window = make_window()
-    window.status_line.set_total(100_000, 99_999)
+    window.status_line.set_total(100_000)
+    window.status_line.show_epoch(99_999)
     bar = window.status_line.progress
     for screen in (None, QtCore.QRect(0, 0, 1024, 700)):
         rect = fit_to_screen(window, screen)
