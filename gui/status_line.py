@@ -74,9 +74,13 @@ class StatusLine:
         _set_text(self.lbl_rate, rate)
 
     def reset_steps(self) -> None:
-        """A new run: no epoch yet, and the step bar waits for that run's first StepReport."""
+        """The step bar waits for the next StepReport (a new run, or short epochs again)."""
         self.step_progress.hide()
         self._step_shown_at = float("-inf")
+
+    def new_run(self) -> None:
+        """A new run (or a shown folder): no epoch yet in the label and the bar, no step bar."""
+        self.reset_steps()
         self.show_epoch(None)
 
     def show_epoch(self, epoch: int | None) -> None:

@@ -35,8 +35,20 @@ def test_a_new_run_shows_no_epoch_in_the_label_or_the_bar(qtbot):
     line = StatusLine(bar)
     line.set_total(1000)
     line.show_report(_report(511), now=0.0)
-    line.reset_steps()
+    line.new_run()
     line.set_total(300)
     assert _shown(line) == ("epoch –", 0)
     line.show_row({"epoch": 3, "train_loss": 0.4, "val_loss": 0.5})  # a shown folder's row: both again
     assert _shown(line) == ("epoch 3", 3)
+
+
+def test_short_epochs_keep_their_epoch_in_the_label_and_the_bar(qtbot):
+    """Each short epoch hides the step bar (gui.run_tools calls reset_steps as it arrives, before the
+    frame draws it): the label and the bar keep the epoch shown, not "epoch –" beside "0 / 100000"."""
+    bar = QtWidgets.QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar)
+    line.set_total(100_000)
+    line.show_report(_report(149), now=0.0)
+    line.reset_steps()  # epoch 150 arrived; the next frame draws it
+    assert _shown(line) == ("epoch 149", 149)
