@@ -24,6 +24,8 @@ from pyqtgraph.parametertree import Parameter, ParameterTree
 
 from engine import limits
 from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
+from gui.dataset_rows import FRAMES_TIP, LENGTHS_TIP, DatasetRows
+from gui.dataset_rows import TIPS as DATASET_TIPS
 from gui.suggested import SuggestionBar
 from gui.typed_limits import guard_typed_values
 
@@ -75,16 +77,6 @@ def format_hidden_sizes(sizes) -> str:
 
 
 RO = {"readonly": True}  # a row that shows, never edits
-LENGTHS_TIP = "Time steps per sequence: shortest / median / longest"
-FRAMES_TIP = "Frames per sequence × steps per frame: the network reads k consecutive steps at once"
-
-
-DATASET_ROWS = ("file", "sequences", "lengths", "frames", "inputs", "outputs")  # read-only, from the data
-DATASET_TIPS = {
-    "file": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window",
-    "sequences": "How many sequences the file holds (training and validation together)",
-    "lengths": LENGTHS_TIP, "frames": FRAMES_TIP,
-    "inputs": "What the network reads at each time step", "outputs": "What the network predicts"}
 
 
 def _dataset_group() -> dict:
@@ -195,6 +187,7 @@ class ControlPanel(QtWidgets.QWidget):
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.params, showTop=False)
         self._show_tips_on_rows(self.params)
+        self.dataset_rows = DatasetRows(self, lambda: self.tree.fontMetrics().horizontalAdvance(VALUE_SAMPLE))
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("controlsMessage")
@@ -371,8 +364,7 @@ class ControlPanel(QtWidgets.QWidget):
         gui.stored_dataset) and, when given, the task."""
         self._applying = True
         try:
-            for name in DATASET_ROWS:
-                self._show_row(name, texts.get(name, ""), texts.get(f"{name}_tip") or DATASET_TIPS[name])
+            self.dataset_rows.show(texts)  # fitted to the value column, the full texts in the tooltips
             self._param("frames").setOpts(visible=bool(texts.get("frames")))
             if task is not None:
                 self._param("task").setValue(task)
@@ -381,18 +373,6 @@ class ControlPanel(QtWidgets.QWidget):
             self._applying = False
         if task is not None:
             self._accepted["task"] = task
-
-    def _show_row(self, name: str, text: str, tip: str) -> None:
-        """A read-only Dataset row: its text as far as the value column always has room for (VALUE_SAMPLE),
-        the count before a list ("5 feature(s)") or an elided text otherwise; the full text in its tooltip."""
-        fm = self.tree.fontMetrics()
-        room = fm.horizontalAdvance(VALUE_SAMPLE)
-        shown = text
-        if fm.horizontalAdvance(text) > room:
-            head = text.split(":", 1)[0]
-            shown = head if fm.horizontalAdvance(head) <= room else fm.elidedText(text, QtCore.Qt.ElideRight, room)
-        self._param(name).setValue(shown)
-        self._param(name).setOpts(tip=f"{text}\n{tip}" if shown != text else tip)
 
     def revert_last(self) -> None:
         """Undo the last restart change (the user declined it)."""
