@@ -20,6 +20,7 @@ class LegendFit:
         self.view_box = view_box
         self.place = None  # "right", "left" or "hidden": where it was put last
         view_box.sigResized.connect(self.fit)
+        view_box.geometryChanged.connect(self.fit)  # also a change Qt makes without a resize event to the box
         legend.geometryChanged.connect(self.fit)  # its size follows its names (items added, removed)
 
     def fit(self, *_args) -> None:
