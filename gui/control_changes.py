@@ -20,7 +20,7 @@ class ControlChanges:
         # the run's one door; it says what changed (the window keeps no copy of the settings)
         changed = self.worker.set_live(name, value)
         if name == "epochs":  # a longer (or shorter) run: same model, same compiled functions
-            self.status_line.set_total(int(value), self._last_epoch)
+            self.status_line.set_total(int(value))
             return
         if name not in MARKER_LABELS or name not in changed:
             return

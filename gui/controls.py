@@ -24,6 +24,8 @@ from pyqtgraph.parametertree import Parameter, ParameterTree
 
 from engine import limits
 from engine.names import CELLS, DTYPES, LIVE_SETTINGS, OPTIMIZERS, TASKS
+from gui.dataset_rows import FRAMES_TIP, LENGTHS_TIP, DatasetRows
+from gui.dataset_rows import TIPS as DATASET_TIPS
 from gui.suggested import SuggestionBar
 from gui.typed_limits import guard_typed_values
 
@@ -75,8 +77,6 @@ def format_hidden_sizes(sizes) -> str:
 
 
 RO = {"readonly": True}  # a row that shows, never edits
-LENGTHS_TIP = "Time steps per sequence: shortest / median / longest"
-FRAMES_TIP = "Frames per sequence × steps per frame: the network reads k consecutive steps at once"
 
 
 def _dataset_group() -> dict:
@@ -87,20 +87,20 @@ def _dataset_group() -> dict:
         "tip": "The loaded data, as RNN Scope understood it",
         "children": [
             {"name": "file", "title": "file", "type": "str", "value": "", **RO,
-             "tip": "The open sequence file(s); File ▸ Open (Ctrl+O) or drop files on the window"},
+             "tip": DATASET_TIPS["file"]},
             {"name": "task", "title": "task", "type": "list", "limits": list(TASKS), "value": "forecast",
              "tip": "What the model learns: a class per sequence, the next character, or the next "
                     "value. Detected from the file; changing it rebuilds the model"},
             {"name": "sequences", "title": "sequences", "type": "str", "value": "", **RO,
-             "tip": "How many sequences the file holds (training and validation together)"},
+             "tip": DATASET_TIPS["sequences"]},
             {"name": "lengths", "title": "lengths (min/median/max)", "type": "str", "value": "", **RO,
              "tip": LENGTHS_TIP},
             {"name": "frames", "title": "fed as frames", "type": "str", "value": "", **RO, "visible": False,
              "tip": FRAMES_TIP},
             {"name": "inputs", "title": "inputs", "type": "str", "value": "", **RO,
-             "tip": "What the network reads at each time step"},
+             "tip": DATASET_TIPS["inputs"]},
             {"name": "outputs", "title": "outputs", "type": "str", "value": "", **RO,
-             "tip": "What the network predicts"},
+             "tip": DATASET_TIPS["outputs"]},
         ],
     }
 
@@ -187,6 +187,7 @@ class ControlPanel(QtWidgets.QWidget):
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(self.params, showTop=False)
         self._show_tips_on_rows(self.params)
+        self.dataset_rows = DatasetRows(self, lambda: self.tree.fontMetrics().horizontalAdvance(VALUE_SAMPLE))
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("controlsMessage")
@@ -231,7 +232,9 @@ class ControlPanel(QtWidgets.QWidget):
         fm = self.tree.fontMetrics()
         scrollbar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
         names = max(self.tree.sizeHintForColumn(0), self.tree.columnWidth(0))
-        return names + fm.horizontalAdvance(VALUE_SAMPLE) + scrollbar + 4 * self.tree.frameWidth() + 8
+        [task] = self._param("task").items  # an editable row: its value shares the column with a reset button
+        reset = task.defaultBtn.width() + task.layoutWidget.layout().spacing() + 4  # "classify_sequence" touched it
+        return names + fm.horizontalAdvance(VALUE_SAMPLE) + reset + scrollbar + 4 * self.tree.frameWidth() + 8
 
     @staticmethod
     def _set_row_tip(param: Parameter, opts: dict) -> None:
@@ -361,10 +364,7 @@ class ControlPanel(QtWidgets.QWidget):
         gui.stored_dataset) and, when given, the task."""
         self._applying = True
         try:
-            for name in ("file", "sequences", "lengths", "frames", "inputs", "outputs"):
-                self._param(name).setValue(texts.get(name, ""))
-            self._param("file").setOpts(tip=texts.get("file_tip") or self._param("file").opts["tip"])
-            self._param("lengths").setOpts(tip=texts.get("lengths_tip") or LENGTHS_TIP)
+            self.dataset_rows.show(texts)  # fitted to the value column, the full texts in the tooltips
             self._param("frames").setOpts(visible=bool(texts.get("frames")))
             if task is not None:
                 self._param("task").setValue(task)
@@ -544,7 +544,7 @@ def summary_texts(summary: dict) -> dict:
                       f"{summary['max_length']})\n{LENGTHS_TIP}; fed as frames of {k} consecutive steps"
     if summary["task"] == "next_token":
         inputs = f"text, vocabulary {summary['vocab']}"
-        outputs = f"next character ({summary['vocab']} symbols)"
+        outputs = "next character"  # the vocabulary is in the inputs row; "(27 symbols)" was cut
     else:
         names = summary["feature_names"]
         inputs = f"{summary['features']} feature(s)" + (f": {_listed(names, 6)}" if names else "")

@@ -395,7 +395,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
                                   [row.get("val_loss") for row in history])
             self._run_points = len(epochs)
             self._last_epoch = int(epochs[-1])
-            self.status_line.set_total(self.status_line.progress.maximum(), self._last_epoch)
+            self.status_line.show_epoch(self._last_epoch)
             for row in history:
                 self.history.add(row)
         self._show_status(f"checkpoint loaded: epoch {self._last_epoch}" + self._take_checkpoint_note())

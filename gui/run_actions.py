@@ -181,7 +181,7 @@ class RunActions:
             name, value = event["name"], event.get("new")
             self.controls.set_value(name, (value or 0.0) if name == "clip_norm" else value)
             if name == "epochs":
-                self.status_line.set_total(int(value), self._last_epoch)
+                self.status_line.set_total(int(value))
         text = marker_text(event)
         if kind in MARKED_CONTROL_EVENTS and text is not None:
             self.loss_plot.add_marker(event.get("epoch") or self._last_epoch, text)

@@ -55,7 +55,7 @@ class RunTools:
     def _reset_run_tools(self) -> None:
         """The current run ended or was replaced: its marks go (its curves turn grey elsewhere)."""
         self.run_marks.clear()
-        self.status_line.reset_steps()
+        self.status_line.new_run()  # no epoch and no step bar until its first reports
         self._best_val = {}
         self._restored_text = ""
         self._epoch_started_at = time.monotonic()

@@ -80,6 +80,7 @@ class RunView(QtCore.QObject):
         if task in TASKS:
             w.controls.set_value("task", task)
         w.controls.show_dataset_texts(stored_dataset_texts(reader.meta.get("dataset")))  # its data, not the window's
+        w._refresh_suggestion_bar()  # hidden: the window's suggestion is for the window's data
         if config is not None:
             w.controls.set_config(config)
             w.hidden_panel.reset(config.hidden_sizes, config.cell)
@@ -108,6 +109,7 @@ class RunView(QtCore.QObject):
                 self.window.controls.show_dataset_texts({})
         self.reader = None
         self._task = None
+        self.window._refresh_suggestion_bar()  # the window's own data's suggestion, if it has one
 
     # ------------------------------------------------------------------ contents
     def _add_epochs(self, epochs) -> None:
@@ -121,7 +123,6 @@ class RunView(QtCore.QObject):
             w.history.add(row)
         w._run_points += len(epochs)
         w._last_epoch = int(epochs[-1]["epoch"])
-        w.status_line.set_total(w.status_line.progress.maximum(), w._last_epoch)
         # the status bar describes the shown run, not an idle window; its speed from wall_s and n_train
         w.status_line.show_row(epochs[-1], self.reader.sequences_per_second())
         w._elapsed = float(epochs[-1].get("wall_s") or 0.0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from PyQt5 import QtWidgets
 
+BAR_MAX_WIDTH = 220  # px: the epoch bar's usual width
+BAR_PADDING = 24  # px around the epoch bar's text (the style's frame and margins)
 STATUS_INTERVAL_S = 0.2  # report text at most this often: each change re-lays out the bar
 
 
@@ -34,7 +36,7 @@ class StatusLine:
 
     def __init__(self, status_bar: QtWidgets.QStatusBar):
         self.progress = QtWidgets.QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setMaximumWidth(BAR_MAX_WIDTH)
         self.progress.setFormat("epoch %v / %m")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -52,6 +54,7 @@ class StatusLine:
             status_bar.addPermanentWidget(widget)
         self._shown_report = None
         self._shown_at = float("-inf")
+        self._epoch: int | None = None  # the epoch the label and the bar show (show_epoch)
         self._step_shown_at = float("-inf")
 
     def show_step(self, report, now: float) -> None:
@@ -71,13 +74,31 @@ class StatusLine:
         _set_text(self.lbl_rate, rate)
 
     def reset_steps(self) -> None:
-        """A new run: the step bar waits for that run's first StepReport."""
+        """The step bar waits for the next StepReport (a new run, or short epochs again)."""
         self.step_progress.hide()
         self._step_shown_at = float("-inf")
 
-    def set_total(self, epochs: int, done: int = 0) -> None:
+    def new_run(self) -> None:
+        """A new run (or a shown folder): no epoch yet in the label and the bar, no step bar."""
+        self.reset_steps()
+        self.show_epoch(None)
+
+    def show_epoch(self, epoch: int | None) -> None:
+        """The last finished epoch, in the label and the bar at once, the one place either takes it (the
+        bar once took the newest arrival while the label showed the last drawn report); show_step's
+        "epoch N (in progress)" is the epoch after it."""
+        self._epoch = None if epoch is None else int(epoch)
+        _set_text(self.lbl_epoch, "epoch –" if epoch is None else f"epoch {self._epoch}")
+        self.progress.setValue(min(self._epoch or 0, self.progress.maximum()))
+
+    def set_total(self, epochs: int) -> None:
+        """The run's epochs: the bar's range; its value stays the epoch the label shows."""
         self.progress.setRange(0, int(epochs))
-        self.progress.setValue(min(int(done), int(epochs)))
+        self.progress.setValue(min(self._epoch or 0, int(epochs)))
+        # never narrower than its longest text: a squeezed bar (1024x700) wrapped "epoch 120 / 100000" in two
+        widest = self.progress.fontMetrics().horizontalAdvance(f"epoch {int(epochs)} / {int(epochs)}")
+        self.progress.setMinimumWidth(widest + BAR_PADDING)
+        self.progress.setMaximumWidth(max(BAR_MAX_WIDTH, widest + BAR_PADDING))
 
     def show_now(self) -> None:
         """The next ``show_report`` updates at once (final numbers, exports)."""
@@ -88,9 +109,8 @@ class StatusLine:
             return
         self._shown_report = report
         self._shown_at = now
-        self.progress.setValue(min(report.epoch, self.progress.maximum()))
+        self.show_epoch(report.epoch)
         acc = f" · acc {report.val_accuracy:.1%}" if report.val_accuracy is not None else ""
-        _set_text(self.lbl_epoch, f"epoch {report.epoch}")
         _set_text(self.lbl_loss, f"train {report.train_loss:.4g} · val {report.val_loss:.4g}{acc}")
         _set_text(self.lbl_rate, f"{report.sequences_per_second:,.0f} seq/s")
         self.lbl_rate.setToolTip("")
@@ -102,7 +122,7 @@ class StatusLine:
         self._shown_report = None
         acc = row.get("val_accuracy")
         acc = f" · acc {acc:.1%}" if isinstance(acc, float) and acc == acc else ""
-        _set_text(self.lbl_epoch, f"epoch {row['epoch']}")
+        self.show_epoch(row["epoch"])
         _set_text(self.lbl_loss, f"train {_number(row.get('train_loss'))} · val {_number(row.get('val_loss'))}{acc}")
         _set_text(self.lbl_rate, f"≈{speed:,.0f} seq/s" if speed else "– seq/s")
         self.lbl_rate.setToolTip(DERIVED_SPEED_TIP if speed else "")

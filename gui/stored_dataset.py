@@ -28,7 +28,7 @@ def stored_dataset_texts(info: dict) -> dict:
     task, outputs_n = info.get("task"), _count(info.get("n_outputs"))
     classes = [str(c) for c in info.get("class_names") or []]
     if task == "next_token":
-        inputs, outputs = f"text, vocabulary {outputs_n or '?'}", f"next character ({outputs_n or '?'} symbols)"
+        inputs, outputs = f"text, vocabulary {outputs_n or '?'}", "next character"
     else:
         inputs = f"{_count(info.get('n_features')) or '?'} feature(s)"
         outputs = f"forecast {outputs_n or '?'} target(s)"

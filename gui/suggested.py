@@ -162,7 +162,12 @@ class SuggestedSettings:
             log.info("suggested settings applied: %s", ", ".join(changed))
 
     def _refresh_suggestion_bar(self) -> None:
-        if self.suggestion is not None:
+        """The bar for the window's own data; hidden while a run folder is shown in the panels (its data
+        is another file, and Apply would change the window's settings under it). RunView calls this."""
+        run_view = getattr(self, "run_view", None)
+        if self.suggestion is None or (run_view is not None and run_view.reader is not None):
+            self.controls.suggestion_bar.show_suggestion(None)
+        else:
             self.controls.suggestion_bar.show_suggestion(self.suggestion, applied=self._suggestion_applied())
 
     def _suggestion_applied(self) -> bool:

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 
 from gui.plots import hover
 from gui.plots.axis import ReadableAxisItem
+from gui.plots.legend_fit import LegendFit
 from gui.plots.marker_labels import TOP as MARKER_TOP, MarkerLabels
 from gui.plots.refused import RefusedMarks
 from gui.plots.series import GrowableSeries, trailing_mean
@@ -34,6 +35,7 @@ class LossPlot(QtWidgets.QWidget):
         self.plot_item.setLabel("left", "loss")
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot_item.addLegend(offset=(-10, 10))
+        self.legend_fit = LegendFit(self.legend, self.plot_item.vb)  # inside the view box, or hidden
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)

@@ -29,9 +29,10 @@ class RunMarks:
         self._plot = plot
         self._running = GrowableSeries()
         self._epochs: list[int] = []  # the epoch of each running point
+        # "running": the training loss within an epoch (dotted); "train (running, within an epoch)" was cut at 1024x700
         self.running_curve = pg.PlotDataItem(
             pen=pg.mkPen(TRAIN_COLOR, width=1, style=QtCore.Qt.DotLine), symbol="o", symbolSize=4,
-            symbolBrush=TRAIN_COLOR, symbolPen=None, name="train (running, within an epoch)")
+            symbolBrush=TRAIN_COLOR, symbolPen=None, name="running")
         configure_long_curve(self.running_curve)
         plot.addItem(self.running_curve)
         # A PlotDataItem (not a scatter) so it follows the plot's log-y mode like the curves do;

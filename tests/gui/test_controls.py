@@ -39,7 +39,7 @@ def test_text_dataset_lines_count_the_vocabulary(qtbot, tmp_path):
     vocab = dataset.summary()["vocab"]
     texts = _panel_texts(qtbot, dataset)
     assert texts["inputs"] == f"text, vocabulary {vocab}"
-    assert texts["outputs"] == f"next character ({vocab} symbols)"
+    assert texts["outputs"] == "next character"  # its vocabulary is in the inputs row
 
 def _all_params(param):
     for child in param.children():
@@ -193,3 +193,17 @@ def test_the_lengths_tip_names_the_frames(qtbot, classify_tsv):
     assert "frames: 6 / 6 / 6" in panel._param("lengths").opts["tip"]
     panel.set_dataset(load_sequences(classify_tsv))
     assert panel._param("lengths").opts["tip"].startswith("Time steps per sequence")
+
+
+def test_a_dataset_row_shows_its_whole_text_when_the_column_has_room_and_refits_when_narrowed(qtbot):
+    """Fitted once to the narrowest column, a wide dock showed 'ItalyPowerDeman…' beside free room."""
+    panel = ControlPanel()
+    qtbot.addWidget(panel)
+    panel.set_dataset(load_sequences("benchmarks/data/ItalyPowerDemand_TRAIN.ts"))
+    panel.resize(700, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.value("file") == "ItalyPowerDemand_TRAIN.ts", timeout=5000)
+    panel.resize(panel.minimum_width(), 600)
+    qtbot.waitUntil(lambda: panel.value("file") != "ItalyPowerDemand_TRAIN.ts", timeout=5000)
+    assert panel.value("file").endswith("…")
+    assert "ItalyPowerDemand_TRAIN.ts" in panel._param("file").opts["tip"]

@@ -257,11 +257,29 @@ def test_a_shown_folder_names_its_own_data_in_the_controls_until_the_windows_run
     assert window.open_run_folder(classes_folder)
     assert window.controls.value("file") == "Ramps_TRAIN.tsv"
     assert window.controls.value("sequences").startswith("16 (")
-    assert window.controls.value("outputs").startswith("2 classes: ") and "rising" in window.controls.value("outputs")
+    assert window.controls.value("outputs").startswith("2 classes")  # the names, if they do not fit, on hover
+    assert "2 classes: " in window.controls._param("outputs").opts["tip"] and "rising" in window.controls._param("outputs").opts["tip"]
     assert "run.json" in window.controls._param("lengths").opts["tip"]
     window.step_epoch()
     qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1, timeout=60_000)
     assert {name: window.controls.value(name) for name in own} == own
+
+
+def test_a_shown_folder_hides_the_windows_suggestion_until_the_windows_run_is_back(
+        qtbot, loaded_window, forecast_csv, classes_folder):
+    """The suggestion bar kept describing the window's forecast CSV ("Suggested: ..., Apply") while a
+    classification run on another file was shown; its Apply would have changed the window's settings."""
+    window = loaded_window(forecast_csv)
+    bar = window.controls.suggestion_bar
+    assert window.suggestion is not None and bar.isVisibleTo(window.controls)
+    own = bar.label.text()
+    assert window.open_run_folder(classes_folder)
+    assert not bar.isVisibleTo(window.controls)
+    window.controls.user_change("learning_rate", 0.02)  # a change in the controls refreshes the bar: still hidden
+    assert not bar.isVisibleTo(window.controls)
+    window.step_epoch()  # the window's own run: its data's suggestion is back
+    qtbot.waitUntil(lambda: window.loss_plot.point_count() == 1, timeout=60_000)
+    assert bar.isVisibleTo(window.controls) and bar.label.text().split(" (")[0] == own.split(" (")[0]
 
 
 @pytest.mark.slow

@@ -126,3 +126,56 @@ def test_framed_lengths_fit_their_column_at_the_default_size_and_on_1024x700(qtb
         for name in ("lengths", "frames"):
             text, needed, room = _dataset_row_room(window.controls, name)
             assert needed <= room, (screen, name, text, needed, room)
+
+
+ROW_GAP = 4  # px between a row's text and what follows it (the column's edge, its reset button)
+
+
+def test_every_dataset_row_fits_its_column_with_its_full_text_in_its_tooltip(qtbot, make_window):
+    """GunPoint framed by 5 read "5 feature(s): value@0, v" (no tooltip with the rest) and "classify_sequence"
+    touched its reset button at 1024x700."""
+    from engine.data import load_sequences
+    from engine.data.framing import frame_dataset
+
+    window = make_window()
+    window.controls.set_dataset(frame_dataset(load_sequences("benchmarks/data/GunPoint_TRAIN.ts"), 5))
+    names = ("file", "task", "sequences", "lengths", "frames", "inputs", "outputs")
+    for screen in (None, QtCore.QRect(0, 0, 1024, 700)):
+        rect = fit_to_screen(window, screen)
+        qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+        QtWidgets.QApplication.processEvents()
+        for name in names:
+            text, needed, room = _dataset_row_room(window.controls, name)
+            assert needed + ROW_GAP <= room, (screen, name, text, needed, room)
+    [item] = list(window.controls._param("inputs").items)
+    assert "value@0, value@1, value@2, value@3, value@4" in item.toolTip(1)  # every name, on hover
+
+
+def test_the_loss_legend_stays_inside_its_plot_at_the_default_size_and_on_1024x700(qtbot, make_window):
+    """At 1024x700 the legend was cut at the plot's left edge: "n", "dation", "n (running, within an epoch)".
+    Shown, it is inside the view box; a plot too narrow for it (the offscreen 800x600 default) hides it."""
+    window = make_window()
+    plot = window.loss_plot
+    for screen in (None, QtCore.QRect(0, 0, 1024, 700), QtCore.QRect(0, 0, 1600, 1000)):
+        rect = fit_to_screen(window, screen)
+        qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+        QtWidgets.QApplication.processEvents()
+        legend = plot.legend.sceneBoundingRect()
+        view = plot.plot_item.vb.sceneBoundingRect()
+        assert plot.legend.isVisible() or (screen is None and legend.width() > view.width()), (screen, legend, view)
+        if plot.legend.isVisible():
+            assert view.contains(legend) and plot.plot_widget.sceneRect().contains(legend), (screen, legend, view)
+
+
+def test_the_epoch_bars_text_fits_the_bar_on_1024x700(qtbot, make_window):
+    """A 100000-epoch run at 1024x700: "epoch 120 / 100000" wrapped onto two lines in a squeezed bar."""
+    window = make_window()
+    window.status_line.set_total(100_000)
+    window.status_line.show_epoch(99_999)
+    bar = window.status_line.progress
+    for screen in (None, QtCore.QRect(0, 0, 1024, 700)):
+        rect = fit_to_screen(window, screen)
+        qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+        QtWidgets.QApplication.processEvents()
+        assert bar.text() == "epoch 99999 / 100000"
+        assert bar.fontMetrics().horizontalAdvance(bar.text()) + 2 * ROW_GAP <= bar.width(), (screen, bar.width())
