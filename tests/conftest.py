@@ -39,15 +39,16 @@ def restore_logging():
     checks stderr for tracebacks then failed on (tests/gui in reverse file order: test_headless_results,
     then test_file_actions). Only the handlers configure() marks are removed: pytest's own capture
     handlers differ between a test's setup and teardown."""
-    from gui.logging_setup import OUR_LOGGERS  # Qt-free
-
     root = logging.getLogger()
-    level, levels = root.level, {name: logging.getLogger(name).level for name in OUR_LOGGERS}
+    level = root.level
+    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
+              if isinstance(logger, logging.Logger)}  # (placeholders have no level)
     yield
     for handler in list(root.handlers):
         if getattr(handler, "_rnnscope", False):
             root.removeHandler(handler)
             handler.close()
     root.setLevel(level)
-    for name, saved in levels.items():
-        logging.getLogger(name).setLevel(saved)
+    setup = sys.modules.get("gui.logging_setup")  # not imported here: engine tests stay without Qt
+    for name in (setup.OUR_LOGGERS if setup is not None else ()):
+        logging.getLogger(name).setLevel(levels.get(name, logging.NOTSET))
