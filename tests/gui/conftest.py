@@ -16,6 +16,20 @@ def plot_options():
 
 
 @pytest.fixture(autouse=True)
+def widgets_deleted_after_the_test(qapp):
+    """The test's widgets are really gone before the next test starts.
+
+    pytest-qt closes the widgets a test registered and calls ``deleteLater``; Qt deletes them only
+    in a later event loop. A next test that never runs one before it looks at the application's
+    windows still saw the last test's: test_dataset_open, run after test_dialogs (reverse file
+    order), found its two visible error boxes among ``QApplication.topLevelWidgets()``. Sending
+    the deferred deletes here (the last fixture to finish: pytest-qt has closed the widgets)
+    deletes them with their child boxes and dialogs."""
+    yield
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
+
+
+@pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, qapp):
     """Every QSettings() in a test reads and writes an INI file under tmp_path, never the real one."""
     folder = tmp_path / "settings"

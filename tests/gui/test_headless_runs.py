@@ -13,8 +13,8 @@ from engine import checkpoint
 from engine.names import RunState
 from engine.run_folder import append_command
 from engine.run_reader import open_run
-from tests.gui.headless_child import ROOT, child_env as _env, headless as _headless, wait_for as _wait_for, \
-    wave_csv
+from tests.gui.headless_child import ROOT, child_env as _env, headless as _headless, start, \
+    wait_for as _wait_for, wave_csv
 
 
 def _events(folder):
@@ -28,9 +28,8 @@ def _events(folder):
 def test_a_subprocess_run_is_steered_through_control_jsonl_survives_kill_9_and_resumes(tmp_path):
     data = wave_csv(tmp_path / "wave.csv")
     out = tmp_path / "run"
-    proc = subprocess.Popen(_headless(data, "--epochs", 1_000_000, "--hidden", 3, "--batch-size", 4,
-                                      "--lr", 0.01, "--out", out),
-                            cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = start(data, "--epochs", 1_000_000, "--hidden", 3, "--batch-size", 4, "--lr", 0.01, "--out", out,
+                 log=tmp_path / "child-stderr.txt")
     try:
         reader = _wait_for(lambda: (out / "metrics.csv").exists() and open_run(out), proc, what="the run folder")
         _wait_for(lambda: reader.poll() is not None and len(reader.epochs) >= 2, proc, what="two epochs")

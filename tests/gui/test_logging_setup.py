@@ -6,20 +6,6 @@ import pytest
 from gui import logging_setup
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level, {n: logging.getLogger(n).level for n in logging_setup.OUR_LOGGERS})
-    yield
-    for handler in list(root.handlers):
-        if handler not in saved[0]:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(saved[1])
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
-
-
 def test_the_window_logs_to_the_cache_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert logging_setup.log_path() == tmp_path / "rnn-scope" / "rnn-scope.log"

@@ -14,6 +14,7 @@ from engine import backend
 from engine.names import RunState
 from gui.plots import qimage_to_array
 from tests.gui.child_window import run_window_child
+from tests.gui.worker_sync import worker_settled
 
 TRAIN_TIMEOUT = 60_000  # ms; a first compile on a loaded 2-core machine can take a while
 
@@ -196,9 +197,13 @@ def test_pause_step_resume(qtbot, make_window, forecast_csv, tiny_config):
     qtbot.waitUntil(lambda: _points(window)[0] >= 5, timeout=10_000)
     window.toggle_run()  # pause
     assert window.run_state == "paused"
-    qtbot.wait(300)
+    # The pause has landed (the epoch under way is held, or it reported and is drawn now): a fixed
+    # 300 ms raced a starved worker and the draw timer. Then nothing more comes.
+    worker_settled(qtbot, window.worker)
+    window.flush_snapshot()
     settled = _points(window)[0]
     qtbot.wait(300)
+    window.flush_snapshot()
     assert _points(window)[0] == settled
     epochs = window.loss_plot.curve_data()["train"][0]
     assert list(epochs) == list(range(1, settled + 1))  # no loss point lost or duplicated
@@ -298,6 +303,8 @@ def test_divergence_pauses_and_explains(qtbot, make_window, forecast_csv):
     qtbot.waitUntil(lambda: window.run_state == "paused" and window.last_error is not None, timeout=5000)
     assert "diverged in epoch 2" in window.last_error and "learning rate" in window.last_error
     qtbot.wait(200)
+    worker_settled(qtbot, window.worker)  # no epoch 3 on its way
+    window.flush_snapshot()  # epoch 2 is drawn (200 ms of a starved draw timer may not have drawn it)
     assert _points(window)[0] == 2
 
 

@@ -8,6 +8,7 @@ from PyQt5 import QtWidgets
 from engine.names import RunState
 from engine.run_reader import open_run
 from tests.gui.run_folders import write_run
+from tests.gui.worker_sync import worker_settled
 
 
 def test_the_runs_dock_lists_the_runs_folder_and_overlays_ticked_runs(qtbot, make_window, tmp_path):
@@ -132,7 +133,7 @@ def test_a_paused_window_run_reads_its_control_jsonl(qtbot, loaded_window, forec
     folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
     window.toggle_run()  # Pause
     qtbot.waitUntil(lambda: open_run(folder).status is RunState.PAUSED, timeout=10_000)
-    qtbot.wait(300)  # a pause lands within one step; the epoch it held may end
+    worker_settled(qtbot, window.worker)  # the pause has landed: no epoch is on its way to metrics.csv
     paused_at = len(open_run(folder).epochs)
     append_command(folder, "step")
     qtbot.waitUntil(lambda: len(open_run(folder).epochs) >= paused_at + 1, timeout=10_000)

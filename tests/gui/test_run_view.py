@@ -102,16 +102,14 @@ def test_the_toolbar_pauses_steps_resumes_and_stops_a_followed_headless_run(qtbo
     """A run trained by a headless child process, shown and followed: the toolbar's Pause, Step, Resume
     and Stop go to it through its control.jsonl (it obeys), and the toolbar shows the state it reports.
     Step used to start a new local run over the followed one (the window has the same data open)."""
-    import subprocess
 
     from engine.names import RunState
-    from tests.gui.headless_child import ROOT, child_env, headless, wait_for, wave_csv
+    from tests.gui.headless_child import start, wait_for, wave_csv
 
     out = tmp_path / "remote"
     data = wave_csv(tmp_path / "wave.csv")
-    proc = subprocess.Popen(headless(data, "--epochs", 1_000_000, "--hidden", 3,
-                                     "--batch-size", 4, "--out", out),
-                            cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = start(data, "--epochs", 1_000_000, "--hidden", 3, "--batch-size", 4, "--out", out,
+                 log=tmp_path / "child-stderr.txt")
     try:
         wait_for(lambda: (out / "metrics.csv").exists() and open_run(out).epochs, proc, what="its first epoch")
         window = loaded_window(data)

@@ -9,6 +9,7 @@ import pytest
 from engine.data import SequenceDataset
 from engine.training import Trainer, TrainingConfig
 from gui.worker import TrainingWorker
+from tests.gui.worker_sync import worker_settled
 
 
 def many_steps_dataset(n=600):
@@ -49,7 +50,7 @@ def test_progress_within_an_epoch_and_a_pause_within_one_step(qtbot, long_epoch)
     at_pause = steps_done[0]
     first = got["steps"][0]
     assert first.epoch == 1 and 1 <= first.step < first.steps_in_epoch and np.isfinite(first.train_loss)
-    qtbot.wait(400)
+    worker_settled(qtbot, worker)  # the pause has landed: the epoch is held (a fixed 400 ms raced a starved worker)
     held = steps_done[0]
     assert held - at_pause <= 2, f"{held - at_pause} steps ran after the pause"
     qtbot.wait(300)
@@ -67,7 +68,7 @@ def test_stop_ends_a_held_epoch(qtbot, long_epoch):
     worker.new_run(TrainingConfig(hidden_sizes=(4,), batch_size=2, epochs=3), many_steps_dataset(), paused=False)
     qtbot.waitUntil(lambda: len(got["steps"]) >= 1, timeout=60_000)
     worker.pause()
-    qtbot.wait(200)
+    worker_settled(qtbot, worker)  # held between two steps, then stopped
     worker.stop()
     qtbot.waitUntil(lambda: "stopped" in got["states"], timeout=20_000)
     assert [r.stopped for r in got["epochs"]][-1:] == [True]
