@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dataset import default_feature_names
-from .errors import DataError, data_error, format_size
+from .errors import DataError, data_error, format_size, over_size_limit
 from .files import DataFile
 from .formats import Loaded, clean_nonfinite, nonfinite_note, too_long, trim_trailing_nan
 
@@ -92,8 +92,8 @@ class _FakeStream:
 
 def _check_data_size(header: _Header, available: int, limit: int | None, path, what: str) -> None:
     if limit is not None and header.nbytes > limit:
-        raise data_error(path, f"{what} has shape {header.shape} {header.dtype}: {format_size(header.nbytes)}, over the "
-                         f"{format_size(limit)} size limit", "pass a larger size_limit or save a smaller array")
+        raise over_size_limit(path, f"{what} has shape {header.shape} {header.dtype}: {format_size(header.nbytes)}, "
+                              f"over the {format_size(limit)} size limit", header.nbytes, "save a smaller array")
     if header.nbytes > available:
         raise data_error(path, f"{what} is truncated: its header says {format_size(header.nbytes)} of data, "
                          f"{format_size(max(available, 0))} are there", f"the file is cut short; {_NPY_HINT}")
@@ -252,8 +252,8 @@ class _Archive:
         info = self.members[key]
         what = f"member {info.filename!r}"
         if self.limit is not None and info.file_size > self.limit:
-            raise data_error(self.path, f"{what} would decompress to {format_size(info.file_size)}, over the "
-                             f"{format_size(self.limit)} size limit", "pass a larger size_limit or save a smaller array")
+            raise over_size_limit(self.path, f"{what} would decompress to {format_size(info.file_size)}, over the "
+                                  f"{format_size(self.limit)} size limit", info.file_size, "save a smaller array")
         stream = self.zf.open(info)
         header = _read_header(stream, self.path, what)
         _check_data_size(header, info.file_size - header.data_offset, self.limit, self.path, what)
