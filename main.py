@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a recurrent neural network and watch its loss and hidden states live.",
         epilog=(f"With no FILE, the bundled noisy-sine forecasting sample is opened. A FILE that does not "
                 f"exist here but is a bundled sample's name opens that sample ({samples}). Headless exit "
-                "codes: 0 finished, 2 bad input or settings, 130 interrupted (results so far written)."))
+                "codes: 0 finished, 2 bad input or settings, 3 diverged (no finite validation loss at the end; "
+                "results written), 130 interrupted (results so far written)."))
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="sequence file(s): CSV/TSV, UCR .tsv, sktime .ts, text, .npy/.npz")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

@@ -4,8 +4,9 @@
   else, ``{"status": "error", "exit_code": 2, "error": ...}`` when it fails); progress and messages
   go to stderr; ``--quiet`` silences progress, never errors.
 * Exit codes: :data:`EXIT_OK` (finished), :data:`EXIT_USAGE` (bad input or settings: one line on
-  stderr), :data:`EXIT_INTERRUPTED` (Ctrl+C; the epochs done are still written), and 1 only for a
-  real bug (Python's own traceback).
+  stderr), :data:`EXIT_DIVERGED` (the run diverged: its last epoch has no finite validation loss;
+  the files are written, the weights are not usable), :data:`EXIT_INTERRUPTED` (Ctrl+C; the epochs
+  done are still written), and 1 only for a real bug (Python's own traceback).
 * Nothing printed can raise: file names may hold bytes that are not valid in the terminal's
   encoding (a Latin-1 name under ``PYTHONIOENCODING=utf-8:strict``), so text is escaped with
   ``backslashreplace`` for the stream it goes to.
@@ -19,12 +20,13 @@ import json
 import math
 import sys
 
-__all__ = ["EXIT_OK", "EXIT_BUG", "EXIT_USAGE", "EXIT_INTERRUPTED", "PROG", "UsageError", "Console",
+__all__ = ["EXIT_OK", "EXIT_BUG", "EXIT_USAGE", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "PROG", "UsageError", "Console",
            "printable", "one_line", "write_line", "json_number"]
 
 EXIT_OK = 0
 EXIT_BUG = 1  # only for an exception nobody expected: Python prints the traceback
 EXIT_USAGE = 2  # the input or a setting is bad; the one line on stderr says what to change
+EXIT_DIVERGED = 3  # trained to the end but diverged: no finite validation loss at the end (results written)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
 PROG = "rnn-scope"
 

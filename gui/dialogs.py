@@ -36,6 +36,16 @@ def show_error(parent, title: str, text: str) -> QtWidgets.QMessageBox:
     return box
 
 
+def close_open_dialogs(parent) -> int:
+    """Close every dialog of ``parent`` still on screen (its error / info boxes, non-modal tools);
+    returns how many. A window that closes takes its boxes with it: a box is a top-level window
+    of its own, so it stayed on screen after its window had gone."""
+    left = [d for d in parent.findChildren(QtWidgets.QDialog) if d.isVisible()]
+    for dialog in left:
+        dialog.close()
+    return len(left)
+
+
 def show_warning(parent, title: str, text: str) -> QtWidgets.QMessageBox:
     box = show_error(parent, title, text)
     box.setIcon(QtWidgets.QMessageBox.Warning)

@@ -10,7 +10,7 @@ is needed; ``--no-plots`` skips them and never loads Qt's graphics libraries.
 
 Before the first epoch everything that can be checked is: the data, the settings, that the PNGs
 can be drawn, and that ``--out`` is writable and holds no earlier run (``gui.out_folder``). What
-is printed and the exit codes (0, 2, 130; 1 only for a bug) follow ``gui.cli_output``.
+is printed and the exit codes (0, 2, 3 diverged, 130; 1 only for a bug) follow ``gui.cli_output``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from engine.names import RunState
 from gui.cli_flags import config_changes, dataset_paths, flag_for, load_options, saliency_step
 from gui.headless_results import StepsCsv, TestSet, frame_as_suggested, suggested_changes
-from gui.cli_output import EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
+from gui.cli_output import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, Console, UsageError, json_number, write_line
 from gui.out_folder import OutFolder, OutputError
 
 __all__ = ["run_headless", "Progress", "DEFAULT_OUT", "UsageError", "config_changes"]
@@ -371,15 +371,23 @@ def _losses(entry: dict) -> dict:
             "val_loss": json_number(entry.get("val_loss")), "val_accuracy": json_number(entry.get("val_accuracy"))}
 
 
+def _ended_diverged(history: list[dict]) -> bool:
+    """Non-finite steps were refused and the last epoch has no finite validation loss: the run
+    trained nothing usable (``--lr 1e38`` exited 0 with NaN losses), so it must not look like success."""
+    return (bool(history) and json_number(history[-1].get("val_loss")) is None
+            and any(h.get("diverged") for h in history))
+
+
 def _summary(trainer, dataset, out: OutFolder, interrupted: bool, plots: bool, seconds: float,
              removed: list) -> dict:
     """What ``--json`` prints: the machine-readable result of the run."""
     history = trainer.history
     run_files = sorted(p for p in out.path.iterdir() if p.is_file() and p.name in RUN_FOLDER_FILES)
     files = {p.name: str(p) for p in [*run_files, *out.written]}
+    status = "interrupted" if interrupted else "diverged" if _ended_diverged(history) else "finished"
     return {
-        "status": "interrupted" if interrupted else "finished",
-        "exit_code": EXIT_INTERRUPTED if interrupted else EXIT_OK,
+        "status": status,
+        "exit_code": {"interrupted": EXIT_INTERRUPTED, "diverged": EXIT_DIVERGED}.get(status, EXIT_OK),
         "dataset": dataset.name,
         "task": dataset.task,
         "epochs": trainer.epoch,
@@ -400,6 +408,9 @@ def _summary_line(summary: dict) -> str:
     text = (f"interrupted after epoch {summary['epochs']} of {summary['epochs_requested']} (Ctrl+C); "
             f"the {_plural(summary['epochs'], 'epoch')} done were written"
             if summary["status"] == "interrupted" else
+            f"diverged: {_plural(summary['epochs'], 'epoch')} in {summary['seconds']:.1f} s and no finite "
+            "validation loss at the end (non-finite steps were skipped, see events.jsonl); lower --lr"
+            if summary["status"] == "diverged" else
             f"done: {_plural(summary['epochs'], 'epoch')} in {summary['seconds']:.1f} s")
     if best["epoch"] is not None:
         which = "val" if best["val_loss"] is not None else "train"

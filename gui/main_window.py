@@ -508,6 +508,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
         # a compile is under way (it cannot be interrupted), and a frozen window is worse.
         self.hide()  # (xcb flushes the unmap itself; processing events here would run other slots)
         self.draw_timer.stop()
+        dialogs.close_open_dialogs(self)  # its error boxes and tool dialogs go with it
         try:
             self.save_settings()
         except Exception as exc:  # never block closing

@@ -42,6 +42,7 @@ COLUMN_LISTS = ("target_column", "index_columns")  # "a,b" / "2" / "none" (index
 PLACEHOLDERS = {"target_column": "auto (name or number; several: a,b)",
                 "index_columns": "auto (none = no index column)",
                 "max_vocab": "512",
+                "size_limit": "1073741824 (1 GB)",
                 "frame": "1 (as in the file; the suggestion may choose more)"}
 # A default typed in on purpose is a choice: "steps per frame" 1 keeps the data as in the file, where
 # leaving it empty lets the suggestion frame a long series (gui.suggested.frame_as_suggested).

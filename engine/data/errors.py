@@ -72,6 +72,13 @@ def data_error(path, problem: str, hint: str | None = None, *, line: int | None 
                      problem=problem, hint=hint, fixes=fixes, hint_template=template, where=where)
 
 
+def over_size_limit(path, problem: str, needed: int, otherwise: str) -> DataError:
+    """A file or array over the size limit: the fix is the limit that lets it through, named as each
+    front end names it (``size_limit=`` / ``--size-limit`` / the preview's "size limit" field)."""
+    from .options import Fix
+    return data_error(path, problem, "{fix} or " + otherwise, fixes=(Fix("size_limit", int(needed)),))
+
+
 def format_size(n_bytes: int) -> str:
     value = float(n_bytes)
     for unit in ("bytes", "KB", "MB", "GB"):

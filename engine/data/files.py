@@ -18,7 +18,7 @@ import io
 import os
 import stat
 
-from .errors import DataError, data_error, format_size
+from .errors import DataError, data_error, format_size, over_size_limit
 
 __all__ = ["DataFile", "open_data_file", "read_bytes", "decode_text", "decode_in_pieces", "line_pieces",
            "PIECE_BYTES"]
@@ -92,8 +92,8 @@ def _check_stat(p: str, st: os.stat_result, size_limit: int | None) -> int:
     if not stat.S_ISREG(mode):
         raise data_error(p, "is not a regular file (device, pipe or socket)", "choose a data file")
     if size_limit is not None and size > size_limit:
-        raise data_error(p, f"file is {format_size(size)}, over the {format_size(size_limit)} size limit",
-                         "pass a larger size_limit or split the file into smaller ones")
+        raise over_size_limit(p, f"file is {format_size(size)}, over the {format_size(size_limit)} size limit",
+                              size, "split the file into smaller ones")
     if size == 0:
         raise data_error(p, "file is empty", "choose a file that contains data")
     return size

@@ -117,10 +117,8 @@ def _read_one(path, opts, head_only: bool = False) -> Loaded:
         head = source.head(HEAD_BYTES)
         complete = len(head) >= source.size
         fmt = opts["format"] or detect_format(source.path, head, complete)
-        if fmt == "npy":
-            return read_npy(source, opts)
-        if fmt == "npz":
-            return read_npz(source, opts)
+        if fmt in ("npy", "npz"):  # a preview reads X's first items only (npy.PREVIEW_BYTES)
+            return (read_npy if fmt == "npy" else read_npz)(source, {**opts, "head_only": head_only})
         if fmt == "ts":
             return read_ts(source, opts)
         if fmt == "text":
@@ -454,7 +452,9 @@ def _estimated_counts(loaded: list, opts):
     if first.layout == "columns":
         lengths = np.array([sum(rows)] if appended else rows)
         return task, len(lengths), lengths, class_names, 0
-    return task, sum(rows), np.array([len(s) for l in loaded for s in l.sequences]), class_names, 0
+    lengths = [l.info["estimated_lengths"] if "estimated_lengths" in l.info else [len(s) for s in l.sequences]
+               for l in loaded]  # an array's head: the lengths its header (or 'lengths') gives
+    return task, sum(rows), np.concatenate([np.asarray(x, dtype=np.int64) for x in lengths]), class_names, 0
 
 
 def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
@@ -463,8 +463,8 @@ def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
     task, n_sequences, lengths, class_names, vocabulary_size = _estimated_counts(loaded, opts)
     sizes = sum(os.path.getsize(p) for p in paths)
     notes = [n for l in loaded for n in l.notes]
-    notes.append(f"preview of the first {HEAD_BYTES // 1024} KB of {format_size(sizes)}: the counts are "
-                 "estimates and the whole file is checked when it is opened")
+    notes.append(first.info.get("preview_note") or f"preview of the first {HEAD_BYTES // 1024} KB of "
+                 f"{format_size(sizes)}: the counts are estimates and the whole file is checked when it is opened")
     return Preview(head=head, format="+".join(sorted({l.format for l in loaded})), task=task, layout=first.layout,
                    n_files=len(paths), n_sequences=int(n_sequences), min_length=int(lengths.min()),
                    median_length=float(np.median(lengths)), max_length=int(lengths.max()),
@@ -478,7 +478,8 @@ def _estimated_preview(head: str, paths: list, loaded: list, opts) -> Preview:
 def preview(path_or_paths, rows: int = 10, **options) -> Preview:
     """Describe files before loading them: the first ``rows`` lines of the (first) file, detected
     format and task, counts and lengths. Cheap on large tables and texts: only their head is read
-    (``Preview.estimated``; .ts/.npy/.npz are read whole, in bounded memory). Raises DataError like load_sequences."""
+    (``Preview.estimated``); of a large .npy/.npz only the header and the first items (engine.data.npy.PREVIEW_BYTES);
+    .ts is read whole, in bounded memory. Raises DataError like load_sequences."""
     opts = _options(options)
     paths = _paths(path_or_paths)
     loaded = [_read_guarded(p, opts, head_only=True) for p in paths]

@@ -6,6 +6,10 @@ data read, one sequence at a time, from the opened file (or the zip member's str
 exactly that many bytes as the bound, and cast to float32 as it comes. For a ``.npz`` each
 member's declared uncompressed size is checked against the size limit before it is opened, so
 a small archive that would decompress to gigabytes is refused without decompressing it.
+
+A preview (``head_only``) reads the headers, the small members and only the first items of X,
+within :data:`PREVIEW_BYTES` (an item longer than that: its first rows): the counts come from
+the header, the lengths are estimates (``info["estimated"]``), as for the head of a big table.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dataset import default_feature_names
-from .errors import DataError, data_error, format_size
+from .errors import DataError, data_error, format_size, over_size_limit
 from .files import DataFile
 from .formats import Loaded, clean_nonfinite, nonfinite_note, too_long, trim_trailing_nan
 
@@ -30,6 +34,7 @@ _NPZ_HINT = "a .npz is a zip of .npy arrays, as numpy.savez writes it"
 _MAX_HEADER = 10_000          # NumPy's own safe limit for the header's Python literal
 _MAGIC = b"\x93NUMPY"
 _SMALL_MEMBERS = ("y", "lengths", "feature_names", "class_names")
+PREVIEW_BYTES = 1 << 20       # what a preview reads of X's data (the window previews on its GUI thread)
 
 
 @dataclass
@@ -92,8 +97,8 @@ class _FakeStream:
 
 def _check_data_size(header: _Header, available: int, limit: int | None, path, what: str) -> None:
     if limit is not None and header.nbytes > limit:
-        raise data_error(path, f"{what} has shape {header.shape} {header.dtype}: {format_size(header.nbytes)}, over the "
-                         f"{format_size(limit)} size limit", "pass a larger size_limit or save a smaller array")
+        raise over_size_limit(path, f"{what} has shape {header.shape} {header.dtype}: {format_size(header.nbytes)}, "
+                              f"over the {format_size(limit)} size limit", header.nbytes, "save a smaller array")
     if header.nbytes > available:
         raise data_error(path, f"{what} is truncated: its header says {format_size(header.nbytes)} of data, "
                          f"{format_size(max(available, 0))} are there", f"the file is cut short; {_NPY_HINT}")
@@ -145,6 +150,23 @@ def _raw_sequences(stream, header: _Header, path, key: str, per_row_2d: bool):
     raise data_error(path, f"array {key!r} has shape {header.shape}", "use (N, T, F), (T, F) or (T,)")
 
 
+def _head_items(stream, header: _Header, path, key: str, per_row_2d: bool):
+    """(the first (T, F) items of X within PREVIEW_BYTES, whether that is all of X) for a preview;
+    None when X cannot be cut (Fortran order, or a shape the full read refuses)."""
+    shape, ndim = header.shape, len(header.shape)
+    if header.fortran or ndim > 3 or header.dtype.kind not in "biuf" or header.dtype.fields is not None:
+        return None
+    single = ndim == 1 or (ndim == 2 and not per_row_2d)
+    n_items, steps = (1, shape[0]) if single else (shape[0], shape[1])
+    width = (shape[1] if ndim == 2 else 1) if single else (shape[2] if ndim == 3 else 1)
+    row = max(1, width * header.dtype.itemsize)
+    keep = min(steps, max(1, PREVIEW_BYTES // row))   # rows read of each item
+    n_read = 1 if keep < steps else min(n_items, max(1, PREVIEW_BYTES // (row * max(steps, 1))))
+    items = [np.frombuffer(_read_exact(stream, keep * width * header.dtype.itemsize, path, repr(key)),
+                           dtype=header.dtype).reshape(keep, width) for _ in range(n_read)]
+    return items, keep == steps and n_read == n_items
+
+
 def _check_lengths(lengths, n: int, steps: int, path):
     if lengths is None:
         return None
@@ -183,6 +205,24 @@ def _array_sequences(raw, header: _Header, path, options, lengths=None, per_row_
     return seqs, counts
 
 
+def _x_sequences(stream, header: _Header, path, key: str, options, lengths=None, per_row_2d=False):
+    """(sequences, non-finite counts, info) of X: all of it, or with ``options["head_only"]`` its head
+    (info then says the counts are the header's and the lengths estimates)."""
+    head = _head_items(stream, header, path, key, per_row_2d) if options.get("head_only") else None
+    if head is None or head[1]:
+        raw = head[0] if head is not None else _raw_sequences(stream, header, path, key, per_row_2d)
+        return (*_array_sequences(raw, header, path, options, lengths, per_row_2d), {})
+    items, _ = head
+    single = len(header.shape) == 1 or (len(header.shape) == 2 and not per_row_2d)
+    n_items, steps = (1, header.shape[0]) if single else (header.shape[0], header.shape[1])
+    seqs, counts = _array_sequences(items, header, path, options, lengths=lengths, per_row_2d=per_row_2d)
+    full = np.asarray(lengths) if lengths is not None else np.full(n_items, steps)
+    info = {"estimated": True, "estimated_rows": n_items, "estimated_lengths": full,
+            "preview_note": f"preview of the first {len(items[0]):,} steps of {len(items):,} of {n_items:,} "
+                            f"sequence(s) of {key!r}: the whole array is checked when it is opened"}
+    return seqs, counts, info
+
+
 def _labels_from_array(y: np.ndarray, path, n: int) -> list:
     if y.shape != (n,):
         raise data_error(path, f"labels 'y' have shape {y.shape}, expected ({n},)", "give one label per sequence")
@@ -214,8 +254,8 @@ def read_npy(source: DataFile, options) -> Loaded:
     stream = source.stream()
     header = _read_header(stream, path, "the file")
     _check_data_size(header, source.size - header.data_offset, None, path, "the array")
-    seqs, counts = _array_sequences(_raw_sequences(stream, header, path, "array", False), header, path, options)
-    return _loaded(path, "npy", seqs, counts, header)
+    seqs, counts, info = _x_sequences(stream, header, path, "array", options)
+    return _loaded(path, "npy", seqs, counts, header, info=info)
 
 
 # ----------------------------------------------------------------------------------- .npz
@@ -252,8 +292,8 @@ class _Archive:
         info = self.members[key]
         what = f"member {info.filename!r}"
         if self.limit is not None and info.file_size > self.limit:
-            raise data_error(self.path, f"{what} would decompress to {format_size(info.file_size)}, over the "
-                             f"{format_size(self.limit)} size limit", "pass a larger size_limit or save a smaller array")
+            raise over_size_limit(self.path, f"{what} would decompress to {format_size(info.file_size)}, over the "
+                                  f"{format_size(self.limit)} size limit", info.file_size, "save a smaller array")
         stream = self.zf.open(info)
         header = _read_header(stream, self.path, what)
         _check_data_size(header, info.file_size - header.data_offset, self.limit, self.path, what)
@@ -292,18 +332,19 @@ def _read_archive(archive: _Archive, path: str, options) -> Loaded:
     stream, header = archive.open(key)
     with stream:
         per_row = y is not None and len(header.shape) == 2 and y.ndim == 1 and len(y) == header.shape[0] > 1
-        raw = _raw_sequences(stream, header, path, key, per_row)
-        seqs, counts = _array_sequences(raw, header, path, options, lengths=lengths, per_row_2d=per_row)
-        stream.read(1)                   # reach the member's end, so zipfile checks its CRC
+        seqs, counts, info = _x_sequences(stream, header, path, key, options, lengths=lengths, per_row_2d=per_row)
+        if not info:
+            stream.read(1)               # reach the member's end, so zipfile checks its CRC
     labels = class_order = None
     if y is not None:
-        labels, class_order = _class_order(_labels_from_array(y, path, len(seqs)), classes, path)
+        labels, class_order = _class_order(_labels_from_array(y, path, info.get("estimated_rows", len(seqs))),
+                                           classes, path)
     f = seqs[0].shape[1]
     feature_names = default_feature_names(f)
     if names is not None and names.dtype.kind in "US" and names.shape == (f,):
         feature_names = [str(n) for n in names.tolist()]
     return _loaded(path, "npz", seqs, counts, header, labels=labels, class_order=class_order,
-                   feature_names=feature_names, info={"arrays": {k: None for k in archive.members}})
+                   feature_names=feature_names, info={"arrays": {k: None for k in archive.members}, **info})
 
 
 def read_npz(source: DataFile, options) -> Loaded:

@@ -57,7 +57,8 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            "each file's class is the name of its folder"),
     Option("max_vocab", 512, "--max-vocab", "maximum vocabulary",
            "text: characters kept, the rarer ones become <unk>; None keeps every character"),
-    Option("size_limit", 1 << 30, "--size-limit", None, "bytes, checked before reading"),
+    Option("size_limit", 1 << 30, "--size-limit", "size limit (bytes)",
+           "bytes a file (or an .npz member, uncompressed) may hold, checked before reading"),
     Option("frame", 1, "--frame", "steps per frame",
            "classification: k consecutive steps as one time step (k times shorter sequences, k times the "
            "inputs); 1 = as in the file"),

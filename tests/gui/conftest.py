@@ -42,6 +42,22 @@ def isolated_settings(tmp_path, qapp):
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def no_dialog_left_open(qapp):
+    """After each test (and its windows' teardown) no dialog or message box is still on screen: a
+    box left open by one test (an error box whose window closed) was found by the next test's
+    check for error boxes, which then failed only in that order. A leaked dialog is closed here
+    and the test that left it fails, so the leak is named where it happens."""
+    yield
+    qapp.processEvents()
+    left = [w for w in QtWidgets.QApplication.topLevelWidgets()
+            if isinstance(w, QtWidgets.QDialog) and w.isVisible()]
+    for widget in left:
+        widget.close()
+    assert not left, "dialogs left open: " + ", ".join(
+        f"{type(w).__name__} {w.objectName()!r} {w.windowTitle()!r}" for w in left)
+
+
 @pytest.fixture
 def forecast_csv(tmp_path):
     """One noisy sine, two columns (t, value): a forecasting sample of 120 steps."""

@@ -139,6 +139,21 @@ def test_ctrl_c_exits_130_and_writes_the_epochs_done(wave_csv, tmp_path):
     assert "were written" in stdout and (out / "checkpoint.npz").stat().st_size > 0
 
 
+def test_a_run_that_diverged_exits_3_not_0(wave_csv, tmp_path):
+    """--lr 1e38 is finite in float32: every step was refused, the losses were NaN and the run
+    exited 0 with "done", as if it had trained."""
+    out = tmp_path / "out"
+    result = _run("--headless", wave_csv, *FAST, "--lr", "1e38", "--no-plots", "--out", out, "--json")
+    assert result.returncode == 3, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "diverged" and summary["exit_code"] == 3
+    assert summary["final"]["val_loss"] is None and summary["epochs"] == 2
+    assert "checkpoint.npz" in summary["files"] and (out / "events.jsonl").exists()  # written all the same
+    result = _run("--headless", wave_csv, *FAST, "--lr", "1e38", "--no-plots", "--out", out, "--overwrite")
+    assert result.returncode == 3 and result.stdout.startswith("diverged: 2 epochs")
+    assert "lower --lr" in result.stdout and "3 diverged" in _run("--help").stdout
+
+
 def test_bad_flags_print_one_line():
     for argv, expected in ((["--epochs", "0"], "--epochs: must be greater than 0"),
                            (["--hidden", "100000"], "4096"),

@@ -184,3 +184,20 @@ def test_a_sequence_over_the_length_limit_is_fixed_in_the_preview(qtbot, monkeyp
     qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
     assert seen[0]["highlighted"] == ["max_length"] and '"maximum sequence length"' in seen[0]["error"]
     assert window.dataset_options == {"max_length": 120} and window.dataset.lengths[0] == 120
+
+
+def test_a_big_npz_is_previewed_from_its_head_and_loaded_whole_on_the_worker(qtbot, make_window, tmp_path):
+    """The preview (GUI thread) read a .npz under the size limit whole; now its head only, and the
+    window's load on the worker thread reads the rest."""
+    import numpy as np
+
+    from engine.data import preview
+
+    path = tmp_path / "big.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, X=rng.random((1000, 120, 4), dtype=np.float32), y=np.arange(1000) % 2)  # 1.9 MB of X
+    assert preview(str(path)).estimated  # what the dialog shows: nothing loaded on the GUI thread
+    window = make_window()
+    assert window.open_paths([str(path)]) is True
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    assert window.dataset.n_sequences == 1000 and window.dataset.task == "classify_sequence"

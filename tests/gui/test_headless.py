@@ -119,6 +119,19 @@ def _one_line_error(capsys) -> str:
     return err
 
 
+def test_a_file_over_the_size_limit_names_the_flag(tmp_path, capsys):
+    """It said 'pass a larger size_limit' (the Python keyword), where the flag is --size-limit."""
+    path = tmp_path / "big.npz"
+    np.savez_compressed(path, X=np.zeros((64, 1024, 4), np.float32))
+    assert headless.run_headless(_args([path], tmp_path / "out", size_limit=1 << 20)) == 2
+    err = _one_line_error(capsys)
+    assert "big.npz: member 'X.npy' would decompress to" in err and "pass --size-limit 1048704 or" in err
+    assert "size_limit" not in err
+    assert headless.run_headless(_args([path], tmp_path / "out", size_limit=100)) == 2
+    err = _one_line_error(capsys)
+    assert "big.npz: file is" in err and "pass --size-limit" in err and "size_limit" not in err
+
+
 def test_bad_file_exits_2_with_one_line(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     assert headless.run_headless(_args([missing], tmp_path / "out")) == 2

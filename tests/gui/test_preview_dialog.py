@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.data.options import OPTIONS
@@ -51,3 +52,19 @@ def test_steps_per_frame_typed_as_1_is_a_choice_the_suggestion_keeps(qtbot, fore
     assert dialog.boxes["frame"].text() == "1" and dialog.options()["frame"] == 1
     dialog.boxes["frame"].setText("8")
     assert dialog.options()["frame"] == 8
+
+
+def test_an_npz_over_the_size_limit_names_the_dialogs_field_and_its_fix_sets_it(qtbot, tmp_path):
+    """The message said 'pass a larger size_limit', a Python keyword the window has no control
+    for; now the dialog's own field, which its fix button sets."""
+    path = tmp_path / "big.npz"
+    np.savez_compressed(path, X=np.zeros((64, 1024, 4), np.float32))  # 1 MB + the .npy header, unzipped
+    dialog = PreviewDialog([str(path)], initial_options={"size_limit": 1 << 20})
+    qtbot.addWidget(dialog)
+    assert "member 'X.npy' would decompress to" in dialog.error
+    assert 'choose "1048704" for "size limit (bytes)"' in dialog.error
+    assert "size_limit" not in dialog.error and "--size-limit" not in dialog.error
+    assert dialog.highlighted == ["size_limit"] and [b.text() for b in dialog.fix_buttons] == [
+        "size limit (bytes): 1048704"]
+    dialog.fix_buttons[0].click()
+    assert dialog.error is None and dialog.options() == {"size_limit": 1048704}

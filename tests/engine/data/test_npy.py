@@ -166,3 +166,40 @@ def test_fuzzed_npz_is_loaded_or_a_data_error(tmp_path, flips, cut):
         load_sequences(p, size_limit=1 << 20)
     except DataError as exc:
         assert str(exc).startswith("fuzz.npz") and ";" in str(exc), exc
+
+
+def _peak_bytes(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_preview_reads_only_the_head_of_a_big_array(tmp_path):
+    """The window previews on its GUI thread, and a .npy/.npz under the size limit was read whole
+    there (a 1 GB member froze the window for seconds); now the header, the small members and the
+    first items within PREVIEW_BYTES, the whole array being checked by the load on the worker."""
+    from engine.data import preview
+    from engine.data.npy import PREVIEW_BYTES
+
+    rng = np.random.default_rng(0)
+    npz = tmp_path / "big.npz"
+    np.savez(npz, X=rng.random((2000, 200, 8), dtype=np.float32), y=np.arange(2000) % 3)  # 12.8 MB of X
+    npy = tmp_path / "long.npy"
+    np.save(npy, rng.random((800_000, 4), dtype=np.float32))  # one 12.8 MB sequence
+    pv, peak = _peak_bytes(lambda: preview(str(npz)))
+    assert peak < 3 * PREVIEW_BYTES, f"preview of a 12.8 MB .npz held {peak / 2**20:.1f} MB"
+    assert pv.estimated and pv.n_sequences == 2000 and (pv.min_length, pv.max_length) == (200, 200)
+    assert pv.class_names == ["0", "1", "2"] and "[0] label 0 length 200" in pv.head
+    assert "of 2,000 sequence(s)" in pv.notes[-1]
+    pv, peak = _peak_bytes(lambda: preview(str(npy)))
+    assert peak < 3 * PREVIEW_BYTES, f"preview of a 12.8 MB .npy held {peak / 2**20:.1f} MB"
+    assert pv.estimated and pv.n_sequences == 1 and pv.max_length == 800_000
+    assert load_sequences(npz).n_sequences == 2000  # the load still reads all of it
+    small = tmp_path / "small.npz"
+    np.savez(small, X=rng.random((20, 10, 2)), y=np.arange(20) % 2)
+    assert not preview(str(small)).estimated  # a small array is previewed whole, as before
