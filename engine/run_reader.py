@@ -24,6 +24,7 @@ import json
 import math
 import os
 import socket
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,11 @@ MARKED_EVENTS = ("set", "pause", "resume", "stop", "divergence", "fork", "resume
 
 class RunFolderError(ValueError):
     """A folder that is not a readable run folder; the message names the file, the line and the fix."""
+
+
+class SnapshotGone(RunFolderError):
+    """A listed snapshot (or insight) file that is no longer there: a live writer thinned it away
+    (or replaced the folder) between the listing and the read. Not damage: a follower skips it."""
 
 
 class RunUpdate:
@@ -460,15 +466,18 @@ class RunReader:
         return sorted(out)
 
     def _snapshot_arrays(self, epoch: int, subfolder: str) -> dict:
+        """All arrays of one file, read at once through one open handle (a rename or prune by the
+        writer afterwards cannot tear it); a file gone since it was listed is SnapshotGone, a
+        damaged one (truncated, not a zip, a bad member) a RunFolderError naming it."""
         path = self.folder / subfolder / snapshot_name(epoch)
         try:
             with np.load(path, allow_pickle=False) as data:
                 return {k: data[k] for k in data.files}
         except FileNotFoundError:
-            raise RunFolderError(f"{path}: no snapshot of epoch {epoch}; kept epochs are "
-                                 f"{self.snapshot_epochs(subfolder)[:20]}...") from None
-        except (OSError, ValueError, EOFError) as exc:
-            raise RunFolderError(f"{path}: damaged snapshot ({exc})") from None
+            raise SnapshotGone(f"{path}: no snapshot of epoch {epoch}; kept epochs are "
+                               f"{self.snapshot_epochs(subfolder)[:20]}...") from None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise RunFolderError(f"{path}: damaged snapshot ({exc or type(exc).__name__})") from None
 
     def insight_epochs(self) -> list:
         """Epochs with an ``insights/`` file (none in folders written before it existed)."""
@@ -496,16 +505,27 @@ class RunReader:
     def snapshot_text(self, epoch: int) -> list | None:
         """The probe's characters of one epoch's snapshot (text data; ``<unk>`` as such), else None
         (numeric data, and snapshots written before they held the text)."""
-        arrays = self._snapshot_arrays(epoch, SNAPSHOTS)
+        return self._text_of(self._snapshot_arrays(epoch, SNAPSHOTS))
+
+    @staticmethod
+    def _text_of(arrays: dict) -> list | None:
         if "text" not in arrays:
             return None
         return ["<unk>" if code == UNKNOWN_CHAR else chr(code) for code in arrays["text"].tolist()
                 if code == UNKNOWN_CHAR or 0 <= code <= 0x10FFFF]
 
+    def snapshot_with_text(self, epoch: int) -> tuple:
+        """(hidden, gates, probe_index, text) from ONE read of the file: a follower reading the
+        snapshot and its text in two reads could see the writer thin it away in between."""
+        arrays = self._snapshot_arrays(epoch, SNAPSHOTS)
+        return (*self._snapshot_of(arrays), self._text_of(arrays))
+
     def snapshot(self, epoch: int) -> tuple:
         """(hidden, gates, probe_index) of one epoch as float32, shaped like an EpochReport's."""
+        return self._snapshot_of(self._snapshot_arrays(epoch, SNAPSHOTS))
+
+    def _snapshot_of(self, arrays: dict) -> tuple:
         cell = (self.meta.get("config") or {}).get("cell", "elman")
-        arrays = self._snapshot_arrays(epoch, SNAPSHOTS)
         n_layers = sum(1 for k in arrays if k.startswith("h") and k[1:].isdigit())
         hidden = [arrays[f"h{layer}"].astype(np.float32) for layer in range(1, n_layers + 1)]
         gates = [{g: arrays[f"{g}{layer}"].astype(np.float32) for g in GATE_NAMES.get(cell, ()) if f"{g}{layer}" in arrays}

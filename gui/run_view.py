@@ -17,7 +17,7 @@ from PyQt5 import QtCore
 
 from engine.names import TASKS, RunState
 from engine.run_folder import append_command
-from engine.run_reader import RunFolderError, marker_text
+from engine.run_reader import RunFolderError, SnapshotGone, marker_text
 from gui.fork_dialog import FORKED_SETTINGS
 from gui.run_builder import checkpoint_predictions
 from gui.stored_dataset import stored_dataset_texts
@@ -147,9 +147,10 @@ class RunView(QtCore.QObject):
             if epoch in self._snapshots:
                 continue
             self._snapshots.add(epoch)
-            try:
-                hidden, gates, _ = reader.snapshot(epoch)
-                text = reader.snapshot_text(epoch)  # text data: the characters label the heatmaps
+            try:  # one read: text data's characters label the heatmaps
+                hidden, gates, _, text = reader.snapshot_with_text(epoch)
+            except SnapshotGone:  # a followed writer thinned it away since the listing: not damage
+                continue
             except RunFolderError as exc:  # one damaged file: the others still replay
                 self.window._show_status(str(exc))
                 continue
@@ -166,6 +167,8 @@ class RunView(QtCore.QObject):
             self._insights.add(epoch)
             try:
                 looks.append(reader.insight(epoch))
+            except SnapshotGone:  # thinned away by a followed writer since the listing
+                continue
             except RunFolderError as exc:  # one damaged file: the others still replay
                 self.window._show_status(str(exc))
         if not looks:

@@ -12,7 +12,7 @@ from gui.plots.legend_fit import LegendFit
 from gui.plots.marker_labels import TOP as MARKER_TOP, MarkerLabels
 from gui.plots.refused import RefusedMarks
 from gui.plots.series import GrowableSeries, trailing_mean
-from gui.plots.style import (MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
+from gui.plots.style import (LEGEND_BRUSH, MARKER_COLOR, OVERLAY_COLOR, TRAIN_COLOR, VAL_COLOR, anchor_inside,
                              configure_long_curve, set_series)
 
 
@@ -34,7 +34,7 @@ class LossPlot(QtWidgets.QWidget):
         self.plot_item.setLabel("bottom", "epoch")
         self.plot_item.setLabel("left", "loss")
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10))
+        self.legend = self.plot_item.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.legend_fit = LegendFit(self.legend, self.plot_item.vb)  # inside the view box, or hidden
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -9,7 +9,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 
 from gui.plots.axis import ReadableAxisItem
-from gui.plots.style import ACTUAL_COLOR, ACTUAL_STYLES, FORECAST_COLORS, retitle, set_compact_title
+from gui.plots.style import ACTUAL_COLOR, ACTUAL_STYLES, FORECAST_COLORS, LEGEND_BRUSH, retitle, set_compact_title
 
 TASK_CLASSIFY = "classify_sequence"
 TASK_TEXT = "next_token"
@@ -135,7 +135,7 @@ class PredictionPanel(QtWidgets.QWidget):
         set_compact_title(self.forecast_plot, "probe sequence: one-step forecast vs actual")  # + epoch later
         self.forecast_plot.setLabel("bottom", "time step")
         self.forecast_plot.getAxis("bottom").enableAutoSIPrefix(False)
-        self.forecast_legend = self.forecast_plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
+        self.forecast_legend = self.forecast_plot.addLegend(offset=(-10, 5), brush=LEGEND_BRUSH)
         self.forecast_plot.showGrid(x=True, y=True, alpha=0.2)
         self._forecast_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._forecast_data: dict = {"actual": np.empty((0, 0)), "forecast": np.empty((0, 0))}

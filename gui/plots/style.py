@@ -17,6 +17,7 @@ OVERLAY_COLOR = (150, 150, 150, 140)
 MARKER_COLOR = (230, 200, 60)
 ACTUAL_COLOR = (225, 225, 225)  # forecast view: the data, neutral
 FORECAST_COLORS = ("#f28e2b", "#59d0a0", "#e15ce0", "#4c9be8", "#f2d22b")  # one per target
+LEGEND_BRUSH = (20, 20, 20, 190)  # legends: translucent dark, so a curve under one does not run through its text
 ACTUAL_STYLES = (QtCore.Qt.SolidLine, QtCore.Qt.DashLine, QtCore.Qt.DotLine, QtCore.Qt.DashDotLine)
 
 GATE_TITLES = {

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 import numpy as np
 
 from gui.plots.axis import ReadableAxisItem
-from gui.plots.style import set_compact_title
+from gui.plots.style import LEGEND_BRUSH, set_compact_title
 
 TRACE_HINT = "click a unit (column) in a heatmap to trace its activation over time"
 
@@ -27,7 +27,7 @@ class UnitTraces:
         self.plot.setLabel("bottom", "time step t")
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
-        self.legend = self.plot.addLegend(offset=(-10, 5), brush=(20, 20, 20, 190))
+        self.legend = self.plot.addLegend(offset=(-10, 5), brush=LEGEND_BRUSH)
         # The empty trace plot says what it is for, in its middle (it follows the view box's size,
         # not the data range, so it stays centred whatever range the last traces left behind).
         self.hint = pg.TextItem(TRACE_HINT, color=(170, 170, 170), anchor=(0.5, 0.5))

@@ -169,3 +169,55 @@ def test_the_speed_is_the_training_set_over_the_median_epoch_gap_and_none_withou
     assert open_run(_folder(tmp_path / "b", _meta(dataset={}), history)).sequences_per_second() is None
     gap = [history[0], {**history[2], "epoch": 3}]  # epochs 1 and 3: no consecutive pair
     assert open_run(_folder(tmp_path / "c", _meta(dataset={"n_train": 40}), gap)).sequences_per_second() is None
+
+
+def test_a_follower_reading_snapshots_a_fast_writer_thins_sees_them_whole_or_gone(tmp_path):
+    """A live writer prunes snapshots between a follower's listing and its read: that file is
+    SnapshotGone (skipped), never a damaged snapshot; every file read is whole."""
+    import threading
+
+    from engine.run_folder import SnapshotStore
+    from engine.run_reader import SnapshotGone
+
+    folder = _folder(tmp_path, _meta(config={"cell": "gru"}))
+    store = SnapshotStore(folder, keep_last=2)
+    store.add(1, [np.ones((40, 8))], [{"z": np.ones((40, 8))}], 0)
+    reader = open_run(folder)
+    done, damaged, gone, read = threading.Event(), [], [], []
+
+    def write():
+        for epoch in range(2, 400):  # epochs 7, 9, 11, ... are thinned away at once
+            store.add(epoch, [np.full((40, 8), epoch)], [{"z": np.full((40, 8), epoch)}], 0)
+        done.set()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    while not done.is_set() or not read:
+        for epoch in reader.snapshot_epochs():
+            try:
+                hidden, gates, _, _ = reader.snapshot_with_text(epoch)
+            except SnapshotGone:
+                gone.append(epoch)
+            except RunFolderError as exc:
+                damaged.append(str(exc))
+            else:
+                assert hidden[0][0, 0] in (1, epoch) and gates[0]["z"].shape == (40, 8)
+                read.append(epoch)
+    writer.join()
+    assert damaged == [] and read
+
+
+def test_a_truly_damaged_snapshot_is_named_not_raised_as_a_zip_error(tmp_path):
+    from engine.run_folder import SnapshotStore, snapshot_name
+    from engine.run_reader import SnapshotGone
+
+    folder = _folder(tmp_path)
+    SnapshotStore(folder).add(1, [np.ones((40, 8))], [{}], 0)
+    path = folder / "snapshots" / snapshot_name(1)
+    path.write_bytes(path.read_bytes()[:300])  # truncated: no zip directory
+    reader = open_run(folder)
+    with pytest.raises(RunFolderError, match=r"epoch_0000001\.npz: damaged snapshot") as info:
+        reader.snapshot_with_text(1)
+    assert not isinstance(info.value, SnapshotGone)
+    with pytest.raises(SnapshotGone, match="epoch_0000002.npz"):
+        reader.snapshot(2)

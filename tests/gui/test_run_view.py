@@ -309,3 +309,28 @@ def test_a_headless_folders_speed_is_derived_from_its_wall_clock_and_training_se
     (older / "run.json").write_text(json.dumps(meta))
     assert window.open_run_folder(older)
     assert window.status_line.lbl_rate.text() == "– seq/s"
+
+
+def test_a_snapshot_thinned_away_while_read_is_skipped_and_a_damaged_one_named(qtbot, make_window, tmp_path,
+                                                                               monkeypatch):
+    """A followed writer prunes a listed snapshot before the window reads it: skipped quietly (it
+    was reported as damaged); a truly damaged file is still named in the status bar."""
+    from engine.run_folder import SnapshotStore, snapshot_name
+    from engine.run_reader import RunReader
+
+    folder = write_run(tmp_path / "follow", "follow", [0.5, 0.4, 0.3])
+    store = SnapshotStore(folder)
+    for epoch in (1, 2, 3):
+        store.add(epoch, [np.full((20, 16), 0.1 * epoch)], [{"z": np.zeros((20, 16)), "r": np.zeros((20, 16))}], 0)
+    damaged = folder / "snapshots" / snapshot_name(3)
+    damaged.write_bytes(damaged.read_bytes()[:200])
+    listed = RunReader.snapshot_epochs
+    monkeypatch.setattr(RunReader, "snapshot_epochs",  # epoch 33 was listed, then pruned by the writer
+                        lambda self, subfolder="snapshots": sorted(listed(self, subfolder) + [33]))
+    window = make_window()
+    said = []
+    monkeypatch.setattr(window, "_show_status", said.append)
+    assert window.open_run_folder(folder)
+    assert window.hidden_panel.snapshot_epochs() == [1, 2]
+    assert not [text for text in said if snapshot_name(33) in text]
+    assert [text for text in said if f"{damaged}: damaged snapshot" in text]

@@ -282,3 +282,12 @@ def test_a_diverged_grey_run_does_not_set_the_y_range_of_the_next(loss_plot, qtb
     loss_plot.new_run("second")  # a run of the same scale as before keeps counting
     loss_plot.extend(epochs[:3], [1.0, 0.9, 0.8], [1.0, 0.9, 0.8])
     assert loss_plot.overlay_sets_range(1)
+
+
+def test_the_loss_legend_has_a_translucent_background_so_a_curve_does_not_cross_its_text(loss_plot):
+    from gui.plots.style import LEGEND_BRUSH
+
+    color = loss_plot.legend.opts["brush"].color()
+    assert loss_plot.legend.opts["brush"].style() != QtCore.Qt.NoBrush
+    assert 0 < color.alpha() < 255  # the curve stays faintly visible under it
+    assert color.getRgb() == LEGEND_BRUSH
