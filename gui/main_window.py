@@ -360,7 +360,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             self.run_state = state
             self.status_line.show_now()  # the final numbers at once
             if state is RunState.FINISHED:
-                self._show_status(f"finished after epoch {self._last_epoch}")
+                self._show_status(self._finished_text())  # one slot: no half-told status between two
         elif state is RunState.RUNNING and self.run_state is RunState.COMPILING:
             self.run_state = RunState.RUNNING
         elif state is RunState.PAUSED and (self.run_state in (RunState.COMPILING, RunState.PAUSED) or self._stepping):

@@ -60,6 +60,11 @@ class RunTools:
         self._restored_text = ""
         self._epoch_started_at = time.monotonic()
 
+    def _finished_text(self) -> str:
+        """The status line of a finished run, with the best weights it ended on if restored."""
+        text = f"finished after epoch {self._last_epoch}"
+        return f"{text}; {self._restored_text}" if self._restored_text else text
+
     def _on_state_overlay(self, run_id: int, state: str) -> None:
         if run_id != self._run_id:
             return
@@ -67,8 +72,6 @@ class RunTools:
             self.compile_overlay.show()
         elif state != RunState.COMPILING:
             self.compile_overlay.hide()  # ready, paused before the first step, failed, ...
-        if state == RunState.FINISHED and self._restored_text:  # after the window's "finished" line
-            self._show_status(f"finished after epoch {self._last_epoch}; {self._restored_text}")
 
     # ------------------------------------------------------------------ reports
     def _on_run_step(self, run_id: int, report) -> None:

@@ -108,6 +108,16 @@ def test_best_epoch_is_marked_and_restored_at_the_end(qtbot, make_window, foreca
     assert "restored the best weights: epoch" in window.last_status
 
 
+def test_the_finished_line_names_the_restored_weights_whichever_slot_runs_first(qtbot, make_window):
+    """A cross-thread signal reaches its slots as separate events, so the GUI can run between
+    two of them: the finished line must be whole after the window's own slot, not after the last."""
+    window = make_window()
+    window._last_epoch = 4
+    window._restored_text = "restored the best weights: epoch 3, validation loss 0.1"
+    window._on_run_state(window._run_id, str(RunState.FINISHED))
+    assert window.last_status == "finished after epoch 4; restored the best weights: epoch 3, validation loss 0.1"
+
+
 def test_lr_finder_dialog_applies_the_suggestion_through_the_one_door(qtbot, make_window, forecast_csv):
     window = make_window(TrainingConfig(hidden_sizes=(6,), batch_size=8, epochs=2))
     window.open_paths([forecast_csv], preview=False)
