@@ -24,9 +24,30 @@ def long_epoch_dataset(n=600):
                            name="many-steps")
 
 
-def test_a_long_epoch_shows_running_loss_and_step_progress_and_pauses_within_a_step(qtbot, make_window):
+@pytest.fixture
+def slow_steps(monkeypatch):
+    """Every trainer the window builds sleeps ``seconds`` after each step (``slow(seconds)``)."""
+    from gui import worker as worker_module
+
+    original = worker_module.TrainingWorker._make_trainer
+
+    def slow(seconds):
+        def made(self, config, dataset):
+            trainer = original(self, config, dataset)
+            trainer.step_hooks.append(lambda: time.sleep(seconds))
+            return trainer
+
+        monkeypatch.setattr(worker_module.TrainingWorker, "_make_trainer", made)
+
+    return slow
+
+
+def test_a_long_epoch_shows_running_loss_and_step_progress_and_pauses_within_a_step(qtbot, make_window, slow_steps):
     window = make_window(TrainingConfig(hidden_sizes=(4,), batch_size=2, epochs=2))
-    window.set_dataset(long_epoch_dataset(4000))  # 1600 steps: an epoch of several seconds
+    # 1600 steps of at least 3 ms: an epoch of 5 s or more. Unslowed, an idle machine trained the
+    # whole epoch in ~0.5 s, inside the window's long-epoch threshold, so no step rate ever showed.
+    slow_steps(0.003)
+    window.set_dataset(long_epoch_dataset(4000))
     rates = []  # every text of the rate label: the next step report may replace one before a poll sees it
     label = window.status_line.lbl_rate
     set_text = label.setText
