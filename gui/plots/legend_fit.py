@@ -19,11 +19,21 @@ class LegendFit:
         self.legend = legend
         self.view_box = view_box
         self.place = None  # "right", "left" or "hidden": where it was put last
+        self._fitting = False  # anchoring moves the legend, which signals geometryChanged again
         view_box.sigResized.connect(self.fit)
         view_box.geometryChanged.connect(self.fit)  # also a change Qt makes without a resize event to the box
         legend.geometryChanged.connect(self.fit)  # its size follows its names (items added, removed)
 
     def fit(self, *_args) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            self._fit()
+        finally:
+            self._fitting = False
+
+    def _fit(self) -> None:
         legend, room = self.legend, self.view_box.width()
         width = legend.width()
         place = "right" if width + 2 * MARGIN <= room else "left" if width + 2 <= room else "hidden"
