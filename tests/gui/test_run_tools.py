@@ -25,19 +25,33 @@ def long_epoch_dataset(n=600):
 
 
 @pytest.fixture
-def slow_steps(monkeypatch):
-    """Every trainer the window builds sleeps ``seconds`` after each step (``slow(seconds)``)."""
+def trainer_built(monkeypatch):
+    """``wrap(around)``: from then on the window builds each trainer as ``around(build)``, where
+    ``build()`` is the real ``TrainingWorker._make_trainer`` call; undone after the test."""
     from gui import worker as worker_module
 
     original = worker_module.TrainingWorker._make_trainer
 
-    def slow(seconds):
+    def wrap(around):
         def made(self, config, dataset):
-            trainer = original(self, config, dataset)
+            return around(lambda: original(self, config, dataset))
+
+        monkeypatch.setattr(worker_module.TrainingWorker, "_make_trainer", made)
+
+    return wrap
+
+
+@pytest.fixture
+def slow_steps(trainer_built):
+    """Every trainer the window builds sleeps ``seconds`` after each step (``slow(seconds)``)."""
+
+    def slow(seconds):
+        def around(build):
+            trainer = build()
             trainer.step_hooks.append(lambda: time.sleep(seconds))
             return trainer
 
-        monkeypatch.setattr(worker_module.TrainingWorker, "_make_trainer", made)
+        trainer_built(around)
 
     return slow
 
@@ -71,20 +85,17 @@ def test_a_long_epoch_shows_running_loss_and_step_progress_and_pauses_within_a_s
 
 
 @pytest.fixture
-def held_compile(monkeypatch):
+def held_compile(trainer_built):
     """``hold(seconds)`` -> an Event: from then on a new trainer is built only once the Event is set
     (or ``seconds`` passed), as after an uninterruptible compile; set and undone after the test."""
-    from gui import worker as worker_module
-
-    original = worker_module.TrainingWorker._make_trainer
     release = threading.Event()
 
     def hold(seconds):
-        def held(self, config, dataset):
+        def around(build):
             release.wait(seconds)
-            return original(self, config, dataset)
+            return build()
 
-        monkeypatch.setattr(worker_module.TrainingWorker, "_make_trainer", held)
+        trainer_built(around)
         return release
 
     yield hold
