@@ -118,9 +118,10 @@ def init_params(spec: ModelSpec, seed: int = 0, dtype: str = "float32") -> "Orde
 
 def to_shared(params: "OrderedDict[str, np.ndarray]") -> "OrderedDict[str, pytensor.compile.SharedVariable]":
     """The one place parameters become shared variables (lstm.py's ``init_tparams``)."""
-    # Static shapes let the JAX backend trace without shape guesses.
+    # No static shapes: the hidden size is not part of the graph, so a model of another size
+    # reuses a rewritten graph (engine.function_cache); JAX still traces with concrete shapes.
     return OrderedDict(
-        (k, pytensor.shared(np.asarray(v), name=k, shape=np.shape(v))) for k, v in params.items()
+        (k, pytensor.shared(np.asarray(v), name=k, shape=(None,) * np.ndim(v))) for k, v in params.items()
     )
 
 
@@ -155,7 +156,17 @@ def _flat(a):
     return a.reshape((-1, a.shape[-1]))
 
 
-def _elman_forward(H, xw, mask3, U, h0):
+def _blocks(a, n):
+    """(R, n*H) -> (R, n, H) without naming H (the graph is generic in the hidden size)."""
+    return a.reshape((a.shape[0], n, -1))
+
+
+def _join(a3):
+    """(R, k, H) -> (R, k*H)."""
+    return a3.reshape((a3.shape[0], -1))
+
+
+def _elman_forward(xw, mask3, U, h0):
     one = np.asarray(1, dtype=xw.dtype)
 
     def step(xw_t, m_t, h_tm1, U):
@@ -188,16 +199,19 @@ def _elman_backward(inputs, outputs, output_grads):
     return [dA, pt.zeros_like(mask3), dU, carry[-1]]
 
 
-def _gru_forward(H, xw, mask3, U, h0):
+def _gru_forward(xw, mask3, U, h0):
     one = np.asarray(1, dtype=xw.dtype)
     # The candidate uses (r * h_tm1) @ U_n, so the recurrent matrix is split outside the
     # loop: z and r share one product, n gets its own.
-    U_zr, U_n = U[:, : 2 * H], U[:, 2 * H:]
+    U3 = _blocks(U, 3)
+    U_zr, U_n = _join(U3[:, :2]), U3[:, 2]
 
     def step(xw_t, m_t, h_tm1, U_zr, U_n):
-        zr = pt.sigmoid(xw_t[:, : 2 * H] + pt.dot(h_tm1, U_zr))
-        z, r = zr[:, :H], zr[:, H:]
-        n = pt.tanh(xw_t[:, 2 * H:] + pt.dot(r * h_tm1, U_n))
+        xw3 = _blocks(xw_t, 3)
+        zr = pt.sigmoid(_join(xw3[:, :2]) + pt.dot(h_tm1, U_zr))
+        zr3 = _blocks(zr, 2)
+        z, r = zr3[:, 0], zr3[:, 1]
+        n = pt.tanh(xw3[:, 2] + pt.dot(r * h_tm1, U_n))
         h = (one - z) * n + z * h_tm1
         return m_t * h + (one - m_t) * h_tm1, z, r, n
 
@@ -209,7 +223,7 @@ def _gru_forward(H, xw, mask3, U, h0):
 def _gru_backward(inputs, outputs, output_grads):
     xw, mask3, U, h0 = inputs
     h_seq, z, r, n = outputs
-    H = h0.type.shape[-1]
+    U3 = _blocks(U, 3)
     dH = _zeros_if_disconnected(output_grads[0], h_seq)
     one = np.asarray(1, dtype=xw.dtype)
     h_prev = pt.concatenate([h0[None], h_seq[:-1]], axis=0)
@@ -227,21 +241,21 @@ def _gru_backward(inputs, outputs, output_grads):
 
     carry, dAzr, dAn = pytensor.scan(
         step, sequences=[dH, z, r, n, h_prev, mask3], outputs_info=[pt.zeros_like(h0), None, None],
-        non_sequences=[U[:, : 2 * H].T, U[:, 2 * H:].T], go_backwards=True, strict=True,
+        non_sequences=[_join(U3[:, :2]).T, U3[:, 2].T], go_backwards=True, strict=True,
         return_updates=False, name="gru_bptt")
     dAzr, dAn = dAzr[::-1], dAn[::-1]
     dU = pt.concatenate([pt.dot(_flat(h_prev).T, _flat(dAzr)), pt.dot(_flat(r * h_prev).T, _flat(dAn))], axis=1)
     return [pt.concatenate([dAzr, dAn], axis=2), pt.zeros_like(mask3), dU, carry[-1]]
 
 
-def _lstm_forward(H, xw, mask3, U, h0, c0):
+def _lstm_forward(xw, mask3, U, h0, c0):
     one = np.asarray(1, dtype=xw.dtype)
 
     def step(xw_t, m_t, h_tm1, c_tm1, U):  # gate order i, f, o, g
-        pre = xw_t + pt.dot(h_tm1, U)
-        ifo = pt.sigmoid(pre[:, : 3 * H])
-        i, f, o = ifo[:, :H], ifo[:, H: 2 * H], ifo[:, 2 * H:]
-        g = pt.tanh(pre[:, 3 * H:])
+        pre = _blocks(xw_t + pt.dot(h_tm1, U), 4)
+        ifo = pt.sigmoid(pre[:, :3])
+        i, f, o = ifo[:, 0], ifo[:, 1], ifo[:, 2]
+        g = pt.tanh(pre[:, 3])
         c = f * c_tm1 + i * g
         h = o * pt.tanh(c)
         c = m_t * c + (one - m_t) * c_tm1
@@ -291,7 +305,7 @@ _FORWARD = {"elman": _elman_forward, "gru": _gru_forward, "lstm": _lstm_forward}
 _BACKWARD = {"elman": _elman_backward, "gru": _gru_backward, "lstm": _lstm_backward}
 
 
-def _recurrent_layer(spec: ModelSpec, H: int, xw, mask3, U, h0, c0=None):
+def _recurrent_layer(spec: ModelSpec, xw, mask3, U, h0, c0=None):
     """One recurrent layer over precomputed input projections.
 
     xw: (T, B, G*H) = x @ W + b for all steps (done outside the loop); mask3: (T, B, 1).
@@ -299,7 +313,7 @@ def _recurrent_layer(spec: ModelSpec, H: int, xw, mask3, U, h0, c0=None):
     """
     outer = [xw, mask3, U, h0] + ([c0] if spec.cell == "lstm" else [])
     inner = [v.type() for v in outer]
-    inner_outputs = _FORWARD[spec.cell](H, *inner)
+    inner_outputs = _FORWARD[spec.cell](*inner)
     op = OpFromGraph(inner, inner_outputs, pullback=_BACKWARD[spec.cell], inline=True,
                      name=f"{spec.cell}_layer")
     outs = op(*outer)
@@ -333,7 +347,7 @@ def build_forward(spec: ModelSpec, tparams, x, mask, initial_states=None):
     mask3 = mask[:, :, None]  # (T, B, 1), broadcast over hidden units
     hidden, gates, finals = [], [], []
     layer_in = x
-    for layer, H in enumerate(spec.hidden_sizes, start=1):
+    for layer in range(1, spec.n_layers + 1):
         W, U, b = tparams[f"W{layer}"], tparams[f"U{layer}"], tparams[f"b{layer}"]
         if layer == 1 and spec.is_text:
             emb = tparams["emb"]
@@ -346,13 +360,13 @@ def build_forward(spec: ModelSpec, tparams, x, mask, initial_states=None):
                 xw = pt.dot(emb[x], W) + b
         else:
             xw = pt.dot(layer_in, W) + b  # (T, B, G*H): all steps at once, outside the loop
-        if initial_states is None:
-            h0 = pt.zeros((B, H), dtype=dtype)
-            c0 = pt.zeros((B, H), dtype=dtype) if spec.cell == "lstm" else None
+        if initial_states is None:  # (B, H), H read from U: the graph does not name the hidden size
+            h0 = pt.zeros((B, U.shape[0]), dtype=dtype)
+            c0 = pt.zeros((B, U.shape[0]), dtype=dtype) if spec.cell == "lstm" else None
         else:
             state = initial_states[layer - 1]
             h0, c0 = state if spec.cell == "lstm" else (state, None)
-        h_seq, g, h_last, c_last = _recurrent_layer(spec, H, xw, mask3, U, h0, c0)
+        h_seq, g, h_last, c_last = _recurrent_layer(spec, xw, mask3, U, h0, c0)
         hidden.append(h_seq)
         gates.append(g)
         finals.append((h_last, c_last) if spec.cell == "lstm" else h_last)

@@ -48,7 +48,8 @@ class Optimizer:
         self.state: OrderedDict[str, pytensor.compile.SharedVariable] = OrderedDict()
         dtype = pytensor.config.floatX
         for key, shape in shapes.items():
-            self.state[key] = pytensor.shared(np.zeros(shape, dtype=dtype), name=key, shape=shape)
+            # Shapes left symbolic, as the parameters' (engine.model.to_shared): one graph for every size.
+            self.state[key] = pytensor.shared(np.zeros(shape, dtype=dtype), name=key, shape=(None,) * len(shape))
 
     # ------------------------------------------------------------------ hyperparameters
     def set_learning_rate(self, lr: float) -> None:

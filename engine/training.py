@@ -14,6 +14,8 @@ Inference (predictions, hidden states, generation, the probe) lives in engine.in
 
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 import time
 import warnings
@@ -209,8 +211,10 @@ class Trainer:
 
     def _graph_key(self, kind: str, *shape) -> tuple:
         """What a compiled function of this trainer depends on besides its shared variables'
-        values (engine.function_cache: an equal key reuses the graph)."""
-        return (kind, self.spec, *shape, self.config.dtype, backend.info().name)
+        values (engine.function_cache: an equal key reuses the graph). The hidden sizes are not
+        in it: the graph reads them from the shared variables' shapes (engine.model)."""
+        spec = dataclasses.replace(self.spec, hidden_sizes=(None,) * self.spec.n_layers)
+        return (kind, spec, *shape, self.config.dtype, backend.info().name)
 
     def require_data(self, what: str) -> None:
         """Refuse ``what`` on a trainer loaded from a checkpoint without its dataset."""
