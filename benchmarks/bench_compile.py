@@ -18,6 +18,13 @@ the reference. Each measurement runs in its own process with an empty compile ca
 machine), one compute thread, as the app runs. The ratio ``engine xla / hand xla`` says how far
 the engine's compile is from what JAX itself needs for the step; ``first step / hand xla`` how
 much of the first step the compile is.
+
+``--resize`` measures what a resize costs in the app instead: one process, one fresh cache, a
+model of the first size trained one step (the launch), then each other size's new model to its
+first step, split the same way, against the hand-written step's first call at that size in the
+same process (``jax.jit`` retraces and XLA compiles for the new shapes). The engine's graph does
+not name the hidden size (engine.model), so a resize reuses the rewritten graph
+(engine.function_cache): graph and rewrite should be near zero.
 """
 
 from __future__ import annotations
@@ -49,6 +56,11 @@ def _timed(module, name, totals, key):
 
 
 def _child_engine(hidden: int) -> dict:
+    return _engine_steps([hidden])[0]
+
+
+def _engine_steps(sizes) -> list[dict]:
+    """Each size's new model to its first training step, in this process, one after the other."""
     sys.path.insert(0, ROOT)
     from engine import backend
 
@@ -58,7 +70,6 @@ def _child_engine(hidden: int) -> dict:
 
     import resources
     from engine.data import load_sequences
-    from engine.training import Trainer, TrainingConfig
 
     backend.select()
     totals = {"rewrite": 0.0, "xla": 0.0}
@@ -66,7 +77,18 @@ def _child_engine(hidden: int) -> dict:
     maker.FunctionMaker.prepare_fgraph = staticmethod(rewrite)
     _, xla = _timed(jax_compiler, "backend_compile_and_load", totals, "xla")
     jax_compiler.backend_compile_and_load = xla
-    trainer = Trainer(TrainingConfig(hidden_sizes=(hidden,), epochs=1), load_sequences(resources.default_dataset_path()))
+    data = load_sequences(resources.default_dataset_path())
+    rows = []
+    for hidden in sizes:
+        totals.update(rewrite=0.0, xla=0.0)
+        rows.append(_first_step(hidden, data, totals))
+    return rows
+
+
+def _first_step(hidden: int, data, totals) -> dict:
+    from engine.training import Trainer, TrainingConfig
+
+    trainer = Trainer(TrainingConfig(hidden_sizes=(hidden,), epochs=1), data)
     trainer._ensure_model()
     x, mask, y = trainer._train.batch(list(range(trainer.batch_size)))
     start = time.perf_counter()
@@ -113,6 +135,11 @@ def _hand_step(jax, jnp, lr=3e-3, b1=0.9, b2=0.999, eps=1e-8, clip=5.0):
 
 
 def _child_hand(hidden: int, shapes) -> dict:
+    return _hand_steps([hidden], shapes)[0]
+
+
+def _hand_steps(sizes, shapes) -> list[dict]:
+    """The hand-written step's first call at each size, one jitted function in this process."""
     sys.path.insert(0, ROOT)
     from engine import backend
 
@@ -121,6 +148,19 @@ def _child_hand(hidden: int, shapes) -> dict:
     import jax
     import jax._src.compiler as jax_compiler
     import jax.numpy as jnp
+
+    totals = {"xla": 0.0}
+    _, xla = _timed(jax_compiler, "backend_compile_and_load", totals, "xla")
+    jax_compiler.backend_compile_and_load = xla
+    train = jax.jit(_hand_step(jax, jnp))
+    rows = []
+    for hidden in sizes:
+        totals["xla"] = 0.0
+        rows.append(_hand_first_call(jax, jnp, train, hidden, shapes, totals))
+    return rows
+
+
+def _hand_first_call(jax, jnp, train, hidden, shapes, totals) -> dict:
     import numpy as np
 
     (T, B, F), (_, _, O) = shapes
@@ -134,20 +174,18 @@ def _child_hand(hidden: int, shapes) -> dict:
     y = np.zeros((T, B, O), np.float32)
     t = jnp.float32(0)
     jax.block_until_ready((params, zeros, t))
-    totals = {"xla": 0.0}
-    _, xla = _timed(jax_compiler, "backend_compile_and_load", totals, "xla")
-    jax_compiler.backend_compile_and_load = xla
-    train = jax.jit(_hand_step(jax, jnp))
     start = time.perf_counter()
     out = train(params, *zeros, t, x, m, y)
     float(out[0])
     return {"hand_first_step_s": time.perf_counter() - start, "hand_xla_s": totals["xla"]}
 
 
-def _in_child(kind: str, hidden: int, shapes=None) -> dict:
+def _in_child(kind: str, hidden, shapes=None):
+    """Run ``kind`` in a fresh process on an empty compile cache (``hidden``: a size, or a list)."""
     env = dict(os.environ, XDG_CACHE_HOME=tempfile.mkdtemp(prefix="rnnscope-bench-compile-"))
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    args = [sys.executable, os.path.abspath(__file__), "--child", kind, "--hidden", str(hidden)]
+    sizes = ",".join(str(h) for h in hidden) if isinstance(hidden, list) else str(hidden)
+    args = [sys.executable, os.path.abspath(__file__), "--child", kind, "--hidden", sizes]
     if shapes is not None:
         args += ["--shapes", json.dumps(shapes)]
     out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
@@ -175,20 +213,58 @@ def measure(sizes, repeats: int) -> list[dict]:
     return rows
 
 
+def measure_resize(sizes) -> list[dict]:
+    """The first size is the launch; each later one a resize in the same process."""
+    engine = _in_child("engine-resize", sizes)
+    hand = _in_child("hand-resize", sizes, engine[0]["shapes"])
+    rows = []
+    for hidden, e, h in zip(sizes, engine, hand):
+        row = {"hidden": hidden, "resize": bool(rows), **e, **h, "load": os.getloadavg()[0]}
+        row["xla_ratio"] = row["xla_s"] / row["hand_xla_s"]
+        row["first_step_ratio"] = row["first_step_s"] / row["hand_first_step_s"]
+        rows.append(row)
+        print(f"  {'resize to' if row['resize'] else 'launch at'} {hidden:4d}: first step {row['first_step_s']:.2f} s = "
+              f"graph {row['graph_s']:.2f} + rewrite {row['rewrite_s']:.2f} + xla {row['xla_s']:.2f} + other "
+              f"{row['other_s']:.2f}; hand-written JAX first call {row['hand_first_step_s']:.2f} s (xla "
+              f"{row['hand_xla_s']:.2f}); engine / hand first step {row['first_step_ratio']:.2f}x", flush=True)
+    resized = [r["first_step_ratio"] for r in rows[1:]]
+    if resized:
+        print(f"median resize first step / hand-written first call {statistics.median(resized):.2f}x")
+    return rows
+
+
+def _run_child(kind: str, hidden: str, shapes):
+    sizes = [int(h) for h in hidden.split(",")]
+    if kind == "engine":
+        return _child_engine(sizes[0])
+    if kind == "hand":
+        return _child_hand(sizes[0], shapes)
+    return _engine_steps(sizes) if kind == "engine-resize" else _hand_steps(sizes, shapes)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="64,48,80,96", help="hidden sizes, comma-separated")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", help="save the rows here")
-    parser.add_argument("--child", choices=("engine", "hand"), help=argparse.SUPPRESS)
-    parser.add_argument("--hidden", type=int, default=64, help=argparse.SUPPRESS)
+    parser.add_argument("--resize", action="store_true",
+                        help="one process: the first size, then a resize to each other size (see above)")
+    parser.add_argument("--child", choices=("engine", "hand", "engine-resize", "hand-resize"), help=argparse.SUPPRESS)
+    parser.add_argument("--hidden", default="64", help=argparse.SUPPRESS)
     parser.add_argument("--shapes", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        result = _child_engine(args.hidden) if args.child == "engine" else _child_hand(args.hidden, json.loads(args.shapes))
+        result = _run_child(args.child, args.hidden, json.loads(args.shapes) if args.shapes else None)
         print("RESULT " + json.dumps(result), flush=True)
         os._exit(0)  # skip interpreter shutdown with XLA's threads about (as the app does)
-    rows = measure([int(s) for s in args.sizes.split(",")], args.repeats)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.resize:
+        rows = measure_resize(sizes)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(rows, fh, indent=1)
+        return 0
+    rows = measure(sizes, args.repeats)
     ratios = [r["xla_ratio"] for r in rows]
     print(f"median engine/hand XLA compile ratio {statistics.median(ratios):.2f}x; median share of the first "
           f"step that is XLA's compile {statistics.median(r['xla_s'] / r['first_step_s'] for r in rows):.0%}")

@@ -1,18 +1,22 @@
-"""Compiled functions reused by a new model of the same shapes (a Reset, a return to a size).
+"""Compiled functions reused by a new model of the same structure (a Reset, a resize).
 
 A new run whose graph would be the same as an earlier one's, except for the values of its
 shared variables (weights, optimizer state, hyperparameters), need not rebuild and rewrite it:
 PyTensor's ``Function.copy(swap=...)`` gives a function on the new shared variables that skips
-the rewrites (~0.75 s CPU for a training step, README.md "Latency of structural changes"); the
-linker still writes and traces the JAX function, and XLA finds the executable in its cache.
+the graph build and the rewrites (~1.2-1.4 s CPU for a training step, README.md "Latency of
+structural changes"); the linker still writes and traces the JAX function, and XLA compiles it
+(or finds the executable in its cache when the shapes were compiled before). The graph does not
+name the hidden sizes (engine.model reads them from the shared variables' shapes), so a model of
+other hidden sizes is such a run too.
 
 The caller names everything the graph depends on besides those values in the key (the model
-spec, the batch shape, the optimizer, the backend and dtype) and passes the shared variables in
-a fixed order; :class:`FunctionCache` keeps the last few functions it built.
+spec without its hidden sizes, the batch shape, the optimizer, the backend and dtype) and passes
+the shared variables in a fixed order; :class:`FunctionCache` keeps the last few functions it built.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 
@@ -62,7 +66,17 @@ def _copy_onto(fn, old_shared, new_shared):
         return None
     used = {i.variable for i in fn.maker.inputs}
     swap = {old: new for old, new in zip(old_shared, new_shared) if old in used}
-    return backend.copy_function(fn, swap)
+    with _linked_like(fn):
+        return backend.copy_function(fn, swap)
+
+
+def _linked_like(fn):
+    """On JAX, the copy takes ``fn``'s JAX function (engine.jax_linker.reusing)."""
+    if backend.info().name != "jax":
+        return contextlib.nullcontext()
+    from engine.jax_linker import reusing
+
+    return reusing(fn)
 
 
 functions = FunctionCache()  # the process's one cache (the Trainer's training and loss functions)

@@ -13,9 +13,17 @@ before its own compile began.
 constants already on the device (``jax.device_put`` compiles nothing): the compiled function,
 its inputs, outputs and updates are PyTensor's own. Only the engine's mode uses it
 (``engine.backend.select``), so a host process's own PyTensor functions are untouched.
+
+A copy of a compiled function (``Function.copy`` in engine.function_cache: the same graph on
+other shared variables) is linked under :func:`reusing`: it takes the original's Python function
+and ``jax.jit`` wrapper instead of writing them again, so JAX traces only shapes it has not seen
+(a Reset traces nothing; a resize traces its new shapes once).
 """
 
 from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
 
 import jax
 import numpy as np
@@ -24,10 +32,41 @@ from pytensor.link.jax.linker import JAXLinker
 from pytensor.tensor.random.type import RandomType
 
 
+_reuse = threading.local()
+
+
+@contextmanager
+def reusing(fn):
+    """Functions linked in this block on this thread reuse ``fn``'s JAX function: only for a copy
+    of ``fn`` (the same graph, inputs in the same order). A ``fn`` not linked by this linker: no-op."""
+    linker = getattr(getattr(fn, "maker", None), "linker", None)
+    source = linker if isinstance(linker, EngineJAXLinker) and linker.jitted is not None else None
+    _reuse.source = source
+    try:
+        yield
+    finally:
+        _reuse.source = None
+
+
 class EngineJAXLinker(JAXLinker):
     """``JAXLinker`` that does not convert the values of the graph's inputs up front."""
 
+    converted = None  # the Python function written for this linker's graph
+    jitted = None  # its jax.jit wrapper
+
+    def jit_compile(self, fn):
+        source = getattr(_reuse, "source", None)
+        if source is not None and fn is source.converted:
+            self.converted, self.jitted = source.converted, source.jitted
+        else:
+            self.converted, self.jitted = fn, super().jit_compile(fn)
+        return self.jitted
+
     def fgraph_convert(self, fgraph, input_storage, storage_map, **kwargs):
+        source = getattr(_reuse, "source", None)
+        if source is not None and len(fgraph.inputs) == len(source.fgraph.inputs):
+            self.scalar_shape_inputs = source.scalar_shape_inputs
+            return source.converted
         if any(isinstance(inp.type, RandomType) for inp in fgraph.inputs):
             # PyTensor swaps shared random generators in this step: leave that to it.
             return super().fgraph_convert(fgraph, input_storage, storage_map, **kwargs)

@@ -82,3 +82,18 @@ def test_a_reused_graph_can_still_be_printed_for_the_graph_dock(fresh_cache):
     assert fresh_cache.reused == 2
     graph = describe_training(second)  # Function.copy left profile=False: dprint raised
     assert graph is not None and graph.n_nodes > 0 and "Scan" in graph.text
+
+
+def test_a_copy_takes_the_jax_function_of_the_graph_it_copies(fresh_cache):
+    """A Reset or resize does not write the JAX function again; JAX traces only new shapes."""
+    from engine import backend
+
+    config = TrainingConfig(**{**SMALL, "epochs": 1})
+    first = Trainer(config, sine_dataset())
+    _losses(first, 1)
+    second = Trainer(config.replace(hidden_sizes=(5,)), sine_dataset())
+    _losses(second, 1)
+    assert fresh_cache.reused == 2
+    if backend.info().name == "jax":
+        original, copy = first.f_train.maker.linker, second.f_train.maker.linker
+        assert copy is not original and copy.jitted is original.jitted
