@@ -111,6 +111,7 @@ def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
     run.close()
     panel = RunsPanel(tmp_path / "runs")
     qtbot.addWidget(panel)
+    panel.show()  # the runs folder is listed when the dock is first shown
     panel.model.item(0, 0).setCheckState(QtCore.Qt.Checked)
     (name, epochs, train, val, _markers, _checkpoints), = panel.compared_curves()
     assert list(epochs) == [1, 2] and list(val) == [r.val_loss for r in reports]
@@ -126,6 +127,7 @@ def test_runs_with_the_same_name_are_told_apart_by_folder_in_the_legend(qtbot, t
     write_run(tmp_path / "runs" / "tuesday", "sine · gru (16)", [0.4])
     widget = RunsPanel(tmp_path / "runs")
     qtbot.addWidget(widget)
+    widget.show()
     for row in range(widget.model.rowCount()):
         widget.model.item(row, 0).setCheckState(QtCore.Qt.Checked)
     assert sorted(label for label, *_ in widget.compared_curves()) == ["sine · gru (16) [monday]",
