@@ -46,9 +46,10 @@ def new_run_folder(runs_dir, dataset_name: str) -> Path:
 def folder_stamp(folder: Path) -> tuple:
     """What changes whenever a run folder is written: (mtime, size) of run.json, metrics.csv, events.jsonl."""
     stamp = []
+    folder = os.fspath(folder)  # os.path, not pathlib: a listing stamps hundreds of folders
     for name in (RUN_JSON, METRICS, EVENTS):
         try:
-            st = (Path(folder) / name).stat()
+            st = os.stat(os.path.join(folder, name))
             stamp.append((st.st_mtime_ns, st.st_size))
         except OSError:
             stamp.append(None)
