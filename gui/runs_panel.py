@@ -10,6 +10,7 @@ one folder's read when the window's own run changes state.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtWidgets
@@ -193,8 +194,12 @@ class RunsPanel(QtWidgets.QWidget):
         self._read_more()
 
     def _read_more(self) -> None:
-        """Read the runs folder's next folders for about READ_BUDGET_S; the rest on the next turns."""
-        self._apply(self.listing.read_some(READ_BUDGET_S))
+        """Read the runs folder's next folders and show their rows for about READ_BUDGET_S (one folder
+        at least); the rest on the next turns. The budget covers the rows too: they cost as much as the reads."""
+        deadline = time.perf_counter() + READ_BUDGET_S
+        self._apply(self.listing.read_some(0.0))
+        while self.listing.pending and time.perf_counter() < deadline:
+            self._apply(self.listing.read_some(0.0))
         if self.listing.pending:
             self._read_soon.start()
         else:
