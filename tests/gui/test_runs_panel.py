@@ -97,6 +97,24 @@ def test_an_opened_folder_outside_the_runs_dir_is_listed_and_a_foreign_one_refus
     assert panel.row_count() == 4
 
 
+def test_a_folder_opened_before_the_listing_is_not_listed_twice_and_skipped_ones_are_reported(qtbot, tmp_path):
+    """``--run DIR`` opens (and ticks) a folder while the dock has not read its runs folder yet; once
+    it has, that folder is one row, still ticked, and a damaged folder is named in the status bar."""
+    runs = tmp_path / "runs"
+    good = write_run(runs / "a", "good", [1.0])
+    (runs / "b").mkdir()
+    (runs / "b" / "run.json").write_text("{not json")
+    panel = RunsPanel(runs)
+    qtbot.addWidget(panel)
+    panel.add_folder(good, tick=True)
+    messages = []
+    panel.sigMessage.connect(messages.append)
+    panel.show()  # the runs folder is read now
+    qtbot.waitUntil(lambda: not panel.listing.pending, timeout=5_000)
+    assert panel.shown_names() == ["good"] and [r.name for r in panel.checked_runs()] == ["good"]
+    assert len(panel.notes) == 1 and "1 folder(s) skipped" in messages[-1] and "run.json" in messages[-1]
+
+
 def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
     from engine.data import SequenceDataset
     from engine.runs import Run
