@@ -515,7 +515,7 @@ def measure_follow(app, epochs: int = FOLLOW_EPOCHS) -> dict:
     return {"follow_latency_s": statistics.median(latencies), "follow_latency_max_s": max(latencies)}
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quick", action="store_true", help="shorter runs; RSS growth extrapolated (and says so)")
@@ -531,7 +531,11 @@ def main(argv=None) -> int:
     parser.add_argument("--child-first-point", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--runs-dock-cpu", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--runs-dock-raised", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     if args.child_first_point is not None:
         return _child_first_point(args.child_first_point, args.runs_dock_cpu, args.runs_dock_raised)
     if args.only_runs_launch:
