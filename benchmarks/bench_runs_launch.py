@@ -86,17 +86,18 @@ def launch(runs_template: str | None = None, *, meter: bool = False, raised: boo
     folder, or one holding a copy of ``runs_template``; its FIRST_POINT (and RUNS_DOCK) figures.
     ``raised``: the Runs dock's tab in front at launch (a layout the user left so), not Diagnostics."""
     data = tempfile.mkdtemp(prefix="rnnscope-bench-data-")
+    config = tempfile.mkdtemp(prefix="rnnscope-bench-config-")
     try:
         if runs_template:
             shutil.copytree(runs_template, os.path.join(data, "rnn-scope", "runs"))
-        env = dict(os.environ, XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="rnnscope-bench-config-"),
-                   XDG_DATA_HOME=data)
+        env = dict(os.environ, XDG_CONFIG_HOME=config, XDG_DATA_HOME=data)
         spawned = time.time()
         flags = (["--runs-dock-cpu"] if meter else []) + (["--runs-dock-raised"] if raised else [])
         out = subprocess.run([sys.executable, BENCH_UI, "--child-first-point", repr(spawned), *flags],
                              capture_output=True, text=True, env=env, timeout=600)
     finally:
         shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(config, ignore_errors=True)
     found = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()
              if line.startswith(("FIRST_POINT ", "RUNS_DOCK "))}
     if out.returncode != 0 or "FIRST_POINT" not in found:
