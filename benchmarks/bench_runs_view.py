@@ -2,7 +2,9 @@
 
 runs_open_s
     From building the Runs dock on a runs folder of 200 runs (1,000 metrics rows and a few events
-    each, written in a temporary folder at benchmark time) to its table showing all 200 rows.
+    each, written in a temporary folder at benchmark time) to its table showing all 200 rows; the
+    dock reads them a few per turn of the event loop, and ``runs_open_frame_max_ms`` is the longest
+    frame (5 ms heartbeat gap) meanwhile.
 runs_overlay_frame_max_ms
     Ticking 10 of them, one every 100 ms, so their loss curves are overlaid in the loss plot: the
     longest gap between two ticks of a 5 ms heartbeat QTimer while that happens (each tick and the
@@ -90,13 +92,17 @@ def measure_runs_view(app) -> dict:
     print(f"  writing {RUNS} run folders of {EPOCHS} epochs…", flush=True)
     write_runs(runs_dir)
     gc.collect()  # the writing's garbage is the benchmark's, not the view's
+    beat = Heartbeat()
+    beat.start()
     start = time.perf_counter()
     panel = RunsPanel(runs_dir)
     panel.resize(1000, 600)
-    panel.show()
-    while panel.row_count() < RUNS and time.perf_counter() - start < 120:
+    panel.show()  # the panel reads the runs folder a few folders per turn of the event loop
+    while panel.model.rowCount() < RUNS and time.perf_counter() - start < 120:
         app.processEvents()
     opened = time.perf_counter() - start
+    beat.times.append(time.perf_counter())  # the frame in progress: all of it when the rows came in one
+    open_gaps = beat.stop()
     plot = LossPlot()
     panel.sigCompareChanged.connect(lambda: plot.set_compared(panel.compared_curves()))
     plot.resize(900, 500)
@@ -126,11 +132,12 @@ def measure_runs_view(app) -> dict:
     overlaid = len(plot.compared())
     panel.close()
     plot.close()
-    print(f"  {RUNS} runs x {EPOCHS} epochs: table in {opened:.2f} s; overlaying {overlaid}: frame gaps "
+    print(f"  {RUNS} runs x {EPOCHS} epochs: table in {opened:.2f} s (longest frame meanwhile "
+          f"{max(open_gaps):.1f} ms); overlaying {overlaid}: frame gaps "
           f"median {statistics.median(gaps):.1f} ms, max {max(gaps):.1f} ms (idle: max {max(idle):.1f} ms; "
           f"load average {os.getloadavg()[0]:.1f}); a tick's own work median {statistics.median(work):.1f} ms, "
           f"max {max(work):.1f} ms", flush=True)
-    return {"runs_open_s": opened, "runs_overlay_frame_max_ms": max(gaps),
+    return {"runs_open_s": opened, "runs_open_frame_max_ms": max(open_gaps), "runs_overlay_frame_max_ms": max(gaps),
             "runs_overlay_frame_median_ms": statistics.median(gaps), "runs_overlaid": overlaid,
             "runs_idle_frame_max_ms": max(idle), "runs_load_average": os.getloadavg()[0],
             "runs_tick_work_median_ms": statistics.median(work), "runs_tick_work_max_ms": max(work)}

@@ -18,6 +18,12 @@ first_loss_point_s
     comes first; ``first_epoch_point_s`` is the first epoch point (validation compiled too).
     Run twice; the second run (warm compile cache) is the figure, the first is reported beside
     it. Point XDG_CACHE_HOME at an empty folder for a fresh compile cache (``--only-latency``).
+    Each launch has its own empty data folder (XDG_DATA_HOME: no run folders, and its own run
+    folder is not left behind) and settings (XDG_CONFIG_HOME): a fresh machine.
+runs_dock_launch_cpu_s
+    ``--only-runs-launch [N]``: the same launch with N (500) generated run folders in the runs
+    folder: GUI-thread CPU seconds spent in the Runs dock up to the first epoch point, and the first
+    loss point with and without those folders (benchmarks/bench_runs_launch.py).
 resize_restart_s
     Hidden-size change in the controls (confirmation accepted) to the first training report of
     the new run on the loss plot (running loss or epoch point); median of three sizes;
@@ -59,6 +65,7 @@ from engine import backend  # noqa: E402
 
 backend.configure()  # the app's process set-up: thread limits before numpy/jax
 
+from benchmarks.bench_runs_launch import RunsDockMeter, launch as launch_first_point, measure_runs_launch  # noqa: E402
 from benchmarks.bench_runs_view import TARGETS as RUNS_VIEW_TARGETS, measure_runs_view  # noqa: E402
 
 TARGETS = {
@@ -387,38 +394,38 @@ def measure_rss(app, epochs: int) -> dict:
 
 def measure_first_point() -> dict:
     runs, epoch_runs = [], []
-    for _ in range(2):
-        env = dict(os.environ)
-        env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rnnscope-bench-config-")
-        spawned = time.time()
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-first-point", repr(spawned)],
-                             capture_output=True, text=True, env=env, timeout=600)
-        lines = [line for line in out.stdout.splitlines() if line.startswith("FIRST_POINT ")]
-        if out.returncode != 0 or not lines:
-            raise RuntimeError(f"first-point child failed ({out.returncode}):\n{out.stderr[-2000:]}")
-        runs.append(float(lines[-1].split()[1]))
-        epoch_runs.append(float(lines[-1].split()[2]))
+    for _ in range(2):  # each in a fresh process on an empty data folder (no run folders) and fresh settings
+        result = launch_first_point()
+        runs.append(result["first_loss_point_s"])
+        epoch_runs.append(result["first_epoch_point_s"])
     print(f"  first loss point: first run {runs[0]:.2f} s, second (warm cache) {runs[1]:.2f} s; "
           f"first epoch point {epoch_runs[0]:.2f} s / {epoch_runs[1]:.2f} s", flush=True)
     return {"first_loss_point_s": runs[1], "first_loss_point_first_run_s": runs[0],
             "first_epoch_point_s": epoch_runs[1], "first_epoch_point_first_run_s": epoch_runs[0]}
 
 
-def _child_first_point(spawned: float) -> int:
-    """Runs in a fresh process: the app as launched by ``main.py --start``."""
+def _child_first_point(spawned: float, runs_dock_cpu: bool = False, runs_dock_raised: bool = False) -> int:
+    """Runs in a fresh process: the app as launched by ``main.py --start`` (``runs_dock_cpu``: with
+    the GUI thread's time in the Runs dock counted, ``runs_dock_raised``: its tab in front;
+    bench_runs_launch)."""
     from argparse import Namespace
 
     from gui.app import make_application, setup_window
 
     app = make_application([sys.argv[0]])
+    meter = RunsDockMeter().install() if runs_dock_cpu else None
     args = Namespace(files=[], cell=None, hidden=None, lr=None, optimizer=None, batch_size=None, epochs=None,
                      seed=None, backend=None, dtype=None, checkpoint=None, start=True)
     window = setup_window(args)
+    if runs_dock_raised:
+        window.docks["runs"].raise_()
     window.show()
     _wait(app, lambda: _training_reports(window) >= 1, 300, "the first loss point")
     first = time.time() - spawned
     _wait(app, lambda: window.loss_plot.point_count() >= 1, 300, "the first epoch point")
     print(f"FIRST_POINT {first:.3f} {time.time() - spawned:.3f}", flush=True)
+    if meter is not None:
+        print(meter.line(), flush=True)
     window.close()
     from gui.app import _finish
 
@@ -508,7 +515,7 @@ def measure_follow(app, epochs: int = FOLLOW_EPOCHS) -> dict:
     return {"follow_latency_s": statistics.median(latencies), "follow_latency_max_s": max(latencies)}
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quick", action="store_true", help="shorter runs; RSS growth extrapolated (and says so)")
@@ -519,10 +526,21 @@ def main(argv=None) -> int:
     parser.add_argument("--only-latency", action="store_true",
                         help="measure first_loss_point_s and resize_restart_s only (with XDG_CACHE_HOME "
                              "pointing at an empty folder: a fresh compile cache)")
+    parser.add_argument("--only-runs-launch", type=int, nargs="?", const=500, metavar="N",
+                        help="measure what N run folders (default 500) cost a launch only (bench_runs_launch)")
     parser.add_argument("--child-first-point", type=float, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    parser.add_argument("--runs-dock-cpu", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--runs-dock-raised", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     if args.child_first_point is not None:
-        return _child_first_point(args.child_first_point)
+        return _child_first_point(args.child_first_point, args.runs_dock_cpu, args.runs_dock_raised)
+    if args.only_runs_launch:
+        print(json.dumps(measure_runs_launch(args.only_runs_launch)))
+        return 0
     if args.only_follow:
         print(json.dumps(measure_follow(_app())))
         return 0

@@ -355,7 +355,7 @@ class MainWindow(RunTools, DatasetOpening, TestSetActions, SuggestedSettings, Fi
             return
         state = RunState(state)
         if state in ENDED or state is RunState.READY:
-            self.runs_panel.refresh()  # the run's folder appears (READY) and shows how it ended
+            self.runs_panel.update_folder(self.run_folder)  # its row appears (READY), shows how it ended
         if state in ENDED:
             self.run_state = state
             self.status_line.show_now()  # the final numbers at once

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from engine.run_folder import EVENTS, METRICS, RUN_JSON, atomic_write_text, json_text
-from engine.run_reader import RunFolderError, open_run
+from engine.run_reader import RunFolderError
 
 COLUMNS = ("name", "dataset", "cell", "hidden sizes", "optimizer", "learning rate", "batch", "epochs",
            "best val loss", "val accuracy", "test accuracy", "duration", "status")
@@ -43,53 +43,17 @@ def new_run_folder(runs_dir, dataset_name: str) -> Path:
     raise FileExistsError(f"{runs_dir}: no free run folder name for {stem}; clean up the runs folder")
 
 
-def run_folders(runs_dir) -> list[Path]:
-    """The sub-folders of ``runs_dir`` that hold a run (newest name first); [] if it does not exist."""
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return []
-    found = [p for p in runs_dir.iterdir() if p.is_dir() and (p / RUN_JSON).exists()]
-    return sorted(found, key=lambda p: p.name, reverse=True)
-
-
-def _stamp(folder: Path) -> tuple:
+def folder_stamp(folder: Path) -> tuple:
     """What changes whenever a run folder is written: (mtime, size) of run.json, metrics.csv, events.jsonl."""
     stamp = []
+    folder = os.fspath(folder)  # os.path, not pathlib: a listing stamps hundreds of folders
     for name in (RUN_JSON, METRICS, EVENTS):
         try:
-            st = (Path(folder) / name).stat()
+            st = os.stat(os.path.join(folder, name))
             stamp.append((st.st_mtime_ns, st.st_size))
         except OSError:
             stamp.append(None)
     return tuple(stamp)
-
-
-def read_runs(folders, cache: dict | None = None) -> tuple[list, list[str]]:
-    """(readers, notes): every folder that opens, and one note per folder that does not.
-
-    With ``cache`` (folder -> (stamp, reader), kept by the caller) a folder unchanged since it was
-    last read is not read again: the Runs view refreshes whenever a run starts or ends, and
-    re-reading every metrics.csv of a full runs folder on the GUI thread each time stalled the window.
-    """
-    readers, notes = [], []
-    for folder in folders:
-        stamp = _stamp(folder) if cache is not None else None
-        hit = cache.get(folder) if cache is not None else None
-        if hit is not None and hit[0] == stamp:
-            readers.append(hit[1])
-            continue
-        try:
-            reader = open_run(folder, lazy=True)  # the table needs run.json and the last row only
-        except (RunFolderError, OSError) as exc:
-            notes.append(f"skipped {folder}: {exc}")
-            continue
-        readers.append(reader)
-        if cache is not None:
-            cache[folder] = (stamp, reader)
-    if cache is not None:
-        for gone in set(cache) - set(folders):
-            del cache[gone]
-    return readers, notes
 
 
 def _format_duration(seconds) -> str:
@@ -182,5 +146,5 @@ def delete_run(reader) -> None:
     shutil.rmtree(reader.folder)
 
 
-__all__ = ["COLUMNS", "default_runs_dir", "new_run_folder", "run_folders", "read_runs", "summary_row", "config_diff",
+__all__ = ["COLUMNS", "default_runs_dir", "new_run_folder", "folder_stamp", "summary_row", "config_diff",
            "rename_run", "set_note", "delete_run", "is_being_written"]

@@ -1,8 +1,16 @@
 """The Runs dock: a sortable, filterable table of run folders, ticks to overlay their loss curves,
-and the config diff of the selected runs (the facts come from gui.run_summaries)."""
+and the config diff of the selected runs (the facts come from gui.run_summaries).
+
+The runs folder is listed when the dock is first shown, a few folders per turn of the event loop
+(gui.run_listing), and a run that changes is read alone, its row updated in place: however many
+run folders there are, the dock costs the GUI thread nothing at launch while it is hidden, and
+one folder's read when the window's own run changes state.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtWidgets
@@ -11,11 +19,13 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from gui import dialogs
 from engine.run_folder import append_command
 from engine.run_reader import open_run
-from gui.run_summaries import (COLUMNS, config_diff, delete_run, read_runs, rename_run, run_folders, set_note,
-                               summary_row)
+from gui.run_listing import RunListing
+from gui.run_summaries import COLUMNS, config_diff, delete_run, rename_run, set_note, summary_row
 
 SORT_ROLE = Qt.UserRole + 1
 FOLLOW_INTERVAL_MS = 500  # ticked runs still being written are read this often (new epochs within ~1 s)
+READ_BUDGET_S = 0.008  # reading the runs folder: about this much per turn of the event loop (half a frame)
+SIZED_ROWS = 50  # rows measured (besides those in view) when the columns are fitted to their contents
 STEERING = (("Pause", "pause"), ("Resume", "resume"), ("Stop", "stop"))
 
 
@@ -29,12 +39,10 @@ class RunsPanel(QtWidgets.QWidget):
 
     def __init__(self, runs_dir, parent=None):
         super().__init__(parent)
-        self.runs_dir = Path(runs_dir)
-        self._opened: list[Path] = []  # folders opened by hand, outside runs_dir
-        self._readers: list = []
-        self._read_cache: dict = {}  # folder -> (stamp, reader): refresh re-reads only changed folders
+        self.listing = RunListing(runs_dir)
+        self._rows: dict[Path, QtGui.QStandardItem] = {}  # folder -> the first item of its row
+        self._dock = None  # the dock it lives in, if any (read_when_in_view)
         self._filling = False
-        self.notes: list[str] = []
         self.model = QtGui.QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
         self.proxy = QtCore.QSortFilterProxyModel(self)
@@ -54,7 +62,35 @@ class RunsPanel(QtWidgets.QWidget):
         self._compare_soon.setSingleShot(True)
         self._compare_soon.setInterval(0)
         self._compare_soon.timeout.connect(self._prepare_compared)
-        self.refresh()
+        self._read_soon = QtCore.QTimer(self)  # the next few folders of the runs folder, next turn
+        self._read_soon.setSingleShot(True)
+        self._read_soon.setInterval(0)
+        self._read_soon.timeout.connect(self._read_more)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.listing.runs_dir
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per folder skipped (damaged, foreign)."""
+        return self.listing.notes()
+
+    def read_when_in_view(self, dock: QtWidgets.QDockWidget) -> None:
+        """Read the runs folder when this dock first comes into view (its ``visibilityChanged``: a tab
+        behind another one is "visible" to Qt, but not in view), not when the panel is shown."""
+        self._dock = dock
+        dock.visibilityChanged.connect(self.in_view)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._dock is None:  # on its own (tools, tests): shown is in view
+            self.in_view(True)
+
+    def in_view(self, shown: bool = True) -> None:
+        """The first time the panel comes into view the runs folder is read, a few folders per frame."""
+        if shown and not self.listing.listed:
+            self._start_listing()
 
     def _build_widgets(self) -> None:
         self.filter_edit = QtWidgets.QLineEdit()
@@ -68,6 +104,8 @@ class RunsPanel(QtWidgets.QWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        # column widths from the rows in view and SIZED_ROWS more, not all: 500 rows took 100 ms in one frame
+        self.table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
         self.table.selectionModel().selectionChanged.connect(self._update_diff)
         self.table.setContextMenuPolicy(Qt.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -115,80 +153,153 @@ class RunsPanel(QtWidgets.QWidget):
 
     # ----- contents
     def set_runs_dir(self, runs_dir) -> None:
-        self.runs_dir = Path(runs_dir)
-        self.refresh()
+        listed = self.listing.listed
+        self._apply(self.listing.set_runs_dir(runs_dir))
+        if listed:  # in view before: read the new one now (else when it comes into view)
+            self._start_listing()
 
     def add_folder(self, folder, *, tick: bool = False) -> None:
         """Show a run folder opened by hand (ticked: its curves overlaid); RunFolderError naming the
-        file and the problem if it is not a readable run."""
-        folder = Path(folder).resolve()
-        open_run(folder)  # raises for a foreign or damaged folder
-        if folder not in self._opened and folder.parent != self.runs_dir.resolve():
-            self._opened.append(folder)
-        self.refresh()
-        if tick:
-            for row in range(self.model.rowCount()):
-                if self._reader_at(row).folder.resolve() == folder:
-                    self.model.item(row, 0).setCheckState(Qt.Checked)
+        file and the problem if it is not a readable run. Only this folder is read now."""
+        open_run(folder, lazy=True)  # raises for a foreign or damaged folder
+        key = self.listing.open_by_hand(folder)
+        self.listing.read(key)  # (unchanged since an earlier read: nothing read)
+        self._apply([key])
+        if tick and key in self._rows:
+            self._rows[key].setCheckState(Qt.Checked)
 
     def refresh(self) -> None:
-        """Read every run again; ticks, the selection (and so the config diff) and the sort order stay."""
-        ticked = {str(r.folder) for r in self.checked_runs()}
-        selected = {str(r.folder) for r in self.selected_runs()}
-        folders = run_folders(self.runs_dir) + [f for f in self._opened if f.is_dir()]
-        self._readers, self.notes = read_runs(folders, self._read_cache)
+        """Read every run again, a few per turn of the event loop (only the changed ones are opened);
+        ticks, the selection (and so the config diff) and the sort order stay."""
+        self._start_listing(again=True)
+
+    def update_folder(self, folder) -> None:
+        """One run folder changed (the window's own run started or ended): its row alone is read
+        again; the runs folder is looked at once (a folder that appeared or went) and a new one is
+        read on the next turns. Nothing while the runs folder was never listed (the dock never shown)."""
+        if folder is None or not self.listing.listed:
+            return
+        self._apply(self.listing.scan_if_changed())
+        key = self.listing.key(folder)
+        if self.listing.read(key):
+            self._apply([key])
+            note = self.listing.note(key)
+            if note:
+                self.sigMessage.emit(note)
+        if self.listing.pending:
+            self._read_soon.start()
+
+    def _start_listing(self, *, again: bool = False) -> None:
+        self._apply(self.listing.scan(again=again))
+        self._read_more()
+
+    def _read_more(self) -> None:
+        """Read the runs folder's next folders and show their rows for about READ_BUDGET_S (one folder
+        at least); the rest on the next turns. The budget covers the rows too: they cost as much as the reads."""
+        deadline = time.perf_counter() + READ_BUDGET_S
+        self._apply(self.listing.read_some(0.0))
+        while self.listing.pending and time.perf_counter() < deadline:
+            self._apply(self.listing.read_some(0.0))
+        if self.listing.pending:
+            self._read_soon.start()
+        else:
+            self._listing_done()
+
+    def _listing_done(self) -> None:
+        self.table.resizeColumnsToContents()
+        notes = self.notes
+        if notes:
+            self.sigMessage.emit(f"{len(notes)} folder(s) skipped: {notes[0]}")
+
+    def _list_all_now(self) -> None:
+        """Finish reading the runs folder at once (callers that ask for every run by name: tests, tools)."""
+        if not self.listing.listed:
+            self._apply(self.listing.scan())
+        if self.listing.pending:
+            self._read_soon.stop()
+            self._apply(self.listing.read_some(math.inf))
+            self._listing_done()
+
+    def _apply(self, folders) -> None:
+        """Bring the rows of these folders in line with the listing: added, updated in place, removed."""
+        if not folders:
+            return
+        selected = {self.model.item(self.proxy.mapToSource(index).row(), 0).data(Qt.UserRole)
+                    for index in self.table.selectionModel().selectedRows()}
+        compared = False
         self._filling = True  # not blockSignals: the sort/filter proxy must see the rows change
         try:
-            self.model.removeRows(0, self.model.rowCount())
-            for index, reader in enumerate(self._readers):
-                self.model.appendRow(self._row_items(index, reader, str(reader.folder) in ticked))
+            for folder in folders:
+                item, reader = self._rows.get(folder), self.listing.reader(folder)
+                compared = compared or (item is not None and item.checkState() == Qt.Checked)
+                if reader is None:
+                    if item is not None:
+                        self.model.removeRow(self._rows.pop(folder).row())
+                elif item is None:
+                    items = self._row_items(folder, reader)
+                    self.model.appendRow(items)
+                    self._rows[folder] = items[0]
+                else:
+                    self._set_row(item.row(), reader)
         finally:
             self._filling = False
-        self._select_folders(selected)
-        self.table.resizeColumnsToContents()
-        if self.notes:
-            self.sigMessage.emit(f"{len(self.notes)} folder(s) skipped: {self.notes[0]}")
-        self._update_diff()
-        self.sigCompareChanged.emit()
+        if selected & set(folders):
+            self._update_diff()
+        if compared:
+            self._compare_soon.start()
 
-    def _row_items(self, index: int, reader, ticked: bool) -> list:
-        items = []
-        for column, (text, sort_value) in summary_row(reader).items():
-            item = QtGui.QStandardItem(text)
+    def _row_items(self, folder: Path, reader) -> list:
+        items = [QtGui.QStandardItem() for _ in COLUMNS]
+        items[0].setData(folder, Qt.UserRole)
+        items[0].setCheckable(True)
+        items[0].setCheckState(Qt.Unchecked)
+        self._fill_row(items, reader)
+        return items
+
+    def _fill_row(self, items, reader) -> None:
+        for item, (column, (text, sort_value)) in zip(items, summary_row(reader).items()):
+            item.setText(text)
             item.setData(sort_value, SORT_ROLE)
-            item.setData(index, Qt.UserRole)
             item.setToolTip(str(reader.folder) if column == "name" else text)
-            items.append(item)
         note = reader.meta.get("note")
         if note:
             items[0].setToolTip(f"{reader.folder}\n\n{note}")
-        items[0].setCheckable(True)
-        items[0].setCheckState(Qt.Checked if ticked else Qt.Unchecked)
-        return items
+
+    def _set_row(self, row: int, reader) -> None:
+        filling, self._filling = self._filling, True
+        try:
+            self._fill_row([self.model.item(row, column) for column in range(len(COLUMNS))], reader)
+        finally:
+            self._filling = filling
 
     def runs(self) -> list:
-        return list(self._readers)
+        """Every listed run (the runs folder is read to the end first)."""
+        self._list_all_now()
+        return self.listing.readers()
 
     def row_count(self) -> int:
-        """Rows shown (after the filter)."""
+        """Rows shown (after the filter), the runs folder read to the end first."""
+        self._list_all_now()
         return self.proxy.rowCount()
 
     def shown_names(self) -> list[str]:
+        self._list_all_now()
         return [self.proxy.index(row, 0).data() for row in range(self.proxy.rowCount())]
 
     def _reader_at(self, source_row: int):
-        return self._readers[self.model.item(source_row, 0).data(Qt.UserRole)]
+        return self.listing.reader(self.model.item(source_row, 0).data(Qt.UserRole))
 
     def checked_runs(self) -> list:
         return [self._reader_at(row) for row in range(self.model.rowCount())
                 if self.model.item(row, 0).checkState() == Qt.Checked]
 
     def set_checked(self, name: str, checked: bool = True) -> None:
+        self._list_all_now()
         for row in range(self.model.rowCount()):
             if self._reader_at(row).name == name:
                 self.model.item(row, 0).setCheckState(Qt.Checked if checked else Qt.Unchecked)
                 return
-        raise KeyError(f"no run named {name!r}; runs: {[r.name for r in self._readers]}")
+        raise KeyError(f"no run named {name!r}; runs: {[r.name for r in self.listing.readers()]}")
 
     def selected_runs(self) -> list:
         """The selected runs in the order the table shows them."""
@@ -197,16 +308,10 @@ class RunsPanel(QtWidgets.QWidget):
 
     def select(self, names) -> None:
         """Select the runs with these names (tests, and a run just opened)."""
+        self._list_all_now()
         selection = QtCore.QItemSelection()
         for row in range(self.proxy.rowCount()):
             if self.proxy.index(row, 0).data() in names:
-                selection.select(self.proxy.index(row, 0), self.proxy.index(row, len(COLUMNS) - 1))
-        self.table.selectionModel().select(selection, QtCore.QItemSelectionModel.ClearAndSelect)
-
-    def _select_folders(self, folders: set) -> None:
-        selection = QtCore.QItemSelection()
-        for row in range(self.proxy.rowCount()):
-            if str(self._reader_at(self.proxy.mapToSource(self.proxy.index(row, 0)).row()).folder) in folders:
                 selection.select(self.proxy.index(row, 0), self.proxy.index(row, len(COLUMNS) - 1))
         self.table.selectionModel().select(selection, QtCore.QItemSelectionModel.ClearAndSelect)
 
@@ -241,8 +346,10 @@ class RunsPanel(QtWidgets.QWidget):
         """Read what the ticked runs still being written appended; True if a curve grew."""
         grew = False
         for row in range(self.model.rowCount()):
+            if self.model.item(row, 0).checkState() != Qt.Checked:
+                continue
             reader = self._reader_at(row)
-            if self.model.item(row, 0).checkState() != Qt.Checked or not reader.status.is_active:
+            if not reader.status.is_active:
                 continue
             try:
                 reader.epochs  # a lazy reader of the table reads its metrics.csv once, then only what is new
@@ -252,20 +359,10 @@ class RunsPanel(QtWidgets.QWidget):
                 continue
             if update:
                 grew = True
-                self._update_row(row, reader)
+                self._set_row(row, reader)
         if grew:
             self.sigCompareChanged.emit()
         return grew
-
-    def _update_row(self, row: int, reader) -> None:
-        self._filling = True
-        try:
-            for column, (text, sort_value) in enumerate(summary_row(reader).values()):
-                item = self.model.item(row, column)
-                item.setText(text)
-                item.setData(sort_value, SORT_ROLE)
-        finally:
-            self._filling = False
 
     def steer(self, command: str, **fields) -> bool:
         """Append a command to the selected run's control.jsonl (only a run still being written reads it)."""
@@ -361,7 +458,7 @@ class RunsPanel(QtWidgets.QWidget):
         except (RuntimeError, ValueError, OSError) as exc:
             dialogs.show_error(self, "Cannot change the run", str(exc))
             return
-        self.refresh()
+        self.update_folder(reader.folder)
 
     def delete_selected(self) -> None:
         runs = self.selected_runs()
@@ -377,8 +474,8 @@ class RunsPanel(QtWidgets.QWidget):
                 delete_run(reader)
             except (RuntimeError, ValueError, OSError) as exc:
                 dialogs.show_error(self, "Cannot delete the run", str(exc))
-        self._opened = [f for f in self._opened if f.is_dir()]
-        self.refresh()
+            self.listing.read(reader.folder)  # gone: no longer listed
+        self._apply([self.listing.key(r.folder) for r in runs])
 
 
 def _labels(runs) -> list[str]:

@@ -32,6 +32,7 @@ def build_docks(w) -> None:
         dock.setWidget(widget)
         w.addDockWidget(area, dock)
         w.docks[key] = dock
+    w.runs_panel.read_when_in_view(w.docks["runs"])  # not at launch while it is a tab behind Diagnostics
     w.splitDockWidget(w.docks["loss"], w.docks["hidden"], Qt.Horizontal)
     w.splitDockWidget(w.docks["loss"], w.docks["diagnostics"], Qt.Vertical)
     w.splitDockWidget(w.docks["hidden"], w.docks["predictions"], Qt.Vertical)

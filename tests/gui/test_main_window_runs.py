@@ -180,3 +180,87 @@ def test_dropping_a_run_folder_on_the_window_opens_it(qtbot, make_window, tmp_pa
     qtbot.waitUntil(lambda: window.history.label == "dropped run", timeout=5000)  # shown in the main panels
     assert window.loss_plot.point_count() == 2
     assert window.dataset is None and window.last_error is None  # not taken for a data file
+
+
+def _count_runs_dock_work(monkeypatch, panel):
+    """What the Runs dock does from now on: folders stamped and opened, rows inserted, removed, updated."""
+    import gui.run_summaries as summaries
+    from engine import run_reader
+
+    work = SimpleNamespace(stamped=[], opened=[], inserted=0, removed=0, updated=set())
+    stamp = getattr(summaries, "folder_stamp", None)
+    monkeypatch.setattr(summaries, "folder_stamp", lambda folder: work.stamped.append(folder.name) or stamp(folder),
+                        raising=False)
+    real_init = run_reader.RunReader.__init__
+    monkeypatch.setattr(run_reader.RunReader, "__init__",
+                        lambda reader, folder, **kw: work.opened.append(folder.name) or real_init(reader, folder, **kw))
+    def count(what):
+        return lambda _parent, first, last: setattr(work, what, getattr(work, what) + last - first + 1)
+
+    panel.model.rowsInserted.connect(count("inserted"))
+    panel.model.rowsRemoved.connect(count("removed"))
+    panel.model.dataChanged.connect(lambda top, bottom: work.updated.update(range(top.row(), bottom.row() + 1)))
+    return work
+
+
+def test_a_run_state_change_reads_only_its_own_run_folder(qtbot, monkeypatch, make_window, tmp_path):
+    """The window's run starting or ending refreshed the whole Runs dock on the GUI thread: every
+    folder stamped and every row rebuilt (with ~500 folders ~0.5 s per change while the worker
+    compiled). Now only the run's own row is read again; a folder that appears is one new row."""
+    runs = tmp_path / "runs"
+    for k in range(50):
+        write_run(runs / f"2026-11-{k:02d}_sine", f"old run {k}", [1.0, 0.5])
+    window = make_window()
+    panel = window.runs_panel
+    assert len(panel.runs()) == 50
+    own = write_run(runs / "2026-12-01_120000_sine", "this window's run", [0.9], status="running")
+    window.run_folder = own
+    work = _count_runs_dock_work(monkeypatch, panel)
+    window._on_run_state(window._run_id, RunState.READY.value)
+    assert (work.removed, work.inserted, work.stamped) == (0, 1, [own.name])  # its row appears, the rest untouched
+    meta = json.loads((own / "run.json").read_text())
+    write_run(tmp_path / "next" / "x", "this window's run", [0.9, 0.7], status="stopped")
+    (tmp_path / "next" / "x" / "run.json").replace(own / "run.json")
+    (tmp_path / "next" / "x" / "metrics.csv").replace(own / "metrics.csv")
+    work = _count_runs_dock_work(monkeypatch, panel)
+    window._on_run_state(window._run_id, RunState.STOPPED.value)
+    assert (work.removed, work.inserted, work.stamped, work.opened) == (0, 0, [own.name], [own.name])
+    assert len(work.updated) == 1 and meta["name"] == "this window's run"
+    status = list(panel.model.horizontalHeaderItem(i).text() for i in range(panel.model.columnCount())).index("status")
+    row = next(r for r in range(panel.model.rowCount()) if panel.model.item(r, 0).text() == "this window's run")
+    assert panel.model.item(row, status).text() == "stopped" and len(panel.runs()) == 51
+
+
+def test_the_runs_folder_is_read_when_the_runs_dock_is_shown_a_bounded_part_per_turn(qtbot, monkeypatch,
+                                                                                      make_window, tmp_path):
+    """The window read every run folder while it was built (~1 s of the GUI thread for ~500 folders,
+    while the worker compiled the first model). Now nothing is read while the Runs dock is hidden
+    (a tab behind Diagnostics at first launch); shown, it reads a time budget's worth per turn of
+    the event loop (a zero budget: one folder per turn)."""
+    import gui.runs_panel as runs_panel
+    from engine import run_reader
+
+    runs = tmp_path / "runs"
+    for k in range(50):
+        write_run(runs / f"2026-11-{k:02d}_sine", f"old run {k}", [1.0, 0.5])
+    opened = []
+    real_init = run_reader.RunReader.__init__
+    monkeypatch.setattr(run_reader.RunReader, "__init__",
+                        lambda reader, folder, **kw: opened.append(folder.name) or real_init(reader, folder, **kw))
+    monkeypatch.setattr(runs_panel, "READ_BUDGET_S", 0.0, raising=False)
+    window = make_window()
+    qtbot.wait(50)
+    assert window.docks["runs"].visibleRegion().isEmpty() and opened == []  # a tab behind Diagnostics
+    listing = window.runs_panel.listing
+    chunks = []
+    read_some = listing.read_some
+    monkeypatch.setattr(listing, "read_some", lambda budget, _r=read_some: _chunk(chunks, _r(budget)))
+    window.docks["runs"].raise_()
+    qtbot.waitUntil(lambda: window.runs_panel.model.rowCount() == 50, timeout=10_000)
+    assert len(opened) == 50 and opened[0] == "2026-11-49_sine"  # newest first
+    assert chunks == [1] * 50  # one folder per turn of the event loop
+
+
+def _chunk(chunks, changed):
+    chunks.append(len(changed))
+    return changed

@@ -6,16 +6,24 @@ import pytest
 from engine.names import RunState
 from engine.run_folder import RUN_JSON, atomic_write_text, json_text
 from engine.run_reader import open_run
-from gui.run_summaries import (COLUMNS, config_diff, default_runs_dir, delete_run, read_runs, rename_run,
-                               run_folders, set_note, summary_row)
+from gui.run_listing import RunListing
+from gui.run_summaries import COLUMNS, config_diff, default_runs_dir, delete_run, rename_run, set_note, summary_row
 from tests.gui.run_folders import write_run
+
+
+def read_all(runs_dir):
+    """(readers, notes) of a runs folder, read to the end."""
+    listing = RunListing(runs_dir)
+    listing.scan()
+    listing.read_some(float("inf"))
+    return listing.readers(), listing.notes()
 
 
 def test_rows_read_the_folder_and_sort_by_value(tmp_path):
     write_run(tmp_path / "a", "first", [1.0, 0.5, 0.25], learning_rate=0.01)
     write_run(tmp_path / "b", "second", [0.9, 0.8])
     (tmp_path / "not-a-run").mkdir()
-    readers, notes = read_runs(run_folders(tmp_path))
+    readers, notes = read_all(tmp_path)
     assert sorted(r.name for r in readers) == ["first", "second"] and notes == []
     row = summary_row(next(r for r in readers if r.name == "first"))
     assert list(row) == list(COLUMNS)
@@ -31,7 +39,7 @@ def test_the_table_shows_test_accuracy_where_a_test_set_was_scored(tmp_path):
                     "task": "classify_sequence"}
     atomic_write_text(scored / RUN_JSON, json_text(meta))
     write_run(tmp_path / "b", "unscored", [0.9])
-    readers, _ = read_runs(run_folders(tmp_path))
+    readers, _ = read_all(tmp_path)
     rows = {r.name: summary_row(r) for r in readers}
     assert rows["scored"]["test accuracy"] == ("87.5%", 0.875)
     assert rows["unscored"]["test accuracy"][0] == ""  # absent, not 0 %
@@ -41,7 +49,7 @@ def test_a_damaged_folder_is_skipped_with_a_note_naming_the_file(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / RUN_JSON).write_text("{not json")
-    readers, notes = read_runs(run_folders(tmp_path))
+    readers, notes = read_all(tmp_path)
     assert readers == [] and len(notes) == 1 and "run.json" in notes[0] and "line 1" in notes[0]
 
 
@@ -89,26 +97,3 @@ def test_new_run_folders_never_collide(tmp_path):
     assert first.parent == tmp_path and first.name.endswith("_my_data_2.csv") and first.is_dir()
     second = new_run_folder(tmp_path, "my data/2.csv")  # the same second: reserved, so never the same
     assert second != first and second.is_dir() and not any(second.iterdir())
-
-
-def test_a_refresh_reads_only_the_folders_that_changed(tmp_path, monkeypatch):
-    import shutil
-
-    import gui.run_summaries as summaries
-
-    for name in "abc":
-        write_run(tmp_path / name, name, [1.0, 0.5])
-    opened = []
-    real_open = summaries.open_run
-    monkeypatch.setattr(summaries, "open_run", lambda folder, **kw: opened.append(folder.name) or real_open(folder, **kw))
-    cache = {}
-    first, _ = read_runs(run_folders(tmp_path), cache)
-    assert sorted(opened) == ["a", "b", "c"]
-    opened.clear()
-    again, _ = read_runs(run_folders(tmp_path), cache)
-    assert opened == [] and [r.name for r in again] == [r.name for r in first]  # nothing re-read
-    shutil.rmtree(tmp_path / "b")
-    write_run(tmp_path / "b", "b2", [1.0, 0.5, 0.2])  # rewritten: read again
-    write_run(tmp_path / "d", "d", [1.0])  # new: read
-    shown, _ = read_runs(run_folders(tmp_path), cache)
-    assert sorted(opened) == ["b", "d"] and sorted(r.name for r in shown) == ["a", "b2", "c", "d"]

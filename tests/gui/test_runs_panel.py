@@ -97,6 +97,24 @@ def test_an_opened_folder_outside_the_runs_dir_is_listed_and_a_foreign_one_refus
     assert panel.row_count() == 4
 
 
+def test_a_folder_opened_before_the_listing_is_not_listed_twice_and_skipped_ones_are_reported(qtbot, tmp_path):
+    """``--run DIR`` opens (and ticks) a folder while the dock has not read its runs folder yet; once
+    it has, that folder is one row, still ticked, and a damaged folder is named in the status bar."""
+    runs = tmp_path / "runs"
+    good = write_run(runs / "a", "good", [1.0])
+    (runs / "b").mkdir()
+    (runs / "b" / "run.json").write_text("{not json")
+    panel = RunsPanel(runs)
+    qtbot.addWidget(panel)
+    panel.add_folder(good, tick=True)
+    messages = []
+    panel.sigMessage.connect(messages.append)
+    panel.show()  # the runs folder is read now
+    qtbot.waitUntil(lambda: not panel.listing.pending, timeout=5_000)
+    assert panel.shown_names() == ["good"] and [r.name for r in panel.checked_runs()] == ["good"]
+    assert len(panel.notes) == 1 and "1 folder(s) skipped" in messages[-1] and "run.json" in messages[-1]
+
+
 def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
     from engine.data import SequenceDataset
     from engine.runs import Run
@@ -111,6 +129,7 @@ def test_a_folder_written_by_a_real_run_reads_back(qtbot, tmp_path):
     run.close()
     panel = RunsPanel(tmp_path / "runs")
     qtbot.addWidget(panel)
+    panel.show()  # the runs folder is listed when the dock is first shown
     panel.model.item(0, 0).setCheckState(QtCore.Qt.Checked)
     (name, epochs, train, val, _markers, _checkpoints), = panel.compared_curves()
     assert list(epochs) == [1, 2] and list(val) == [r.val_loss for r in reports]
@@ -126,6 +145,7 @@ def test_runs_with_the_same_name_are_told_apart_by_folder_in_the_legend(qtbot, t
     write_run(tmp_path / "runs" / "tuesday", "sine · gru (16)", [0.4])
     widget = RunsPanel(tmp_path / "runs")
     qtbot.addWidget(widget)
+    widget.show()
     for row in range(widget.model.rowCount()):
         widget.model.item(row, 0).setCheckState(QtCore.Qt.Checked)
     assert sorted(label for label, *_ in widget.compared_curves()) == ["sine · gru (16) [monday]",
