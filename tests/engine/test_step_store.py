@@ -1,0 +1,181 @@
+"""engine.step_store: the training step stored by one process trains the same in the next one;
+a damaged entry or another graph falls back to compiling. Tiny models, few epochs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import backend, step_store
+from engine.training import Trainer, TrainingConfig
+from tests.engine.test_training import SMALL, sine_dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = dict(SMALL, cell="lstm", epochs=2)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """The store in an empty folder of its own (only the store reads XDG_CACHE_HOME after start-up)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv(step_store.ENV_SWITCH, "on")
+    step_store.forget()
+    yield step_store.folder()
+    step_store.forget()
+
+
+def train(**changes) -> tuple[Trainer, dict]:
+    """Two epochs of a tiny LSTM: the losses, and the weights and optimizer state at the end."""
+    trainer = Trainer(TrainingConfig(**{**CONFIG, **changes}), sine_dataset())
+    reports = list(trainer.epochs())
+    values = {**trainer._model.get_params(), **trainer._optimizer.get_state()}
+    return trainer, {"losses": [[r.train_loss, r.val_loss] for r in reports],
+                     "values": {k: np.asarray(v).tolist() for k, v in values.items()}}
+
+
+def assert_same_training(result, reference):
+    np.testing.assert_allclose(result["losses"], reference["losses"], rtol=0, atol=1e-6)
+    assert result["values"].keys() == reference["values"].keys()
+    for name, value in reference["values"].items():
+        np.testing.assert_allclose(result["values"][name], value, rtol=0, atol=1e-6, err_msg=name)
+
+
+CHILD = """
+from engine import backend
+backend.configure()
+import json
+from engine import step_store
+from engine.graph_text import describe_training
+from tests.engine.test_step_store import train
+trainer, result = train()
+step = trainer.f_train
+graph = describe_training(trainer)
+print("RESULT", json.dumps({**result, "origin": step.program.origin, "compiles": backend.compile_count(),
+                            "n_compiles": trainer.n_compiles, "pytensor_built": step._function is not None,
+                            "graph": graph.summary(), "graph_chars": graph.total_chars}))
+"""
+
+
+def test_a_stored_step_trains_in_a_fresh_process_as_pytensors_function_does(store, monkeypatch):
+    monkeypatch.setenv(step_store.ENV_SWITCH, "off")
+    compiled, reference = train()
+    assert not isinstance(compiled.f_train, step_store.StoredStep)  # PyTensor's own function
+    monkeypatch.setenv(step_store.ENV_SWITCH, "on")
+    exported, first = train()
+    step = exported.f_train
+    assert isinstance(step, step_store.StoredStep) and step.program.origin == "export"
+    assert step.function.vm.jit_fn._cache_size() == 0  # PyTensor's jitted step never ran: XLA compiled once
+    assert_same_training(first, reference)
+    assert len(list(store.glob("*" + step_store.SUFFIX))) == 1
+    import pytensor
+
+    # the same store; PyTensor's compile folder as this process's (nothing of it is the store's)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTENSOR_FLAGS": f"base_compiledir={pytensor.config.base_compiledir}"}
+    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=300)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert out.returncode == 0 and lines, out.stderr[-3000:]
+    child = json.loads(lines[-1][len("RESULT "):])
+    assert child["origin"] == "file"  # loaded: no graph built, no rewrites, no trace
+    assert_same_training(child, reference)
+    assert child["n_compiles"] == 2 == child["compiles"]  # the stored step and f_loss, each counted once
+    assert not child["pytensor_built"]  # the Graph dock's print came with the entry
+    graph = step.describe(10**9)
+    assert child["graph"] == graph.summary() and child["graph_chars"] == graph.total_chars
+
+
+def _entry(folder: Path) -> Path:
+    [path] = folder.glob("*" + step_store.SUFFIX)
+    return path
+
+
+def _unreadable_module(data: bytes) -> bytes:
+    """An entry whose checksum matches a module that is no StableHLO (JAX refuses it)."""
+    header, _ = step_store._decode(data)
+    module = b"not a module" * 100
+    header["module_sha256"] = step_store.hashlib.sha256(module).hexdigest()
+    return step_store._encode(header, module)
+
+
+def _flip_module_byte(data: bytes) -> bytes:
+    return data[:-100] + bytes([data[-100] ^ 0xFF]) + data[-99:]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "module byte flipped", "refused by JAX", "a folder"])
+def test_a_damaged_entry_is_ignored_and_the_step_compiles(store, caplog, damage):
+    train(epochs=1)
+    path = _entry(store)
+    data = path.read_bytes()
+    if damage == "a folder":  # unreadable, and no entry can be written over it either
+        path.unlink()
+        path.mkdir()
+    else:
+        path.write_bytes({"truncated": lambda: data[:len(data) // 2],
+                          "module byte flipped": lambda: _flip_module_byte(data),
+                          "refused by JAX": lambda: _unreadable_module(data)}[damage]())
+    step_store.forget()
+    caplog.set_level("WARNING", logger="rnnscope.step_store")
+    trainer, _ = train(epochs=1)
+    assert trainer.f_train.program.origin == "export"  # compiled, exported and trained as on a miss
+    assert np.isfinite(trainer.history[-1]["train_loss"])
+    assert any("ignoring" in r.getMessage() or "could not be read" in r.getMessage() for r in caplog.records)
+    if damage == "a folder":
+        assert any("could not be written" in r.getMessage() for r in caplog.records)
+    else:
+        header, module = step_store._decode(path.read_bytes())  # written anew, whole
+        assert header["module_sha256"] == step_store.hashlib.sha256(module).hexdigest()
+
+
+def test_another_graph_key_misses_and_an_equal_one_loads(store, monkeypatch):
+    train(epochs=1)
+    step_store.forget()
+    other, _ = train(epochs=1, batch_size=4)
+    assert other.f_train.program.origin == "export"
+    step_store.forget()
+    same, _ = train(epochs=1)
+    assert same.f_train.program.origin == "file"
+    step_store.forget()
+    monkeypatch.setattr(step_store, "_sources_digest", "an edited engine")  # the graph's code changed
+    edited, _ = train(epochs=1)
+    assert edited.f_train.program.origin == "export"
+    assert len(list(store.glob("*" + step_store.SUFFIX))) == 3
+
+
+def test_a_second_trainer_in_the_process_reuses_the_program_without_compiling_it(store):
+    first, _ = train(epochs=1)
+    before = first._model.get_params()
+    compiles = backend.compile_count()
+    second, _ = train(epochs=1, seed=1)
+    assert second.f_train.program is first.f_train.program
+    assert backend.compile_count() - compiles == 2  # the bound step and f_loss, as a copy counts
+    after = first._model.get_params()
+    for name in before:  # each trainer's step writes its own variables
+        np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_the_store_is_only_for_jax_and_can_be_turned_off(monkeypatch):
+    made = object()
+    monkeypatch.setenv(step_store.ENV_SWITCH, "off")
+    assert step_store.training_step(("f_train",), [], lambda: made) is made
+    monkeypatch.setenv(step_store.ENV_SWITCH, "on")
+    monkeypatch.setattr(backend, "info", lambda: backend.BackendInfo("c", "c", "float32", "C (gcc)"))
+    assert step_store.training_step(("f_train",), [], lambda: made) is made
+
+
+def test_prune_keeps_the_newest_entries_and_removes_stale_temporary_files(tmp_path):
+    for k in range(5):
+        path = tmp_path / f"{k}{step_store.SUFFIX}"
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (1000 + k, 1000 + k))
+    stale, fresh = tmp_path / ".0.step.ab12.tmp", tmp_path / ".1.step.cd34.tmp"
+    stale.write_bytes(b"")
+    fresh.write_bytes(b"")
+    os.utime(stale, (1000, 1000))
+    step_store.prune(tmp_path, max_entries=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "2.step", "3.step", "4.step"]
+    step_store.prune(tmp_path, max_bytes=250)
+    assert sorted(p.name for p in tmp_path.glob("*.step")) == ["3.step", "4.step"]
