@@ -31,10 +31,14 @@ def store(tmp_path, monkeypatch):
 def train(**changes) -> tuple[Trainer, dict]:
     """Two epochs of a tiny LSTM: the losses, and the weights and optimizer state at the end."""
     trainer = Trainer(TrainingConfig(**{**CONFIG, **changes}), sine_dataset())
+    return trainer, outcome(trainer)
+
+
+def outcome(trainer) -> dict:
     reports = list(trainer.epochs())
     values = {**trainer._model.get_params(), **trainer._optimizer.get_state()}
-    return trainer, {"losses": [[r.train_loss, r.val_loss] for r in reports],
-                     "values": {k: np.asarray(v).tolist() for k, v in values.items()}}
+    return {"losses": [[r.train_loss, r.val_loss] for r in reports],
+            "values": {k: np.asarray(v).tolist() for k, v in values.items()}}
 
 
 def assert_same_training(result, reference):
@@ -44,48 +48,59 @@ def assert_same_training(result, reference):
         np.testing.assert_allclose(result["values"][name], value, rtol=0, atol=1e-6, err_msg=name)
 
 
-CHILD = """
+# A launch of its own: the step from the store (or made and stored), and what JAX's compile
+# cache said while the trainer got it, then two epochs.
+LAUNCH = """
 from engine import backend
 backend.configure()
 import json
-from engine import step_store
+import jax
+from jax import monitoring
 from engine.graph_text import describe_training
-from tests.engine.test_step_store import train
-trainer, result = train()
-step = trainer.f_train
+from tests.engine.test_step_store import CONFIG, Trainer, TrainingConfig, outcome, sine_dataset
+events = []
+monitoring.register_event_listener(lambda event, **_: events.append(event))
+trainer = Trainer(TrainingConfig(**CONFIG), sine_dataset())
+trainer._ensure_model()  # selects JAX and its compile cache
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # a fast machine's compile is kept too
+trainer._ensure_training_functions()
+step, cache = trainer.f_train, {k: events.count("/jax/compilation_cache/cache_" + k) for k in ("hits", "misses")}
+result = outcome(trainer)
 graph = describe_training(trainer)
-print("RESULT", json.dumps({**result, "origin": step.program.origin, "compiles": backend.compile_count(),
+print("RESULT", json.dumps({**result, "origin": step.program.origin, "cache": cache, "compiles": backend.compile_count(),
                             "n_compiles": trainer.n_compiles, "pytensor_built": step._function is not None,
+                            "pytensor_ran": step._function is not None and step._function.vm.jit_fn._cache_size() > 0,
                             "graph": graph.summary(), "graph_chars": graph.total_chars}))
 """
 
 
-def test_a_stored_step_trains_in_a_fresh_process_as_pytensors_function_does(store, monkeypatch):
-    monkeypatch.setenv(step_store.ENV_SWITCH, "off")
-    compiled, reference = train()
-    assert not isinstance(compiled.f_train, step_store.StoredStep)  # PyTensor's own function
-    monkeypatch.setenv(step_store.ENV_SWITCH, "on")
-    exported, first = train()
-    step = exported.f_train
-    assert isinstance(step, step_store.StoredStep) and step.program.origin == "export"
-    assert step.function.vm.jit_fn._cache_size() == 0  # PyTensor's jitted step never ran: XLA compiled once
-    assert_same_training(first, reference)
-    assert len(list(store.glob("*" + step_store.SUFFIX))) == 1
-    import pytensor
-
-    # the same store; PyTensor's compile folder as this process's (nothing of it is the store's)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTENSOR_FLAGS": f"base_compiledir={pytensor.config.base_compiledir}"}
-    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, cwd=ROOT,
+def launch(env) -> dict:
+    out = subprocess.run([sys.executable, "-c", LAUNCH], capture_output=True, text=True, env=env, cwd=ROOT,
                          timeout=300)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     assert out.returncode == 0 and lines, out.stderr[-3000:]
-    child = json.loads(lines[-1][len("RESULT "):])
-    assert child["origin"] == "file"  # loaded: no graph built, no rewrites, no trace
-    assert_same_training(child, reference)
-    assert child["n_compiles"] == 2 == child["compiles"]  # the stored step and f_loss, each counted once
-    assert not child["pytensor_built"]  # the Graph dock's print came with the entry
-    graph = step.describe(10**9)
-    assert child["graph"] == graph.summary() and child["graph_chars"] == graph.total_chars
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def test_a_stored_step_trains_in_the_next_launch_as_pytensors_function_does(store, monkeypatch):
+    import pytensor
+
+    monkeypatch.setenv(step_store.ENV_SWITCH, "off")
+    compiled, reference = train()
+    assert not isinstance(compiled.f_train, step_store.StoredStep)  # PyTensor's own function
+    # Two launches on one empty cache folder (store and XLA); PyTensor's compile folder as this process's.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), step_store.ENV_SWITCH: "on",
+           "PYTENSOR_FLAGS": f"base_compiledir={pytensor.config.base_compiledir}"}
+    first, second = launch(env), launch(env)
+    assert first["origin"] == "export" and second["origin"] == "file"
+    assert first["pytensor_built"] and not first["pytensor_ran"]  # trained through the export: one XLA compile
+    assert first["cache"]["misses"] >= 1 and second["cache"] == {"hits": 1, "misses": 0}  # ... which the next finds
+    assert_same_training(first, reference)
+    assert_same_training(second, reference)
+    assert second["n_compiles"] == 2 == second["compiles"]  # the stored step and f_loss, each counted once
+    assert not second["pytensor_built"]  # no graph built, no rewrites: the Graph dock's print came with the entry
+    assert (second["graph"], second["graph_chars"]) == (first["graph"], first["graph_chars"])
+    assert len(list(store.glob("*" + step_store.SUFFIX))) == 1
 
 
 def _entry(folder: Path) -> Path:
