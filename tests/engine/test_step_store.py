@@ -170,6 +170,9 @@ def test_a_second_trainer_in_the_process_reuses_the_program_without_compiling_it
     after = first._model.get_params()
     for name in before:  # each trainer's step writes its own variables
         np.testing.assert_array_equal(before[name], after[name])
+    graph = second.f_train.describe(200)  # the Graph dock's bound applies to the stored print too
+    assert graph.truncated and len(graph.text) < 400 and graph.total_chars > 200
+    assert second.f_train._function is None  # printed from the entry: PyTensor's function was never built
 
 
 def test_the_store_is_only_for_jax_and_can_be_turned_off(monkeypatch):
