@@ -62,8 +62,11 @@ def _child_engine(hidden: int) -> dict:
 def _engine_steps(sizes) -> list[dict]:
     """Each size's new model to its first training step, in this process, one after the other."""
     sys.path.insert(0, ROOT)
-    from engine import backend
+    from engine import backend, step_store
 
+    # PyTensor's own function, so XLA compiles on the first call as the split below assumes (a
+    # stored step is exported, traced and compiled before that call: engine.step_store).
+    os.environ[step_store.ENV_SWITCH] = "off"
     backend.configure()
     import jax._src.compiler as jax_compiler
     import pytensor.compile.maker as maker

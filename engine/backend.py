@@ -260,27 +260,31 @@ def get_mode():
 
 def function(inputs, outputs, **kwargs):
     """``pytensor.function`` with the configured mode, counted (see :func:`compile_count`)."""
-    global _compile_count
     import pytensor
 
     kwargs.setdefault("mode", get_mode())
     fn = pytensor.function(inputs, outputs, **kwargs)
-    with _lock:
-        _compile_count += 1
+    count_compile()
     return fn
 
 
 def copy_function(fn, swap: dict):
     """``fn`` on other shared variables of the same types (``Function.copy``: no rewrites; the
     linker runs again), counted like a compile."""
-    global _compile_count
     copied = fn.copy(swap=swap, name=fn.name)
     # ``Function.copy`` sets ``profile`` to config.profile (False) where ``pytensor.function``
     # leaves None; ``pytensor.dprint`` of the copy then fails on ``False.fct_callcount``.
     copied.profile = fn.profile
+    count_compile()
+    return copied
+
+
+def count_compile() -> None:
+    """Count a function the engine made for a caller (also a copy, or a stored training step
+    bound to a trainer's variables: engine.step_store)."""
+    global _compile_count
     with _lock:
         _compile_count += 1
-    return copied
 
 
 def compile_count() -> int:

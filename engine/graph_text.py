@@ -96,6 +96,8 @@ def describe_training(trainer, max_chars: int = MAX_CHARS) -> GraphText | None:
     fn = getattr(trainer, "f_train", None)
     if fn is None:
         return None
+    if hasattr(fn, "describe"):  # engine.step_store.StoredStep: its stored print, or PyTensor's function
+        return fn.describe(max_chars)
     from engine import backend
 
     return describe_function(fn, "f_train", backend.describe(), max_chars)

@@ -28,6 +28,7 @@ from engine import backend
 from engine import checkpoint as ckpt
 from engine import function_cache as compiled
 from engine import optim
+from engine import step_store
 from engine.batches import TimeMajor, fixed_batches
 from engine.config import TrainingConfig, is_number
 from engine.inference import Inference, probe_arrays
@@ -238,7 +239,12 @@ class Trainer:
             opt = self._optimizer
             key = self._graph_key("f_train", self._train.T, self.batch_size, opt.name)
             shared = [*model.tparams.values(), *opt.hyper.values(), *opt.state.values()]
-            self.f_train = self._compile(lambda: compiled.functions.get(key, shared, build))
+
+            def pytensor_step():  # also built lazily for the Graph dock of a stored step
+                with _COMPILE_LOCK, pytensor.config.change_flags(traceback__limit=0):
+                    return compiled.functions.get(key, shared, build)
+            # JAX: the step an earlier launch stored (engine.step_store), else compiled and stored.
+            self.f_train = self._compile(lambda: step_store.training_step(key, shared, pytensor_step))
 
     def _ensure_loss_function(self) -> float:
         """Compile f_loss (validation loss + the probe) and warm it up; returns the seconds spent

@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from engine import function_cache
+from engine import function_cache, step_store
 from engine.training import Trainer, TrainingConfig
 from tests.engine.test_training import SMALL, classify_dataset, sine_dataset
 
 
 @pytest.fixture
 def fresh_cache(monkeypatch):
+    monkeypatch.setenv(step_store.ENV_SWITCH, "off")  # JAX's training step would come from the step store
     cache = function_cache.FunctionCache()
     monkeypatch.setattr(function_cache, "functions", cache)
     return cache
