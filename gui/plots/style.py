@@ -68,8 +68,21 @@ def epoch_note(live: bool, stored: bool = False) -> str:
 def _title_may_shrink(plot: pg.PlotItem) -> None:
     """pyqtgraph makes a title's text width the plot's minimum width: a long title (a text run's
     saliency, 600 px) widened the layout past its dock, whose right part was then cut off. The
-    plot keeps the dock's width; a title longer than that overflows at both of its ends."""
-    plot.titleLabel.setMinimumWidth(0)
+    plot keeps the dock's width; a title longer than that overflows at both of its ends.
+
+    ``LabelItem.updateMin`` sets the minimum back to the text's width on every resize, so once was
+    not enough: on a 1024x700 screen the predictions' title pushed the confusion matrix out of sight."""
+    label = plot.titleLabel
+    if not getattr(label, "_may_shrink", False):
+        update_min = label.updateMin
+
+        def keep_no_minimum_width() -> None:
+            update_min()
+            label.setMinimumWidth(0)
+
+        label.updateMin = keep_no_minimum_width
+        label._may_shrink = True
+    label.setMinimumWidth(0)
 
 
 def configure_long_curve(item: pg.PlotDataItem) -> None:

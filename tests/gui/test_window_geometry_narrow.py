@@ -1,0 +1,57 @@
+"""On a 1024x700 screen every dock fits its column: nothing is cut at the dock's (the window's) right
+edge (gui.window_geometry, gui.plots.style's compact titles, gui.shrinkable)."""
+import numpy as np
+import pyqtgraph as pg
+from PyQt5 import QtCore, QtWidgets
+
+from gui.window_geometry import fit_to_screen
+
+SMALL = QtCore.QRect(0, 0, 1024, 700)
+
+
+def _fit(qtbot, window, screen=SMALL):
+    rect = fit_to_screen(window, screen)
+    qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
+    QtWidgets.QApplication.processEvents()
+    return rect
+
+
+def _show_classification(window):
+    panel = window.predictions
+    names = ["1", "2"]
+    labels = np.array([1, 0, 1, 0, 0, 1, 1, 0, 1, 1])
+    panel.set_task("classify_sequence", names)
+    panel.update_classification(labels, labels, names)
+    panel.set_epoch(234, 235)  # the longest title: "o true · x pred · acc 100.0% · ep 234"
+
+
+def test_on_1024x700_the_predictions_confusion_matrix_is_inside_its_view(qtbot, make_window):
+    """The prediction plot's title set its minimum width (pyqtgraph's LabelItem re-sets it to the
+    text's width on every resize), so the two plots needed more than the dock and the confusion
+    matrix was cut off at the window's right edge, with no scroll bar (a graphics view's content)."""
+    window = make_window()
+    _fit(qtbot, window)
+    _show_classification(window)
+    window.docks["predictions"].raise_()
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    view = window.predictions.class_graphics
+    shown = QtCore.QRectF(view.viewport().rect())
+    for plot in (window.predictions.pred_plot, window.predictions.confusion_plot):
+        assert shown.contains(plot.sceneBoundingRect()), (plot.sceneBoundingRect(), shown)
+
+
+def test_on_1024x700_no_plot_needs_more_than_its_view(qtbot, make_window):
+    """Every pyqtgraph view in every dock (raised in turn): its layout's minimum fits the view."""
+    window = make_window()
+    _fit(qtbot, window)
+    _show_classification(window)
+    for key, dock in window.docks.items():
+        dock.raise_()
+        QtWidgets.QApplication.processEvents()
+        for view in dock.findChildren(pg.GraphicsView):
+            central = getattr(view, "ci", None) or getattr(view, "plotItem", None)
+            if central is None or not view.isVisible():
+                continue
+            needed = central.effectiveSizeHint(QtCore.Qt.MinimumSize).width()
+            assert needed <= view.viewport().width() + 1, f"{key}: a plot needs {needed:.0f} px, has {view.viewport().width()}"
