@@ -1,5 +1,5 @@
 """On a 1024x700 screen every dock fits its column: nothing is cut at the dock's (the window's) right
-edge (gui.window_geometry, gui.plots.style's compact titles, gui.shrinkable)."""
+edge (gui.window_geometry, gui.plots.style's compact titles, gui.plots.shrinkable)."""
 import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtWidgets
@@ -55,3 +55,25 @@ def test_on_1024x700_no_plot_needs_more_than_its_view(qtbot, make_window):
                 continue
             needed = central.effectiveSizeHint(QtCore.Qt.MinimumSize).width()
             assert needed <= view.viewport().width() + 1, f"{key}: a plot needs {needed:.0f} px, has {view.viewport().width()}"
+
+
+def _needs_and_has(dock):
+    area = dock.widget()
+    assert isinstance(area, QtWidgets.QScrollArea), dock.objectName()
+    return area.widget().minimumSizeHint().width(), area.viewport().width()
+
+
+def test_on_1024x700_the_hidden_states_dock_shows_all_of_its_width(qtbot, make_window):
+    """Its row of selectors (Layer, Show, "GRU · 2 layer(s)") and "epoch 74 (live)" asked for 419 px
+    of a ~280 px dock: the heatmaps' right part sat behind a sideways scroll, cut at the window's edge."""
+    window = make_window()
+    _fit(qtbot, window)
+    window.hidden_panel.reset((32, 32), "gru")  # a gate selector and the widest layer names
+    window.hidden_panel.scrub_label.setText("epoch 12345 (live)")
+    QtWidgets.QApplication.processEvents()
+    needed, has = _needs_and_has(window.docks["hidden"])
+    assert needed <= has, f"needs {needed} px, has {has}"
+    info = window.hidden_panel.info_label
+    assert info.text() == "GRU · 2 layer(s)"  # the whole text, on hover if it is cut
+    if info.fontMetrics().horizontalAdvance(info.text()) > info.width():
+        assert "GRU · 2 layer(s)" in info.toolTip()
