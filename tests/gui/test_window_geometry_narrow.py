@@ -1,6 +1,7 @@
 """On a 1024x700 screen every dock fits its column: nothing is cut at the dock's (the window's) right
 edge (gui.window_geometry, gui.plots.style's compact titles, gui.plots.shrinkable)."""
 import numpy as np
+import pytest
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtWidgets
 
@@ -77,3 +78,25 @@ def test_on_1024x700_the_hidden_states_dock_shows_all_of_its_width(qtbot, make_w
     assert info.text() == "GRU · 2 layer(s)"  # the whole text, on hover if it is cut
     if info.fontMetrics().horizontalAdvance(info.text()) > info.width():
         assert "GRU · 2 layer(s)" in info.toolTip()
+
+
+SCREENS = [QtCore.QRect(0, 0, 1024, 700), QtCore.QRect(0, 0, 1280, 800), QtCore.QRect(0, 0, 1600, 1000),
+           QtCore.QRect(0, 0, 512, 350)]  # the last: 1024x700 at 144 dpi (Qt 5 rounds its 1.5 scale to 2)
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda r: f"{r.width()}x{r.height()}")
+def test_the_window_opens_inside_the_available_screen(qtbot, make_window, monkeypatch, screen):
+    """On a 512x350 logical screen the controls kept their full width and the other two columns were
+    squeezed below their minimum, so the window came out 628 px wide (and, in a real X window, 486 px
+    tall): its right part was off the screen."""
+    import gui.window_geometry as window_geometry
+
+    monkeypatch.setattr(window_geometry, "available_geometry", lambda _window: QtCore.QRect(screen))
+    window = make_window()
+    qtbot.waitExposed(window)
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    assert screen.contains(window.frameGeometry()), (window.frameGeometry(), window.minimumSize())
+    for key in ("controls", "loss", "hidden", "diagnostics", "predictions"):
+        dock = window.docks[key]
+        assert window.rect().contains(dock.geometry()), (key, dock.geometry(), window.rect(), dock.minimumSizeHint())
