@@ -100,3 +100,22 @@ def test_the_window_opens_inside_the_available_screen(qtbot, make_window, monkey
     for key in ("controls", "loss", "hidden", "diagnostics", "predictions"):
         dock = window.docks[key]
         assert window.rect().contains(dock.geometry()), (key, dock.geometry(), window.rect(), dock.minimumSizeHint())
+
+
+def test_on_1024x700_the_prediction_plots_title_fits_its_plot(qtbot, make_window):
+    """ "o true · x pred · acc 100.0% · ep 234" overflowed its plot into the confusion matrix's title
+    ("rue · x pred · acc 100.0% · ep 94confusion"); a narrow plot drops the epoch (the line above
+    the plots says it), then the accuracy. A wide one keeps it all."""
+    window = make_window()
+    plot = window.predictions.pred_plot
+    for screen, whole in ((SMALL, False), (QtCore.QRect(0, 0, 2400, 1400), True)):
+        _fit(qtbot, window, screen)
+        _show_classification(window)
+        window.docks["predictions"].raise_()
+        for _ in range(3):
+            QtWidgets.QApplication.processEvents()
+        title = plot.titleLabel.item.boundingRect().width()
+        assert title <= plot.width(), (screen, plot.titleLabel.text, title, plot.width())
+        if whole:
+            assert "ep 234" in plot.titleLabel.text, plot.titleLabel.text
+        assert plot.titleLabel.text.startswith("o true · x pred")
