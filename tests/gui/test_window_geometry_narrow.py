@@ -119,3 +119,18 @@ def test_on_1024x700_the_prediction_plots_title_fits_its_plot(qtbot, make_window
         if whole:
             assert "ep 234" in plot.titleLabel.text, plot.titleLabel.text
         assert plot.titleLabel.text.startswith("o true · x pred")
+
+
+def test_the_step_bars_text_fits_the_bar_on_1024x700(qtbot, make_window):
+    """A text run's long epochs at 1024x700: "epoch 3: step 22 / 39" wrapped onto two lines of the step
+    bar (as "epoch 120 / 100000" once did in the epoch bar)."""
+    from engine.progress import StepReport
+
+    window = make_window()
+    _fit(qtbot, window)
+    report = StepReport(epoch=12345, step=2, steps_in_epoch=10_000, wall_s=1.0, train_loss=2.0, steps_per_s=3.0)
+    window.status_line.show_step(report, now=1e9)
+    QtWidgets.QApplication.processEvents()
+    bar = window.status_line.step_progress
+    assert bar.text() == "epoch 12345: step 2 / 10000"
+    assert bar.fontMetrics().horizontalAdvance(bar.text()) + 8 <= bar.width(), bar.width()
