@@ -48,7 +48,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         for combo in (self.layer_combo, self.gate_combo):
             let_shrink(combo)  # a ~280 px dock on a 1024x700 screen: the row gives way, the dock does not scroll
         self.top_row = CompactRow()  # the captions step aside in a narrow dock
-        top = self.top_row.layout()
+        top = self.top_row.line
         self.top_row.add_caption("Layer", self.layer_combo)
         top.addWidget(self.layer_combo)
         self.gate_label = self.top_row.add_caption("Show", self.gate_combo)

@@ -69,45 +69,98 @@ class ElidedLabel(QtWidgets.QLabel):
 
 
 class CompactRow(QtWidgets.QWidget):
-    """A row of controls whose captions ("Layer", "Show") step aside when the row is too narrow for
-    them: the selectors say what they hold, so the captions are the first thing to give up. The row's
-    minimum is that of its other widgets; a caption shows only while its buddy (the widget it names)
-    does. ``layout()`` is the row's QHBoxLayout."""
+    """A row of controls that gives way in a narrow dock, in this order: its captions ("Layer", "Show")
+    step aside (the selectors say what they hold), then the widgets added with ``add(widget, wraps=True)``
+    (buttons at the row's end) move to a second line. Its minimum width is that of what is left on
+    each line. Add widgets through ``line`` (a QHBoxLayout), ``add_caption`` and ``add``."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        row = QtWidgets.QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self._buddies: dict = {}  # caption -> the widget it names
+        lines = QtWidgets.QVBoxLayout(self)
+        lines.setContentsMargins(0, 0, 0, 0)
+        lines.setSpacing(2)
+        self.line, self.second = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
+        lines.addLayout(self.line)
+        lines.addLayout(self.second)
+        self._buddies: dict = {}  # caption -> the widget it names (a caption shows only while it does)
+        self._wrapping: list = []  # widgets that go to the second line when the row is narrow (the last ones)
 
     def add_caption(self, text: str, buddy: QtWidgets.QWidget) -> QtWidgets.QLabel:
         caption = QtWidgets.QLabel(text)
         caption.setBuddy(buddy)
         self._buddies[caption] = buddy
-        self.layout().addWidget(caption)
+        self.line.addWidget(caption)
         return caption
 
-    def _needed(self, with_captions: bool) -> int:
-        row, widths = self.layout(), []
-        for index in range(row.count()):
-            widget = row.itemAt(index).widget()
+    def add(self, widget: QtWidgets.QWidget, wraps: bool = False) -> None:
+        self.line.addWidget(widget)
+        if wraps:
+            self._wrapping.append(widget)
+
+    def _width(self, widgets) -> int:
+        widths = [w.minimumWidth() or w.minimumSizeHint().width() for w in widgets]  # as a layout reads them
+        widths = [w.sizeHint().width() if w in self._buddies else width for w, width in zip(widgets, widths)]
+        return sum(widths) + self.line.spacing() * max(len(widths) - 1, 0)
+
+    def _needed(self, captions: bool, wrapping: bool) -> int:
+        shown = []
+        for widget in list(self._widgets(self.line)) + list(self._widgets(self.second)):
             if widget in self._buddies:
-                if with_captions and not self._buddies[widget].isHidden():
-                    widths.append(widget.sizeHint().width())
-            elif widget is not None and not widget.isHidden():
-                widths.append(widget.minimumWidth() or widget.minimumSizeHint().width())  # as a layout reads it
-        margins = row.contentsMargins()
-        return sum(widths) + row.spacing() * max(len(widths) - 1, 0) + margins.left() + margins.right()
+                if captions and not self._buddies[widget].isHidden():
+                    shown.append(widget)
+            elif not widget.isHidden() and (wrapping or widget not in self._wrapping):
+                shown.append(widget)
+        return self._width(shown)
+
+    @staticmethod
+    def _widgets(layout):
+        for index in range(layout.count()):
+            widget = layout.itemAt(index).widget()
+            if widget is not None:
+                yield widget
 
     def minimumSizeHint(self) -> QtCore.QSize:
-        return QtCore.QSize(self._needed(False), super().minimumSizeHint().height())
+        second = self._width([w for w in self._wrapping if not w.isHidden()])
+        return QtCore.QSize(max(self._needed(False, False), second), super().minimumSizeHint().height())
 
     def refit(self) -> None:
-        """Show the captions if the row has room for them (call after showing or hiding a buddy)."""
-        room = self._needed(True) <= self.width()
+        """Captions and wrapping widgets placed for the row's width (call after showing or hiding a buddy)."""
+        width = self.width()
+        one_line = self._needed(False, True) <= width
+        for widget in self._wrapping:
+            target = self.line if one_line else self.second
+            if target.indexOf(widget) < 0:
+                (self.second if one_line else self.line).removeWidget(widget)
+                target.addWidget(widget)
+        room = self._needed(True, one_line) <= width
         for caption, buddy in self._buddies.items():
             caption.setVisible(room and not buddy.isHidden())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.refit()
+
+
+class TurningSplitter(QtWidgets.QSplitter):
+    """A side-by-side splitter that stacks its sides when it is narrower than both need (the Text dock's
+    text and ranked units in a ~280 px column of a 1024x700 screen), and puts them side by side again
+    when there is room. Its minimum width is its widest side's, not their sum, so it never pushes its
+    dock into a sideways scroll."""
+
+    def __init__(self, parent=None):
+        super().__init__(QtCore.Qt.Horizontal, parent)
+
+    def _widths(self) -> list[int]:
+        return [max(self.widget(i).minimumWidth(), self.widget(i).minimumSizeHint().width())
+                for i in range(self.count()) if not self.widget(i).isHidden()]
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(max(self._widths() + [0]), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        widths = self._widths()
+        side_by_side = sum(widths) + self.handleWidth() * max(len(widths) - 1, 0)
+        wanted = QtCore.Qt.Horizontal if event.size().width() >= side_by_side else QtCore.Qt.Vertical
+        if wanted != self.orientation():
+            self.setOrientation(wanted)
+        super().resizeEvent(event)

@@ -134,3 +134,40 @@ def test_the_step_bars_text_fits_the_bar_on_1024x700(qtbot, make_window):
     bar = window.status_line.step_progress
     assert bar.text() == "epoch 12345: step 2 / 10000"
     assert bar.fontMetrics().horizontalAdvance(bar.text()) + 8 <= bar.width(), bar.width()
+
+
+@pytest.fixture
+def desktop_font(qapp):
+    """The desktop's usual 9 pt font (the offscreen platform's 12 pt is what a 1.33 scale would give)."""
+    from PyQt5 import QtGui
+
+    font = QtGui.QFont(qapp.font())
+    small = QtGui.QFont(font)
+    small.setPointSizeF(9)
+    qapp.setFont(small)
+    yield small
+    qapp.setFont(font)
+
+
+def test_on_1024x700_the_text_dock_shows_all_of_its_width(qtbot, desktop_font, make_window):
+    """Text data at 1024x700: the Text dock's row (Layer, Unit, Rank units, Trace) and its text beside the
+    ranked units asked for 391 px of a ~280 px dock, so its right part (Rank, the ranking's columns) was
+    cut off behind a sideways scroll. The buttons take a second line, the list goes under the text."""
+    text = list("the cat sat on the mat. " * 4)
+    rng = np.random.default_rng(0)
+    window = make_window()
+    _fit(qtbot, window)
+    window.hidden_panel.reset((64,), "elman")
+    window.hidden_panel.set_snapshot(1, [(rng.normal(size=(len(text), 64)) * 0.6).astype(np.float32)], [{}], text=text)
+    window.docks["text"].raise_()
+    view = window.text_view
+    view.refresh()
+    view.select_span(4, 7)
+    assert len(view.rank_selection()) == 10
+    QtWidgets.QApplication.processEvents()
+    needed, has = _needs_and_has(window.docks["text"])
+    assert needed <= has, f"needs {needed} px, has {has}"
+    for button in (view.rank_button, view.trace_button):
+        assert button.isVisible() and button.width() >= button.minimumSizeHint().width(), button.text()
+    ranking = view.ranking
+    assert ranking.header().length() <= ranking.viewport().width()  # every column of the list, unscrolled
