@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from PyQt5 import QtWidgets
 
+from gui.plots.shrinkable import ElidedLabel
+
 BAR_MAX_WIDTH = 220  # px: the epoch bar's usual width
 STEP_BAR_MAX_WIDTH = 180  # px: the step bar's usual width
 BAR_PADDING = 24  # px around the epoch bar's text (the style's frame and margins)
@@ -54,7 +56,7 @@ class StatusLine:
         self.lbl_loss = QtWidgets.QLabel("loss –")
         self.lbl_rate = QtWidgets.QLabel("– seq/s")
         self.lbl_elapsed = QtWidgets.QLabel("0:00")
-        self.lbl_backend = QtWidgets.QLabel("backend: not started")
+        self.lbl_backend = ElidedLabel("backend: not started", min_chars=12)  # gives way first ("…", whole on hover)
         self.step_progress = QtWidgets.QProgressBar()  # within an epoch: shown once a run reports steps
         self.step_progress.setMaximumWidth(STEP_BAR_MAX_WIDTH)
         self.step_progress.setObjectName("stepProgress")

@@ -171,3 +171,24 @@ def test_on_1024x700_the_text_dock_shows_all_of_its_width(qtbot, desktop_font, m
         assert button.isVisible() and button.width() >= button.minimumSizeHint().width(), button.text()
     ranking = view.ranking
     assert ranking.header().length() <= ranking.viewport().width()  # every column of the list, unscrolled
+
+
+def test_on_1024x700_the_status_lines_texts_are_whole_or_elided(qtbot, desktop_font, make_window):
+    """At 1024x700 the backend's text was cut mid-word by the epoch bar ("· 1 compute th"); it ends with
+    "…" now, the whole text on hover."""
+    window = make_window()
+    _fit(qtbot, window)
+    status = window.status_line
+    backend = "PyTensor 3.0.7 · JAX 0.10.2 (cpu) · float32 · 1 compute thread"
+    status.show_backend(backend)
+    status.set_total(300)
+    status.show_epoch(233)
+    status.lbl_loss.setText("train 0.000383 · val 0.0002971 · acc 100.0%")
+    status.lbl_rate.setText("3,609 seq/s")
+    QtWidgets.QApplication.processEvents()
+    for label in (status.lbl_epoch, status.lbl_loss, status.lbl_rate, status.lbl_elapsed, status.lbl_backend):
+        shown = QtWidgets.QLabel.text(label)
+        assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width(), (shown, label.width())
+    assert status.lbl_backend.text() == backend
+    if QtWidgets.QLabel.text(status.lbl_backend) != backend:
+        assert backend in status.lbl_backend.toolTip()
