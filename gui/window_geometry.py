@@ -18,6 +18,7 @@ SCREEN_SHARE = 0.94  # of the available geometry, so the frame and the title bar
 COLUMNS = (380, 560, 620)
 LOSS_ROWS = (520, 340)  # loss over diagnostics
 HIDDEN_ROWS = (560, 300)  # hidden states over predictions
+LOWER_MIN_HEIGHT = 250  # px the lower docks keep on a short screen (at most half the height)
 FRAME = 16  # px a window manager's borders may add to the window's width
 SEPARATOR = 6  # px between two docks (the style's PM_DockWidgetSeparatorExtent and a margin)
 
@@ -85,9 +86,12 @@ def _size_docks(w, available: QtCore.QRect) -> QtCore.QRect:
     loss = min(max(int(rest * COLUMNS[1] / (COLUMNS[1] + COLUMNS[2])), _column_minimum(w)), rest - 1)
     w.resizeDocks([w.docks["controls"], w.docks["loss"], w.docks["hidden"]], [max(controls, 1), loss, rest - loss],
                   Qt.Horizontal)
-    height = max(rect.height() - _chrome_height(w), 2)  # what the docks share below the toolbar
-    w.resizeDocks([w.docks["loss"], w.docks["diagnostics"]], _split(height, LOSS_ROWS), Qt.Vertical)
-    w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], _split(height, HIDDEN_ROWS), Qt.Vertical)
+    height = max(rect.height() - _chrome_height(w) - SEPARATOR, 2)  # what two docks share below the toolbar
+    # a tabbed dock's size includes its row of tabs (none yet at the first fit, as the bars)
+    lower = LOWER_MIN_HEIGHT + max([bar.sizeHint().height() for bar in w.findChildren(QtWidgets.QTabBar)
+                                    if bar.count()] + [0])
+    w.resizeDocks([w.docks["loss"], w.docks["diagnostics"]], _split(height, LOSS_ROWS, lower), Qt.Vertical)
+    w.resizeDocks([w.docks["hidden"], w.docks["predictions"]], _split(height, HIDDEN_ROWS, lower), Qt.Vertical)
     return rect
 
 
@@ -135,6 +139,8 @@ def save_layout(w, settings) -> None:
     settings.setValue("window/state", w.saveState())
 
 
-def _split(total: int, shares) -> list[int]:
-    first = int(total * shares[0] / sum(shares))
+def _split(total: int, shares, lower: int) -> list[int]:
+    """``total`` px in ``shares``, the second at least ``lower`` px (or half): at 700 px, 560:300 left
+    Predictions 167 px under Hidden states' 364, its plots ~100 px tall."""
+    first = min(int(total * shares[0] / sum(shares)), max(total - lower, total // 2))
     return [first, max(total - first, 1)]

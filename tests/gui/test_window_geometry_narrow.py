@@ -192,3 +192,17 @@ def test_on_1024x700_the_status_lines_texts_are_whole_or_elided(qtbot, desktop_f
     assert status.lbl_backend.text() == backend
     if QtWidgets.QLabel.text(status.lbl_backend) != backend:
         assert backend in status.lbl_backend.toolTip()
+
+
+def test_on_1024x700_the_lower_docks_keep_a_usable_height(qtbot, make_window, monkeypatch):
+    """Split 520:340 / 560:300 below the toolbar, a 700 px screen left Predictions 167 px with its row of
+    tabs (plots ~100 px tall) while Hidden states had 364; the lower docks keep 250 px, or near half."""
+    import gui.window_geometry as window_geometry
+
+    monkeypatch.setattr(window_geometry, "available_geometry", lambda _window: QtCore.QRect(SMALL))
+    window = make_window()
+    qtbot.waitExposed(window)
+    QtWidgets.QApplication.processEvents()
+    for upper, lower in (("loss", "diagnostics"), ("hidden", "predictions")):
+        top, bottom = window.docks[upper].height(), window.docks[lower].height()
+        assert bottom >= min(250, 0.45 * (top + bottom)) and top >= bottom, (lower, top, bottom)
