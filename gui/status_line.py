@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from PyQt5 import QtWidgets
 
+from gui.plots.shrinkable import ElidedLabel
+
 BAR_MAX_WIDTH = 220  # px: the epoch bar's usual width
+STEP_BAR_MAX_WIDTH = 180  # px: the step bar's usual width
 BAR_PADDING = 24  # px around the epoch bar's text (the style's frame and margins)
 STATUS_INTERVAL_S = 0.2  # report text at most this often: each change re-lays out the bar
 
@@ -31,6 +34,15 @@ def _set_text(label: QtWidgets.QLabel, text: str) -> None:
         label.setText(text)
 
 
+def _fit_bar(bar: QtWidgets.QProgressBar, longest: str, usual: int) -> None:
+    """Never narrower than its longest text: a squeezed bar (1024x700) wrapped "epoch 120 / 100000",
+    and the step bar "epoch 3: step 22 / 39", onto two lines."""
+    widest = bar.fontMetrics().horizontalAdvance(longest) + BAR_PADDING
+    if bar.minimumWidth() != widest:
+        bar.setMinimumWidth(widest)
+        bar.setMaximumWidth(max(usual, widest))
+
+
 class StatusLine:
     """Labels and a progress bar added to ``status_bar``; ``show_report`` throttles itself."""
 
@@ -44,9 +56,9 @@ class StatusLine:
         self.lbl_loss = QtWidgets.QLabel("loss –")
         self.lbl_rate = QtWidgets.QLabel("– seq/s")
         self.lbl_elapsed = QtWidgets.QLabel("0:00")
-        self.lbl_backend = QtWidgets.QLabel("backend: not started")
+        self.lbl_backend = ElidedLabel("backend: not started", min_chars=12)  # gives way first ("…", whole on hover)
         self.step_progress = QtWidgets.QProgressBar()  # within an epoch: shown once a run reports steps
-        self.step_progress.setMaximumWidth(180)
+        self.step_progress.setMaximumWidth(STEP_BAR_MAX_WIDTH)
         self.step_progress.setObjectName("stepProgress")
         self.step_progress.hide()
         for widget in (self.lbl_epoch, self.lbl_loss, self.lbl_rate, self.lbl_elapsed, self.lbl_backend,
@@ -65,6 +77,8 @@ class StatusLine:
         self.step_progress.setRange(0, int(report.steps_in_epoch))
         self.step_progress.setValue(min(int(report.step), int(report.steps_in_epoch)))
         self.step_progress.setFormat(f"epoch {report.epoch}: step %v / %m")
+        _fit_bar(self.step_progress, f"epoch {report.epoch}: step {report.steps_in_epoch} / {report.steps_in_epoch}",
+                 STEP_BAR_MAX_WIDTH)
         self.step_progress.show()
         _set_text(self.lbl_epoch, f"epoch {report.epoch} (in progress)")
         _set_text(self.lbl_loss, f"train {report.train_loss:.4g} (running)")
@@ -95,10 +109,7 @@ class StatusLine:
         """The run's epochs: the bar's range; its value stays the epoch the label shows."""
         self.progress.setRange(0, int(epochs))
         self.progress.setValue(min(self._epoch or 0, int(epochs)))
-        # never narrower than its longest text: a squeezed bar (1024x700) wrapped "epoch 120 / 100000" in two
-        widest = self.progress.fontMetrics().horizontalAdvance(f"epoch {int(epochs)} / {int(epochs)}")
-        self.progress.setMinimumWidth(widest + BAR_PADDING)
-        self.progress.setMaximumWidth(max(BAR_MAX_WIDTH, widest + BAR_PADDING))
+        _fit_bar(self.progress, f"epoch {int(epochs)} / {int(epochs)}", BAR_MAX_WIDTH)
 
     def show_now(self) -> None:
         """The next ``show_report`` updates at once (final numbers, exports)."""

@@ -17,6 +17,7 @@ from gui.plots.axis import ReadableAxisItem, format_tick
 from gui.plots.export import export_image
 from gui.plots.heatmap_marks import NonFiniteOverlay, UnitMarks, drawable
 from gui.plots.hover import hide_on_leave, mark as mark_hover
+from gui.plots.shrinkable import CompactRow, ElidedLabel, let_shrink
 from gui.plots.snapshots import GATE_NAMES, Snapshot, SnapshotStore, make_snapshot
 from gui.plots.style import (GATE_LEVELS, GATE_TITLES, HIDDEN_LEVELS, TIME_CURSOR_COLOR, TITLE_HEIGHT,
                              anchor_inside, epoch_note, retitle, set_compact_title)
@@ -43,12 +44,14 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self.layer_combo.setToolTip("Which layer to show")
         self.gate_combo = QtWidgets.QComboBox()
         self.gate_combo.setToolTip("Hidden state or one of the gates (GRU / LSTM)")
-        self.info_label = QtWidgets.QLabel("")
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(QtWidgets.QLabel("Layer"))
+        self.info_label = ElidedLabel("")
+        for combo in (self.layer_combo, self.gate_combo):
+            let_shrink(combo)  # a ~280 px dock on a 1024x700 screen: the row gives way, the dock does not scroll
+        self.top_row = CompactRow()  # the captions step aside in a narrow dock
+        top = self.top_row.line
+        self.top_row.add_caption("Layer", self.layer_combo)
         top.addWidget(self.layer_combo)
-        self.gate_label = QtWidgets.QLabel("Show")
-        top.addWidget(self.gate_label)
+        self.gate_label = self.top_row.add_caption("Show", self.gate_combo)
         top.addWidget(self.gate_combo)
         top.addStretch(1)
         top.addWidget(self.info_label)
@@ -58,7 +61,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self.scrubber = QtWidgets.QSlider(QtCore.Qt.Horizontal)
         self.scrubber.setToolTip("Replay the hidden states of earlier epochs; rightmost = live")
         self.scrubber.setEnabled(False)
-        self.scrub_label = QtWidgets.QLabel("no snapshot yet")
+        self.scrub_label = ElidedLabel("no snapshot yet")
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(QtWidgets.QLabel("Epoch"))
         bottom.addWidget(self.scrubber, 1)
@@ -66,7 +69,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(top)
+        layout.addWidget(self.top_row)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(bottom)
 
@@ -194,7 +197,7 @@ class HiddenStatePanel(QtWidgets.QWidget):
         self.gate_combo.blockSignals(False)
         has_gates = bool(GATE_NAMES[cell])
         self.gate_combo.setVisible(has_gates)
-        self.gate_label.setVisible(has_gates)
+        self.top_row.refit()  # its caption follows it
 
     def layer_sizes(self) -> tuple[int, ...]:
         return self._layer_sizes

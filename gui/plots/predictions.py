@@ -9,7 +9,8 @@ from PyQt5 import QtCore, QtGui, QtWidgets  # noqa: I001
 import pyqtgraph as pg
 
 from gui.plots.axis import ReadableAxisItem
-from gui.plots.style import ACTUAL_COLOR, ACTUAL_STYLES, FORECAST_COLORS, LEGEND_BRUSH, retitle, set_compact_title
+from gui.plots.style import (ACTUAL_COLOR, ACTUAL_STYLES, FORECAST_COLORS, LEGEND_BRUSH, retitle,
+                             retitle_fitting, set_compact_title)
 
 TASK_CLASSIFY = "classify_sequence"
 TASK_TEXT = "next_token"
@@ -86,9 +87,14 @@ class PredictionPanel(QtWidgets.QWidget):
         self.stack.addWidget(self.class_graphics)
 
     def _pred_title(self, accuracy: float | None) -> str:
+        return self._pred_titles(accuracy)[0]
+
+    def _pred_titles(self, accuracy: float | None) -> list[str]:
+        """The title, then shorter ones for a narrow plot: without the epoch (the line above the plots
+        says it), then without the accuracy."""
         score = "" if accuracy is None or not math.isfinite(accuracy) else f" · acc {accuracy:.1%}"
         epoch = "" if getattr(self, "_epoch", None) is None else f" · ep {self._epoch}"
-        return f"o true · x pred{score}{epoch}"
+        return [f"o true · x pred{score}{epoch}", f"o true · x pred{score}", "o true · x pred"]
 
     def _forecast_title(self) -> str:
         epoch = "" if self._epoch is None else f"epoch {self._epoch} · "
@@ -106,7 +112,7 @@ class PredictionPanel(QtWidgets.QWidget):
             return
         self.show_training_epoch(training_epoch)
         if self._task == TASK_CLASSIFY:
-            retitle(self.pred_plot, self._pred_title(self._accuracy))
+            retitle_fitting(self.pred_plot, self._pred_titles(self._accuracy))
         elif self._task == TASK_FORECAST:
             retitle(self.forecast_plot, self._forecast_title())
 
@@ -261,7 +267,7 @@ class PredictionPanel(QtWidgets.QWidget):
         self.pred_scatter.setData(index, pred, brush=brushes, pen=pens)
         accuracy = float(correct.mean()) if correct.size else float("nan")
         self._accuracy = accuracy
-        retitle(self.pred_plot, self._pred_title(accuracy))
+        retitle_fitting(self.pred_plot, self._pred_titles(accuracy))
         confusion = np.zeros((n, n), dtype=np.int64)
         np.add.at(confusion, (true, pred), 1)
         self._confusion = confusion

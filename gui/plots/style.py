@@ -7,7 +7,7 @@ rendering and the test suite call it once at start-up, so importing a plot modul
 from __future__ import annotations
 
 # PyQt5 first, so pyqtgraph binds to it and not to another Qt binding that happens to be installed.
-from PyQt5 import QtCore  # noqa: I001
+from PyQt5 import QtCore, QtGui  # noqa: I001
 import pyqtgraph as pg
 import numpy as np
 
@@ -45,6 +45,7 @@ def configure() -> None:
 def set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: int = None) -> None:
     """A smaller plot title in a shorter title row (pyqtgraph's default reserves 30 px)."""
     height = TITLE_HEIGHT if height is None else height
+    plot._title_choices = None  # a fixed text (retitle_fitting's choices are dropped)
     plot.setTitle(text, size=size)
     plot.titleLabel.setMaximumHeight(height)
     plot.layout.setRowFixedHeight(0, height)
@@ -54,8 +55,35 @@ def set_compact_title(plot: pg.PlotItem, text: str, size: str = "9pt", height: i
 def retitle(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
     """New text for a title already made compact: ``setTitle`` would reset the row to 30 px and
     back, two layout passes for every frame that only changes the text."""
+    plot._title_choices = None
+    _set_title_text(plot, text, size)
+
+
+def _set_title_text(plot: pg.PlotItem, text: str, size: str) -> None:
     plot.titleLabel.setText(text, size=size)
     _title_may_shrink(plot)
+
+
+def retitle_fitting(plot: pg.PlotItem, texts, size: str = "9pt") -> None:
+    """The first of ``texts`` (longest first) that fits the plot's width, refitted when the plot is
+    resized: a title that overflowed ran into its neighbour's ("… ep 94confusion")."""
+    plot._title_choices = (list(texts), size)
+    if not getattr(plot, "_title_fits", False):
+        plot._title_fits = True
+        plot.geometryChanged.connect(lambda: _fit_title(plot))
+    _fit_title(plot)
+
+
+def _fit_title(plot: pg.PlotItem) -> None:
+    if getattr(plot, "_title_choices", None) is None:
+        return
+    texts, size = plot._title_choices
+    font = QtGui.QFont(plot.titleLabel.item.font())
+    font.setPointSizeF(float(size.rstrip("pt")))
+    metrics, room = QtGui.QFontMetrics(font), plot.width() - 8
+    text = next((t for t in texts if metrics.horizontalAdvance(t) <= room), texts[-1])
+    if text != plot.titleLabel.text:
+        _set_title_text(plot, text, size)
 
 
 def epoch_note(live: bool, stored: bool = False) -> str:
@@ -68,8 +96,21 @@ def epoch_note(live: bool, stored: bool = False) -> str:
 def _title_may_shrink(plot: pg.PlotItem) -> None:
     """pyqtgraph makes a title's text width the plot's minimum width: a long title (a text run's
     saliency, 600 px) widened the layout past its dock, whose right part was then cut off. The
-    plot keeps the dock's width; a title longer than that overflows at both of its ends."""
-    plot.titleLabel.setMinimumWidth(0)
+    plot keeps the dock's width; a title longer than that overflows at both of its ends.
+
+    ``LabelItem.updateMin`` sets the minimum back to the text's width on every resize, so once was
+    not enough: on a 1024x700 screen the predictions' title pushed the confusion matrix out of sight."""
+    label = plot.titleLabel
+    if not getattr(label, "_may_shrink", False):
+        update_min = label.updateMin
+
+        def keep_no_minimum_width() -> None:
+            update_min()
+            label.setMinimumWidth(0)
+
+        label.updateMin = keep_no_minimum_width
+        label._may_shrink = True
+    label.setMinimumWidth(0)
 
 
 def configure_long_curve(item: pg.PlotDataItem) -> None:

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 import numpy as np
 
 from engine.text_pattern import most_selective_unit, rank_units, visible_char
+from gui.plots.shrinkable import CompactRow, TurningSplitter, let_shrink
 from gui.plots.style import GATE_TITLES, NONFINITE_COLOR
 
 RANK_TOP = 10  # units listed for a selected span
@@ -69,19 +70,21 @@ class TextView(QtWidgets.QWidget):
         self.rank_button.setToolTip("Select characters, then list the units high on them and low elsewhere")
         self.trace_button = QtWidgets.QPushButton("Trace")
         self.trace_button.setToolTip("Trace the units chosen in the list (heatmaps and unit traces)")
-        top = QtWidgets.QHBoxLayout()
-        self._controls = [QtWidgets.QLabel("Layer"), self.layer_combo, QtWidgets.QLabel("Unit"), self.unit_spin,
-                          self.rank_button, self.trace_button]
-        for widget in self._controls[:4]:
-            top.addWidget(widget)
-        top.addStretch(1)
-        top.addWidget(self.rank_button)
-        top.addWidget(self.trace_button)
+        # a ~280 px dock on a 1024x700 screen: the captions step aside, the buttons take a second line
+        self.top_row = top = CompactRow()
+        let_shrink(self.layer_combo)
+        self._controls = [top.add_caption("Layer", self.layer_combo), self.layer_combo]
+        top.add(self.layer_combo)
+        self._controls += [top.add_caption("Unit", self.unit_spin), self.unit_spin, self.rank_button, self.trace_button]
+        top.add(self.unit_spin)
+        top.line.addStretch(1)
+        top.add(self.rank_button, wraps=True)
+        top.add(self.trace_button, wraps=True)
         splitter = self._build_text_and_ranking()
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(top)
+        layout.addWidget(top)
         layout.addWidget(self.info_label)
         layout.addWidget(splitter, 1)
 
@@ -131,7 +134,7 @@ class TextView(QtWidgets.QWidget):
         self.ranking.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
         self.ranking.setToolTip("score = mean activation on the selected span - mean elsewhere; "
                                 "click a row to colour the text by that unit")
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
+        splitter = TurningSplitter()  # stacked in a narrow dock
         splitter.addWidget(self.text)
         splitter.addWidget(self.ranking)
         splitter.setStretchFactor(0, 3)
