@@ -211,13 +211,35 @@ def _export(fn, shared, key: str):
     from the saved bytes (so both launches compile the same module); None if it cannot be."""
     try:
         header, module = _exported_entry(fn, shared, key)
-        program = _program(header, module)
     except Exception as exc:  # an op JAX cannot export, a PyTensor or JAX change: train as before
         log.warning("step store: the training step was not exported (%s: %s); it trains through "
                     "PyTensor's function", type(exc).__name__, exc)
         return None
-    _save(key, header, module)
-    return _remember(key, program)
+    # The Graph dock's print and the file are written while XLA compiles (which releases the GIL),
+    # not before it: a resize's first step does not wait for them.
+    printed: list = []  # the saver's print, for the program kept in this process
+    saver = threading.Thread(target=_save_with_graph, args=(fn, key, header, module, printed),
+                             name="step-store-save", daemon=True)
+    saver.start()
+    try:
+        program = _program(header, module)
+    except Exception as exc:
+        saver.join()
+        _remove(_entry_path(key))  # a module this process cannot compile is not kept for the next one
+        log.warning("step store: the exported training step did not compile (%s: %s); it trains through "
+                    "PyTensor's function", type(exc).__name__, exc)
+        return None
+    saver.join()
+    return _remember(key, dataclasses.replace(program, graph=_graph_of(printed[0]) if printed else None))
+
+
+def _save_with_graph(fn, key: str, header: dict, module: bytes, printed: list) -> None:
+    try:
+        graph = _graph_fields(fn)
+        printed.append(graph)
+        _save(key, {**header, "graph": graph}, module)
+    except Exception as exc:  # a cache: never a traceback from its thread
+        log.warning("step store: the entry was not saved (%s: %s)", type(exc).__name__, exc)
 
 
 def _exported_entry(fn, shared, key: str) -> tuple[dict, bytes]:
@@ -251,7 +273,7 @@ def _exported_entry(fn, shared, key: str) -> tuple[dict, bytes]:
             "calling_convention_version": int(exported.calling_convention_version),
             "module_kept_var_idx": [int(i) for i in exported.module_kept_var_idx],
             "uses_global_constants": bool(exported.uses_global_constants)},
-        "graph": _graph_fields(fn),
+        "graph": None,  # the Graph dock's print: added when the entry is saved (_save_with_graph)
     }
     rebuilt = _exported(header, module)
     differ = [f.name for f in dataclasses.fields(exported)
@@ -302,9 +324,7 @@ def _program(header: dict, module: bytes) -> _Program:
     if hashlib.sha256(module).hexdigest() != header["module_sha256"]:
         raise ValueError("its module does not match its checksum")
     exported = _exported(header, module)
-    graph = header.get("graph")
-    if graph is not None:
-        graph = {**graph, "op_counts": _pairs(graph["op_counts"]), "inner_op_counts": _pairs(graph["inner_op_counts"])}
+    graph = _graph_of(header.get("graph"))
     # Compiled here, not on the first step: a module XLA refuses is one more entry to ignore. The
     # executable comes from JAX's persistent cache when a launch before compiled the same module.
     with _no_lapack_set_up(exported):
@@ -333,6 +353,13 @@ def _no_lapack_set_up(exported):
         yield
     finally:
         internals._ensure_backends_initialized = original
+
+
+def _graph_of(stored: dict | None) -> dict | None:
+    """GraphText's fields as stored (JSON lists) -> as GraphText takes them."""
+    if stored is None:
+        return None
+    return {**stored, "op_counts": _pairs(stored["op_counts"]), "inner_op_counts": _pairs(stored["inner_op_counts"])}
 
 
 def _pairs(counts) -> tuple:

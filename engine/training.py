@@ -15,7 +15,6 @@ Inference (predictions, hidden states, generation, the probe) lives in engine.in
 from __future__ import annotations
 
 import dataclasses
-
 import threading
 import time
 import warnings
