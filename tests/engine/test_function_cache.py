@@ -46,11 +46,11 @@ def test_a_second_model_of_the_same_shapes_reuses_the_graphs_and_trains_as_if_co
         np.testing.assert_array_equal(before[name], after[name])
 
 
-@pytest.mark.parametrize("cell", ["elman", "gru", "lstm"])
+@pytest.mark.parametrize("cell", ["gru", "lstm"])  # the cells whose gate blocks are cut (elman: the test below)
 def test_a_model_of_another_hidden_size_reuses_the_graphs_and_trains_as_if_compiled_anew(fresh_cache, cell):
     """A resize skips the graph build and PyTensor's rewrites (issue 10: resize latency): the
     graph reads the hidden sizes from the shared variables' shapes, so only XLA compiles anew."""
-    config = TrainingConfig(**{**SMALL, "epochs": 2, "hidden_sizes": (6, 4)}, cell=cell)
+    config = TrainingConfig(**{**SMALL, "epochs": 1, "hidden_sizes": (6, 4)}, cell=cell)
     _losses(Trainer(config, sine_dataset()))
     resized = config.replace(hidden_sizes=(5, 7))
     reused = _losses(Trainer(resized, sine_dataset()))
@@ -65,7 +65,6 @@ def test_other_structures_or_optimizers_compile_their_own_graphs(fresh_cache):
     config = TrainingConfig(**{**SMALL, "epochs": 1})
     _losses(Trainer(config, sine_dataset()), 1)
     _losses(Trainer(config.replace(hidden_sizes=(5, 5)), sine_dataset()), 1)  # another number of layers
-    _losses(Trainer(config.replace(cell="gru"), sine_dataset()), 1)
     assert fresh_cache.reused == 0
     _losses(Trainer(config.replace(optimizer="sgd"), sine_dataset()), 1)
     assert fresh_cache.reused == 1  # sgd's validation graph is adam's: only f_loss is shared
