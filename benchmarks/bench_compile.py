@@ -198,15 +198,21 @@ def _in_child(kind: str, hidden, shapes=None):
     return json.loads(lines[-1][len("RESULT "):])
 
 
+def _row(hidden: int, engine: dict, hand: dict, reference: str, **extra) -> dict:
+    """One size's figures; ``first_step_ratio`` is the engine's first step over ``hand[reference]``."""
+    row = {"hidden": hidden, **extra, **engine, **hand, "load": os.getloadavg()[0]}
+    row["xla_ratio"] = row["xla_s"] / row["hand_xla_s"]
+    row["first_step_ratio"] = row["first_step_s"] / row[reference]
+    return row
+
+
 def measure(sizes, repeats: int) -> list[dict]:
     rows = []
     for hidden in sizes:
         for _ in range(repeats):
             engine = _in_child("engine", hidden)
             hand = _in_child("hand", hidden, engine["shapes"])
-            row = {"hidden": hidden, **engine, **hand, "load": os.getloadavg()[0]}
-            row["xla_ratio"] = row["xla_s"] / row["hand_xla_s"]
-            row["first_step_ratio"] = row["first_step_s"] / row["hand_xla_s"]
+            row = _row(hidden, engine, hand, "hand_xla_s")
             rows.append(row)
             print(f"  hidden {hidden:4d}: first step {row['first_step_s']:.2f} s = graph {row['graph_s']:.2f} + "
                   f"rewrite {row['rewrite_s']:.2f} + xla {row['xla_s']:.2f} + other {row['other_s']:.2f}; "
@@ -222,9 +228,7 @@ def measure_resize(sizes) -> list[dict]:
     hand = _in_child("hand-resize", sizes, engine[0]["shapes"])
     rows = []
     for hidden, e, h in zip(sizes, engine, hand):
-        row = {"hidden": hidden, "resize": bool(rows), **e, **h, "load": os.getloadavg()[0]}
-        row["xla_ratio"] = row["xla_s"] / row["hand_xla_s"]
-        row["first_step_ratio"] = row["first_step_s"] / row["hand_first_step_s"]
+        row = _row(hidden, e, h, "hand_first_step_s", resize=bool(rows))
         rows.append(row)
         print(f"  {'resize to' if row['resize'] else 'launch at'} {hidden:4d}: first step {row['first_step_s']:.2f} s = "
               f"graph {row['graph_s']:.2f} + rewrite {row['rewrite_s']:.2f} + xla {row['xla_s']:.2f} + other "

@@ -2,6 +2,7 @@
 from PyQt5 import QtCore, QtGui, QtWidgets
 
 from gui.window_geometry import fit_to_screen
+from tests.gui.text_dock import show_ranked_text
 
 
 def _value_column_width(controls) -> int:
@@ -70,22 +71,10 @@ def test_on_a_1600px_screen_every_dock_fits_and_shows_all_of_its_content(qtbot, 
 
 def test_on_a_1600px_screen_the_text_docks_ranking_shows_every_column_without_scrolling(qtbot, make_window):
     """Its "on span" / "elsewhere" columns were cut off behind a sideways scroll bar."""
-    import numpy as np
-
     window = make_window()
     rect = fit_to_screen(window, QtCore.QRect(0, 0, 1600, 1000))
     qtbot.waitUntil(lambda: window.size() == rect.size(), timeout=5000)
-    text = list("the cat sat on the mat. " * 4)
-    rng = np.random.default_rng(0)
-    hidden = (rng.normal(size=(len(text), 64)) * 0.6).astype(np.float32)  # 64 units: 10 ranked rows
-    window.hidden_panel.reset((64,), "elman")
-    window.hidden_panel.set_snapshot(1, [hidden], [{}], text=text)
-    window.docks["text"].raise_()
-    view = window.text_view
-    view.refresh()
-    view.select_span(4, 7)
-    assert len(view.rank_selection()) == 10
-    QtWidgets.QApplication.processEvents()
+    view = show_ranked_text(window)
     ranking = view.ranking
     header = ranking.header()
     assert ranking.viewport().width() > 0

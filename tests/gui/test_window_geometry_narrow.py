@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PyQt5 import QtCore, QtWidgets
 
 from gui.window_geometry import fit_to_screen
+from tests.gui.text_dock import show_ranked_text
 
 SMALL = QtCore.QRect(0, 0, 1024, 700)
 
@@ -153,18 +154,9 @@ def test_on_1024x700_the_text_dock_shows_all_of_its_width(qtbot, desktop_font, m
     """Text data at 1024x700: the Text dock's row (Layer, Unit, Rank units, Trace) and its text beside the
     ranked units asked for 391 px of a ~280 px dock, so its right part (Rank, the ranking's columns) was
     cut off behind a sideways scroll. The buttons take a second line, the list goes under the text."""
-    text = list("the cat sat on the mat. " * 4)
-    rng = np.random.default_rng(0)
     window = make_window()
     _fit(qtbot, window)
-    window.hidden_panel.reset((64,), "elman")
-    window.hidden_panel.set_snapshot(1, [(rng.normal(size=(len(text), 64)) * 0.6).astype(np.float32)], [{}], text=text)
-    window.docks["text"].raise_()
-    view = window.text_view
-    view.refresh()
-    view.select_span(4, 7)
-    assert len(view.rank_selection()) == 10
-    QtWidgets.QApplication.processEvents()
+    view = show_ranked_text(window)
     needed, has = _needs_and_has(window.docks["text"])
     assert needed <= has, f"needs {needed} px, has {has}"
     for button in (view.rank_button, view.trace_button):
