@@ -83,6 +83,10 @@ def test_the_saliency_step_is_chosen_in_the_dock_and_needs_no_compile(qtbot, loa
     qtbot.waitUntil(lambda: views.store.latest is not None and views.store.latest.epoch == 2, timeout=TRAIN_TIMEOUT)
     first = views.store.latest
     spin = views.views["saliency"].step_spin
+    # The spin's range comes with the drawing (a timer after the store has the look): a step chosen
+    # before that was clamped to the range of the empty view (0), a race the step store's faster
+    # start-up made frequent.
+    qtbot.waitUntil(lambda: spin.maximum() == first.saliency.size - 1, timeout=10_000)
     assert spin.isEnabled() and spin.text() == "last" and first.step == first.saliency.size - 1
     compiles = backend.compile_count()
     spin.setValue(4)  # the paused run is looked at again at once, for step 4
