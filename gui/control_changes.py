@@ -33,10 +33,12 @@ class ControlChanges:
     def _on_restart_needed(self, changes: dict) -> None:
         in_progress = self.run_state in ACTIVE_STATES and self._run_points > 0
         if in_progress:
+            self._prepare_next_run(changes)  # compiled while the user reads the question
             what = ", ".join(f"{k.replace('_', ' ')} = {v}" for k, v in changes.items())
             if not dialogs.confirm(self, "Start a new run?",
                                    f"Changing {what} needs a new model. The current run ends (its curves stay "
                                    f"in grey). Start a new run?"):
+                self.worker.cancel_prepare()
                 self.controls.revert_last()
                 return
         if "task" in changes and self.dataset is not None:
@@ -59,3 +61,15 @@ class ControlChanges:
             self._begin_run(start=self.run_state in TRAINING)
         else:
             self._reset_hidden_panel(config)
+
+    def _prepare_next_run(self, changes: dict) -> None:
+        """The worker compiles the training step of the run the user is asked about (engine.precompile);
+        a task change (another dataset view) or settings that do not fit together are left to the run."""
+        if "task" in changes or self.dataset is None:
+            return
+        try:
+            config = self.controls.config()
+        except ValueError:
+            return
+        self.worker.prepare(config, self.dataset)
+

@@ -361,6 +361,8 @@ class TrainingWorker(WorkerTools, WorkerInference, QObject):
                 self._load_dataset(*command[1:])
             elif name == "job":
                 self._run_job(*command[1:])
+            elif name == "prepare":
+                self._prepare(*command[1:])
             elif name in TOOL_COMMANDS:
                 self._run_tool(command)
         except Exception as exc:
@@ -427,6 +429,9 @@ class TrainingWorker(WorkerTools, WorkerInference, QObject):
         """A new run's Trainer (tests stand in a slow compile here)."""
         if self._trainer_factory is not None:
             return self._trainer_factory(config, dataset)
+        prepared = self._take_prepared(config, dataset)  # compiled while the user was asked (WorkerTools)
+        if prepared is not None:
+            return prepared
         from engine.training import Trainer
         return Trainer(config, dataset)
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 TOOL_COMMANDS = ("restore_best", "find_lr")
 # Safe between two steps of a held (paused) epoch; any other command ends the hold (they all
 # end or replace the run: new_run, load_checkpoint, stop).
-HOLD_SERVES = ("save_checkpoint", "load_dataset", "extend", "job", *TOOL_COMMANDS)
+HOLD_SERVES = ("save_checkpoint", "load_dataset", "extend", "job", "prepare", *TOOL_COMMANDS)
 LR_PROGRESS_INTERVAL_S = 0.1  # the LR finder's progress signals: at most 10 a second
 CONTROL_POLL_S = 0.2  # a paused run reads its control.jsonl this often (as a paused headless run does)
 
@@ -44,8 +44,28 @@ class WorkerTools:
             self._commands.append(("find_lr", self._run_id, dict(options)))
             self._cond.notify_all()
 
+    def prepare(self, config, dataset) -> None:
+        """Compile ahead the training step of a run of ``config`` on ``dataset`` (engine.precompile),
+        between two steps of the current run, which goes on after it. The window asks for it
+        while it asks the user whether to start that run; a newer request replaces one not begun."""
+        with self._cond:
+            self._drop_prepare()
+            self._commands.append(("prepare", config, dataset))
+            self._cond.notify_all()
+
+    def cancel_prepare(self) -> None:
+        """Drop a :meth:`prepare` not begun yet (the user kept the current run)."""
+        with self._cond:
+            self._drop_prepare()
+
+    def _drop_prepare(self) -> None:
+        kept = [command for command in self._commands if command[0] != "prepare"]
+        self._commands.clear()
+        self._commands.extend(kept)
+
     # ------------------------------------------------------------------ worker thread
     prewarm = True  # see _prewarm
+    _prepared = None  # (config, dataset, Trainer) made ahead by _prepare, for _take_prepared
 
     def _prewarm(self) -> None:
         """First thing on the worker thread: PyTensor and JAX imported and XLA started
@@ -80,7 +100,13 @@ class WorkerTools:
     def _hold_while_paused(self, run_id: int) -> None:
         """Trainer step hook: a pause lands within one step, even in a long epoch. While held,
         inference and the commands in HOLD_SERVES are served; resume, a step, stop, a new run
-        or quitting end the hold."""
+        or quitting end the hold. A :meth:`prepare` lands here too while the run trains: within one step."""
+        with self._cond:
+            prepare = self._commands[0] if self._commands and self._commands[0][0] == "prepare" else None
+            if prepare is not None:
+                self._commands.popleft()
+        if prepare is not None:
+            self._run_command(prepare)
         while True:
             with self._cond:
                 poll_at = time.monotonic() + CONTROL_POLL_S
@@ -155,6 +181,29 @@ class WorkerTools:
             self._cond.notify_all()
         if resumed:
             self.sigSteered.emit(self._active_run, str(RunState.RUNNING), "resumed through the run's control.jsonl")
+
+    def _prepare(self, config, dataset) -> None:
+        self._prepared = None
+        if self._trainer_factory is not None:
+            return  # a stand-in trainer (tests): nothing of the engine's to compile
+        from engine import precompile
+
+        try:
+            trainer, seconds = precompile.training_step(config, dataset)
+        except Exception as exc:  # the run itself, if the user starts it, reports what is wrong
+            log.info("compiling the next run's training step ahead failed: %s", describe_exception(exc))
+            return
+        log.info("compiled the next run's training step ahead in %.2f s", seconds)
+        if trainer is not None:
+            self._prepared = (config, dataset, trainer)
+
+    def _take_prepared(self, config, dataset):
+        """The trainer :meth:`_prepare` made, if the run to build is the one it was made for (it is
+        dropped either way: a trainer is built once per run)."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0] == config and prepared[1] is dataset:
+            return prepared[2]
+        return None
 
     def _run_tool(self, command) -> None:
         name, run_id = command[0], command[1]
