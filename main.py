@@ -244,6 +244,9 @@ def _run_window(args) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    from gui import gc_freeze
+
+    gc_freeze.pause_for_launch()  # the window's imports and build without the collector (gui.gc_freeze)
     from gui.app import run_gui
 
     return run_gui(args)

@@ -436,6 +436,9 @@ def _child_first_point(spawned: float, runs_dock_cpu: bool = False, runs_dock_ra
     bench_runs_launch)."""
     from argparse import Namespace
 
+    from gui import gc_freeze
+
+    gc_freeze.pause_for_launch()  # as main.py does before it imports the window
     from gui.app import make_application, setup_window
 
     app = make_application([sys.argv[0]])

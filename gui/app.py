@@ -58,8 +58,10 @@ def config_from_args(base, args):
 
 def setup_window(args):
     """Create the window, apply the flags, queue loading/checkpoint/start; returns the window."""
-    from gui import backend_warmup
+    from gui import backend_warmup, gc_freeze
 
+    gc_freeze.pause_for_launch()  # back at the first training report (gui.worker_tools), or after at most:
+    QtCore.QTimer.singleShot(int(gc_freeze.LAUNCH_PAUSE_MAX_S * 1000), gc_freeze.resume_after_launch)
     backend_warmup.start()  # PyTensor and JAX imported while the window's modules are (gui.backend_warmup)
     from gui.main_window import MainWindow
 

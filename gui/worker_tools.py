@@ -14,7 +14,7 @@ import time
 from functools import partial
 
 from engine.names import RunState
-from gui import backend_warmup
+from gui import backend_warmup, gc_freeze
 from gui.worker_messages import describe_exception
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class WorkerTools:
             current = run_id == self._run_id
         if current:
             self.sigRunStep.emit(run_id, report)
+            gc_freeze.resume_after_launch()  # the launch's first loss is on its way: collect again
             self._garbage.release()  # the replaced runs' garbage, once the new one has shown its loss
 
     def _held(self, run_id: int) -> bool:
