@@ -3,23 +3,14 @@ the user is asked (issue 10, latency of structural changes); a "no" keeps the ru
 
 from __future__ import annotations
 
-from tests.gui.test_main_window import TRAIN_TIMEOUT, _points
-
-
-def _training(qtbot, make_window, forecast_csv, tiny_config):
-    window = make_window(tiny_config.replace(epochs=10_000))
-    window.open_paths([forecast_csv], preview=False)
-    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
-    window.toggle_run()
-    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
-    return window
+from tests.gui.test_main_window import TRAIN_TIMEOUT, _points, training_window
 
 
 def test_the_new_runs_step_is_compiled_while_the_user_is_asked_and_the_run_takes_it(
         qtbot, monkeypatch, make_window, forecast_csv, tiny_config):
     from gui import dialogs
 
-    window = _training(qtbot, make_window, forecast_csv, tiny_config)
+    window = training_window(qtbot, make_window, forecast_csv, tiny_config)
     old_trainer, made_ahead = window.worker.trainer, []
 
     def confirm(*_args, **_kwargs):  # the question is open: the worker compiles meanwhile
@@ -42,7 +33,7 @@ def test_a_no_goes_on_with_the_run_and_drops_a_compile_not_begun(qtbot, monkeypa
                                                                   tiny_config):
     from gui import dialogs
 
-    window = _training(qtbot, make_window, forecast_csv, tiny_config)
+    window = training_window(qtbot, make_window, forecast_csv, tiny_config)
     old_trainer, asked = window.worker.trainer, []
 
     def confirm(*_args, **_kwargs):

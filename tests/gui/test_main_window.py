@@ -44,6 +44,16 @@ def _points(window):
     return len(data["train"][0]), len(data["val"][0])
 
 
+def training_window(qtbot, make_window, forecast_csv, config):
+    """A window training ``config`` (for as long as the test needs) on the forecast CSV, two epochs done."""
+    window = make_window(config.replace(epochs=10_000))
+    window.open_paths([forecast_csv], preview=False)
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
+    window.toggle_run()
+    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
+    return window
+
+
 def _assert_heatmap_drawn(window, layer, hidden_units):
     window.flush_snapshot()
     array = window.hidden_panel.image_array(layer)
@@ -142,11 +152,7 @@ def test_more_epochs_extend_the_running_model_without_a_new_run(qtbot, make_wind
 
 def test_hidden_size_change_starts_a_new_run_with_new_heatmap_shapes(qtbot, make_window, forecast_csv, tiny_config,
                                                                     auto_dialogs):
-    window = make_window(tiny_config.replace(epochs=10_000))
-    window.open_paths([forecast_csv], preview=False)
-    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
-    window.toggle_run()
-    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
+    window = training_window(qtbot, make_window, forecast_csv, tiny_config)
     _assert_heatmap_drawn(window, 0, 6)
 
     auto_dialogs["confirm"] = False  # declined: nothing changes
@@ -234,11 +240,7 @@ def test_two_quick_steps_end_paused_not_running(qtbot, make_window, forecast_csv
 
 
 def test_closing_during_training_stops_the_worker_within_two_seconds(qtbot, make_window, forecast_csv, tiny_config):
-    window = make_window(tiny_config.replace(epochs=10_000))
-    window.open_paths([forecast_csv], preview=False)
-    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10_000)
-    window.toggle_run()
-    qtbot.waitUntil(lambda: _points(window)[0] >= 2, timeout=TRAIN_TIMEOUT)
+    window = training_window(qtbot, make_window, forecast_csv, tiny_config)
     start = time.monotonic()
     assert window.close()
     assert time.monotonic() - start < 2.0
