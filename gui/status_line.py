@@ -43,13 +43,16 @@ def _fit_bar(bar: QtWidgets.QProgressBar, longest: str, usual: int) -> None:
         bar.setMaximumWidth(max(usual, widest))
 
 
+NO_RUN = "no run yet"
+
+
 class StatusLine:
     """Labels and a progress bar added to ``status_bar``; ``show_report`` throttles itself."""
 
     def __init__(self, status_bar: QtWidgets.QStatusBar):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(BAR_MAX_WIDTH)
-        self.progress.setFormat("epoch %v / %m")
+        self.progress.setFormat(NO_RUN)  # until a run gives its length (set_total): not "epoch 0 / 1"
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.lbl_epoch = QtWidgets.QLabel("epoch –")
@@ -107,6 +110,7 @@ class StatusLine:
 
     def set_total(self, epochs: int) -> None:
         """The run's epochs: the bar's range; its value stays the epoch the label shows."""
+        self.progress.setFormat("epoch %v / %m")
         self.progress.setRange(0, int(epochs))
         self.progress.setValue(min(self._epoch or 0, int(epochs)))
         _fit_bar(self.progress, f"epoch {int(epochs)} / {int(epochs)}", BAR_MAX_WIDTH)

@@ -52,3 +52,13 @@ def test_short_epochs_keep_their_epoch_in_the_label_and_the_bar(qtbot):
     line.show_report(_report(149), now=0.0)
     line.reset_steps()  # epoch 150 arrived; the next frame draws it
     assert _shown(line) == ("epoch 149", 149)
+
+
+def test_before_any_run_the_bar_says_so_not_epoch_0_of_1(qtbot):
+    """A launch without --start showed "epoch 0 / 1" beside controls saying 300 epochs."""
+    bar = QtWidgets.QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar)
+    assert line.progress.text() == "no run yet"
+    line.set_total(300)
+    assert line.progress.text() == "epoch 0 / 300"
