@@ -4,7 +4,7 @@ A structural change (hidden sizes, cell, layers) needs a new model, and a new sh
 compile of the training step: about a second on its own (README.md, "Latency of structural
 changes"). When the user is asked whether to end the run in progress for such a change, the
 answer takes a second or more to give; :func:`training_step` spends that time compiling the step
-of the configuration asked about. It builds a throwaway :class:`engine.training.Trainer` of that
+of the configuration asked about. It builds a :class:`engine.training.Trainer` of that
 configuration and compiles its training step, so every process-wide cache the next trainer of
 that configuration reads is filled: the function cache (the graph, ``engine.function_cache``), the
 stored step (``engine.step_store``), and JAX's compiled executable for the new shapes. The trainer
@@ -35,7 +35,7 @@ def training_step(config: TrainingConfig, dataset) -> tuple[Trainer | None, floa
     if not compiles_on_first_call(trainer.f_train):
         return trainer, time.perf_counter() - start
     x, mask, y = trainer._train.batch(list(range(trainer.batch_size)))
-    float(trainer.f_train(x, mask, y)[0])  # the throwaway trainer's weights take the step
+    float(trainer.f_train(x, mask, y)[0])  # this trainer's weights take the step; it is not returned
     return None, time.perf_counter() - start
 
 

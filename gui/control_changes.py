@@ -72,4 +72,3 @@ class ControlChanges:
         except ValueError:
             return
         self.worker.prepare(config, self.dataset)
-

@@ -14,7 +14,7 @@ releases everything, so restarts in quick succession share one collection (at mo
 The launch itself runs without the collector (:func:`pause_for_launch`, :func:`resume_after_launch`):
 importing PyTensor and JAX and building the window create hundreds of thousands of objects and
 almost no garbage (~1,400 objects at the first report), yet the collections they trigger cost
-~0.2-0.3 s of a ~2.4 s launch (issue 10's launch latency). The collector is back at the first
+~0.1-0.3 s of a ~2.4 s launch (issue 10's launch latency; README.md). The collector is back at the first
 training report, or after LAUNCH_PAUSE_MAX_S whatever happens.
 """
 
