@@ -14,6 +14,7 @@ Inference (predictions, hidden states, generation, the probe) lives in engine.in
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -39,6 +40,15 @@ from engine.names import LIVE_SETTINGS
 # pytensor's compiler is not thread-safe: the GUI thread may compile an inference function
 # while the worker compiles the training graph.
 _COMPILE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _building():
+    """A graph build: under the compile lock, and with traceback__limit=0 (PyTensor otherwise reads
+    8 stack frames' source lines (linecache) for every variable the build creates, about a third of
+    building a training graph; they only decorate its error messages). Restored on return."""
+    with _COMPILE_LOCK, pytensor.config.change_flags(traceback__limit=0):
+        yield
 
 
 @dataclass
@@ -201,10 +211,7 @@ class Trainer:
             return self._model
 
     def _compile(self, build):
-        # traceback__limit=0: PyTensor otherwise reads 8 stack frames' source lines (linecache)
-        # for every variable the build creates, about a third of building a training graph. They
-        # only decorate PyTensor's error messages. The flag is restored when the build returns.
-        with _COMPILE_LOCK, pytensor.config.change_flags(traceback__limit=0):
+        with _building():
             fn = build()
         self.n_compiles += 1
         return fn
@@ -240,7 +247,7 @@ class Trainer:
             shared = [*model.tparams.values(), *opt.hyper.values(), *opt.state.values()]
 
             def pytensor_step():  # also built lazily for the Graph dock of a stored step
-                with _COMPILE_LOCK, pytensor.config.change_flags(traceback__limit=0):
+                with _building():
                     return compiled.functions.get(key, shared, build)
             # JAX: the step an earlier launch stored (engine.step_store), else compiled and stored.
             self.f_train = self._compile(lambda: step_store.training_step(key, shared, pytensor_step))
